@@ -1,0 +1,35 @@
+import type { Command } from '../src/schema/command';
+import { accountsCommands } from './accounts';
+import { clusterCommands } from './cluster';
+import { documentationCommands } from './documentation';
+import { mnesiaCommands } from './mnesia';
+import { modulesCommands } from './modules';
+import { mucCommands } from './muc';
+import { purgeCommands } from './purge';
+import { rosterCommands } from './roster';
+import { serverCommands } from './server';
+import { sessionCommands } from './session';
+import { srgCommands } from './srg';
+import { stanzaCommands } from './stanza';
+import { statsCommands } from './stats';
+import { testCommands } from './test';
+import { vcardCommands } from './vcard';
+
+/** Every command of the Administration API; the registry is built from this list alone. */
+export const allCommands: readonly Command[] = [
+  ...accountsCommands,
+  ...clusterCommands,
+  ...documentationCommands,
+  ...mnesiaCommands,
+  ...modulesCommands,
+  ...mucCommands,
+  ...purgeCommands,
+  ...rosterCommands,
+  ...serverCommands,
+  ...sessionCommands,
+  ...srgCommands,
+  ...stanzaCommands,
+  ...statsCommands,
+  ...testCommands,
+  ...vcardCommands,
+];

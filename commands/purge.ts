@@ -1,0 +1,36 @@
+import { defineCommand } from '../src/schema/command';
+import { f, list, tuple, integer, string, binary, atom, rescode, restuple } from '../src/schema/types';
+
+export const purgeCommands = [
+  defineCommand({
+    name: 'delete_expired_messages',
+    tags: ['purge'],
+    desc: 'Delete expired offline messages from database',
+    module: 'ejabberd_admin',
+    policy: 'restricted',
+    needs: 'store',
+    args: [],
+    result: f('res', rescode),
+  }),
+  defineCommand({
+    name: 'delete_old_mam_messages',
+    tags: ['purge'],
+    desc: 'Delete MAM messages older than DAYS',
+    longdesc: 'Valid message TYPEs: "chat", "groupchat", "all".',
+    module: 'mod_mam',
+    policy: 'restricted',
+    needs: 'store',
+    args: [f('type', binary), f('days', integer)],
+    result: f('res', rescode),
+  }),
+  defineCommand({
+    name: 'delete_old_messages',
+    tags: ['purge'],
+    desc: 'Delete offline messages older than DAYS',
+    module: 'ejabberd_admin',
+    policy: 'restricted',
+    needs: 'store',
+    args: [f('days', integer)],
+    result: f('res', rescode),
+  }),
+];

@@ -1,0 +1,55 @@
+import { defineCommand } from '../src/schema/command';
+import { f, list, tuple, integer, string, binary, atom, rescode, restuple } from '../src/schema/types';
+
+export const stanzaCommands = [
+  defineCommand({
+    name: 'get_offline_count',
+    tags: ['offline'],
+    desc: 'Get the number of unread offline messages',
+    module: 'mod_offline',
+    policy: 'user',
+    needs: 'store',
+    args: [],
+    result: f('res', integer),
+  }),
+  defineCommand({
+    name: 'privacy_set',
+    tags: ['stanza'],
+    desc: 'Send a IQ set privacy stanza for a local account',
+    module: 'mod_admin_extra',
+    policy: 'restricted',
+    needs: 'store',
+    args: [f('user', binary), f('host', binary), f('xmlquery', binary)],
+    result: f('res', rescode),
+  }),
+  defineCommand({
+    name: 'send_message',
+    tags: ['stanza'],
+    desc: 'Send a message to a local or remote bare of full JID',
+    module: 'mod_admin_extra',
+    policy: 'restricted',
+    needs: 'store',
+    args: [f('type', binary), f('from', binary), f('to', binary), f('subject', binary), f('body', binary)],
+    result: f('res', rescode),
+  }),
+  defineCommand({
+    name: 'send_stanza',
+    tags: ['stanza'],
+    desc: 'Send a stanza; provide From JID and valid To JID',
+    module: 'mod_admin_extra',
+    policy: 'restricted',
+    needs: 'node',
+    args: [f('from', binary), f('to', binary), f('stanza', binary)],
+    result: f('res', rescode),
+  }),
+  defineCommand({
+    name: 'send_stanza_c2s',
+    tags: ['stanza'],
+    desc: 'Send a stanza as if sent from a c2s session',
+    module: 'mod_admin_extra',
+    policy: 'restricted',
+    needs: 'node',
+    args: [f('user', binary), f('host', binary), f('resource', binary), f('stanza', binary)],
+    result: f('res', rescode),
+  }),
+];

@@ -1,0 +1,46 @@
+import type { Command } from '../schema/command';
+import { callerArgs } from '../schema/args';
+import { fieldsToZod, toZod } from '../schema/zod';
+import type { Context } from './context';
+import { CommandError, toCommandError } from './errors';
+import type { Registry } from './registry';
+
+/** Finds a command or fails with `unknown_command` and the nearest name. */
+export function lookup(registry: Registry, name: string): Command {
+  const command = registry.get(name);
+  if (command) return command;
+  const near = registry.suggest(name);
+  throw new CommandError('unknown_command', `Unknown command '${name}'${near ? `. Did you mean '${near}'?` : ''}`, {
+    details: near ? { suggestion: near } : undefined,
+  });
+}
+
+/**
+ * The one call path of every transport: check the arguments, run the handler, check what it
+ * returned. Every failure leaves as a CommandError; a crash becomes `internal`.
+ */
+export async function execute(command: Command, args: Record<string, unknown>, ctx: Context): Promise<unknown> {
+  if (!command.handler) throw new CommandError('not_implemented', `${command.name} is not implemented yet`);
+  const checked = fieldsToZod(callerArgs(command)).safeParse(args);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const arg = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `Unknown argument ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${command.name}`
+        : arg && args[arg] === undefined
+          ? `Missing argument '${arg}' for ${command.name}`
+          : `Bad value for argument '${issue.path.join('.')}': ${issue.message}`;
+    throw new CommandError('bad_argument', message, { details: { arg } });
+  }
+  let value: unknown;
+  try {
+    value = await command.handler(checked.data as Record<string, unknown>, ctx);
+  } catch (err) {
+    throw toCommandError(err, command.name);
+  }
+  if (!toZod(command.result.type).safeParse(value).success) {
+    throw new CommandError('internal', `${command.name} returned a value that is not of its result type (${command.result.type.kind})`);
+  }
+  return value;
+}

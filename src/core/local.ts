@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import type { Command } from '../schema/command';
+import { createServices, type Services } from '../services';
+import type { Store } from '../storage/types';
+import type { Home } from '../node/home';
+import { loadConfig, type Config } from '../node/config';
+import type { Context } from './context';
+import { CommandError } from './errors';
+import { execute } from './executor';
+import type { Registry } from './registry';
+
+/** Runs commands somewhere: in this process over the database, or (later) on the node. */
+export interface Session {
+  run(command: Command, args: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface LocalOptions {
+  readonly home: Home;
+  readonly registry: Registry;
+  /** How long to wait for another process to release the database, in ms; 0 waits forever. */
+  readonly lockTimeout: number;
+  readonly clock?: () => number;
+  /** Opens the store; the LevelDB driver by default. */
+  readonly openStore?: (home: Home, lockTimeout: number) => Promise<Store>;
+}
+
+/**
+ * A session without a node: the database is opened on the first command that needs it and
+ * held until close, so a batch pays for one open.
+ */
+export function createLocalSession(options: LocalOptions): Session {
+  const clock = options.clock ?? Date.now;
+  let config: Config | undefined;
+  let store: Promise<Store> | undefined;
+  let services: Services | undefined;
+
+  const getConfig = () => (config ??= loadConfig(options.home.configFile));
+  const openStore = options.openStore ?? openLevel;
+
+  async function context(command: Command): Promise<Context> {
+    const cfg = getConfig();
+    if (command.needs === 'node' && command.handler) {
+      throw new CommandError('unavailable', `${command.name} needs a running node, and none is running on ${options.home.dir}: start it with 'ctl start'`);
+    }
+    if (command.needs === 'store' && !services) {
+      store ??= openStore(options.home, options.lockTimeout);
+      services = createServices({ store: await store, config: cfg, clock });
+    }
+    return {
+      config: cfg,
+      registry: options.registry,
+      clock,
+      get services(): Services {
+        if (!services) throw new CommandError('internal', `${command.name} uses the database but does not declare it`);
+        return services;
+      },
+    };
+  }
+
+  return {
+    async run(command, args) {
+      return execute(command, args, await context(command));
+    },
+    async close() {
+      if (store) await (await store.catch(() => undefined))?.close();
+    },
+  };
+}
+
+async function openLevel(home: Home, lockTimeout: number): Promise<Store> {
+  mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+  const { openLevelStore } = await import('../storage/level');
+  return openLevelStore(home.dbDir, { lockTimeout });
+}

@@ -1,0 +1,43 @@
+import type { Field, FieldsValue, Value } from './types';
+import type { Context } from '../core/context';
+
+/** Who may call a command, as in ejabberd: `user` commands act on the caller's own account. */
+export type Policy = 'admin' | 'user' | 'open' | 'restricted';
+
+/**
+ * What a command needs in order to run: nothing but its arguments, the database (opened
+ * locally when no node runs), or a running node.
+ */
+export type Needs = 'none' | 'store' | 'node';
+
+export interface CommandSpec<A extends readonly Field[] = readonly Field[], R extends Field = Field> {
+  /** snake_case, exactly as ejabberd spells it: the name is the wire API. */
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly desc: string;
+  /** Shown in help and docs; may contain newlines. Empty means "same as desc". */
+  readonly longdesc?: string;
+  /** Arguments in positional order; their names are the JSON keys and XML-RPC members. */
+  readonly args: A;
+  readonly result: R;
+  readonly policy: Policy;
+  readonly needs: Needs;
+  /** The ejabberd module that defines the command: the doc generators' regexp matches it too. */
+  readonly module: string;
+  readonly argsDesc?: readonly string[];
+  readonly argsExample?: readonly unknown[];
+  readonly resultDesc?: string;
+  readonly resultExample?: unknown;
+  /** Absent while the command is declared but not implemented yet. */
+  readonly handler?: (args: FieldsValue<A>, ctx: Context) => Promise<Value<R['type']>> | Value<R['type']>;
+}
+
+/** A command as the registry keeps it, with its argument and result types erased. */
+export type Command = CommandSpec<readonly Field[], Field> & {
+  readonly handler?: (args: Record<string, unknown>, ctx: Context) => unknown;
+};
+
+/** Declares a command; the const type parameters give the handler typed arguments. */
+export function defineCommand<const A extends readonly Field[], const R extends Field>(spec: CommandSpec<A, R>): Command {
+  return spec as unknown as Command;
+}

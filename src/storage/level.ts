@@ -1,0 +1,140 @@
+import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { CommandError } from '../core/errors';
+import { prefixBounds } from './keys';
+import type { BatchOp, Range, Store, WriteOptions } from './types';
+
+/** The part of a sublevel we use; classic-level's `sync` option is missing from the shared typings. */
+interface Sub {
+  get(key: string): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown[]>;
+  put(key: string, value: unknown, options: { sync: boolean }): Promise<void>;
+  del(key: string, options: { sync: boolean }): Promise<void>;
+  iterator(range: object): AsyncIterable<[string, unknown]>;
+  keys(range: object): AsyncIterable<string>;
+}
+
+export interface LevelOptions {
+  /** How long to wait for another process to release the database, in ms; 0 waits forever. */
+  readonly lockTimeout?: number;
+}
+
+/**
+ * Opens the LevelDB database at `dir`. LevelDB admits one process at a time, so while another
+ * process holds it we retry with a bounded back-off instead of failing at once.
+ */
+export async function openLevelStore(dir: string, options: LevelOptions = {}): Promise<Store> {
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  const timeout = options.lockTimeout ?? 10_000;
+  const deadline = Date.now() + timeout;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      await db.open();
+      break;
+    } catch (err) {
+      if (!isLocked(err)) {
+        throw new CommandError('unavailable', `Cannot open the database ${dir}: ${describe(err)}`, { cause: err });
+      }
+      if (timeout > 0 && Date.now() >= deadline) {
+        throw new CommandError('unavailable', lockedMessage(dir, timeout), { cause: err });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+  return levelStore(db);
+}
+
+function levelStore(db: Level<string, unknown>): Store {
+  const subs = new Map<string, Sub>();
+  const sub = (table: string): Sub => {
+    let s = subs.get(table);
+    if (!s) subs.set(table, (s = db.sublevel(table, { valueEncoding: 'json' }) as unknown as Sub));
+    return s;
+  };
+  const sync = (o?: WriteOptions) => ({ sync: o?.sync ?? true });
+
+  return {
+    async get<T>(table: string, k: string) {
+      return (await sub(table).get(k)) as T | undefined;
+    },
+    async getMany<T>(table: string, ks: readonly string[]) {
+      return (await sub(table).getMany([...ks])) as (T | undefined)[];
+    },
+    async put(table: string, k: string, value: unknown, o?: WriteOptions) {
+      await sub(table).put(k, value, sync(o));
+    },
+    async del(table: string, k: string, o?: WriteOptions) {
+      await sub(table).del(k, sync(o));
+    },
+    async batch(ops: readonly BatchOp[], o?: WriteOptions) {
+      if (ops.length === 0) return;
+      const batch = ops.map((op) =>
+        op.type === 'put'
+          ? { type: 'put', sublevel: sub(op.table), key: op.key, value: op.value }
+          : { type: 'del', sublevel: sub(op.table), key: op.key },
+      );
+      await db.batch(batch as never, sync(o) as never);
+    },
+    async *entries<T>(table: string, range?: Range): AsyncIterable<[string, T]> {
+      for await (const [k, v] of sub(table).iterator(levelRange(range))) yield [k, v as T];
+    },
+    async *keys(table: string, range?: Range): AsyncIterable<string> {
+      for await (const k of sub(table).keys(levelRange(range))) yield k;
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
+
+function levelRange(range: Range = {}) {
+  const { prefix, ...rest } = range;
+  const r: Record<string, unknown> = prefix === undefined ? { ...rest } : { ...prefixBounds(prefix), ...rest };
+  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
+  return r;
+}
+
+function isLocked(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return e?.cause?.message ?? e?.message ?? String(err);
+}
+
+function lockedMessage(dir: string, timeout: number): string {
+  const holder = lockHolder(join(dir, 'LOCK'));
+  const who = holder ? `process ${holder.pid} (${holder.command})` : 'another process';
+  return `The database ${dir} is held by ${who}; gave up after ${timeout / 1000} s (raise --timeout, or stop that process)`;
+}
+
+/** Finds which process has the LOCK file open, on systems with /proc; only asked on failure. */
+export function lockHolder(lockFile: string): { pid: number; command: string } | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid);
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== lockFile) continue;
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        return { pid: Number(pid), command };
+      } catch {
+        continue;
+      }
+    }
+  }
+  return undefined;
+}

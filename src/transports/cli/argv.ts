@@ -1,0 +1,138 @@
+import type { Command as Commander } from 'commander';
+import { CommandError } from '../../core/errors';
+import type { Registry } from '../../core/registry';
+import type { Command } from '../../schema/command';
+import { callerArgs } from '../../schema/args';
+
+export type Format = 'text' | 'table' | 'tsv' | 'json';
+export const FORMATS: readonly Format[] = ['text', 'table', 'tsv', 'json'];
+
+export interface GlobalOptions {
+  readonly home?: string;
+  readonly config?: string;
+  readonly format?: Format;
+  /** Seconds; 0 means wait forever (`--no-timeout`). */
+  readonly timeout: number;
+  readonly node?: string;
+  readonly stdin?: string;
+  readonly debug: boolean;
+}
+
+/** What the command line asks for. */
+export type Invocation =
+  | { readonly kind: 'usage'; readonly globals: GlobalOptions }
+  | { readonly kind: 'help'; readonly globals: GlobalOptions; readonly topic?: string }
+  | { readonly kind: 'batch'; readonly globals: GlobalOptions }
+  | { readonly kind: 'command'; readonly globals: GlobalOptions; readonly command: Command; readonly words: readonly string[] };
+
+export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
+  { flags: '--home <dir>', desc: 'the node home directory (default: $CTL_HOME, else $XDG_DATA_HOME/ctl)' },
+  { flags: '--config <file>', desc: 'the configuration file (default: $CTL_CONFIG, else HOME/ctl.yml)' },
+  { flags: '--format <format>', desc: 'output format: text, table, tsv or json (default: table on a terminal, else text)' },
+  { flags: '--timeout <seconds>', desc: 'how long to wait for the database or the node (default: 10; 0 waits forever)' },
+  { flags: '--no-timeout', desc: 'wait forever (same as --timeout 0)' },
+  { flags: '--node <name>', desc: 'the node to act on; must be the node of this home' },
+  { flags: '--stdin <arg>', desc: 'read argument <arg> from standard input instead of the command line' },
+  { flags: '--debug', desc: 'show stack traces of internal errors' },
+];
+
+/**
+ * Parses argv the ejabberdctl way: global options are recognised anywhere on the line, every
+ * other word is the command or one of its arguments (even when it starts with a dash), and
+ * `change-password` means `change_password`.
+ */
+export function parseArgv(argv: readonly string[], registry: Registry): Invocation {
+  // Loaded here, not at the top: `ctl` with a forwarded command never needs it.
+  const { Command: Program, Option } = require('commander') as typeof import('commander');
+  const stdinArg = prescan(argv, '--stdin');
+  let invocation: Invocation | undefined;
+  const program: Commander = new Program('ctl')
+    .exitOverride()
+    .helpOption(false)
+    .helpCommand(false)
+    .allowExcessArguments(true)
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  for (const o of GLOBAL_OPTIONS) program.addOption(new Option(o.flags, o.desc));
+  const globals = (): GlobalOptions => toGlobals(program.opts());
+
+  program
+    .command('help')
+    .argument('[topic]')
+    .allowUnknownOption()
+    .allowExcessArguments(true)
+    .action((topic?: string) => {
+      invocation = { kind: 'help', globals: globals(), topic };
+    });
+  program.command('batch').action(() => {
+    invocation = { kind: 'batch', globals: globals() };
+  });
+  for (const command of registry.list()) {
+    const positional = callerArgs(command).filter((a) => a.name !== stdinArg);
+    // Arity is checked with the decoding, so `ctl batch` lines get the same errors.
+    const sub = program.command(command.name).allowUnknownOption().helpOption(false).allowExcessArguments(true);
+    for (const a of positional) sub.argument(`[${a.name}]`);
+    sub.action(function (this: Commander) {
+      invocation = { kind: 'command', globals: globals(), command, words: this.args };
+    });
+    if (command.name.includes('_')) sub.alias(command.name.replace(/_/g, '-'));
+  }
+  // Words that name no command reach the program itself.
+  program.argument('[words...]').action((words: string[]) => {
+    if (words.length === 0) invocation = { kind: 'usage', globals: globals() };
+    else throw unknownCommand(words[0], registry);
+  });
+
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommandError) throw err;
+    throw new CommandError('bad_argument', String((err as Error).message ?? err).replace(/^error: /, ''));
+  }
+  if (!invocation) return { kind: 'usage', globals: globals() };
+  if (invocation.kind === 'command' && stdinArg !== undefined) {
+    const names = callerArgs(invocation.command).map((a) => a.name);
+    if (!names.includes(stdinArg)) {
+      throw new CommandError('bad_argument', `--stdin ${stdinArg}: ${invocation.command.name} has no argument '${stdinArg}' (it takes: ${names.join(' ') || 'none'})`);
+    }
+  }
+  return invocation;
+}
+
+function unknownCommand(name: string, registry: Registry): CommandError {
+  const near = registry.suggest(name.replace(/-/g, '_'));
+  return new CommandError('unknown_command', `Unknown command '${name}'${near ? `. Did you mean '${near}'?` : ''}`, {
+    details: near ? { suggestion: near } : undefined,
+  });
+}
+
+function toGlobals(o: Record<string, unknown>): GlobalOptions {
+  const format = o.format as string | undefined;
+  if (format !== undefined && !FORMATS.includes(format as Format)) {
+    throw new CommandError('bad_argument', `--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
+  }
+  let timeout = 10;
+  if (o.timeout === false) timeout = 0;
+  else if (typeof o.timeout === 'string') {
+    if (!/^\d+(\.\d+)?$/.test(o.timeout)) throw new CommandError('bad_argument', `--timeout must be a number of seconds, got '${o.timeout}'`);
+    timeout = Number(o.timeout);
+  }
+  return {
+    home: o.home as string | undefined,
+    config: o.config as string | undefined,
+    format: format as Format | undefined,
+    timeout,
+    node: o.node as string | undefined,
+    stdin: o.stdin as string | undefined,
+    debug: o.debug === true,
+  };
+}
+
+/** The value of an option, found before parsing because it changes how arguments are counted. */
+function prescan(argv: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
+  argv.forEach((word, i) => {
+    if (word === flag && i + 1 < argv.length) value = argv[i + 1];
+    else if (word.startsWith(`${flag}=`)) value = word.slice(flag.length + 1);
+  });
+  return value;
+}

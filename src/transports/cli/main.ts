@@ -1,0 +1,106 @@
+import { createInterface } from 'node:readline';
+import { allCommands } from '../../../commands';
+import { createRegistry, type Registry } from '../../core/registry';
+import { createLocalSession, type LocalOptions, type Session } from '../../core/local';
+import { CommandError } from '../../core/errors';
+import { lookup } from '../../core/executor';
+import { loadConfig } from '../../node/config';
+import { resolveHome, type Home } from '../../node/home';
+import type { Command } from '../../schema/command';
+import { callerArgs } from '../../schema/args';
+import { parseArgv, type GlobalOptions } from './argv';
+import { helpText, usageText } from './help';
+import { defaultFormat, writeError, writeResult, type Io } from './output';
+import { shellWords } from './shell-words';
+import { wordsToArgs } from './words';
+
+export interface MainOptions {
+  readonly clock?: () => number;
+  readonly openStore?: LocalOptions['openStore'];
+}
+
+/** The whole command line: parses argv, runs, prints, and returns the exit status. */
+export async function main(argv: readonly string[], io: Io, options: MainOptions = {}): Promise<number> {
+  const registry = createRegistry(allCommands);
+  let debug = argv.includes('--debug');
+  let command: Command | undefined;
+  try {
+    const inv = parseArgv(argv, registry);
+    debug = inv.globals.debug;
+    switch (inv.kind) {
+      case 'usage':
+        io.stderr.write(usageText(registry));
+        return 2;
+      case 'help':
+        io.stdout.write(inv.topic === undefined ? usageText(registry) : helpText(registry, inv.topic));
+        return 0;
+      case 'batch':
+        return await withSession(inv.globals, registry, options, (session) => runBatch(io, inv.globals, registry, session));
+      case 'command': {
+        command = inv.command;
+        const words = await withStdinArg(io, inv.command, inv.words, inv.globals.stdin);
+        const args = wordsToArgs(inv.command, words);
+        const c = inv.command;
+        const value = await withSession(inv.globals, registry, options, (session) => session.run(c, args));
+        return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
+      }
+    }
+  } catch (err) {
+    return writeError(io, err, { debug, command });
+  }
+}
+
+async function withSession<T>(globals: GlobalOptions, registry: Registry, options: MainOptions, run: (s: Session) => Promise<T>): Promise<T> {
+  const home = resolveHome({ home: globals.home, config: globals.config });
+  if (globals.node !== undefined) checkNode(home, globals.node);
+  const session = createLocalSession({ home, registry, lockTimeout: globals.timeout * 1000, clock: options.clock, openStore: options.openStore });
+  try {
+    return await run(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** `--node NAME` is accepted for old scripts, but a home has exactly one node. */
+function checkNode(home: Home, name: string): void {
+  const own = loadConfig(home.configFile).nodeName;
+  const full = name.includes('@') ? name : `${name}@localhost`;
+  if (full !== own) {
+    throw new CommandError('unavailable', `Node '${name}' is not the node of ${home.dir}, which is ${own}: choose another home with --home`);
+  }
+}
+
+/** `--stdin NAME`: the argument comes from standard input (one trailing newline dropped). */
+async function withStdinArg(io: Io, command: Command, words: readonly string[], name: string | undefined): Promise<string[]> {
+  if (name === undefined) return [...words];
+  const index = callerArgs(command).findIndex((a) => a.name === name);
+  let text = '';
+  for await (const chunk of io.stdin) text += chunk.toString();
+  const value = text.replace(/\r?\n$/, '');
+  return [...words.slice(0, index), value, ...words.slice(index)];
+}
+
+/** `ctl batch`: one command per line, one process, one database open; failures by line number. */
+async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, session: Session): Promise<number> {
+  const format = globals.format ?? defaultFormat(io);
+  let failed = 0;
+  let lineNo = 0;
+  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
+    lineNo++;
+    let command: Command | undefined;
+    try {
+      const words = shellWords(line);
+      if (words.length === 0) continue;
+      command = lookup(registry, words[0].replace(/-/g, '_'));
+      const value = await session.run(command, wordsToArgs(command, words.slice(1)));
+      if (writeResult(io, command, value, format) !== 0) {
+        failed++;
+        io.stderr.write(`line ${lineNo}: ${command.name} failed\n`);
+      }
+    } catch (err) {
+      failed++;
+      writeError(io, err, { debug: globals.debug, command, prefix: `line ${lineNo}: ` });
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+import { CommandError } from '../../core/errors';
+import type { Command } from '../../schema/command';
+import { callerArgs } from '../../schema/args';
+import { decodeWord } from '../../schema/cli';
+
+/** The argument-count error, worded the same for the command line and for `ctl batch`. */
+export function checkArity(command: Command, count: number): void {
+  const args = callerArgs(command);
+  if (count < args.length) {
+    throw new CommandError('bad_argument', `missing argument '${args[count].name}'`, { details: { arg: args[count].name } });
+  }
+  if (count > args.length) {
+    throw new CommandError('bad_argument', `too many arguments for ${command.name}: it takes ${args.length}, got ${count}`);
+  }
+}
+
+/** Positional shell words to named, typed arguments. */
+export function wordsToArgs(command: Command, words: readonly string[]): Record<string, unknown> {
+  checkArity(command, words.length);
+  const args: Record<string, unknown> = {};
+  callerArgs(command).forEach((field, i) => (args[field.name] = decodeWord(field, words[i])));
+  return args;
+}
