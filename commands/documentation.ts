@@ -1,8 +1,5 @@
 import { defineCommand } from '../src/schema/command';
 import { f, list, tuple, integer, string, binary, atom, rescode, restuple } from '../src/schema/types';
-import { renderHtml } from '../src/docs/html';
-import { parseDocLanguages, renderMarkdown } from '../src/docs/markdown';
-import { writeFileAtomic } from '../src/services/files';
 
 export const documentationCommands = [
   defineCommand({
@@ -15,6 +12,9 @@ export const documentationCommands = [
     args: [f('file', binary), f('regexp', binary), f('examples', binary)],
     result: f('res', rescode),
     handler: async ({ file, regexp, examples }, { registry }) => {
+      const { renderHtml } = await import('../src/docs/html');
+      const { parseDocLanguages } = await import('../src/docs/markdown');
+      const { writeFileAtomic } = await import('../src/services/files');
       await writeFileAtomic(file, renderHtml(registry.list(), regexp, parseDocLanguages(examples)));
       return true;
     },
@@ -37,6 +37,8 @@ export const documentationCommands = [
     args: [f('file', binary), f('regexp', binary), f('examples', binary)],
     result: f('res', rescode),
     handler: async ({ file, regexp, examples }, { registry }) => {
+      const { parseDocLanguages, renderMarkdown } = await import('../src/docs/markdown');
+      const { writeFileAtomic } = await import('../src/services/files');
       await writeFileAtomic(file, renderMarkdown(registry.list(), regexp, parseDocLanguages(examples)));
       return true;
     },

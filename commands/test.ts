@@ -260,7 +260,7 @@ export const testCommands = [
     needs: 'none',
     args: [],
     result: f('thatlist', list(f('thisstring', string))),
-    handler: () => ['Tell', 'me', 'a list please'],
+    handler: () => ['Tell', 'me', 'a tuple please'],
   }),
   defineCommand({
     name: 'tell_list_3tuple',

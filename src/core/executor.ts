@@ -25,10 +25,13 @@ export async function execute(command: Command, args: Record<string, unknown>, c
   if (!checked.success) {
     const issue = checked.error.issues[0];
     const arg = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `'${k}'`).join(', ') : '';
     const message =
-      issue.code === 'unrecognized_keys'
-        ? `Unknown argument ${issue.keys.map((k) => `'${k}'`).join(', ')} for ${command.name}`
-        : arg && args[arg] === undefined
+      unknown && arg
+        ? `Bad value for argument '${issue.path.join('.')}': unknown field ${unknown}`
+        : unknown
+          ? `Unknown argument ${unknown} for ${command.name}`
+          : arg && args[arg] === undefined
           ? `Missing argument '${arg}' for ${command.name}`
           : `Bad value for argument '${issue.path.join('.')}': ${issue.message}`;
     throw new CommandError('bad_argument', message, { details: { arg } });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import type { Command } from '../schema/command';
 import { createServices, type Services } from '../services';
 import type { Store } from '../storage/types';
@@ -69,7 +69,7 @@ export function createLocalSession(options: LocalOptions): Session {
 }
 
 async function openLevel(home: Home, lockTimeout: number): Promise<Store> {
-  mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(home.dbDir)) mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
   const { openLevelStore } = await import('../storage/level');
   return openLevelStore(home.dbDir, { lockTimeout });
 }

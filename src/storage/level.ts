@@ -1,8 +1,8 @@
-import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readlinkSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Level } from 'level';
 import { CommandError } from '../core/errors';
-import { prefixBounds } from './keys';
+import { rangeBounds } from './keys';
 import type { BatchOp, Range, Store, WriteOptions } from './types';
 
 /** The part of a sublevel we use; classic-level's `sync` option is missing from the shared typings. */
@@ -88,10 +88,11 @@ function levelStore(db: Level<string, unknown>): Store {
   };
 }
 
+/** LevelDB honours one lower and one upper bound, so a prefix and bounds are merged first. */
 function levelRange(range: Range = {}) {
-  const { prefix, ...rest } = range;
-  const r: Record<string, unknown> = prefix === undefined ? { ...rest } : { ...prefixBounds(prefix), ...rest };
-  for (const k of Object.keys(r)) if (r[k] === undefined) delete r[k];
+  const r: Record<string, unknown> = { ...rangeBounds(range) };
+  if (range.limit !== undefined) r.limit = range.limit;
+  if (range.reverse !== undefined) r.reverse = range.reverse;
   return r;
 }
 
@@ -106,9 +107,18 @@ function describe(err: unknown): string {
 }
 
 function lockedMessage(dir: string, timeout: number): string {
-  const holder = lockHolder(join(dir, 'LOCK'));
+  const holder = lockHolder(canonical(join(dir, 'LOCK')));
   const who = holder ? `process ${holder.pid} (${holder.command})` : 'another process';
   return `The database ${dir} is held by ${who}; gave up after ${timeout / 1000} s (raise --timeout, or stop that process)`;
+}
+
+/** /proc shows open files by their real path, without symbolic links or relative parts. */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** Finds which process has the LOCK file open, on systems with /proc; only asked on failure. */
@@ -129,7 +139,8 @@ export function lockHolder(lockFile: string): { pid: number; command: string } |
     for (const fd of fds) {
       try {
         if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== lockFile) continue;
-        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        const command = describeProcess(argv);
         return { pid: Number(pid), command };
       } catch {
         continue;
@@ -137,4 +148,16 @@ export function lockHolder(lockFile: string): { pid: number; command: string } |
     }
   }
   return undefined;
+}
+
+/**
+ * The program and its first argument (`ctl register`, `node server.js`): enough to recognise
+ * the holder, while the rest of its command line, which may hold a password, is not repeated.
+ */
+function describeProcess(argv: readonly string[]): string {
+  const words = argv.length > 1 && /^node(js)?$/.test(basename(argv[0])) ? argv.slice(1) : argv;
+  return words
+    .slice(0, 2)
+    .map((w, i) => (i === 0 ? basename(w) : w).replace(/\s+/g, ' ').slice(0, 40))
+    .join(' ');
 }

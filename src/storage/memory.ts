@@ -1,5 +1,7 @@
 import type { BatchOp, Range, Store, WriteOptions } from './types';
-import { prefixBounds } from './keys';
+import { compareBytes, rangeBounds } from './keys';
+
+export { compareBytes };
 
 /** An in-memory driver for tests and throwaway nodes; it copies values like a real store would. */
 export function createMemoryStore(): Store {
@@ -15,7 +17,15 @@ export function createMemoryStore(): Store {
 
   const apply = (ops: readonly BatchOp[]) => {
     // Encode everything first so a bad value fails the whole batch before anything changes.
-    const encoded = ops.map((op) => (op.type === 'put' ? JSON.stringify(op.value) : undefined));
+    // LevelDB refuses null and undefined values; so does this driver, or tests would pass here
+    // and fail in production.
+    const encoded = ops.map((op) => {
+      if (op.type === 'del') return undefined;
+      if (op.value === null || op.value === undefined) throw new TypeError('Value cannot be null or undefined');
+      const json = JSON.stringify(op.value);
+      if (json === undefined) throw new TypeError(`Value cannot be encoded as JSON: ${typeof op.value}`);
+      return json;
+    });
     ops.forEach((op, i) => {
       if (op.type === 'put') table(op.table).set(op.key, encoded[i] as string);
       else table(op.table).delete(op.key);
@@ -23,7 +33,7 @@ export function createMemoryStore(): Store {
   };
 
   function* scan(name: string, range: Range = {}): Generator<[string, string]> {
-    const r = range.prefix === undefined ? range : { ...prefixBounds(range.prefix), ...range };
+    const r = rangeBounds(range);
     const keys = [...table(name).keys()].filter(
       (k) =>
         (r.gte === undefined || compareBytes(k, r.gte) >= 0) &&
@@ -32,8 +42,8 @@ export function createMemoryStore(): Store {
         (r.lt === undefined || compareBytes(k, r.lt) < 0),
     );
     keys.sort(compareBytes);
-    if (r.reverse) keys.reverse();
-    const limit = r.limit === undefined || r.limit < 0 ? Infinity : r.limit;
+    if (range.reverse) keys.reverse();
+    const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit;
     for (let i = 0; i < keys.length && i < limit; i++) yield [keys[i], table(name).get(keys[i]) as string];
   }
 
@@ -67,9 +77,4 @@ export function createMemoryStore(): Store {
       closed = true;
     },
   };
-}
-
-/** LevelDB orders keys by their UTF-8 bytes; JavaScript compares UTF-16 units. Match LevelDB. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

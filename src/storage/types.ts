@@ -5,6 +5,7 @@
 
 /** Ordered key range within one table. A missing bound is open. */
 export interface Range {
+  /** Only keys that start with this; other bounds narrow the range further, never widen it. */
   readonly prefix?: string;
   readonly gte?: string;
   readonly gt?: string;
@@ -27,6 +28,7 @@ export interface Store {
   /** A missing key resolves to `undefined`: the service decides whether that is an error. */
   get<T>(table: string, key: string): Promise<T | undefined>;
   getMany<T>(table: string, keys: readonly string[]): Promise<(T | undefined)[]>;
+  /** `value` is any JSON value but `null`; null, undefined and what JSON cannot encode are refused. */
   put(table: string, key: string, value: unknown, options?: WriteOptions): Promise<void>;
   del(table: string, key: string, options?: WriteOptions): Promise<void>;
   /** All operations apply together or not at all, whatever tables they touch. */

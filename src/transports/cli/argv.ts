@@ -66,7 +66,9 @@ export function parseArgv(argv: readonly string[], registry: Registry): Invocati
   program.command('batch').action(() => {
     invocation = { kind: 'batch', globals: globals() };
   });
-  for (const command of registry.list()) {
+  // Only the named command is declared: building all of them would cost every call start-up time.
+  const named = registry.get((commandWord(argv) ?? '').replace(/-/g, '_'));
+  for (const command of named ? [named] : []) {
     const positional = callerArgs(command).filter((a) => a.name !== stdinArg);
     // Arity is checked with the decoding, so `ctl batch` lines get the same errors.
     const sub = program.command(command.name).allowUnknownOption().helpOption(false).allowExcessArguments(true);
@@ -125,6 +127,16 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
     stdin: o.stdin as string | undefined,
     debug: o.debug === true,
   };
+}
+
+/** The first word that is neither a global option nor an option's value: the command. */
+function commandWord(argv: readonly string[]): string | undefined {
+  const takesValue = new Set(GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).map((o) => o.flags.split(' ')[0]));
+  for (let i = 0; i < argv.length; i++) {
+    if (takesValue.has(argv[i])) i++;
+    else if (!argv[i].startsWith('--')) return argv[i];
+  }
+  return undefined;
 }
 
 /** The value of an option, found before parsing because it changes how arguments are counted. */

@@ -35,13 +35,13 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
         io.stdout.write(inv.topic === undefined ? usageText(registry) : helpText(registry, inv.topic));
         return 0;
       case 'batch':
-        return await withSession(inv.globals, registry, options, (session) => runBatch(io, inv.globals, registry, session));
+        return await withSession(inv.globals, io.env, registry, options, (session) => runBatch(io, inv.globals, registry, session));
       case 'command': {
         command = inv.command;
         const words = await withStdinArg(io, inv.command, inv.words, inv.globals.stdin);
         const args = wordsToArgs(inv.command, words);
         const c = inv.command;
-        const value = await withSession(inv.globals, registry, options, (session) => session.run(c, args));
+        const value = await withSession(inv.globals, io.env, registry, options, (session) => session.run(c, args));
         return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
       }
     }
@@ -50,8 +50,8 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
   }
 }
 
-async function withSession<T>(globals: GlobalOptions, registry: Registry, options: MainOptions, run: (s: Session) => Promise<T>): Promise<T> {
-  const home = resolveHome({ home: globals.home, config: globals.config });
+async function withSession<T>(globals: GlobalOptions, env: NodeJS.ProcessEnv, registry: Registry, options: MainOptions, run: (s: Session) => Promise<T>): Promise<T> {
+  const home = resolveHome({ home: globals.home, config: globals.config, env });
   if (globals.node !== undefined) checkNode(home, globals.node);
   const session = createLocalSession({ home, registry, lockTimeout: globals.timeout * 1000, clock: options.clock, openStore: options.openStore });
   try {
@@ -95,7 +95,7 @@ async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, sess
       const value = await session.run(command, wordsToArgs(command, words.slice(1)));
       if (writeResult(io, command, value, format) !== 0) {
         failed++;
-        io.stderr.write(`line ${lineNo}: ${command.name} failed\n`);
+        writeError(io, new CommandError('failed', `${command.name} answered false`), { prefix: `line ${lineNo}: ` });
       }
     } catch (err) {
       failed++;

@@ -29,7 +29,7 @@ export function writeResult(io: Io, command: Command, value: unknown, format: Fo
   let text: string;
   if (format === 'json') text = JSON.stringify(toJson(result, value));
   else if (format === 'text' || result.type.kind === 'rescode' || result.type.kind === 'restuple') text = renderText(result, value);
-  else if (format === 'tsv') text = [columns(result), ...rows(result, value)].map((r) => r.map(escape).join('\t')).join('\n');
+  else if (format === 'tsv') text = [columns(result).map(escape), ...rows(result, value)].map((r) => r.join('\t')).join('\n');
   else text = isStructured(command) ? table(io, columns(result), rows(result, value)) : renderText(result, value);
   if (text !== '') io.stdout.write(`${text}\n`);
   return status;
@@ -43,30 +43,30 @@ function isStructured(command: Command): boolean {
 function table(io: Io, head: string[], body: string[][]): string {
   if (body.length === 0) return '';
   const Table = require('cli-table3') as typeof import('cli-table3');
-  const t = new Table({ head, style: { head: colour(io, io.stdout) ? ['cyan'] : [], border: [] } });
+  const paint = painter(io, io.stdout);
+  // Colour is applied here, not by cli-table3, which would ask the real process.stdout instead.
+  const t = new Table({ head: head.map((h) => (paint ? paint.cyan(h) : h)), style: { head: [], border: [] } });
   t.push(...body);
   return t.toString();
 }
 
-export function colour(io: Io, out: Out): boolean {
-  return out.isTTY === true && io.env.NO_COLOR === undefined;
+/** A chalk instance when `out` is a terminal and NO_COLOR is unset; undefined otherwise. */
+function painter(io: Io, out: Out): import('chalk').Chalk | undefined {
+  if (out.isTTY !== true || io.env.NO_COLOR !== undefined) return undefined;
+  const chalk = require('chalk') as typeof import('chalk');
+  return new chalk.Instance({ level: 1 });
 }
 
 /** Reports a failure on stderr and returns its exit status. */
 export function writeError(io: Io, err: unknown, options: { debug?: boolean; command?: Command; prefix?: string } = {}): number {
   const e = toCommandError(err);
-  const lines = [`${options.prefix ?? ''}Error: ${e.message}`];
+  const stack = e.code === 'internal' ? (e.cause as Error | undefined)?.stack : undefined;
+  const hint = stack && !options.debug ? ' (run with --debug for the stack trace)' : '';
+  const paint = painter(io, io.stderr);
+  const lines = [`${options.prefix ?? ''}${paint ? paint.red.bold('Error:') : 'Error:'} ${e.message}${hint}`];
   if (e.code === 'bad_argument' && options.command) lines.push(`Usage: ${usageLine(options.command)}`);
-  if (e.code === 'internal') {
-    if (options.debug) lines.push(String((e.cause as Error)?.stack ?? e.stack));
-    else lines.push('(run with --debug for the stack trace)');
-  }
-  let text = lines.join('\n');
-  if (colour(io, io.stderr)) {
-    const chalk = require('chalk') as typeof import('chalk');
-    text = text.replace(/Error:/, chalk.red.bold('Error:'));
-  }
-  io.stderr.write(`${text}\n`);
+  if (e.code === 'internal' && options.debug) lines.push(stack ?? String(e.stack));
+  io.stderr.write(`${lines.join('\n')}\n`);
   return EXIT_STATUS[e.code];
 }
 

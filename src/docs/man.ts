@@ -1,0 +1,74 @@
+import type { Command } from '../schema/command';
+import { callerArgs } from '../schema/args';
+import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, SUMMARY } from './cli-text';
+import type { Registry } from '../core/registry';
+
+interface OptionDoc {
+  readonly flags: string;
+  readonly desc: string;
+}
+
+/** roff-escapes text: backslashes, dashes, and a leading dot or quote. */
+function roff(text: string): string {
+  return text
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .split('\n')
+    .map((line) => (/^[.']/.test(line) ? `\\&${line}` : line))
+    .join('\n');
+}
+
+/** The manual page `ctl(1)`, generated from the registry: committed, and tested for staleness. */
+export function renderMan(registry: Registry, options: readonly OptionDoc[], version: string): string {
+  const out: string[] = [
+    `.TH CTL 1 "" "ctl ${version}" "User Commands"`,
+    '.SH NAME',
+    `ctl \\- ${roff(SUMMARY)}`,
+    '.SH SYNOPSIS',
+    '.B ctl',
+    '[\\fIOPTION\\fR ...] \\fICOMMAND\\fR [\\fIARG\\fR ...]',
+    '.SH DESCRIPTION',
+    roff(
+      'ctl runs the commands of the ejabberd Administration API, with their names and positional arguments, ' +
+        'so scripts written for ejabberdctl keep working. Without a running node it opens the database itself. ' +
+        'Output on a pipe is plain text: one list element per line, tuple fields separated by TAB, nothing for an ' +
+        'empty result; inside a record TAB, newline and backslash are written \\t, \\n and \\\\. ' +
+        'Errors go to standard error. Lists are written a,b,c and tuples a:b (a JSON array or object also works).',
+    ),
+    '.SH OPTIONS',
+  ];
+  for (const o of options) out.push('.TP', `.B ${roff(o.flags)}`, roff(o.desc));
+  const all = registry.list();
+  out.push(
+    '.SH COMMANDS',
+    roff(`${all.length} commands; those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
+    '.TP',
+    '.B batch',
+    roff('Run one command per line of standard input (shell quoting) in one process; failing lines are reported with their numbers.'),
+    '.TP',
+    '.B help \\fR[\\fICOMMAND\\fR|\\fITAG\\fR|\\fIPATTERN\\fR]',
+    roff('Show usage, one command, the commands of a tag, or the commands matching a glob.'),
+  );
+  for (const c of all) out.push(...commandEntry(c));
+  out.push('.SH EXIT STATUS');
+  for (const [n, text] of EXIT_STATUSES) out.push('.TP', `.B ${n}`, roff(text));
+  out.push('.SH ENVIRONMENT');
+  for (const [name, text] of ENVIRONMENT) out.push('.TP', `.B ${name}`, roff(text));
+  out.push('.SH FILES', roff('HOME is the node home directory (see --home).'));
+  for (const [name, text] of FILES) out.push('.TP', `.I ${roff(name)}`, roff(text));
+  out.push('.SH EXAMPLES', '.nf');
+  for (const name of ['register', 'registered_users', 'check_account', 'change_password']) {
+    const c = registry.get(name);
+    if (c) out.push(roff(exampleLine(c)));
+  }
+  out.push(roff("printf 'register bob example.org pw1\\nregister carol example.org pw2\\n' | ctl batch"), '.fi', '');
+  return out.join('\n');
+}
+
+function commandEntry(c: Command): string[] {
+  const args = callerArgs(c).map((a) => a.name).join(' ');
+  const lines = ['.TP', `.B ${roff(c.name)}${args ? ` \\fI${roff(args)}\\fR` : ''}`];
+  lines.push(roff(`${c.desc || '(no description)'}${c.handler ? '' : ' (not implemented yet)'}`));
+  lines.push('.br', roff(`Result: ${fieldLabel(c.result)}. Tags: ${c.tags.join(', ')}.`));
+  return lines;
+}

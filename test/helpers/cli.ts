@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main, type MainOptions } from '../../src/transports/cli/main';
+
+export interface CliResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions extends MainOptions {
+  readonly stdin?: string;
+  readonly tty?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `ctl ARGV` in this process with captured streams. */
+export async function runCli(argv: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const status = await main(
+    argv,
+    {
+      stdout: { write: (s: string) => (stdout += s), isTTY: options.tty },
+      stderr: { write: (s: string) => (stderr += s), isTTY: options.tty },
+      stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
+      env: options.env ?? {},
+    },
+    options,
+  );
+  return { status, stdout, stderr };
+}
+
+/** A fresh home directory per test file, removed afterwards; `ctl` calls get `--home` set. */
+export function tempHome(prefix = 'ctl-test-'): { dir: string; ctl: (argv: readonly string[], options?: RunOptions) => Promise<CliResult>; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    ctl: (argv, options) => runCli([...argv, '--home', dir], options),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
