@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Command } from '../schema/command';
-import { createServices, type Services } from '../services';
+import type { Services } from '../services';
 import type { Store } from '../storage/types';
 import type { Home } from '../node/home';
 import { loadConfig, type Config } from '../node/config';
@@ -45,6 +45,7 @@ export function createLocalSession(options: LocalOptions): Session {
     }
     if (command.needs === 'store' && !services) {
       store ??= openStore(options.home, options.lockTimeout);
+      const { createServices } = await import('../services');
       services = createServices({ store: await store, config: cfg, clock });
     }
     return {

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { allCommands } from '../../../commands';
 import { createRegistry, type Registry } from '../../core/registry';
 import { createLocalSession, type LocalOptions, type Session } from '../../core/local';
@@ -9,9 +8,7 @@ import { resolveHome, type Home } from '../../node/home';
 import type { Command } from '../../schema/command';
 import { callerArgs } from '../../schema/args';
 import { parseArgv, type GlobalOptions } from './argv';
-import { helpText, usageText } from './help';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
-import { shellWords } from './shell-words';
 import { wordsToArgs } from './words';
 
 export interface MainOptions {
@@ -29,10 +26,10 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
     debug = inv.globals.debug;
     switch (inv.kind) {
       case 'usage':
-        io.stderr.write(usageText(registry));
+        io.stderr.write(help().usageText(registry));
         return 2;
       case 'help':
-        io.stdout.write(inv.topic === undefined ? usageText(registry) : helpText(registry, inv.topic));
+        io.stdout.write(inv.topic === undefined ? help().usageText(registry) : help().helpText(registry, inv.topic));
         return 0;
       case 'batch':
         return await withSession(inv.globals, io.env, registry, options, (session) => runBatch(io, inv.globals, registry, session));
@@ -80,11 +77,16 @@ async function withStdinArg(io: Io, command: Command, words: readonly string[], 
   return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
+// Help and batch are loaded only when asked for: every other call would pay for them at start-up.
+const help = () => require('./help') as typeof import('./help');
+
 /** `ctl batch`: one command per line, one process, one database open; failures by line number. */
 async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, session: Session): Promise<number> {
   const format = globals.format ?? defaultFormat(io);
   let failed = 0;
   let lineNo = 0;
+  const { createInterface } = require('node:readline') as typeof import('node:readline');
+  const { shellWords } = require('./shell-words') as typeof import('./shell-words');
   for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
     lineNo++;
     let command: Command | undefined;

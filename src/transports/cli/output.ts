@@ -2,7 +2,6 @@ import type { Command } from '../../schema/command';
 import { columns, escape, renderText, rows } from '../../schema/text';
 import { toJson } from '../../schema/json';
 import { CommandError, EXIT_STATUS, toCommandError } from '../../core/errors';
-import { usageLine } from '../../docs/cli-text';
 import type { Format } from './argv';
 
 export interface Out {
@@ -64,7 +63,10 @@ export function writeError(io: Io, err: unknown, options: { debug?: boolean; com
   const hint = stack && !options.debug ? ' (run with --debug for the stack trace)' : '';
   const paint = painter(io, io.stderr);
   const lines = [`${options.prefix ?? ''}${paint ? paint.red.bold('Error:') : 'Error:'} ${e.message}${hint}`];
-  if (e.code === 'bad_argument' && options.command) lines.push(`Usage: ${usageLine(options.command)}`);
+  if (e.code === 'bad_argument' && options.command) {
+    const { usageLine } = require('../../docs/cli-text') as typeof import('../../docs/cli-text');
+    lines.push(`Usage: ${usageLine(options.command)}`);
+  }
   if (e.code === 'internal' && options.debug) lines.push(stack ?? String(e.stack));
   io.stderr.write(`${lines.join('\n')}\n`);
   return EXIT_STATUS[e.code];
