@@ -21,8 +21,10 @@ export interface LocalOptions {
   /** How long to wait for another process to release the database, in ms; 0 waits forever. */
   readonly lockTimeout: number;
   readonly clock?: () => number;
+  /** Many commands in a row (`ctl batch`): writes are synced once, when the session closes. */
+  readonly bulk?: boolean;
   /** Opens the store; the LevelDB driver by default. */
-  readonly openStore?: (home: Home, lockTimeout: number) => Promise<Store>;
+  readonly openStore?: (home: Home, options: { lockTimeout: number; sync: boolean }) => Promise<Store>;
 }
 
 /**
@@ -44,7 +46,7 @@ export function createLocalSession(options: LocalOptions): Session {
       throw new CommandError('unavailable', `${command.name} needs a running node, and none is running on ${options.home.dir}: start it with 'ctl start'`);
     }
     if (command.needs === 'store' && !services) {
-      store ??= openStore(options.home, options.lockTimeout);
+      store ??= openStore(options.home, { lockTimeout: options.lockTimeout, sync: !options.bulk });
       const { createServices } = await import('../services');
       services = createServices({ store: await store, config: cfg, clock });
     }
@@ -64,13 +66,19 @@ export function createLocalSession(options: LocalOptions): Session {
       return execute(command, args, await context(command));
     },
     async close() {
-      if (store) await (await store.catch(() => undefined))?.close();
+      const opened = await store?.catch(() => undefined);
+      if (!opened) return;
+      try {
+        if (options.bulk) await opened.sync();
+      } finally {
+        await opened.close();
+      }
     },
   };
 }
 
-async function openLevel(home: Home, lockTimeout: number): Promise<Store> {
+async function openLevel(home: Home, options: { lockTimeout: number; sync: boolean }): Promise<Store> {
   if (!existsSync(home.dbDir)) mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
   const { openLevelStore } = await import('../storage/level');
-  return openLevelStore(home.dbDir, { lockTimeout });
+  return openLevelStore(home.dbDir, options);
 }

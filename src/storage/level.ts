@@ -18,7 +18,12 @@ interface Sub {
 export interface LevelOptions {
   /** How long to wait for another process to release the database, in ms; 0 waits forever. */
   readonly lockTimeout?: number;
+  /** Whether writes wait for the disk unless told otherwise: true, except for bulk work. */
+  readonly sync?: boolean;
 }
+
+/** A key outside every table: rewriting it synchronously flushes the log for `sync()`. */
+const SYNC_MARKER = 'sync-marker';
 
 /**
  * Opens the LevelDB database at `dir`. LevelDB admits one process at a time, so while another
@@ -42,17 +47,17 @@ export async function openLevelStore(dir: string, options: LevelOptions = {}): P
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return levelStore(db);
+  return levelStore(db, options.sync ?? true);
 }
 
-function levelStore(db: Level<string, unknown>): Store {
+function levelStore(db: Level<string, unknown>, syncByDefault: boolean): Store {
   const subs = new Map<string, Sub>();
   const sub = (table: string): Sub => {
     let s = subs.get(table);
     if (!s) subs.set(table, (s = db.sublevel(table, { valueEncoding: 'json' }) as unknown as Sub));
     return s;
   };
-  const sync = (o?: WriteOptions) => ({ sync: o?.sync ?? true });
+  const sync = (o?: WriteOptions) => ({ sync: o?.sync ?? syncByDefault });
 
   return {
     async get<T>(table: string, k: string) {
@@ -81,6 +86,9 @@ function levelStore(db: Level<string, unknown>): Store {
     },
     async *keys(table: string, range?: Range): AsyncIterable<string> {
       for await (const k of sub(table).keys(levelRange(range))) yield k;
+    },
+    async sync() {
+      await db.put(SYNC_MARKER, Date.now(), { sync: true } as never);
     },
     async close() {
       await db.close();

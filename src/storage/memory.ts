@@ -73,6 +73,7 @@ export function createMemoryStore(): Store {
     async *keys(name: string, range?: Range): AsyncIterable<string> {
       for (const [k] of scan(name, range)) yield k;
     },
+    async sync() {},
     async close() {
       closed = true;
     },

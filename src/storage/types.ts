@@ -20,7 +20,7 @@ export type BatchOp =
   | { readonly type: 'del'; readonly table: string; readonly key: string };
 
 export interface WriteOptions {
-  /** Wait until the write reached the disk. Admin writes default to true. */
+  /** Wait until the write reached the disk; the default is the store's (see `sync()`). */
   readonly sync?: boolean;
 }
 
@@ -35,5 +35,11 @@ export interface Store {
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void>;
   entries<T>(table: string, range?: Range): AsyncIterable<[string, T]>;
   keys(table: string, range?: Range): AsyncIterable<string>;
+  /**
+   * Makes every write so far durable. A store opened for bulk work writes without waiting for
+   * the disk (a crash of the process loses nothing, a crash of the machine may) and is synced
+   * once, at the end of the batch.
+   */
+  sync(): Promise<void>;
   close(): Promise<void>;
 }

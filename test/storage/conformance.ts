@@ -71,6 +71,15 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await expect(store.del('t', 'never-there')).resolves.toBeUndefined();
       });
 
+      test('sync keeps every record as it was and adds none to any table', async () => {
+        await store.put('t', 'k', 'v', { sync: false });
+        await store.sync();
+        await store.sync();
+        await expect(store.get('t', 'k')).resolves.toBe('v');
+        await expect(keysOf('t')).resolves.toEqual(['k']);
+        await expect(keysOf('sync-marker')).resolves.toEqual([]);
+      });
+
       test.each([
         ['a BigInt', 10n],
         ['undefined', undefined],

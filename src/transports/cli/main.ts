@@ -16,6 +16,8 @@ export interface MainOptions {
   readonly openStore?: LocalOptions['openStore'];
 }
 
+type SessionOptions = MainOptions & { readonly bulk?: boolean };
+
 /** The whole command line: parses argv, runs, prints, and returns the exit status. */
 export async function main(argv: readonly string[], io: Io, options: MainOptions = {}): Promise<number> {
   const registry = createRegistry(allCommands);
@@ -32,7 +34,7 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
         io.stdout.write(inv.topic === undefined ? help().usageText(registry) : help().helpText(registry, inv.topic));
         return 0;
       case 'batch':
-        return await withSession(inv.globals, io.env, registry, options, (session) => runBatch(io, inv.globals, registry, session));
+        return await withSession(inv.globals, io.env, registry, { ...options, bulk: true }, (session) => runBatch(io, inv.globals, registry, session));
       case 'command': {
         command = inv.command;
         const words = await withStdinArg(io, inv.command, inv.words, inv.globals.stdin);
@@ -47,10 +49,10 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
   }
 }
 
-async function withSession<T>(globals: GlobalOptions, env: NodeJS.ProcessEnv, registry: Registry, options: MainOptions, run: (s: Session) => Promise<T>): Promise<T> {
+async function withSession<T>(globals: GlobalOptions, env: NodeJS.ProcessEnv, registry: Registry, options: SessionOptions, run: (s: Session) => Promise<T>): Promise<T> {
   const home = resolveHome({ home: globals.home, config: globals.config, env });
   if (globals.node !== undefined) checkNode(home, globals.node);
-  const session = createLocalSession({ home, registry, lockTimeout: globals.timeout * 1000, clock: options.clock, openStore: options.openStore });
+  const session = createLocalSession({ home, registry, lockTimeout: globals.timeout * 1000, ...options });
   try {
     return await run(session);
   } finally {
