@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/schema/command';
-import { f, list, tuple, integer, string, binary, atom, rescode, restuple } from '../src/schema/types';
+import { f, string, rescode, restuple } from '../src/schema/types';
 
 export const mnesiaCommands = [
   defineCommand({

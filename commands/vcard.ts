@@ -1,12 +1,19 @@
 import { defineCommand } from '../src/schema/command';
-import { f, list, tuple, integer, string, binary, atom, rescode, restuple } from '../src/schema/types';
+import { f, list, string, binary, rescode } from '../src/schema/types';
+
+// ejabberd's descriptions of the vCard commands, shared by the get and set variants.
+const VCARD_NAMES = 'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\n';
+const VCARD2_NAMES = 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n';
+const XEP_0054 = 'For a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html';
+const VCARD_LONGDESC = `${VCARD_NAMES}${VCARD2_NAMES}\n${XEP_0054}`;
+const VCARD2_LONGDESC = `${VCARD2_NAMES}\n${VCARD_NAMES}${XEP_0054}`;
 
 export const vcardCommands = [
   defineCommand({
     name: 'get_vcard',
     tags: ['vcard'],
     desc: 'Get content from a vCard field',
-    longdesc: 'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nSome vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -17,7 +24,7 @@ export const vcardCommands = [
     name: 'get_vcard2',
     tags: ['vcard'],
     desc: 'Get content from a vCard field',
-    longdesc: 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nSome vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD2_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -28,7 +35,7 @@ export const vcardCommands = [
     name: 'get_vcard2_multi',
     tags: ['vcard'],
     desc: 'Get multiple contents from a vCard field',
-    longdesc: 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nSome vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD2_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -69,7 +76,7 @@ export const vcardCommands = [
     name: 'set_vcard',
     tags: ['vcard'],
     desc: 'Set content in a vCard field',
-    longdesc: 'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nSome vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -80,7 +87,7 @@ export const vcardCommands = [
     name: 'set_vcard2',
     tags: ['vcard'],
     desc: 'Set content in a vCard subfield',
-    longdesc: 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nSome vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD2_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -91,7 +98,7 @@ export const vcardCommands = [
     name: 'set_vcard2_multi',
     tags: ['vcard'],
     desc: 'Set multiple contents in a vCard subfield',
-    longdesc: 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n\nSome vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\nFor a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html',
+    longdesc: VCARD2_LONGDESC,
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

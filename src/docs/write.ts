@@ -1,0 +1,16 @@
+import type { Command } from '../schema/command';
+import { writeFileAtomic } from '../services/files';
+import { renderHtml } from './html';
+import { parseDocLanguages, renderMarkdown } from './markdown';
+
+/** Writes the reference of the commands matching `regexp`, with examples in `examples` (a comma list). */
+export async function writeCommandDocs(
+  format: 'html' | 'markdown',
+  commands: readonly Command[],
+  file: string,
+  regexp: string,
+  examples: string,
+): Promise<void> {
+  const render = format === 'html' ? renderHtml : renderMarkdown;
+  await writeFileAtomic(file, render(commands, regexp, parseDocLanguages(examples)));
+}
