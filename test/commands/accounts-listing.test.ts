@@ -141,3 +141,48 @@ describe('convert_to_scram', () => {
     expect((await ctl(['convert_to_scram', 'nowhere.example'])).status).toBe(1);
   });
 });
+
+describe('through ctl batch', () => {
+  test('account commands answer as they do alone: same output, same errors', async () => {
+    const script: string[][] = [
+      ['register', 'alice', 'localhost', 'pw'],
+      ['register', 'alice', 'localhost', 'pw'],
+      ['register', 'Bob', 'localhost', 'two words'],
+      ['register', 'a b', 'localhost', 'pw'],
+      ['check_account', 'bob', 'localhost'],
+      ['check_password', 'bob', 'localhost', 'two words'],
+      ['check_password', 'bob', 'localhost', 'wrong'],
+      ['change_password', 'alice', 'localhost', 'new'],
+      ['set_last', 'alice', 'localhost', String(NOW - 90 * DAY), 'away'],
+      ['get_last', 'alice', 'localhost'],
+      ['num_active_users', 'localhost', '100'],
+      ['ban_account', 'ghost', 'localhost', 'x'],
+      ['registered_users', 'localhost'],
+      ['delete_old_users', '30'],
+      ['unregister', 'bob', 'localhost'],
+      ['registered_users', 'localhost'],
+    ];
+    const alone = [];
+    for (const argv of script) alone.push(await ctl(argv));
+    const expected =
+      'User alice@localhost successfully registered\nUser bob@localhost successfully registered\n' +
+      '2025-03-17 15:06:40 away\n1\nalice\nbob\nDeleted 2 users: alice@localhost, bob@localhost\n';
+    expect(alone.map((r) => r.stdout).join('')).toBe(expected);
+    expect(alone.map((r) => r.status)).toEqual([0, 1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0]);
+
+    const other = tempHome();
+    try {
+      const input = script.map((argv) => argv.map((w) => `'${w}'`).join(' ')).join('\n');
+      const batch = await other.ctl(['batch'], { clock, stdin: input });
+      expect(batch.status).toBe(1);
+      expect(batch.stdout).toBe(expected);
+      alone.forEach((r, i) => {
+        if (r.stderr) expect(batch.stderr).toContain(`line ${i + 1}: ${r.stderr}`);
+      });
+      expect(batch.stderr).toContain('line 7: Error: check_password answered false\n');
+      expect(batch.stderr.match(/^line \d+: Error/gm)).toEqual(['line 2: Error', 'line 4: Error', 'line 7: Error', 'line 12: Error', 'line 15: Error']);
+    } finally {
+      other.cleanup();
+    }
+  });
+});
