@@ -31,5 +31,6 @@ export const clusterCommands = [
     needs: 'node',
     args: [],
     result: f('nodes', list(f('node', atom))),
+    handler: (_args, { node }) => [node.name],
   }),
 ];

@@ -10,6 +10,7 @@ function docCommand(format: 'html' | 'markdown') {
     module: 'ejabberd_commands_doc',
     policy: 'restricted',
     needs: 'none',
+    paths: ['file'],
     args: [f('file', binary), f('regexp', binary), f('examples', binary)],
     result: f('res', rescode),
     handler: async ({ file, regexp, examples }, { registry }) => {

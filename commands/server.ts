@@ -1,5 +1,6 @@
 import { defineCommand } from '../src/schema/command';
 import { f, list, tuple, integer, string, atom, rescode, restuple } from '../src/schema/types';
+import { loglevelTuple, setLoglevel, statusText, stopKindly } from '../src/services/node';
 
 export const serverCommands = [
   defineCommand({
@@ -26,11 +27,13 @@ export const serverCommands = [
     name: 'get_cookie',
     tags: ['erlang'],
     desc: 'Get the Erlang cookie of this node',
+    note: 'The node secret, created on the first start in HOME/cookie (mode 0600).',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
     args: [],
     result: f('cookie', string),
+    handler: (_args, { node }) => node.cookie,
   }),
   defineCommand({
     name: 'get_loglevel',
@@ -41,6 +44,7 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('leveltuple', tuple(f('levelnumber', integer), f('levelatom', atom), f('leveldesc', string))),
+    handler: (_args, { node }) => loglevelTuple(node.loglevel()),
   }),
   defineCommand({
     name: 'registered_vhosts',
@@ -62,6 +66,10 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
+    handler: (_args, { node }) => {
+      node.reloadConfig();
+      return true;
+    },
   }),
   defineCommand({
     name: 'remove_node',
@@ -82,16 +90,25 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
+    handler: async (_args, { node }) => {
+      await node.reopenLog();
+      return true;
+    },
   }),
   defineCommand({
     name: 'restart',
     tags: ['server'],
     desc: 'Restart ejabberd gracefully',
+    note: 'Re-reads the configuration and reopens the database and the log in the same process; an invalid configuration leaves the node running as it was.',
     module: 'init',
     policy: 'restricted',
     needs: 'node',
     args: [],
     result: f('res', rescode),
+    handler: async (_args, { node }) => {
+      await node.restart();
+      return true;
+    },
   }),
   defineCommand({
     name: 'rotate_log',
@@ -102,16 +119,22 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
+    handler: async (_args, { node }) => {
+      await node.rotateLog();
+      return true;
+    },
   }),
   defineCommand({
     name: 'set_loglevel',
     tags: ['logs', 'server'],
     desc: 'Set the loglevel (0 to 5)',
+    note: 'Answers the name of the new level (none, critical, error, warning, info, debug).',
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
     args: [f('loglevel', integer)],
     result: f('logger', atom),
+    handler: ({ loglevel }, { node }) => setLoglevel(node, loglevel),
   }),
   defineCommand({
     name: 'status',
@@ -122,6 +145,7 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', restuple),
+    handler: (_args, { node }) => statusText(node),
   }),
   defineCommand({
     name: 'stop',
@@ -132,17 +156,23 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
+    handler: async (_args, { node }) => {
+      await node.stop();
+      return true;
+    },
   }),
   defineCommand({
     name: 'stop_kindly',
     tags: ['server'],
     desc: 'Inform users and rooms, wait, and stop the server',
     longdesc: 'Provide the delay in seconds, and the announcement quoted, for example: \nejabberdctl stop_kindly 60 \\"The server will stop in one minute.\\"',
+    note: 'The steps are reported on standard error as they happen.',
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
     args: [f('delay', integer), f('announcement', string)],
     result: f('res', rescode),
+    handler: ({ delay, announcement }, { node, progress }) => stopKindly(node, delay, announcement, progress),
   }),
   defineCommand({
     name: 'update',

@@ -1,36 +1,43 @@
 import { defineCommand } from '../src/schema/command';
 import { f, integer, binary } from '../src/schema/types';
+import { statistic } from '../src/services/node';
 
 export const statsCommands = [
   defineCommand({
     name: 'incoming_s2s_number',
     tags: ['stats', 's2s'],
     desc: 'Number of incoming s2s connections on the node',
+    note: 'This node has no server-to-server connections yet, so this is always 0.',
     module: 'ejabberd_s2s',
     policy: 'admin',
     needs: 'node',
     args: [],
     result: f('s2s_incoming', integer),
+    handler: (_args, { node }) => node.s2sConnections('incoming'),
   }),
   defineCommand({
     name: 'outgoing_s2s_number',
     tags: ['stats', 's2s'],
     desc: 'Number of outgoing s2s connections on the node',
+    note: 'This node has no server-to-server connections yet, so this is always 0.',
     module: 'ejabberd_s2s',
     policy: 'admin',
     needs: 'node',
     args: [],
     result: f('s2s_outgoing', integer),
+    handler: (_args, { node }) => node.s2sConnections('outgoing'),
   }),
   defineCommand({
     name: 'stats',
     tags: ['stats'],
     desc: 'Get statistical value: registeredusers onlineusers onlineusersnode uptimeseconds processes',
+    note: 'processes is the number of resources the node is tracking in its event loop (sockets, timers, pending I/O), the closest thing it has to Erlang processes; online users are 0 until the node accepts XMPP clients.',
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',
     args: [f('name', binary)],
     result: f('stat', integer),
+    handler: ({ name }, { node, services }) => statistic(node, services.accounts, name),
   }),
   defineCommand({
     name: 'stats_host',
@@ -41,5 +48,6 @@ export const statsCommands = [
     needs: 'node',
     args: [f('name', binary), f('host', binary)],
     result: f('stat', integer),
+    handler: ({ name, host }, { node, services }) => statistic(node, services.accounts, name, host),
   }),
 ];

@@ -1,6 +1,7 @@
 import type { Config } from '../node/config';
 import type { Services } from '../services';
 import type { Registry } from './registry';
+import { CommandError } from './errors';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
 export interface Context {
@@ -10,4 +11,62 @@ export interface Context {
   readonly clock: () => number;
   /** The domain services; only commands that declared `needs: 'store'` get them. */
   readonly services: Services;
+  /** The running node; only commands that declared `needs: 'node'` get it. */
+  readonly node: NodeControl;
+  /** Tells the caller how a long command is getting on (on standard error, or over the socket). */
+  readonly progress: (text: string) => void;
+}
+
+/** What commands may ask of the running node itself. */
+export interface NodeControl {
+  readonly name: string;
+  readonly version: string;
+  /** The node's secret, created on its first start. */
+  readonly cookie: string;
+  uptimeSeconds(): number;
+  /** Resources the node's event loop tracks (sockets, timers, pending I/O): its "processes". */
+  activeResources(): number;
+  /** Connected client sessions, on one host or all; this node has none yet. */
+  onlineUsers(host?: string): number;
+  /** Server-to-server connections; this node has none yet. */
+  s2sConnections(direction: 'incoming' | 'outgoing'): number;
+  loglevel(): number;
+  setLoglevel(level: number): void;
+  reopenLog(): Promise<void>;
+  rotateLog(): Promise<void>;
+  /** Re-reads the configuration; an invalid file throws and leaves the running one in place. */
+  reloadConfig(): void;
+  /** Closes and reopens everything, in this process; resolves once the node serves again. */
+  restart(): Promise<void>;
+  /** Stops serving, closes the database; resolves once it is closed. */
+  stop(): Promise<void>;
+}
+
+export interface ContextParts {
+  readonly command: string;
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly clock: () => number;
+  readonly services?: Services;
+  readonly node?: NodeControl;
+  readonly progress?: (text: string) => void;
+}
+
+/** A context whose missing parts fail clearly when a handler reaches for them. */
+export function createContext(parts: ContextParts): Context {
+  const missing = (what: string) => new CommandError('internal', `${parts.command} uses ${what} but does not declare it`);
+  return {
+    config: parts.config,
+    registry: parts.registry,
+    clock: parts.clock,
+    progress: parts.progress ?? (() => undefined),
+    get services(): Services {
+      if (!parts.services) throw missing('the database');
+      return parts.services;
+    },
+    get node(): NodeControl {
+      if (!parts.node) throw missing('the node');
+      return parts.node;
+    },
+  };
 }

@@ -52,5 +52,6 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 export function toCommandError(err: unknown, command?: string): CommandError {
   if (err instanceof CommandError) return err;
   const what = command ? `${command} crashed` : 'internal error';
-  return new CommandError('internal', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  // `crash` survives the trip over the control socket, where the cause does not.
+  return new CommandError('internal', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, details: { crash: true } });
 }

@@ -4,7 +4,7 @@ import type { Services } from '../services';
 import type { Store } from '../storage/types';
 import type { Home } from '../node/home';
 import { loadConfig, type Config } from '../node/config';
-import type { Context } from './context';
+import { createContext, type Context } from './context';
 import { CommandError } from './errors';
 import { execute } from './executor';
 import type { Registry } from './registry';
@@ -23,6 +23,8 @@ export interface LocalOptions {
   readonly clock?: () => number;
   /** Many commands in a row (`ctl batch`): writes are synced once, when the session closes. */
   readonly bulk?: boolean;
+  /** Where long commands report how they are getting on. */
+  readonly progress?: (text: string) => void;
   /** Opens the store; the LevelDB driver by default. */
   readonly openStore?: (home: Home, options: { lockTimeout: number; sync: boolean }) => Promise<Store>;
 }
@@ -50,15 +52,7 @@ export function createLocalSession(options: LocalOptions): Session {
       const { createServices } = await import('../services');
       services = createServices({ store: await store, config: cfg, clock });
     }
-    return {
-      config: cfg,
-      registry: options.registry,
-      clock,
-      get services(): Services {
-        if (!services) throw new CommandError('internal', `${command.name} uses the database but does not declare it`);
-        return services;
-      },
-    };
+    return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress });
   }
 
   return {

@@ -19,7 +19,7 @@ function roff(text: string): string {
 }
 
 /** The manual page `ctl(1)`, generated from the registry: committed, and tested for staleness. */
-export function renderMan(registry: Registry, options: readonly OptionDoc[], version: string): string {
+export function renderMan(registry: Registry, options: readonly OptionDoc[], builtins: readonly { usage: string; desc: string }[], version: string): string {
   const out: string[] = [
     `.TH CTL 1 "" "ctl ${version}" "User Commands"`,
     '.SH NAME',
@@ -41,13 +41,16 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], ver
   const all = registry.list();
   out.push(
     '.SH COMMANDS',
+    roff('When a node runs on the home directory, commands are sent to it over its control socket; otherwise ctl opens the database itself. The results are the same.'),
+    '.SS Commands of ctl itself',
+  );
+  for (const b of builtins) {
+    const [name, ...rest] = b.usage.split(' ');
+    out.push('.TP', `.B ${roff(name)}${rest.length ? ` \\fI${roff(rest.join(' '))}\\fR` : ''}`, roff(b.desc));
+  }
+  out.push(
+    '.SS Commands of the Administration API',
     roff(`${all.length} commands; those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
-    '.TP',
-    '.B batch',
-    roff('Run one command per line of standard input (shell quoting) in one process; failing lines are reported with their numbers.'),
-    '.TP',
-    '.B help \\fR[\\fICOMMAND\\fR|\\fITAG\\fR|\\fIPATTERN\\fR]',
-    roff('Show usage, one command, the commands of a tag, or the commands matching a glob.'),
   );
   for (const c of all) out.push(...commandEntry(c));
   out.push('.SH EXIT STATUS');
@@ -70,5 +73,6 @@ function commandEntry(c: Command): string[] {
   const lines = ['.TP', `.B ${roff(c.name)}${args ? ` \\fI${roff(args)}\\fR` : ''}`];
   lines.push(roff(`${c.desc || '(no description)'}${c.handler ? '' : ' (not implemented yet)'}`));
   lines.push('.br', roff(`Result: ${fieldLabel(c.result)}. Tags: ${c.tags.join(', ')}.`));
+  if (c.note) lines.push('.br', roff(c.note));
   return lines;
 }

@@ -12,11 +12,15 @@ export interface Config {
   readonly authPasswordFormat: PasswordFormat;
   /** The node's name, `name@host`; old scripts pass it with --node. */
   readonly nodeName: string;
+  /** A group whose members may use the control socket (mode 0660); otherwise only the owner. */
+  readonly socketGroup?: string;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
 
 export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debug'] as const;
+/** ejabberd's descriptions of the levels, as get_loglevel reports them. */
+export const LOG_LEVEL_NAMES = ['No log', 'Critical', 'Error', 'Warning', 'Info', 'Debug'] as const;
 
 export function defaultConfig(file: string): Config {
   return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', file };
@@ -25,7 +29,7 @@ export function defaultConfig(file: string): Config {
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
 const RESERVED = new Set([
   'listen', 'acl', 'access_rules', 'api_permissions', 'modules', 'host_config', 'shaper',
-  'shaper_rules', 'certfiles', 'ca_file', 'define_macro', 'language', 'ctl_socket_group',
+  'shaper_rules', 'certfiles', 'ca_file', 'define_macro', 'language',
 ]);
 
 /** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */
@@ -83,6 +87,10 @@ export function parseConfig(text: string, file: string): Config {
       case 'auth_password_format':
         if (value !== 'scram' && value !== 'plain') throw bad("'auth_password_format' must be scram or plain", node ?? where);
         config.authPasswordFormat = value;
+        break;
+      case 'ctl_socket_group':
+        if (typeof value !== 'string' && typeof value !== 'number') throw bad("'ctl_socket_group' must be a group name or id", node ?? where);
+        config.socketGroup = String(value);
         break;
       case 'node_name':
         if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);

@@ -9,6 +9,7 @@ export interface Home {
   readonly socket: string;
   readonly pidFile: string;
   readonly logFile: string;
+  readonly cookieFile: string;
 }
 
 export interface HomeOptions {
@@ -30,5 +31,6 @@ export function resolveHome(options: HomeOptions = {}): Home {
     socket: join(dir, 'run', 'ctl.sock'),
     pidFile: join(dir, 'run', 'ctl.pid'),
     logFile: join(dir, 'log', 'ctl.log'),
+    cookieFile: join(dir, 'cookie'),
   };
 }

@@ -6,7 +6,7 @@ export type Policy = 'admin' | 'user' | 'open' | 'restricted';
 
 /**
  * What a command needs in order to run: nothing but its arguments, the database (opened
- * locally when no node runs), or a running node.
+ * locally when no node runs), or a running node (which has the database open too).
  */
 export type Needs = 'none' | 'store' | 'node';
 
@@ -22,6 +22,10 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly result: R;
   readonly policy: Policy;
   readonly needs: Needs;
+  /** Arguments that name files: a caller in another directory sends them as absolute paths. */
+  readonly paths?: readonly string[];
+  /** What this node does differently, or why: shown by help and the man page, not the API reference. */
+  readonly note?: string;
   /** The ejabberd module that defines the command: the doc generators' regexp matches it too. */
   readonly module: string;
   readonly argsDesc?: readonly string[];

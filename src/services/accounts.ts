@@ -156,6 +156,15 @@ export function createAccountsService(deps: ServiceDeps) {
       return users;
     },
 
+    /** How many accounts a host has, or all hosts together. */
+    async countUsers(onlyHost?: string): Promise<number> {
+      let n = 0;
+      for (const h of onlyHost === undefined ? config.hosts : [host(onlyHost)]) {
+        for await (const _ of store.keys(TABLES.passwd, { prefix: prefix(h) })) n++;
+      }
+      return n;
+    },
+
     /** Removes users idle for more than `days` days, or never seen; connected users stay. */
     async deleteOldUsers(days: number, onlyHost?: string): Promise<string> {
       checkDays(days);

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allCommands } from '../../commands';
 import { runCli, tempHome } from '../helpers/cli';
 
 let home: ReturnType<typeof tempHome>;
@@ -17,9 +18,12 @@ describe('usage and help', () => {
   test('help lists every command by tag and counts the unimplemented ones', async () => {
     const r = await runCli(['help']);
     expect(r.status).toBe(0);
-    const missing = Number(/Commands \(156; (\d+) not implemented yet, marked \*\)/.exec(r.stdout)?.[1]);
-    expect(missing).toBeGreaterThan(0);
-    expect(r.stdout.match(/^ {3}\*/gm)?.length).toBeGreaterThanOrEqual(missing);
+    const missing = allCommands.filter((c) => !c.handler);
+    expect(r.stdout).toContain(`Commands of the Administration API (156; ${missing.length} not implemented yet, marked *), by tag:\n`);
+    // Each unimplemented command is marked under every one of its tags.
+    expect(r.stdout.match(/^ {3}\*/gm)).toHaveLength(missing.reduce((n, c) => n + c.tags.length, 0));
+    expect(r.stdout).toContain('Commands of ctl itself:\n    help [COMMAND|TAG|PATTERN]');
+    for (const word of ['batch', 'start', 'foreground', 'started', 'stopped', 'ping']) expect(r.stdout).toMatch(new RegExp(`^    ${word} `, 'm'));
     expect(r.stdout).toContain('\n  accounts\n');
     expect(r.stdout).toContain('    register user host password                  Register a user\n');
     expect(r.stdout).toContain('   *get_roster user server');

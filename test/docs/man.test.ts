@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { renderMan } from '../../src/docs/man';
-import { GLOBAL_OPTIONS } from '../../src/transports/cli/argv';
+import { BUILTINS, GLOBAL_OPTIONS } from '../../src/transports/cli/argv';
 
 const root = resolve(__dirname, '../..');
 const version = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')).version;
-const page = renderMan(createRegistry(allCommands), GLOBAL_OPTIONS, version);
+const page = renderMan(createRegistry(allCommands), GLOBAL_OPTIONS, BUILTINS, version);
 
 test('man/ctl.1 is up to date with the registry (run `npm run build && npm run man`)', () => {
   expect(readFileSync(resolve(root, 'man/ctl.1'), 'utf8')).toBe(page);

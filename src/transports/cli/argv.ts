@@ -1,4 +1,4 @@
-import type { Command as Commander } from 'commander';
+import { Command as Program, Option, type Command as Commander } from 'commander';
 import { CommandError } from '../../core/errors';
 import type { Registry } from '../../core/registry';
 import type { Command } from '../../schema/command';
@@ -21,9 +21,21 @@ export interface GlobalOptions {
 /** What the command line asks for. */
 export type Invocation =
   | { readonly kind: 'usage'; readonly globals: GlobalOptions }
-  | { readonly kind: 'help'; readonly globals: GlobalOptions; readonly topic?: string }
-  | { readonly kind: 'batch'; readonly globals: GlobalOptions }
+  | { readonly kind: 'builtin'; readonly globals: GlobalOptions; readonly name: BuiltinName; readonly topic?: string }
   | { readonly kind: 'command'; readonly globals: GlobalOptions; readonly command: Command; readonly words: readonly string[] };
+
+/** The words of ctl itself, beside the API's commands: they run no command of the registry. */
+export const BUILTINS = [
+  { name: 'help', usage: 'help [COMMAND|TAG|PATTERN]', desc: 'show usage, one command, the commands of a tag, or those matching a glob' },
+  { name: 'batch', usage: 'batch', desc: 'run one command per line of standard input in one process; failing lines are reported with their numbers' },
+  { name: 'start', usage: 'start', desc: 'start the node in the background; returns once it answers' },
+  { name: 'foreground', usage: 'foreground', desc: 'run the node attached to the terminal, logging to standard error too' },
+  { name: 'started', usage: 'started', desc: 'wait until the node answers (up to --timeout); exit 0 or 1' },
+  { name: 'stopped', usage: 'stopped', desc: 'wait until no node runs (up to --timeout); exit 0 or 1' },
+  { name: 'ping', usage: 'ping', desc: 'print pong and exit 0 if the node answers, else pang and exit 3' },
+] as const;
+
+export type BuiltinName = (typeof BUILTINS)[number]['name'];
 
 export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--home <dir>', desc: 'the node home directory (default: $CTL_HOME, else $XDG_DATA_HOME/ctl)' },
@@ -42,8 +54,6 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
  * `change-password` means `change_password`.
  */
 export function parseArgv(argv: readonly string[], registry: Registry): Invocation {
-  // Loaded here, not at the top: `ctl` with a forwarded command never needs it.
-  const { Command: Program, Option } = require('commander') as typeof import('commander');
   const stdinArg = prescan(argv, '--stdin');
   let invocation: Invocation | undefined;
   const program: Commander = new Program('ctl')
@@ -55,17 +65,13 @@ export function parseArgv(argv: readonly string[], registry: Registry): Invocati
   for (const o of GLOBAL_OPTIONS) program.addOption(new Option(o.flags, o.desc));
   const globals = (): GlobalOptions => toGlobals(program.opts());
 
-  program
-    .command('help')
-    .argument('[topic]')
-    .allowUnknownOption()
-    .allowExcessArguments(true)
-    .action((topic?: string) => {
-      invocation = { kind: 'help', globals: globals(), topic };
+  for (const { name } of BUILTINS) {
+    const sub = program.command(name).allowUnknownOption().helpOption(false);
+    if (name === 'help') sub.argument('[topic]').allowExcessArguments(true);
+    sub.action((topic?: string) => {
+      invocation = { kind: 'builtin', globals: globals(), name, topic: name === 'help' ? topic : undefined };
     });
-  program.command('batch').action(() => {
-    invocation = { kind: 'batch', globals: globals() };
-  });
+  }
   // Only the named command is declared: building all of them would cost every call start-up time.
   const named = registry.get((commandWord(argv) ?? '').replace(/-/g, '_'));
   for (const command of named ? [named] : []) {

@@ -4,7 +4,7 @@ import type { Command } from '../../schema/command';
 import { callerArgs } from '../../schema/args';
 import { argHint, exampleLine, EXIT_STATUSES, fieldLabel, SYNOPSIS, typeLabel, usageLine } from '../../docs/cli-text';
 import { globToRegExp } from '../../services/glob';
-import { GLOBAL_OPTIONS } from './argv';
+import { BUILTINS, GLOBAL_OPTIONS } from './argv';
 
 const NOT_IMPLEMENTED_MARK = '*';
 
@@ -19,7 +19,10 @@ export function usageText(registry: Registry): string {
     'Options (accepted before or after the command):',
     ...GLOBAL_OPTIONS.map((o) => `  ${o.flags.padEnd(width)}  ${o.desc}`),
     '',
-    `Commands (${all.length}; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}), by tag:`,
+    'Commands of ctl itself:',
+    ...BUILTINS.map((b) => `    ${b.usage.padEnd(44)} ${b.desc}`),
+    '',
+    `Commands of the Administration API (${all.length}; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}), by tag:`,
   ];
   for (const [tag, commands] of registry.tags()) {
     out.push('', `  ${tag}`, ...commands.map(commandLine));
@@ -27,7 +30,7 @@ export function usageText(registry: Registry): string {
   out.push(
     '',
     "Run 'ctl help COMMAND' for one command, 'ctl help TAG' for a tag, 'ctl help PATTERN' with * and ?.",
-    "'ctl batch' runs one command per line of standard input, in one process.",
+    'When a node runs on the home directory, commands go to it; otherwise ctl opens the database itself.',
     '',
     'Exit status:',
     ...EXIT_STATUSES.map(([n, text]) => `  ${n}  ${text}`),
@@ -72,6 +75,7 @@ export function commandHelp(c: Command): string {
   }
   out.push(`Result: ${fieldLabel(c.result)}${resultNote(c)}`, '', `Tags: ${c.tags.join(', ')}    Policy: ${c.policy}`);
   if (c.longdesc) out.push('', c.longdesc);
+  if (c.note) out.push('', `Note: ${c.note}`);
   out.push('', 'Example:', `  ${exampleLine(c)}`, '');
   return out.join('\n');
 }

@@ -7,7 +7,9 @@ import { loadConfig } from '../../node/config';
 import { resolveHome, type Home } from '../../node/home';
 import type { Command } from '../../schema/command';
 import { callerArgs } from '../../schema/args';
-import { parseArgv, type GlobalOptions } from './argv';
+import { connectControl } from '../socket/client';
+import { createRemoteSession } from '../socket/remote-session';
+import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
 import { wordsToArgs } from './words';
 
@@ -15,8 +17,6 @@ export interface MainOptions {
   readonly clock?: () => number;
   readonly openStore?: LocalOptions['openStore'];
 }
-
-type SessionOptions = MainOptions & { readonly bulk?: boolean };
 
 /** The whole command line: parses argv, runs, prints, and returns the exit status. */
 export async function main(argv: readonly string[], io: Io, options: MainOptions = {}): Promise<number> {
@@ -26,33 +26,64 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
   try {
     const inv = parseArgv(argv, registry);
     debug = inv.globals.debug;
-    switch (inv.kind) {
-      case 'usage':
-        io.stderr.write(help().usageText(registry));
-        return 2;
-      case 'help':
-        io.stdout.write(inv.topic === undefined ? help().usageText(registry) : help().helpText(registry, inv.topic));
-        return 0;
-      case 'batch':
-        return await withSession(inv.globals, io.env, registry, { ...options, bulk: true }, (session) => runBatch(io, inv.globals, registry, session));
-      case 'command': {
-        command = inv.command;
-        const words = await withStdinArg(io, inv.command, inv.words, inv.globals.stdin);
-        const args = wordsToArgs(inv.command, words);
-        const c = inv.command;
-        const value = await withSession(inv.globals, io.env, registry, options, (session) => session.run(c, args));
-        return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
-      }
+    if (inv.kind === 'usage') {
+      io.stderr.write(help().usageText(registry));
+      return 2;
     }
+    if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, registry, options);
+    command = inv.command;
+    const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
+    const c = inv.command;
+    const value = await withSession(io, inv.globals, registry, { ...options, debug }, (session) => session.run(c, args));
+    return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
   } catch (err) {
     return writeError(io, err, { debug, command });
   }
 }
 
-async function withSession<T>(globals: GlobalOptions, env: NodeJS.ProcessEnv, registry: Registry, options: SessionOptions, run: (s: Session) => Promise<T>): Promise<T> {
+async function builtin(name: BuiltinName, topic: string | undefined, io: Io, globals: GlobalOptions, registry: Registry, options: MainOptions): Promise<number> {
+  if (name === 'help') {
+    io.stdout.write(topic === undefined ? help().usageText(registry) : help().helpText(registry, topic));
+    return 0;
+  }
+  if (name === 'batch') {
+    return withSession(io, globals, registry, { ...options, bulk: true, debug: globals.debug }, (session) => runBatch(io, globals, registry, session));
+  }
+  const home = homeOf(globals, io.env);
+  const timeout = globals.timeout * 1000;
+  const lifecycle = require('./lifecycle') as typeof import('./lifecycle');
+  switch (name) {
+    case 'start':
+      return lifecycle.startBackground(io, home, timeout);
+    case 'foreground':
+      return lifecycle.runForeground(io, home, registry);
+    case 'ping':
+      return lifecycle.ping(io, home, timeout);
+    default:
+      return lifecycle.waitForState(home, name, timeout);
+  }
+}
+
+// Help and batch reading are loaded only when asked for: every other call would pay for them.
+const help = () => require('./help') as typeof import('./help');
+
+function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
   const home = resolveHome({ home: globals.home, config: globals.config, env });
   if (globals.node !== undefined) checkNode(home, globals.node);
-  const session = createLocalSession({ home, registry, lockTimeout: globals.timeout * 1000, ...options });
+  return home;
+}
+
+type SessionOptions = MainOptions & { readonly bulk?: boolean; readonly debug?: boolean };
+
+/** On the running node when there is one, else in this process over the database. */
+async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry, options: SessionOptions, run: (s: Session) => Promise<T>): Promise<T> {
+  const home = homeOf(globals, io.env);
+  const timeout = globals.timeout * 1000;
+  const progress = (text: string) => io.stderr.write(`${text}\n`);
+  const client = await connectControl(home.socket, timeout);
+  const session = client
+    ? createRemoteSession(client, { bulk: options.bulk, debug: options.debug, progress })
+    : createLocalSession({ home, registry, lockTimeout: timeout, progress, ...options });
   try {
     return await run(session);
   } finally {
@@ -79,10 +110,7 @@ async function withStdinArg(io: Io, command: Command, words: readonly string[], 
   return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
-// Help and batch are loaded only when asked for: every other call would pay for them at start-up.
-const help = () => require('./help') as typeof import('./help');
-
-/** `ctl batch`: one command per line, one process, one database open; failures by line number. */
+/** `ctl batch`: one command per line, one process, one session; failures by line number. */
 async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, session: Session): Promise<number> {
   const format = globals.format ?? defaultFormat(io);
   let failed = 0;

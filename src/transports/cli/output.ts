@@ -59,8 +59,9 @@ function painter(io: Io, out: Out): import('chalk').Chalk | undefined {
 /** Reports a failure on stderr and returns its exit status. */
 export function writeError(io: Io, err: unknown, options: { debug?: boolean; command?: Command; prefix?: string } = {}): number {
   const e = toCommandError(err);
-  const stack = e.code === 'internal' ? (e.cause as Error | undefined)?.stack : undefined;
-  const hint = stack && !options.debug ? ' (run with --debug for the stack trace)' : '';
+  // A node sends the stack of its own crash in the error's details.
+  const stack = e.code === 'internal' ? ((e.cause as Error | undefined)?.stack ?? (e.details?.stack as string | undefined)) : undefined;
+  const hint = e.details?.crash && !options.debug ? ' (run with --debug for the stack trace)' : '';
   const paint = painter(io, io.stderr);
   const lines = [`${options.prefix ?? ''}${paint ? paint.red.bold('Error:') : 'Error:'} ${e.message}${hint}`];
   if (e.code === 'bad_argument' && options.command) {

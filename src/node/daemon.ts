@@ -1,0 +1,170 @@
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NodeControl } from '../core/context';
+import { CommandError } from '../core/errors';
+import type { Registry } from '../core/registry';
+import { openLevelStore } from '../storage/level';
+import type { Store } from '../storage/types';
+import { createControlServer } from '../transports/socket/server';
+import { connectControl } from '../transports/socket/client';
+import { loadConfig, type Config } from './config';
+import { readOrCreateCookie } from './cookie';
+import { createDispatcher } from './dispatch';
+import type { Home } from './home';
+import { createLogger } from './logger';
+
+export interface NodeOptions {
+  readonly home: Home;
+  readonly registry: Registry;
+  readonly version: string;
+  /** How long to wait for a `ctl` that holds the database, in ms. */
+  readonly lockTimeout: number;
+  /** Where the log is echoed when the node runs in the foreground. */
+  readonly echo?: { write(s: string): unknown };
+}
+
+export interface RunningNode {
+  readonly control: NodeControl;
+  /** Resolves once the node has stopped and let go of everything. */
+  readonly stopped: Promise<void>;
+}
+
+/**
+ * Starts the node: configuration, log, database, control socket, pid file. Refuses when a
+ * node already answers on this home; cleans up what a killed node left behind.
+ */
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const { home } = options;
+  mkdirSync(dirname(home.socket), { recursive: true, mode: 0o700 });
+  await refuseIfRunning(home);
+  let config = loadConfig(home.configFile);
+  const logger = createLogger(home.logFile, config.loglevel, options.echo);
+  const cookie = readOrCreateCookie(home.cookieFile);
+  const openStore = async () => {
+    mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+    return openLevelStore(home.dbDir, { lockTimeout: options.lockTimeout });
+  };
+  let store: Store = await openStore();
+  let startedAt = Date.now();
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+
+  const control: NodeControl = {
+    name: config.nodeName,
+    version: options.version,
+    cookie,
+    uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
+    activeResources: () => process.getActiveResourcesInfo().length,
+    onlineUsers: () => 0,
+    s2sConnections: () => 0,
+    loglevel: () => logger.level(),
+    setLoglevel(level) {
+      logger.setLevel(level);
+      logger.info(`log level set to ${level}`);
+    },
+    async reopenLog() {
+      logger.reopen();
+    },
+    async rotateLog() {
+      logger.rotate();
+    },
+    reloadConfig() {
+      config = loadConfig(home.configFile);
+      logger.setLevel(config.loglevel);
+      logger.info(`configuration reloaded from ${home.configFile}`);
+    },
+    async restart() {
+      const next = loadConfig(home.configFile);
+      logger.info('restarting');
+      await exclusive(async () => {
+        await store.close();
+        store = await openStore();
+      });
+      config = next;
+      logger.reopen();
+      logger.setLevel(config.loglevel);
+      startedAt = Date.now();
+      logger.info('restarted');
+    },
+    stop() {
+      stopping ??= (async () => {
+        logger.info('stopping');
+        server.server.close();
+        await exclusive(() => store.close());
+        rmSync(home.socket, { force: true });
+        rmSync(home.pidFile, { force: true });
+        logger.info('stopped');
+        // Replies already on their way (the one to `stop` itself) are sent before connections end.
+        setImmediate(() => {
+          server.closeConnections();
+          logger.close();
+          resolveStopped();
+        });
+      })();
+      return stopping;
+    },
+  };
+
+  const { dispatch, exclusive } = createDispatcher(options.registry, control, () => ({ config, store, stopping: stopping !== undefined }));
+  const server = createControlServer(dispatch);
+  rmSync(home.socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.server.listen(home.socket, () => resolve());
+  });
+  openSocket(home.socket, config);
+  writeFileSync(home.pidFile, `${process.pid}\n`);
+  logger.info(`node ${config.nodeName} started (ctl ${options.version}, pid ${process.pid}, socket ${home.socket})`);
+  return { control, stopped };
+}
+
+/** Mode 0600, or 0660 and the group named by ctl_socket_group so its members may call ctl. */
+function openSocket(path: string, config: Config): void {
+  chmodSync(path, config.socketGroup ? 0o660 : 0o600);
+  if (config.socketGroup) chownSync(path, -1, groupId(config.socketGroup));
+}
+
+function groupId(name: string): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === name);
+  if (!line) throw new CommandError('failed', `ctl_socket_group: no group named '${name}'`);
+  return Number(line.split(':')[2]);
+}
+
+async function refuseIfRunning(home: Home): Promise<void> {
+  const client = await connectControl(home.socket, 2000).catch(() => undefined);
+  if (client) {
+    client.close();
+    throw new CommandError('conflict', `A node is already running on ${home.dir}${pidNote(home)}`);
+  }
+  const pid = readPid(home.pidFile);
+  if (pid !== undefined && pid !== process.pid && isCtlProcess(pid)) {
+    throw new CommandError('conflict', `Process ${pid} (in ${home.pidFile}) is a node of ${home.dir} that does not answer on ${home.socket}: stop it (kill ${pid}) first`);
+  }
+  // What a killed node left behind is not a live node.
+  rmSync(home.pidFile, { force: true });
+  rmSync(home.socket, { force: true });
+}
+
+function pidNote(home: Home): string {
+  const pid = readPid(home.pidFile);
+  return pid === undefined ? '' : ` (pid ${pid})`;
+}
+
+export function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isCtlProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ctl');
+  } catch {
+    return false;
+  }
+}

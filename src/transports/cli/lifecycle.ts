@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { CommandError } from '../../core/errors';
+import type { Registry } from '../../core/registry';
+import type { Home } from '../../node/home';
+import { connectControl } from '../socket/client';
+import type { Io } from './output';
+
+const POLL_MS = 50;
+
+/** Whether a node answers on the home's socket right now. */
+export async function nodeAnswers(home: Home, timeoutMs: number): Promise<boolean> {
+  const client = await connectControl(home.socket, timeoutMs).catch(() => undefined);
+  if (!client) return false;
+  try {
+    return (await client.call({ op: 'ping' })) === 'pong';
+  } catch {
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
+/** Polls until `done()` holds or `timeoutMs` passes (0: forever); resolves whether it held. */
+async function waitFor(done: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await done()) return true;
+    if (timeoutMs > 0 && Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * `ctl start`: the node in the background. Returns once it answers on its socket; if it
+ * exits or does not answer in time, shows what it wrote to its log meanwhile.
+ */
+export async function startBackground(io: Io, home: Home, timeoutMs: number): Promise<number> {
+  if (await nodeAnswers(home, timeoutMs)) throw new CommandError('conflict', `A node is already running on ${home.dir}`);
+  mkdirSync(dirname(home.logFile), { recursive: true, mode: 0o750 });
+  const logStart = sizeOf(home.logFile);
+  const log = openSync(home.logFile, 'a', 0o640);
+  const entry = join(__dirname, '../../node/main.js');
+  const child = spawn(process.execPath, [entry, home.dir, home.configFile], { detached: true, stdio: ['ignore', log, log], env: io.env });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  const up = await waitFor(async () => exited !== undefined || (await nodeAnswers(home, 1000)), timeoutMs);
+  if (up && exited === undefined) return 0;
+  const why = exited !== undefined ? `the node exited (status ${exited})` : `the node did not answer within ${timeoutMs / 1000} s`;
+  io.stderr.write(`Error: Cannot start the node on ${home.dir}: ${why}. Its log (${home.logFile}) says:\n${tail(home.logFile, logStart, 20)}`);
+  return 1;
+}
+
+/** `ctl foreground`: the node in this process, its log echoed on standard error. */
+export async function runForeground(io: Io, home: Home, registry: Registry): Promise<number> {
+  const { runNodeProcess } = require('../../node/process') as typeof import('../../node/process');
+  return runNodeProcess({ home, registry, echo: io.stderr });
+}
+
+/** `ctl started` / `ctl stopped`: wait for the state; 0 when reached, 1 on timeout. */
+export async function waitForState(home: Home, state: 'started' | 'stopped', timeoutMs: number): Promise<number> {
+  const reached = await waitFor(async () => (await nodeAnswers(home, 1000)) === (state === 'started'), timeoutMs);
+  return reached ? 0 : 1;
+}
+
+/** `ctl ping`: pong (0) or pang (3). */
+export async function ping(io: Io, home: Home, timeoutMs: number): Promise<number> {
+  const up = await nodeAnswers(home, timeoutMs);
+  io.stdout.write(up ? 'pong\n' : 'pang\n');
+  return up ? 0 : 3;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function tail(file: string, from: number, lines: number): string {
+  let text = '';
+  try {
+    text = readFileSync(file).subarray(from).toString('utf8');
+  } catch {
+    return '(no log)\n';
+  }
+  const last = text.split('\n').filter((l) => l !== '').slice(-lines);
+  return last.length ? `${last.join('\n')}\n` : '(nothing)\n';
+}

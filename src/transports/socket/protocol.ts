@@ -1,0 +1,90 @@
+/**
+ * The control-socket protocol: newline-delimited JSON over a Unix socket. A client may send
+ * many requests without waiting; every reply carries the id of its request.
+ *
+ *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true}
+ *             {"id": 2, "op": "ping"}            the node answers {"id": 2, "ok": true, "result": "pong"}
+ *             {"id": 3, "op": "sync"}            makes every write so far durable (end of a batch)
+ *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply
+ *   alive     {"id": 1, "alive": true}           every HEARTBEAT ms while the request runs, so a
+ *                                                client can tell a long command from a hung node
+ *   reply     {"id": 1, "ok": true, "result": <value>}
+ *             {"id": 1, "ok": false, "error": {"code": "conflict", "message": "...", "details"?: {...}}}
+ *
+ * A frame that is not valid JSON, not a request, or longer than MAX_FRAME gets an error reply
+ * with `"id": null`, and the connection goes on.
+ */
+
+import type { ErrorCode } from '../../core/errors';
+
+export const MAX_FRAME = 16 * 1024 * 1024;
+export const HEARTBEAT = 500;
+
+export type Request =
+  | { readonly id: RequestId; readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean }
+  | { readonly id: RequestId; readonly op: 'ping' | 'sync' };
+
+export type RequestId = number | string;
+
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export type Reply =
+  | { readonly id: RequestId | null; readonly ok: true; readonly result: unknown }
+  | { readonly id: RequestId | null; readonly ok: false; readonly error: WireError }
+  | { readonly id: RequestId; readonly progress: string }
+  | { readonly id: RequestId; readonly alive: true };
+
+/**
+ * Splits a byte stream into lines, refusing any line longer than `max` bytes: the rest of such
+ * a line is skipped, and `onOversized` is told once per line.
+ */
+export function createLineReader(onLine: (line: string) => void, onOversized: () => void, max = MAX_FRAME) {
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let skipping = false;
+  return (data: Buffer) => {
+    let start = 0;
+    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+      const piece = data.subarray(start, nl);
+      start = nl + 1;
+      if (skipping) {
+        skipping = false;
+        continue;
+      }
+      if (size + piece.length > max) {
+        onOversized();
+      } else {
+        chunks.push(piece);
+        onLine(Buffer.concat(chunks).toString('utf8'));
+      }
+      chunks = [];
+      size = 0;
+    }
+    const rest = data.subarray(start);
+    if (skipping || rest.length === 0) return;
+    if (size + rest.length > max) {
+      chunks = [];
+      size = 0;
+      skipping = true;
+      onOversized();
+      return;
+    }
+    chunks.push(rest);
+    size += rest.length;
+  };
+}
+
+/** Checks that a parsed frame is a request; returns why not otherwise. */
+export function asRequest(frame: unknown): Request | string {
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return 'a request must be a JSON object';
+  const f = frame as Record<string, unknown>;
+  if (typeof f.id !== 'number' && typeof f.id !== 'string') return 'a request needs an "id" (a number or a string)';
+  if ('op' in f) return f.op === 'ping' || f.op === 'sync' ? (f as Request) : `unknown op ${JSON.stringify(f.op)}`;
+  if (typeof f.command !== 'string') return 'a request needs a "command" (a string)';
+  if (typeof f.args !== 'object' || f.args === null || Array.isArray(f.args)) return 'a request needs "args" (a JSON object)';
+  return f as Request;
+}

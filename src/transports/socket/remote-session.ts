@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import type { Session } from '../../core/local';
+import type { ControlClient } from './client';
+
+export interface RemoteOptions {
+  /** Many commands in a row: the node writes without waiting for the disk, then syncs once at close. */
+  readonly bulk?: boolean;
+  /** Ask for stack traces of internal errors. */
+  readonly debug?: boolean;
+  readonly progress?: (text: string) => void;
+  /** The caller's working directory: relative paths name files there, not in the node's. */
+  readonly cwd?: string;
+}
+
+/** A session on a running node: every command is sent over the control socket. */
+export function createRemoteSession(client: ControlClient, options: RemoteOptions = {}): Session {
+  const cwd = options.cwd ?? process.cwd();
+  return {
+    run(command, args) {
+      const sent = { ...args };
+      for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
+      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, options.progress);
+    },
+    async close() {
+      try {
+        if (options.bulk) await client.call({ op: 'sync' });
+      } finally {
+        client.close();
+      }
+    },
+  };
+}

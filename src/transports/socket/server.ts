@@ -1,0 +1,74 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { toCommandError } from '../../core/errors';
+import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type Reply, type Request } from './protocol';
+
+/** What the node does with one request: its result, or a thrown error. */
+export type RequestHandler = (request: Request, progress: (text: string) => void) => Promise<unknown>;
+
+export interface ControlServer {
+  readonly server: Server;
+  /** Ends every connection once what was written to it has been sent. */
+  closeConnections(): void;
+  connectionCount(): number;
+}
+
+/** The node's side of the control socket: frames in, handler calls, replies out. */
+export function createControlServer(handle: RequestHandler): ControlServer {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const send = (reply: Reply) => {
+      if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
+    };
+    const fail = (id: Request['id'] | null, message: string) =>
+      send({ id, ok: false, error: { code: 'bad_argument', message } });
+
+    socket.on(
+      'data',
+      createLineReader(
+        (line) => {
+          if (line.trim() === '') return;
+          let frame: unknown;
+          try {
+            frame = JSON.parse(line);
+          } catch (err) {
+            return fail(null, `Malformed request (not JSON): ${(err as Error).message}`);
+          }
+          const request = asRequest(frame);
+          if (typeof request === 'string') {
+            const id = (frame as { id?: unknown })?.id;
+            return fail(typeof id === 'number' || typeof id === 'string' ? id : null, `Malformed request: ${request}`);
+          }
+          void serve(request, send);
+        },
+        () => fail(null, `Request too large: the limit is ${MAX_FRAME} bytes`),
+      ),
+    );
+  });
+
+  async function serve(request: Request, send: (reply: Reply) => void): Promise<void> {
+    const alive = setInterval(() => send({ id: request.id, alive: true }), HEARTBEAT);
+    try {
+      const result = await handle(request, (text) => send({ id: request.id, progress: text }));
+      send({ id: request.id, ok: true, result: result === undefined ? null : result });
+    } catch (err) {
+      const e = toCommandError(err);
+      const debug = 'command' in request && request.debug;
+      const stack = debug && e.code === 'internal' ? (e.cause as Error | undefined)?.stack : undefined;
+      const details = stack ? { ...e.details, stack } : e.details;
+      send({ id: request.id, ok: false, error: { code: e.code, message: e.message, ...(details ? { details } : {}) } });
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  return {
+    server,
+    closeConnections() {
+      for (const s of sockets) s.end();
+    },
+    connectionCount: () => sockets.size,
+  };
+}
