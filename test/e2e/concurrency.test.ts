@@ -7,44 +7,15 @@
  * `npm run build` before jest; when dist/ is missing or older than a source file (someone ran
  * jest alone after an edit), beforeAll builds it once so that we never test stale code.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const root = resolve(__dirname, '..', '..');
-const launcher = join(root, 'bin', 'ctl');
-const built = join(root, 'dist', 'src', 'transports', 'cli', 'main.js');
+import { join } from 'node:path';
+import { ctlProcess, ensureBuilt, root } from '../helpers/proc';
 
 jest.setTimeout(120_000);
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const sources = Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'commands')));
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe', timeout: 110_000 });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`npm run build failed; the e2e tests need dist/:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
-  }
-});
-
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+beforeAll(ensureBuilt);
 
 let home: string;
 beforeEach(() => {
@@ -52,18 +23,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-/** Runs `ctl ARGS --home HOME` as its own process; never rejects, and kills it after 90 s. */
-function ctl(args: readonly string[], stdin = ''): Promise<Result> {
-  const env = { ...process.env };
-  for (const k of ['CTL_HOME', 'CTL_CONFIG', 'XDG_DATA_HOME']) delete env[k];
-  const child = spawn(process.execPath, [launcher, ...args, '--home', home], { env, timeout: 90_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.end(stdin);
-  return new Promise((done) => child.on('close', (status) => done({ status, stdout, stderr })));
-}
+const ctl = (args: readonly string[], stdin = '') => ctlProcess(home, args, { stdin });
 
 // The lock wait is not what these tests measure, so it is generous: a loaded 2-core machine
 // starting 20 node processes at once must not turn a slow start into a failure.
