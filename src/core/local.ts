@@ -9,8 +9,9 @@ import { CommandError } from './errors';
 import { execute } from './executor';
 import type { Registry } from './registry';
 
-/** Runs commands somewhere: in this process over the database, or (later) on the node. */
+/** Runs commands somewhere: in this process over the database, or on the node. */
 export interface Session {
+  /** Commands run in the order of the calls, even when a caller does not wait for each. */
   run(command: Command, args: Record<string, unknown>): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -55,9 +56,13 @@ export function createLocalSession(options: LocalOptions): Session {
     return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress });
   }
 
+  // Commands run one after another, in the order they were asked for, as on a node.
+  let tail: Promise<unknown> = Promise.resolve();
   return {
-    async run(command, args) {
-      return execute(command, args, await context(command));
+    run(command, args) {
+      const result = tail.then(async () => execute(command, args, await context(command)));
+      tail = result.catch(() => undefined);
+      return result;
     },
     async close() {
       const opened = await store?.catch(() => undefined);

@@ -7,7 +7,7 @@ import { openLevelStore } from '../storage/level';
 import type { Store } from '../storage/types';
 import { createControlServer } from '../transports/socket/server';
 import { connectControl } from '../transports/socket/client';
-import { loadConfig, type Config } from './config';
+import { loadConfig } from './config';
 import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
 import type { Home } from './home';
@@ -38,6 +38,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   mkdirSync(dirname(home.socket), { recursive: true, mode: 0o700 });
   await refuseIfRunning(home);
   let config = loadConfig(home.configFile);
+  const socketGid = config.socketGroup === undefined ? undefined : groupId(config.socketGroup);
   const logger = createLogger(home.logFile, config.loglevel, options.echo);
   const cookie = readOrCreateCookie(home.cookieFile);
   const openStore = async () => {
@@ -109,22 +110,27 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { dispatch, exclusive } = createDispatcher(options.registry, control, () => ({ config, store, stopping: stopping !== undefined }));
   const server = createControlServer(dispatch);
   rmSync(home.socket, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.server.listen(home.socket, () => resolve());
-  });
-  openSocket(home.socket, config);
-  writeFileSync(home.pidFile, `${process.pid}\n`);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.server.listen(home.socket, () => resolve());
+    });
+    chmodSync(home.socket, socketGid === undefined ? 0o600 : 0o660);
+    if (socketGid !== undefined) chownSync(home.socket, -1, socketGid);
+    writeFileSync(home.pidFile, `${process.pid}\n`);
+  } catch (err) {
+    // A node that could not finish starting must not linger half-started.
+    server.server.close();
+    await store.close();
+    rmSync(home.socket, { force: true });
+    logger.close();
+    throw err;
+  }
   logger.info(`node ${config.nodeName} started (ctl ${options.version}, pid ${process.pid}, socket ${home.socket})`);
   return { control, stopped };
 }
 
-/** Mode 0600, or 0660 and the group named by ctl_socket_group so its members may call ctl. */
-function openSocket(path: string, config: Config): void {
-  chmodSync(path, config.socketGroup ? 0o660 : 0o600);
-  if (config.socketGroup) chownSync(path, -1, groupId(config.socketGroup));
-}
-
+/** The id of the group that may use the socket (ctl_socket_group): a name or a number. */
 function groupId(name: string): number {
   if (/^\d+$/.test(name)) return Number(name);
   const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === name);

@@ -57,6 +57,18 @@ test('a node that cannot start says why, with the last lines of its log', async 
   expect(existsSync(join(home, 'run', 'ctl.sock'))).toBe(false);
 });
 
+test('ctl_socket_group opens the socket to a group; an unknown group stops the start', async () => {
+  writeFileSync(join(home, 'ctl.yml'), 'ctl_socket_group: 0\n');
+  expect(await ctl(['start'])).toEqual(ok());
+  const st = statSync(join(home, 'run', 'ctl.sock'));
+  expect([st.mode & 0o777, st.gid]).toEqual([0o660, 0]);
+  await ctl(['stop']);
+  writeFileSync(join(home, 'ctl.yml'), 'ctl_socket_group: no-such-group-here\n');
+  const r = await ctl(['start']);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain("ctl_socket_group: no group named 'no-such-group-here'");
+});
+
 test('commands run on the node and change what the node serves', async () => {
   await ctl(['start']);
   expect(await ctl(['register', 'alice', 'localhost', 's3cret'])).toEqual(ok('User alice@localhost successfully registered\n'));

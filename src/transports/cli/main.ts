@@ -110,29 +110,46 @@ async function withStdinArg(io: Io, command: Command, words: readonly string[], 
   return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
-/** `ctl batch`: one command per line, one process, one session; failures by line number. */
+/** How many batch lines may be on their way at once: enough to hide the round trip to a node. */
+const BATCH_WINDOW = 64;
+
+/**
+ * `ctl batch`: one command per line, one process, one session; failures by line number.
+ * Lines are sent ahead of their results (sessions run commands in the order they get them)
+ * and the results are printed in line order.
+ */
 async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, session: Session): Promise<number> {
   const format = globals.format ?? defaultFormat(io);
   let failed = 0;
   let lineNo = 0;
   const { createInterface } = require('node:readline') as typeof import('node:readline');
   const { shellWords } = require('./shell-words') as typeof import('./shell-words');
-  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
-    lineNo++;
+
+  /** Runs one line; resolves to what prints its outcome. */
+  async function job(n: number, line: string): Promise<() => void> {
     let command: Command | undefined;
+    const report = (err: unknown) => () => {
+      failed++;
+      writeError(io, err, { debug: globals.debug, command, prefix: `line ${n}: ` });
+    };
     try {
       const words = shellWords(line);
-      if (words.length === 0) continue;
-      command = lookup(registry, words[0].replace(/-/g, '_'));
-      const value = await session.run(command, wordsToArgs(command, words.slice(1)));
-      if (writeResult(io, command, value, format) !== 0) {
-        failed++;
-        writeError(io, new CommandError('failed', `${command.name} answered false`), { prefix: `line ${lineNo}: ` });
-      }
+      if (words.length === 0) return () => undefined;
+      const c = (command = lookup(registry, words[0].replace(/-/g, '_')));
+      const value = await session.run(c, wordsToArgs(c, words.slice(1)));
+      return () => {
+        if (writeResult(io, c, value, format) !== 0) report(new CommandError('failed', `${c.name} answered false`))();
+      };
     } catch (err) {
-      failed++;
-      writeError(io, err, { debug: globals.debug, command, prefix: `line ${lineNo}: ` });
+      return report(err);
     }
   }
+
+  const inFlight: Promise<() => void>[] = [];
+  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
+    inFlight.push(job(++lineNo, line));
+    while (inFlight.length >= BATCH_WINDOW) (await inFlight.shift()!)();
+  }
+  for (const printer of inFlight) (await printer)();
   return failed > 0 ? 1 : 0;
 }
