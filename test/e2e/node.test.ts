@@ -4,7 +4,9 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ctlProcess, ensureBuilt, type ProcResult } from '../helpers/proc';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cleanEnv, ctlProcess, ensureBuilt, launcher, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt);
@@ -45,6 +47,25 @@ test('start, status, a second start, ping, stop: the whole round trip', async ()
   const log = readFileSync(join(home, 'log', 'ctl.log'), 'utf8');
   expect(log).toMatch(/\[info\] node ctl@localhost started \(ctl [\d.]+, pid \d+, socket .*ctl\.sock\)\n/);
   expect(log).toMatch(/\[info\] stopped\n$/);
+});
+
+test('ctl foreground runs the node attached, logging to stderr, until SIGINT', async () => {
+  const child = spawn(process.execPath, [launcher, 'foreground', '--home', home], { env: cleanEnv() });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = once(child, 'exit');
+  try {
+    while (!stderr.includes('started')) await new Promise((r) => setTimeout(r, 50));
+    expect(await ctl(['register', 'fg', 'localhost', 'pw'])).toEqual(ok('User fg@localhost successfully registered\n'));
+    child.kill('SIGINT');
+    expect(await exited).toEqual([0, null]);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  expect(stderr).toMatch(/\[info\] node ctl@localhost started .*\n.*\[info\] stopping\n.*\[info\] stopped\n$/);
+  expect(readFileSync(join(home, 'log', 'ctl.log'), 'utf8')).toBe(stderr);
+  expect(existsSync(join(home, 'run', 'ctl.sock'))).toBe(false);
+  expect(await ctl(['check_account', 'fg', 'localhost'])).toEqual(ok());
 });
 
 test('a node that cannot start says why, with the last lines of its log', async () => {
