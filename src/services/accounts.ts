@@ -31,8 +31,14 @@ export interface ServiceDeps {
 
 const MAX_PASSWORD_BYTES = 1024;
 
-/** Accounts: creation, passwords, removal with everything the user owns. */
-export function createAccountsService(deps: ServiceDeps) {
+/** The deletions a service needs when a user goes, for rows not keyed by the user (indexes). */
+export type RemovalHook = (host: string, user: string) => Promise<BatchOp[]>;
+
+/**
+ * Accounts: creation, passwords, removal with everything the user owns. `removalHooks` may be
+ * filled after creation, by services that need the accounts service themselves.
+ */
+export function createAccountsService(deps: ServiceDeps, removalHooks: readonly RemovalHook[] = []) {
   const { store, config } = deps;
   const now = () => Math.floor(deps.clock() / 1000);
   const online = deps.isOnline ?? (() => false);
@@ -74,13 +80,14 @@ export function createAccountsService(deps: ServiceDeps) {
     return { ...j, rec };
   }
 
-  /** Every key the user owns, in every user table: what unregister deletes. */
+  /** Every record the user owns, in every table: what unregister deletes, in one batch. */
   async function ownedKeys(j: { host: string; user: string; k: string }): Promise<BatchOp[]> {
     const ops: BatchOp[] = [];
     for (const table of USER_TABLES) {
       ops.push({ type: 'del', table, key: j.k });
       for await (const k of store.keys(table, { prefix: prefix(j.host, j.user) })) ops.push({ type: 'del', table, key: k });
     }
+    for (const hook of removalHooks) ops.push(...(await hook(j.host, j.user)));
     return ops;
   }
 

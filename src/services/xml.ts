@@ -1,0 +1,69 @@
+/**
+ * XML for stored payloads (vCards, private and privacy data, stanzas). saxes parses strictly
+ * (well-formedness, namespaces, line and column of any error, and no DTD entities, so no entity
+ * expansion attacks); ltx gives the element tree XMPP code works with and serialises it.
+ */
+import { Element } from 'ltx';
+import { SaxesParser } from 'saxes';
+import { CommandError } from '../core/errors';
+
+export { Element };
+
+/** Larger payloads are refused: a vCard with a photo fits, a runaway file does not. */
+export const MAX_XML_BYTES = 1024 * 1024;
+const MAX_DEPTH = 64;
+
+/**
+ * Parses one XML element. `what` names the argument or file in the error, e.g.
+ * `Malformed XML in argument 'stanza' (line 1, column 9): unexpected close tag`.
+ */
+export function parseXml(text: string, what: string): Element {
+  if (Buffer.byteLength(text) > MAX_XML_BYTES) throw malformed(what, `longer than ${MAX_XML_BYTES} bytes`);
+  const parser = new SaxesParser({ xmlns: false, position: true });
+  const stack: Element[] = [];
+  let root: Element | undefined;
+  let failure: string | undefined;
+  parser.on('error', (err) => {
+    failure ??= err.message;
+  });
+  parser.on('doctype', () => {
+    failure ??= `${parser.line}:${parser.column}: a document type declaration is not allowed`;
+  });
+  parser.on('opentag', (tag) => {
+    if (root && stack.length === 0) failure ??= `${parser.line}:${parser.column}: more than one root element`;
+    if (stack.length >= MAX_DEPTH) failure ??= `${parser.line}:${parser.column}: nested deeper than ${MAX_DEPTH} elements`;
+    const el = new Element(tag.name, tag.attributes as Record<string, string>);
+    if (stack.length > 0) stack[stack.length - 1].cnode(el);
+    else root ??= el;
+    stack.push(el);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  parser.on('text', (text) => {
+    if (stack.length > 0) stack[stack.length - 1].t(text);
+    else if (text.trim() !== '') failure ??= `${parser.line}:${parser.column}: text outside the root element`;
+  });
+  parser.on('cdata', (text) => {
+    if (stack.length > 0) stack[stack.length - 1].t(text);
+  });
+  try {
+    parser.write(text).close();
+  } catch (err) {
+    failure ??= (err as Error).message;
+  }
+  if (failure) throw malformed(what, failure);
+  if (!root) throw malformed(what, 'no element');
+  return root;
+}
+
+function malformed(what: string, why: string): CommandError {
+  const m = /^(\d+):(\d+): (.*)$/s.exec(why);
+  const where = m ? ` (line ${m[1]}, column ${m[2]})` : '';
+  return new CommandError('bad_argument', `Malformed XML in ${what}${where}: ${m ? m[3] : why}`);
+}
+
+/** The element's namespace: its own xmlns, or the one it inherits. */
+export function namespaceOf(el: Element): string | undefined {
+  return el.getNS();
+}
