@@ -36,6 +36,11 @@ export function createLogger(file: string, level: number, echo?: { write(s: stri
     echo?.write(line);
   };
 
+  const reopen = () => {
+    closeSync(fd);
+    fd = openSync(file, 'a', 0o640);
+  };
+
   return {
     level: () => current,
     setLevel(l) {
@@ -46,14 +51,11 @@ export function createLogger(file: string, level: number, echo?: { write(s: stri
     warning: (m) => write(3, m),
     info: (m) => write(4, m),
     debug: (m) => write(5, m),
-    reopen() {
-      closeSync(fd);
-      fd = openSync(file, 'a', 0o640);
-    },
+    reopen,
     rotate() {
       for (let i = KEEP - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
       if (existsSync(file)) renameSync(file, `${file}.1`);
-      this.reopen();
+      reopen();
     },
     close() {
       closeSync(fd);
