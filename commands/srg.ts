@@ -12,6 +12,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary), f('name', binary), f('description', binary), f('display', binary)],
     result: f('res', rescode),
+    handler: ({ group, host, name, description, display }, { services }) => services.srg.create(group, host, name, description, display),
   }),
   defineCommand({
     name: 'srg_delete',
@@ -22,6 +23,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('res', rescode),
+    handler: ({ group, host }, { services }) => services.srg.delete(group, host),
   }),
   defineCommand({
     name: 'srg_get_info',
@@ -32,6 +34,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('informations', list(f('information', tuple(f('key', string), f('value', string))))),
+    handler: ({ group, host }, { services }) => services.srg.info(group, host),
   }),
   defineCommand({
     name: 'srg_get_members',
@@ -42,6 +45,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('members', list(f('member', string))),
+    handler: ({ group, host }, { services }) => services.srg.members(group, host),
   }),
   defineCommand({
     name: 'srg_list',
@@ -52,6 +56,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('host', binary)],
     result: f('groups', list(f('id', string))),
+    handler: ({ host }, { services }) => services.srg.list(host),
   }),
   defineCommand({
     name: 'srg_user_add',
@@ -62,6 +67,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('group', binary), f('grouphost', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, group, grouphost }, { services }) => services.srg.userAdd(user, host, group, grouphost),
   }),
   defineCommand({
     name: 'srg_user_del',
@@ -72,5 +78,6 @@ export const srgCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('group', binary), f('grouphost', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, group, grouphost }, { services }) => services.srg.userDel(user, host, group, grouphost),
   }),
 ];
