@@ -19,6 +19,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary)],
     result: f('content', string),
+    handler: ({ user, host, name }, { services }) => services.vcard.get(user, host, name),
   }),
   defineCommand({
     name: 'get_vcard2',
@@ -30,6 +31,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary)],
     result: f('content', string),
+    handler: ({ user, host, name, subname }, { services }) => services.vcard.get(user, host, name, subname),
   }),
   defineCommand({
     name: 'get_vcard2_multi',
@@ -41,6 +43,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary)],
     result: f('contents', list(f('value', string))),
+    handler: ({ user, host, name, subname }, { services }) => services.vcard.getMulti(user, host, name, subname),
   }),
   defineCommand({
     name: 'private_get',
@@ -51,6 +54,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('element', binary), f('ns', binary)],
     result: f('res', string),
+    handler: ({ user, host, element, ns }, { services }) => services.private.get(user, host, element, ns),
   }),
   defineCommand({
     name: 'private_set',
@@ -61,6 +65,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('element', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, element }, { services }) => services.private.set(user, host, element),
   }),
   defineCommand({
     name: 'set_nickname',
@@ -71,6 +76,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('nickname', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, nickname }, { services }) => services.vcard.setNickname(user, host, nickname),
   }),
   defineCommand({
     name: 'set_vcard',
@@ -82,6 +88,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('content', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, name, content }, { services }) => services.vcard.set(user, host, name, content),
   }),
   defineCommand({
     name: 'set_vcard2',
@@ -93,6 +100,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary), f('content', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, name, subname, content }, { services }) => services.vcard.set2(user, host, name, subname, content),
   }),
   defineCommand({
     name: 'set_vcard2_multi',
@@ -104,5 +112,6 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary), f('contents', list(f('value', binary)))],
     result: f('res', rescode),
+    handler: ({ user, host, name, subname, contents }, { services }) => services.vcard.setMulti(user, host, name, subname, contents),
   }),
 ];

@@ -1,0 +1,86 @@
+'use strict';
+/**
+ * vCard and private storage keep XML: every get parses the stored document and every set
+ * parses and re-serialises it. This measures that cost per call, through the service layer,
+ * against a bare store read or write of the same record, for a small vCard and for one with a
+ * photo (where parsing the whole document for one field is the worst case).
+ */
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { openLevelStore } = require('../../dist/src/storage/level');
+const { createServices } = require('../../dist/src/services');
+const { defaultConfig } = require('../../dist/src/node/config');
+const { key } = require('../../dist/src/storage/keys');
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Microseconds per call of each candidate, run in interleaved rounds so load hits all alike. */
+async function perCall(rounds, calls, candidates) {
+  const times = candidates.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [j, fn] of candidates.entries()) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < calls; i++) await fn(i);
+      times[j].push(Number(process.hrtime.bigint() - t0) / 1e3 / calls);
+    }
+  }
+  return times.map(median);
+}
+
+const us = (x) => `${x.toFixed(1)} µs/call`;
+const ratio = (x, base) => `${(x / base).toFixed(2)}x`;
+
+async function bench({ quick }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-vcard-'));
+  // Writes not synced: this measures the CPU cost of the XML, not the disk's fsync.
+  const store = await openLevelStore(join(dir, 'db'), { sync: false });
+  try {
+    const s = createServices({ store, config: defaultConfig(join(dir, 'ctl.yml')), clock: Date.now });
+    await store.put('passwd', key('localhost', 'small'), { secret: { format: 'plain', password: 'x' }, created: 0 });
+    await store.put('passwd', key('localhost', 'photo'), { secret: { format: 'plain', password: 'x' }, created: 0 });
+    for (const [f, v] of [['FN', 'Alice Liddell'], ['NICKNAME', 'Ally'], ['BDAY', '1852-05-04'], ['TITLE', 'Dreamer'], ['URL', 'https://example.org/alice']]) {
+      await s.vcard.set('small', 'localhost', f, v);
+      await s.vcard.set('photo', 'localhost', f, v);
+    }
+    await s.vcard.set2('small', 'localhost', 'N', 'FAMILY', 'Liddell');
+    // A 48 KB JPEG is 64 KB of base64, about what clients send as an avatar.
+    await s.vcard.set2('photo', 'localhost', 'PHOTO', 'BINVAL', Buffer.alloc(48 * 1024, 7).toString('base64'));
+    await s.private.set('small', 'localhost', `<storage xmlns='storage:bookmarks'>${'<conference jid="room@conf.example" autojoin="true"><nick>alice</nick></conference>'.repeat(20)}</storage>`);
+
+    const rounds = quick ? 3 : 7;
+    const calls = quick ? 200 : 2000;
+    const smallKey = key('localhost', 'small');
+    const photoKey = key('localhost', 'photo');
+    const smallRec = await store.get('vcard', smallKey);
+    const [bareSmall, getSmall, barePhoto, getPhoto, bareGetPrivate, getPrivate] = await perCall(rounds, calls, [
+      () => store.get('vcard', smallKey),
+      () => s.vcard.get('small', 'localhost', 'FN'),
+      () => store.get('vcard', photoKey),
+      () => s.vcard.get('photo', 'localhost', 'FN'),
+      () => store.get('private', key('localhost', 'small', 'storage:bookmarks')),
+      () => s.private.get('small', 'localhost', 'storage', 'storage:bookmarks'),
+    ]);
+    const [barePut, setSmall, setPhoto] = await perCall(rounds, Math.ceil(calls / 4), [
+      () => store.put('vcard', key('localhost', 'other'), smallRec),
+      (i) => s.vcard.set('small', 'localhost', 'NICKNAME', `Ally ${i}`),
+      (i) => s.vcard.set('photo', 'localhost', 'NICKNAME', `Ally ${i}`),
+    ]);
+    return [
+      ['store.get of a 6-field vCard record (baseline)', us(bareSmall), '1.00x'],
+      ['get_vcard FN, 6-field vCard (user check + parse)', us(getSmall), ratio(getSmall, bareSmall)],
+      ['store.get of a vCard with a 64 KB photo (baseline)', us(barePhoto), '1.00x'],
+      ['get_vcard FN, vCard with a 64 KB photo', us(getPhoto), ratio(getPhoto, barePhoto)],
+      ['store.put of a 6-field vCard record, unsynced (baseline)', us(barePut), '1.00x'],
+      ['set_vcard NICKNAME, 6-field vCard, unsynced', us(setSmall), ratio(setSmall, barePut)],
+      ['set_vcard NICKNAME, vCard with a 64 KB photo, unsynced', us(setPhoto), ratio(setPhoto, barePut)],
+      ['store.get of 20 bookmarks (baseline)', us(bareGetPrivate), '1.00x'],
+      ['private_get of 20 bookmarks (user check, no parse)', us(getPrivate), ratio(getPrivate, bareGetPrivate)],
+    ];
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { bench };
