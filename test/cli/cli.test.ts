@@ -26,7 +26,7 @@ describe('usage and help', () => {
     for (const word of ['batch', 'start', 'foreground', 'started', 'stopped', 'ping']) expect(r.stdout).toMatch(new RegExp(`^    ${word} `, 'm'));
     expect(r.stdout).toContain('\n  accounts\n');
     expect(r.stdout).toContain('    register user host password                  Register a user\n');
-    expect(r.stdout).toContain('   *get_roster user server');
+    expect(r.stdout).toContain('   *join_cluster node');
   });
 
   test('help COMMAND shows the signature, result, tags and an example', async () => {
@@ -94,10 +94,10 @@ describe('errors and exit statuses', () => {
   });
 
   test('an unimplemented command says so and exits 1', async () => {
-    expect(await home.ctl(['get_roster', 'alice', 'localhost'])).toEqual({
+    expect(await home.ctl(['join_cluster', 'other@host'])).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'Error: get_roster is not implemented yet\n',
+      stderr: 'Error: join_cluster is not implemented yet\n',
     });
   });
 
