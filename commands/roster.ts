@@ -11,6 +11,8 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('localuser', binary), f('localserver', binary), f('user', binary), f('server', binary), f('nick', binary), f('group', binary), f('subs', binary)],
     result: f('res', rescode),
+    handler: ({ localuser, localserver, user, server, nick, group, subs }, { services }) =>
+      services.roster.add(localuser, localserver, user, server, nick, group, subs),
   }),
   defineCommand({
     name: 'delete_rosteritem',
@@ -21,6 +23,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('localuser', binary), f('localserver', binary), f('user', binary), f('server', binary)],
     result: f('res', rescode),
+    handler: ({ localuser, localserver, user, server }, { services }) => services.roster.delete(localuser, localserver, user, server),
   }),
   defineCommand({
     name: 'get_roster',
@@ -31,6 +34,11 @@ export const rosterCommands = [
     needs: 'store',
     args: [],
     result: f('contacts', list(f('contact', tuple(f('jid', string), f('nick', string), f('subscription', string), f('ask', string), f('group', string))))),
+    handler: (args, { services }) => {
+      // policy: 'user' puts the account before the declared arguments.
+      const { user, server } = args as unknown as { user: string; server: string };
+      return services.roster.get(user, server);
+    },
   }),
   defineCommand({
     name: 'process_rosteritems',
@@ -42,6 +50,8 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('action', string), f('subs', string), f('asks', string), f('users', string), f('contacts', string)],
     result: f('response', list(f('pairs', tuple(f('user', string), f('contact', string))))),
+    handler: ({ action, subs, asks, users, contacts }, { services, progress }) =>
+      services.roster.process(action, subs, asks, users, contacts, progress),
   }),
   defineCommand({
     name: 'push_alltoall',
@@ -52,6 +62,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('host', binary), f('group', binary)],
     result: f('res', rescode),
+    handler: ({ host, group }, { services }) => services.roster.pushAllToAll(host, group),
   }),
   defineCommand({
     name: 'push_roster',
@@ -62,6 +73,8 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('file', binary), f('user', binary), f('host', binary)],
     result: f('res', rescode),
+    paths: ['file'],
+    handler: ({ file, user, host }, { services }) => services.roster.pushFile(file, user, host),
   }),
   defineCommand({
     name: 'push_roster_all',
@@ -72,5 +85,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('file', binary)],
     result: f('res', rescode),
+    paths: ['file'],
+    handler: ({ file }, { services }) => services.roster.pushFileAll(file),
   }),
 ];

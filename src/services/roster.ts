@@ -1,6 +1,374 @@
+import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
+import { CommandError } from '../core/errors';
+import type { BatchOp } from '../storage/types';
+import { compareBytes, key, prefix, splitKey } from '../storage/keys';
+import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
+import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from './erlang-terms';
+import { strictGlobToRegExp } from './glob';
+import { nameprep, nodeprep } from './jid';
 
-/** Placeholder: to be implemented. */
-export function createRosterService(_deps: ServiceDeps, _accounts: AccountsService) {
-  return {};
+export const SUBSCRIPTIONS = ['none', 'from', 'to', 'both'] as const;
+export const ASKS = ['none', 'in', 'out'] as const;
+export type Subscription = (typeof SUBSCRIPTIONS)[number];
+export type Ask = (typeof ASKS)[number];
+
+/** A roster item, stored under `host␀user␀contact` where contact is a bare JID. */
+export interface RosterItem {
+  readonly name: string;
+  readonly subscription: Subscription;
+  /** A pending subscription request: `out` we asked the contact, `in` the contact asked us. */
+  readonly ask: Ask;
+  /** Sorted by their bytes, without duplicates. */
+  readonly groups: readonly string[];
+}
+
+export interface RosterRow {
+  readonly jid: string;
+  readonly nick: string;
+  readonly subscription: string;
+  readonly ask: string;
+  readonly group: string;
+}
+
+/** One contact of a roster template file. */
+interface TemplateEntry {
+  readonly jid: string;
+  /** The account the entry names, when it is one of ours. */
+  readonly local?: { readonly user: string; readonly host: string };
+  readonly groups: readonly string[];
+  readonly nick: string;
+}
+
+/** Deletions of process_rosteritems are written this many at a time. */
+const DELETE_BATCH = 10_000;
+
+/** `a;b;;c` → [a, b, c]; an empty text means no group. */
+function splitGroups(text: string): string[] {
+  return text.split(';').map((g) => g.trim()).filter((g) => g !== '');
+}
+
+function normalGroups(groups: Iterable<string>): string[] {
+  return [...new Set(groups)].sort(compareBytes);
+}
+
+function usage(arg: string, message: string): CommandError {
+  return new CommandError('bad_argument', message, { details: { arg } });
+}
+
+/** A contact's bare JID from its parts; an empty user part gives a server JID (a gateway). */
+function contactJid(user: string, server: string, userArg: string, serverArg: string): string {
+  const host = nameprep(server, serverArg);
+  return user === '' ? host : `${nodeprep(user, userArg)}@${host}`;
+}
+
+/** Rosters (jabber:iq:roster): per-user contact lists with subscription states and groups. */
+export function createRosterService(deps: ServiceDeps, accounts: AccountsService) {
+  const { store, config } = deps;
+
+  /** The owner of a roster, which must exist; argument names go into the errors. */
+  async function owner(u: string, h: string, userArg: string, hostArg: string) {
+    const j = accounts.jid(nodeprep(u, userArg), accounts.host(nameprep(h, hostArg)));
+    if (!(await accounts.exists(j.user, j.host))) throw new CommandError('not_found', `User ${j.id} does not exist`);
+    return j;
+  }
+
+  /** Adds or merges template entries into one user's roster, in one atomic batch. */
+  async function pushTo(host: string, user: string, entries: readonly TemplateEntry[]): Promise<void> {
+    const self = `${user}@${host}`;
+    const wanted = entries.filter((e) => e.jid !== self);
+    const keys = wanted.map((e) => key(host, user, e.jid));
+    const existing = await store.getMany<RosterItem>(TABLES.roster, keys);
+    const ops: BatchOp[] = wanted.map((e, i) => {
+      const old = existing[i];
+      const item: RosterItem = {
+        ...old,
+        name: e.nick !== '' ? e.nick : (old?.name ?? ''),
+        subscription: 'both',
+        ask: 'none',
+        groups: normalGroups([...(old?.groups ?? []), ...e.groups]),
+      };
+      return { type: 'put', table: TABLES.roster, key: keys[i], value: item };
+    });
+    await store.batch(ops);
+  }
+
+  async function template(file: string): Promise<TemplateEntry[]> {
+    const path = resolve(file);
+    return normaliseEntries(path, parseTemplate(path, await readTemplate(path)), config.hosts, accounts);
+  }
+
+  return {
+    async add(localuser: string, localserver: string, user: string, server: string, nick: string, group: string, subs: string): Promise<boolean> {
+      const subscription = subs.toLowerCase() as Subscription;
+      if (!SUBSCRIPTIONS.includes(subscription)) throw usage('subs', `Unknown subscription '${subs}' (subs): use none, from, to or both`);
+      const contact = contactJid(user, server, 'user', 'server');
+      const o = await owner(localuser, localserver, 'localuser', 'localserver');
+      const k = key(o.host, o.user, contact);
+      const old = await store.get<RosterItem>(TABLES.roster, k);
+      const item: RosterItem = { ...old, name: nick, subscription, ask: 'none', groups: normalGroups(splitGroups(group)) };
+      await store.put(TABLES.roster, k, item);
+      return true;
+    },
+
+    async delete(localuser: string, localserver: string, user: string, server: string): Promise<boolean> {
+      const contact = contactJid(user, server, 'user', 'server');
+      const o = await owner(localuser, localserver, 'localuser', 'localserver');
+      const k = key(o.host, o.user, contact);
+      if ((await store.get(TABLES.roster, k)) === undefined) throw new CommandError('not_found', `${contact} is not in the roster of ${o.id}`);
+      await store.del(TABLES.roster, k);
+      return true;
+    },
+
+    /** The roster as get_roster shows it: one row per (contact, group), by contact then group. */
+    async get(user: string, server: string): Promise<RosterRow[]> {
+      const o = await owner(user, server, 'user', 'server');
+      const rows: RosterRow[] = [];
+      for await (const [k, item] of store.entries<RosterItem>(TABLES.roster, { prefix: prefix(o.host, o.user) })) {
+        const jid = splitKey(k)[2];
+        const base = { jid, nick: item.name, subscription: item.subscription, ask: item.ask };
+        if (item.groups.length === 0) rows.push({ ...base, group: '' });
+        for (const group of item.groups) rows.push({ ...base, group });
+      }
+      return rows;
+    },
+
+    /** Every item of a user's roster, by contact: what the XMPP side and exports read. */
+    async items(user: string, host: string): Promise<{ jid: string; item: RosterItem }[]> {
+      const j = accounts.jid(user, host);
+      const out: { jid: string; item: RosterItem }[] = [];
+      for await (const [k, item] of store.entries<RosterItem>(TABLES.roster, { prefix: prefix(j.host, j.user) })) out.push({ jid: splitKey(k)[2], item });
+      return out;
+    },
+
+    /** process_rosteritems: lists (or deletes) the items of every host that match all four filters. */
+    async process(
+      action: string,
+      subs: string,
+      asks: string,
+      users: string,
+      contacts: string,
+      progress: (text: string) => void = () => undefined,
+    ): Promise<{ user: string; contact: string }[]> {
+      if (action !== 'list' && action !== 'delete') throw usage('action', `Unknown action '${action}' (action): use list or delete`);
+      const subSet = parseChoices(subs, SUBSCRIPTIONS, 'subs', 'subscription');
+      const askSet = parseChoices(asks, ASKS, 'asks', 'ask');
+      const userMatch = parseJidPatterns(users, 'users');
+      const contactMatch = parseJidPatterns(contacts, 'contacts');
+
+      let total = 0;
+      for (const h of config.hosts) for await (const _ of store.keys(TABLES.roster, { prefix: prefix(h) })) total++;
+      progress(`There are ${total} roster items in total.`);
+      const counted = action === 'delete' ? 'deleted' : 'matched';
+      const matches: { user: string; contact: string }[] = [];
+      let ops: BatchOp[] = [];
+      let visited = 0;
+      let percent = 0;
+      for (const h of config.hosts) {
+        for await (const [k, item] of store.entries<RosterItem>(TABLES.roster, { prefix: prefix(h) })) {
+          visited++;
+          const [, user, contact] = splitKey(k);
+          if (subSet.has(item.subscription) && askSet.has(item.ask) && userMatch(user, h) && contactMatch(...splitBare(contact))) {
+            matches.push({ user: `${user}@${h}`, contact });
+            if (action === 'delete') ops.push({ type: 'del', table: TABLES.roster, key: k });
+            if (ops.length >= DELETE_BATCH) {
+              await store.batch(ops);
+              ops = [];
+            }
+          }
+          const now = Math.floor((visited / total) * 100);
+          if (now !== percent) progress(`Progress ${(percent = now)}% - visited ${visited} - ${counted} ${matches.length}`);
+        }
+      }
+      await store.batch(ops);
+      return matches;
+    },
+
+    /** push_roster: the file's entries join the user's roster (subscription both). */
+    async pushFile(file: string, user: string, host: string): Promise<boolean> {
+      const o = await owner(user, host, 'user', 'host');
+      const entries = await template(file);
+      await pushTo(o.host, o.user, entries);
+      return true;
+    },
+
+    /** push_roster_all: every local account listed in the file gets all the other entries. */
+    async pushFileAll(file: string): Promise<boolean> {
+      const entries = await template(file);
+      for (const e of entries) if (e.local) await pushTo(e.local.host, e.local.user, entries);
+      return true;
+    },
+
+    /** push_alltoall: every account of the host gets every other one, in `group`. */
+    async pushAllToAll(host: string, group: string): Promise<boolean> {
+      const h = accounts.host(host);
+      const groups = splitGroups(group);
+      const users = await accounts.registeredUsers(h);
+      const entries = users.map((u): TemplateEntry => ({ jid: `${u}@${h}`, groups, nick: u }));
+      for (const u of users) await pushTo(h, u, entries);
+      return true;
+    },
+  };
+}
+
+export type RosterService = ReturnType<typeof createRosterService>;
+
+/** `user@server` → [user, server]; a server JID has no user part. */
+function splitBare(jid: string): [string, string] {
+  const at = jid.indexOf('@');
+  return at < 0 ? ['', jid] : [jid.slice(0, at), jid.slice(at + 1)];
+}
+
+/** `a:b` or `any` over a fixed set of words, as process_rosteritems takes subs and asks. */
+function parseChoices<T extends string>(text: string, allowed: readonly T[], arg: string, what: string): Set<string> {
+  const words = text.toLowerCase().split(':');
+  if (words.includes('any')) return new Set(allowed);
+  const help = `use ${allowed.join(', ')} or any, several joined by ':'`;
+  for (const w of words) {
+    if (w === '') throw usage(arg, `Empty ${what} in '${text}' (${arg}): ${help}`);
+    if (!(allowed as readonly string[]).includes(w)) throw usage(arg, `Unknown ${what} '${w}' (${arg}): ${help}`);
+  }
+  return new Set(words);
+}
+
+type JidMatcher = (user: string, server: string) => boolean;
+
+/**
+ * `JID[:JID]*` or `any`. A pattern with an `@` matches JIDs with a user part, one without
+ * matches only server JIDs; each part is a glob, negated by a leading `!`.
+ */
+function parseJidPatterns(text: string, arg: string): JidMatcher {
+  const matchers = text.split(':').map((p): JidMatcher => {
+    if (p === 'any') return () => true;
+    const fail = (why: string) => usage(arg, `Invalid JID pattern '${p}' (${arg}): ${why}`);
+    if (p === '') throw fail('it is empty; separate patterns with a single \':\'');
+    if (p.includes('/')) throw fail('roster items hold bare JIDs, without a resource');
+    const parts = p.split('@');
+    if (parts.length > 2) throw fail("it has more than one '@'");
+    const server = part(parts[parts.length - 1], 'server', fail);
+    if (parts.length === 1) return (u, s) => u === '' && server(s);
+    const user = part(parts[0], 'user', fail);
+    return (u, s) => u !== '' && user(u) && server(s);
+  });
+  return (user, server) => matchers.some((m) => m(user, server));
+}
+
+function part(glob: string, what: string, fail: (why: string) => CommandError): (value: string) => boolean {
+  const negate = glob.startsWith('!');
+  const body = (negate ? glob.slice(1) : glob).normalize('NFKC').toLowerCase();
+  if (body === '') throw fail(`the ${what} part is empty`);
+  let re: RegExp;
+  try {
+    re = strictGlobToRegExp(body);
+  } catch (err) {
+    throw fail(`in the ${what} part, ${(err as Error).message}`);
+  }
+  return negate ? (v) => !re.test(v) : (v) => re.test(v);
+}
+
+async function readTemplate(path: string): Promise<string> {
+  try {
+    return await fs.readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CommandError('not_found', `Cannot read the roster file ${path}: it does not exist`, { cause: err });
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new CommandError('failed', `Cannot read the roster file ${path}: ${why}`, { cause: err });
+  }
+}
+
+interface RawEntry {
+  readonly line: number;
+  readonly user: string;
+  readonly server: string;
+  readonly groups: readonly string[];
+  readonly nick: string;
+}
+
+function malformed(path: string, where: string, why: string): CommandError {
+  return new CommandError('bad_argument', `Malformed roster file ${path} (${where}): ${why}`, { details: { arg: 'file' } });
+}
+
+/**
+ * Two formats, told apart by their first term or entry: ejabberd's Erlang terms (a list of
+ * `{User, Server, Group, Nick}` ending with a dot), or ours, one `JID<TAB>GROUPS<TAB>NICK` per
+ * line with `#` comments.
+ */
+function parseTemplate(path: string, text: string): RawEntry[] {
+  const firstContent = text.replace(/^\uFEFF/, '').replace(/^(\s|%[^\n]*)*/, '');
+  return firstContent.startsWith('[') || firstContent.startsWith('{') ? parseErlangTemplate(path, text) : parseLineTemplate(path, text);
+}
+
+function parseErlangTemplate(path: string, text: string): RawEntry[] {
+  let terms: Term[];
+  try {
+    terms = parseErlangTerms(text);
+  } catch (err) {
+    if (err instanceof ErlangSyntaxError) throw malformed(path, `line ${err.line}, column ${err.column}`, err.reason);
+    throw err;
+  }
+  const entries: RawEntry[] = [];
+  const shape = '{User, Server, Group, Nick}';
+  for (const t of terms) {
+    for (const e of t.type === 'list' ? t.items : [t]) {
+      if (e.type !== 'tuple' || e.items.length !== 4) throw malformed(path, `line ${e.line}`, `an entry is ${shape}, found ${formatTerm(e)}`);
+      const [user, server, group, nick] = e.items.map(termText);
+      if (user === undefined || server === undefined || group === undefined || nick === undefined) {
+        throw malformed(path, `line ${e.line}`, `the fields of ${shape} are strings or binaries, found ${formatTerm(e)}`);
+      }
+      entries.push({ line: e.line, user, server, groups: group === '' ? [] : [group], nick });
+    }
+    if (t.type === 'list' && t.tail) throw malformed(path, `line ${t.line}`, `a list of entries cannot end with '| ${formatTerm(t.tail)}'`);
+  }
+  return entries;
+}
+
+function parseLineTemplate(path: string, text: string): RawEntry[] {
+  const entries: RawEntry[] = [];
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const line = i + 1;
+      if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+      const fields = raw.split('\t').map((x) => x.trim());
+      if (fields.length > 3) throw malformed(path, `line ${line}`, `${fields.length} fields, but a line holds at most JID<TAB>GROUPS<TAB>NICK`);
+      const [jid, groups = '', nick = ''] = fields;
+      if (/\s/.test(jid)) throw malformed(path, `line ${line}`, `'${jid}' is not a JID: separate the JID, the groups and the nick with TABs`);
+      if (jid.includes('/')) throw malformed(path, `line ${line}`, `'${jid}' has a resource: a roster holds bare JIDs`);
+      const [user, server] = splitBare(jid);
+      if (jid.startsWith('@')) throw malformed(path, `line ${line}`, `'${jid}' has an empty user part`);
+      entries.push({ line, user, server, groups: splitGroups(groups), nick });
+    });
+  return entries;
+}
+
+/** Normalises the JIDs and merges entries for the same contact (their groups add up). */
+function normaliseEntries(path: string, raw: readonly RawEntry[], hosts: readonly string[], accounts: AccountsService): Promise<TemplateEntry[]> {
+  const byJid = new Map<string, TemplateEntry>();
+  for (const r of raw) {
+    let jid: string;
+    try {
+      jid = contactJid(r.user, r.server, 'user', 'server');
+    } catch (err) {
+      throw malformed(path, `line ${r.line}`, (err as Error).message.replace(/ \((user|server)\)/, ''));
+    }
+    const old = byJid.get(jid);
+    const [user, host] = splitBare(jid);
+    byJid.set(jid, {
+      jid,
+      local: user !== '' && hosts.includes(host) ? { user, host } : undefined,
+      groups: normalGroups([...(old?.groups ?? []), ...r.groups]),
+      nick: r.nick !== '' ? r.nick : (old?.nick ?? ''),
+    });
+  }
+  return keepRegistered([...byJid.values()], accounts);
+}
+
+/** Only registered accounts count as local: the others are contacts, never roster owners. */
+async function keepRegistered(entries: TemplateEntry[], accounts: AccountsService): Promise<TemplateEntry[]> {
+  const out: TemplateEntry[] = [];
+  for (const e of entries) out.push(e.local && !(await accounts.exists(e.local.user, e.local.host)) ? { ...e, local: undefined } : e);
+  return out;
 }
