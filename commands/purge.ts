@@ -11,6 +11,7 @@ export const purgeCommands = [
     needs: 'store',
     args: [],
     result: f('res', rescode),
+    handler: (_args, { services }) => services.offline.deleteExpired(),
   }),
   defineCommand({
     name: 'delete_old_mam_messages',
@@ -22,6 +23,7 @@ export const purgeCommands = [
     needs: 'store',
     args: [f('type', binary), f('days', integer)],
     result: f('res', rescode),
+    handler: ({ type, days }, { services }) => services.mam.deleteOld(type, days),
   }),
   defineCommand({
     name: 'delete_old_messages',
@@ -32,5 +34,6 @@ export const purgeCommands = [
     needs: 'store',
     args: [f('days', integer)],
     result: f('res', rescode),
+    handler: ({ days }, { services }) => services.offline.deleteOld(days),
   }),
 ];

@@ -11,6 +11,11 @@ export const stanzaCommands = [
     needs: 'store',
     args: [],
     result: f('res', integer),
+    handler: (args, { services }) => {
+      // policy: 'user' puts the account before the declared arguments.
+      const { user, server } = args as unknown as { user: string; server: string };
+      return services.offline.count(user, server);
+    },
   }),
   defineCommand({
     name: 'privacy_set',
@@ -21,6 +26,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('xmlquery', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, xmlquery }, { services }) => services.privacy.set(user, host, xmlquery),
   }),
   defineCommand({
     name: 'send_message',
@@ -31,6 +37,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [f('type', binary), f('from', binary), f('to', binary), f('subject', binary), f('body', binary)],
     result: f('res', rescode),
+    handler: ({ type, from, to, subject, body }, { services }) => services.offline.sendMessage(type, from, to, subject, body),
   }),
   defineCommand({
     name: 'send_stanza',
