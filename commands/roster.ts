@@ -34,11 +34,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [],
     result: f('contacts', list(f('contact', tuple(f('jid', string), f('nick', string), f('subscription', string), f('ask', string), f('group', string))))),
-    handler: (args, { services }) => {
-      // policy: 'user' puts the account before the declared arguments.
-      const { user, server } = args as unknown as { user: string; server: string };
-      return services.roster.get(user, server);
-    },
+    handler: ({ user, server }, { services }) => services.roster.get(user, server),
   }),
   defineCommand({
     name: 'process_rosteritems',

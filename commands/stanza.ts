@@ -11,11 +11,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [],
     result: f('res', integer),
-    handler: (args, { services }) => {
-      // policy: 'user' puts the account before the declared arguments.
-      const { user, server } = args as unknown as { user: string; server: string };
-      return services.offline.count(user, server);
-    },
+    handler: ({ user, server }, { services }) => services.offline.count(user, server),
   }),
   defineCommand({
     name: 'privacy_set',

@@ -10,7 +10,13 @@ export type Policy = 'admin' | 'user' | 'open' | 'restricted';
  */
 export type Needs = 'none' | 'store' | 'node';
 
-export interface CommandSpec<A extends readonly Field[] = readonly Field[], R extends Field = Field> {
+/** A `user` command acts on one account, named by the caller before the declared arguments. */
+export type AccountArgs = { readonly user: string; readonly server: string };
+
+/** What a handler receives: the declared arguments, plus the account for `policy: 'user'`. */
+export type HandlerArgs<A extends readonly Field[], P extends Policy> = FieldsValue<A> & (P extends 'user' ? AccountArgs : unknown);
+
+export interface CommandSpec<A extends readonly Field[] = readonly Field[], R extends Field = Field, P extends Policy = Policy> {
   /** snake_case, exactly as ejabberd spells it: the name is the wire API. */
   readonly name: string;
   readonly tags: readonly string[];
@@ -20,7 +26,7 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   /** Arguments in positional order; their names are the JSON keys and XML-RPC members. */
   readonly args: A;
   readonly result: R;
-  readonly policy: Policy;
+  readonly policy: P;
   readonly needs: Needs;
   /** Arguments that name files: a caller in another directory sends them as absolute paths. */
   readonly paths?: readonly string[];
@@ -33,7 +39,7 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly resultDesc?: string;
   readonly resultExample?: unknown;
   /** Absent while the command is declared but not implemented yet. */
-  readonly handler?: (args: FieldsValue<A>, ctx: Context) => Promise<Value<R['type']>> | Value<R['type']>;
+  readonly handler?: (args: HandlerArgs<A, P>, ctx: Context) => Promise<Value<R['type']>> | Value<R['type']>;
 }
 
 /** A command as the registry keeps it, with its argument and result types erased. */
@@ -42,6 +48,6 @@ export type Command = CommandSpec<readonly Field[], Field> & {
 };
 
 /** Declares a command; the const type parameters give the handler typed arguments. */
-export function defineCommand<const A extends readonly Field[], const R extends Field>(spec: CommandSpec<A, R>): Command {
+export function defineCommand<const A extends readonly Field[], const R extends Field, const P extends Policy>(spec: CommandSpec<A, R, P>): Command {
   return spec as unknown as Command;
 }
