@@ -4,7 +4,8 @@ import { TABLES } from '../storage/tables';
 import type { BatchOp } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';
 import { nameprep, nodeprep } from './jid';
-import { createStamper, purgeByIndex, serialise, stampOf } from './offline';
+import { createStamper, purgeByIndex, stampOf } from './offline';
+import { serialise } from './xml';
 import type { Element } from './xml';
 
 export type ArchiveType = 'chat' | 'groupchat';

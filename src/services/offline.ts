@@ -6,7 +6,7 @@ import { TABLES } from '../storage/tables';
 import type { BatchOp, Store } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';
 import { formatJid, parseJid } from './jid';
-import { Element, parseXml } from './xml';
+import { checkXmlText, Element, parseXml, serialise } from './xml';
 
 /**
  * An offline message, as stored in TABLES.offline under `host␀user␀stamp` (the recipient's
@@ -151,22 +151,6 @@ export async function purgeByIndex<V>(store: Store, table: string, lt: string, r
   }
 }
 
-/** Characters XML 1.0 cannot carry, even escaped. */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udfff]/u;
-
-/** Refuses text that XML cannot carry, naming the argument. */
-export function checkXmlText(text: string, what: string, argName: string): void {
-  const bad = NOT_XML.exec(text);
-  if (bad) {
-    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    throw new CommandError('bad_argument', `The ${what} (${argName}) contains U+${code}, which XML cannot carry`, { details: { arg: argName } });
-  }
-}
-
-/** ltx leaves CR as it is, and a parser would turn it into LF: write it as a reference. */
-export function serialise(el: Element): string {
-  return el.toString().replace(/\r/g, '&#13;');
-}
 
 const MESSAGE_TYPES = ['chat', 'normal', 'headline'] as const;
 

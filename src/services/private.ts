@@ -2,8 +2,7 @@ import { CommandError } from '../core/errors';
 import { key } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { isXmlName } from './vcard';
-import { Element, namespaceOf, parseXml } from './xml';
+import { Element, isXmlName, parseXml } from './xml';
 
 /** What TABLES.private holds: one element per namespace, serialised. */
 export interface PrivateRecord {
@@ -35,7 +34,7 @@ export function createPrivateService(deps: ServiceDeps, accounts: AccountsServic
     async set(user: string, host: string, element: string): Promise<boolean> {
       const j = accounts.jid(user, host);
       const el = parseXml(element, "argument 'element'");
-      const ns = namespaceOf(el);
+      const ns = el.getNS();
       if (!ns) throw bad(`The element <${el.name}> (element) has no namespace: private storage keeps each element under its xmlns, e.g. <storage xmlns='storage:bookmarks'/>`, 'element');
       if (RESERVED.has(ns)) throw bad(`The element <${el.name}> (element) is in the reserved namespace ${ns}: ${refusing}`, 'element');
       await known(j);

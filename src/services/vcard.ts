@@ -2,7 +2,7 @@ import { clone } from 'ltx';
 import { CommandError } from '../core/errors';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { Element, MAX_XML_BYTES, parseXml } from './xml';
+import { checkXmlText, Element, isXmlName, MAX_XML_BYTES, parseXml } from './xml';
 
 /** What TABLES.vcard holds: the vCard exactly as an XMPP client will receive it. */
 export interface VcardRecord {
@@ -10,17 +10,6 @@ export interface VcardRecord {
 }
 
 export const VCARD_NS = 'vcard-temp';
-
-// XML 1.0 NameStartChar and NameChar without ':', which would need a prefix declaration.
-const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*$`, 'u');
-// Characters XML 1.0 cannot carry, not even escaped: a vCard holding one could never be re-read.
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-
-/** An element name of an XML 1.0 document without namespace prefix; shared with private storage. */
-export function isXmlName(name: string): boolean {
-  return XML_NAME.test(name);
-}
 
 /** Checks a vCard field name and gives its stored (upper-case) form. */
 function fieldName(name: string, argName: string): string {
@@ -39,13 +28,7 @@ function fieldName(name: string, argName: string): string {
  * setting nothing removes the field.
  */
 function contentValues(values: readonly string[], argName: string): string[] {
-  for (const v of values) {
-    const bad = NOT_XML_CHAR.exec(v);
-    if (bad) {
-      const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-      throw new CommandError('bad_argument', `The content (${argName}) contains the character U+${code}, which XML cannot hold`, { details: { arg: argName } });
-    }
-  }
+  for (const v of values) checkXmlText(v, 'content', argName);
   return values.map((v) => v.replace(/\r\n?/g, '\n')).filter((v) => v !== '');
 }
 

@@ -63,7 +63,28 @@ function malformed(what: string, why: string): CommandError {
   return new CommandError('bad_argument', `Malformed XML in ${what}${where}: ${m ? m[3] : why}`);
 }
 
-/** The element's namespace: its own xmlns, or the one it inherits. */
-export function namespaceOf(el: Element): string | undefined {
-  return el.getNS();
+/** ltx leaves CR as it is, and a parser would turn it into LF: write it as a reference. */
+export function serialise(el: Element): string {
+  return el.toString().replace(/\r/g, '&#13;');
+}
+
+// XML 1.0 NameStartChar and NameChar without ':', which would need a prefix declaration.
+const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const XML_NAME = new RegExp(`^[${NAME_START}][${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*$`, 'u');
+
+/** An element name of an XML 1.0 document, without a namespace prefix. */
+export function isXmlName(name: string): boolean {
+  return XML_NAME.test(name);
+}
+
+/** Characters XML 1.0 cannot carry, not even escaped: a document holding one could never be re-read. */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** Refuses text that XML cannot carry, naming the argument. */
+export function checkXmlText(text: string, what: string, argName: string): void {
+  const bad = NOT_XML_CHAR.exec(text);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new CommandError('bad_argument', `The ${what} (${argName}) contains U+${code}, which XML cannot carry`, { details: { arg: argName } });
+  }
 }

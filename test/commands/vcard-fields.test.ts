@@ -129,7 +129,7 @@ describe('set_vcard2_multi and get_vcard2_multi', () => {
       fails(2, `Error: Bad value for argument 'contents': invalid JSON '["a",'\n${usage}`),
     );
     expect(await home.ctl(['set_vcard2_multi', 'alice', 'localhost', 'ORG', 'ORGUNIT', 'a,b\u0001'])).toEqual(
-      fails(2, `Error: The content (contents) contains the character U+0001, which XML cannot hold\n${usage}`),
+      fails(2, `Error: The content (contents) contains U+0001, which XML cannot carry\n${usage}`),
     );
     expect(await storedVcard()).toBeUndefined();
   });

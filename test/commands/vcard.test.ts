@@ -114,7 +114,7 @@ describe('set_nickname', () => {
   test('fails for an unknown user and for a character XML cannot hold', async () => {
     expect(await home.ctl(['set_nickname', 'bob', 'localhost', 'Bobby'])).toEqual(fails(1, 'Error: User bob@localhost does not exist\n'));
     expect(await home.ctl(['set_nickname', 'alice', 'localhost', 'a\u0007b'])).toEqual(
-      fails(2, 'Error: The content (nickname) contains the character U+0007, which XML cannot hold\nUsage: ctl set_nickname user host nickname\n'),
+      fails(2, 'Error: The content (nickname) contains U+0007, which XML cannot carry\nUsage: ctl set_nickname user host nickname\n'),
     );
     expect(await storedVcard('bob')).toBeUndefined();
     expect(await storedVcard()).toBeUndefined();
@@ -159,7 +159,7 @@ describe('errors', () => {
   test('a content with a character XML cannot hold is a usage error, and the vCard is unchanged', async () => {
     await home.ctl(['set_vcard', 'alice', 'localhost', 'FN', 'Alice']);
     expect(await home.ctl(['set_vcard', 'alice', 'localhost', 'FN', 'A\u0000B'])).toEqual(
-      fails(2, `Error: The content (content) contains the character U+0000, which XML cannot hold\n${SET_USAGE}`),
+      fails(2, `Error: The content (content) contains U+0000, which XML cannot carry\n${SET_USAGE}`),
     );
     expect((await home.ctl(['set_vcard', 'alice', 'localhost', 'FN', '\uFFFF'])).stderr).toContain('U+FFFF');
     expect((await home.ctl(['set_vcard', 'alice', 'localhost', 'FN', 'x\uD800y'])).stderr).toContain('U+D800');
