@@ -229,6 +229,22 @@ test('every result is identical whether the command ran locally or on the node',
   expect(local.filter((r) => r.status === 0)).toHaveLength(10);
 });
 
+test('a forwarded call loads neither the storage layer nor zod', async () => {
+  await ctl(['register', 'alice', 'localhost', 'pw']);
+  const modules = (extra: string[]) =>
+    new Promise<string[]>((resolve) => {
+      const out = join(home, 'modules.json');
+      const hook = `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))))`;
+      const child = spawn(process.execPath, ['-e', `${hook}; require(${JSON.stringify(launcher)})`, launcher, ...extra, '--home', home], { env: cleanEnv() });
+      child.on('exit', () => resolve(JSON.parse(readFileSync(out, 'utf8'))));
+    });
+  const heavy = (loaded: string[]) => loaded.filter((m) => /classic-level|abstract-level|[\\/]storage[\\/]level\.js|[\\/]zod[\\/]/.test(m));
+  // Without a node the same call opens the database, so the check can tell the two apart.
+  expect(heavy(await modules(['check_account', 'alice', 'localhost'])).length).toBeGreaterThan(0);
+  await ctl(['start']);
+  expect(heavy(await modules(['check_account', 'alice', 'localhost']))).toEqual([]);
+});
+
 test('a relative file argument names a file in the caller\'s directory, also through the node', async () => {
   await ctl(['start']);
   const cwd = mkdtempSync(join(tmpdir(), 'ctl-cwd-'));
