@@ -7,6 +7,8 @@ type Call = { readonly command: string; readonly args: Record<string, unknown>; 
 export interface ControlClient {
   /** Sends a request and resolves with its result; progress lines go to `onProgress`. */
   call(request: Call, onProgress?: (text: string) => void): Promise<unknown>;
+  /** False once the connection is gone (the node died or did not answer): every call now fails at once. */
+  connected(): boolean;
   close(): void;
 }
 
@@ -52,6 +54,8 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
   const pending = new Map<RequestId, Pending>();
   let nextId = 1;
   let closing = false;
+  /** Why the connection is gone: later calls fail with it at once instead of waiting for a timeout. */
+  let lost: CommandError | undefined;
 
   // Any frame for a request shows the node is alive: the timeout counts silence, not duration.
   const arm = (id: RequestId, p: Pending) => {
@@ -59,8 +63,12 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
     if (timeoutMs > 0) {
       p.timer = setTimeout(() => {
         pending.delete(id);
-        p.reject(unreachable(path, `no answer within ${timeoutMs / 1000} s (is the node hung?)`, 'check its log, or raise --timeout'));
-        if (pending.size === 0) socket.destroy();
+        const err = unreachable(path, `no answer within ${timeoutMs / 1000} s (is the node hung?)`, 'check its log, or raise --timeout');
+        p.reject(err);
+        if (pending.size === 0) {
+          lost ??= err;
+          socket.destroy();
+        }
       }, timeoutMs);
     }
   };
@@ -103,11 +111,14 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
   );
   socket.on('error', () => undefined);
   socket.on('close', () => {
-    if (!closing) failAll(unreachable(path, 'the node closed the connection', 'check its log'));
+    if (closing) return;
+    lost ??= unreachable(path, 'the node closed the connection', 'check its log');
+    failAll(lost);
   });
 
   return {
     call(request, onProgress) {
+      if (lost) return Promise.reject(lost);
       const id = nextId++;
       return new Promise((resolve, reject) => {
         const p: Pending = { resolve, reject, onProgress };
@@ -116,6 +127,7 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
         socket.write(`${JSON.stringify({ id, ...request })}\n`);
       });
     },
+    connected: () => lost === undefined,
     close() {
       closing = true;
       socket.end();

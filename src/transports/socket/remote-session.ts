@@ -15,15 +15,21 @@ export interface RemoteOptions {
 /** A session on a running node: every command is sent over the control socket. */
 export function createRemoteSession(client: ControlClient, options: RemoteOptions = {}): Session {
   const cwd = options.cwd ?? process.cwd();
+  // Once a command has failed because the node went away, the caller knows; a final sync
+  // cannot happen, and its error would only repeat that (and turn a batch's status 1 into 3).
+  let lossReported = false;
   return {
     run(command, args) {
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
-      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, options.progress);
+      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, options.progress).catch((err: unknown) => {
+        if (!client.connected()) lossReported = true;
+        throw err;
+      });
     },
     async close() {
       try {
-        if (options.bulk) await client.call({ op: 'sync' });
+        if (options.bulk && !lossReported) await client.call({ op: 'sync' });
       } finally {
         client.close();
       }
