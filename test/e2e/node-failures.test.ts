@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, ctlProcess, ensureBuilt, launcher, root, type ProcResult } from '../helpers/proc';
+import { alive, cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, root, waitGone, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt);
@@ -35,32 +35,6 @@ function nodePid(): number {
   expect(Number.isInteger(pid) && pid > 0).toBe(true);
   nodePids.add(pid);
   return pid;
-}
-
-/** Alive and not a zombie (nothing may reap an orphaned node in a container). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
-function isNodeOf(pid: number, dir: string): boolean {
-  try {
-    return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-  } catch {
-    return false;
-  }
 }
 
 async function startNode(): Promise<number> {
@@ -103,10 +77,7 @@ afterEach(async () => {
   }
   if (existsSync(pidFileOf())) nodePid();
   if (existsSync(socketOf())) await ctl(['stop', '--timeout', '30']);
-  for (const pid of nodePids) {
-    if (isNodeOf(pid, home)) process.kill(pid, 'SIGKILL');
-    await waitGone(pid, 10_000);
-  }
+  await killNodes(nodePids, home);
   rmSync(home, { recursive: true, force: true });
   home = '';
 });

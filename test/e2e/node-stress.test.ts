@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, ctlProcess, ensureBuilt, launcher, type ProcResult } from '../helpers/proc';
+import { cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, waitGone, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(180_000);
 beforeAll(ensureBuilt);
@@ -31,33 +31,6 @@ function nodePid(): number {
   return pid;
 }
 
-/** Alive and not a zombie (nothing may reap an orphaned node in a container). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
-/** A node of this home, not some process that got its pid since. */
-function isNodeOf(pid: number, dir: string): boolean {
-  try {
-    return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-  } catch {
-    return false;
-  }
-}
-
 async function startNode(): Promise<number> {
   expect(await ctl(['start', '--timeout', '60'])).toEqual(ok());
   return nodePid();
@@ -72,10 +45,7 @@ afterEach(async () => {
   if (!home) return; // beforeAll failed: no test ran
   if (existsSync(pidFileOf())) nodePid();
   if (existsSync(socketOf())) await ctl(['stop', '--timeout', '30']);
-  for (const pid of nodePids) {
-    if (isNodeOf(pid, home)) process.kill(pid, 'SIGKILL');
-    await waitGone(pid, 10_000);
-  }
+  await killNodes(nodePids, home);
   rmSync(home, { recursive: true, force: true });
   home = '';
 });

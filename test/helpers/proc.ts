@@ -4,7 +4,7 @@
  * after an edit), `ensureBuilt` builds it once so that we never test stale code.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const root = resolve(__dirname, '..', '..');
@@ -54,4 +54,39 @@ export function ctlProcess(home: string, args: readonly string[], options: { std
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(options.stdin ?? '');
   return new Promise((done) => child.on('close', (status) => done({ status, stdout, stderr })));
+}
+
+/** Alive and not a zombie (nothing may reap an orphaned node in a container). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** A node of this home, not some process that got its pid since. */
+export function isNodeOf(pid: number, dir: string): boolean {
+  try {
+    return alive(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+  } catch {
+    return false;
+  }
+}
+
+/** Makes sure none of the nodes of `home` seen by a test survives it. */
+export async function killNodes(pids: Iterable<number>, home: string): Promise<void> {
+  for (const pid of pids) {
+    if (isNodeOf(pid, home)) process.kill(pid, 'SIGKILL');
+    await waitGone(pid, 10_000);
+  }
 }
