@@ -4,32 +4,15 @@
  * a baseline measured in the same run: a plain iteration of the offline table for the purges,
  * a trivial `ctl check_account` on the same database for the command-line calls.
  */
-const { spawnSync } = require('node:child_process');
-const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join, resolve } = require('node:path');
+const { join } = require('node:path');
+const { ctl, dist, interleaved, openServices, runAlone, since, tempHome } = require('./lib');
 
-const CTL = resolve(__dirname, '../../bin/ctl');
 const DAY = 86_400_000;
-
-function dist(path) {
-  return require(resolve(__dirname, '../../dist/src', path));
-}
-
-function ctl(home, args) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(CTL, [...args, '--home', home], { maxBuffer: 1 << 20 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`ctl ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { ms, stdout: r.stdout.toString() };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timed(fn) {
   const t0 = process.hrtime.bigint();
   const value = await fn();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+  return { ms: since(t0), value };
 }
 
 /**
@@ -37,9 +20,9 @@ async function timed(fn) {
  * them 10 days old; every other message carries a XEP-0023 expiry a year ahead.
  */
 async function fill(store, now, count, heavyCount) {
-  const { key } = dist('storage/keys');
-  const { offlineRecord, offlineRows, stampOf } = dist('services/offline');
-  const { parseXml } = dist('services/xml');
+  const { key } = dist('src/storage/keys');
+  const { offlineRecord, offlineRows, stampOf } = dist('src/services/offline');
+  const { parseXml } = dist('src/services/xml');
   const plain = parseXml("<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m1'><body>Are we still on for lunch tomorrow? I booked the table for noon.</body></message>", 'm');
   const expiring = parseXml("<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m2'><body>This offer expires in a year.</body><x xmlns='jabber:x:expire' seconds='31536000'/></message>", 'm');
   const users = Array.from({ length: 1000 }, (_, i) => `user${String(i).padStart(4, '0')}`);
@@ -57,67 +40,66 @@ async function fill(store, now, count, heavyCount) {
 }
 
 async function bench({ quick }) {
-  const { openLevelStore } = dist('storage/level');
-  const { createServices } = dist('services');
-  const { loadConfig } = dist('node/config');
+  const { loadConfig } = dist('src/node/config');
   const count = quick ? 20_000 : 100_000;
   const heavy = quick ? 2_000 : 10_000;
-  const home = mkdtempSync(join(tmpdir(), 'ctl-bench-messages-'));
+  const home = tempHome('auth_password_format: plain\n');
+  const now = Date.now();
+  // Synced writes, as `ctl` itself makes them: the purge's figure includes its fsyncs.
+  const open = () => openServices(home, loadConfig(join(home, 'ctl.yml')), { sync: true, clock: () => now });
+  let { store } = await open();
   try {
-    writeFileSync(join(home, 'ctl.yml'), 'auth_password_format: plain\n');
-    const now = Date.now();
-    const open = () => openLevelStore(join(home, 'db'));
-    let store = await open();
     await fill(store, now, count, heavy);
+  } finally {
     await store.close();
+  }
 
-    // The command line, whole processes: get_offline_count of the user with `heavy` messages.
-    const rounds = quick ? 3 : 9;
-    const check = [];
-    const counted = [];
-    const expired = [];
-    for (let i = 0; i < rounds; i++) {
-      check.push(ctl(home, ['check_account', 'user0000', 'localhost']).ms);
+  // The command line, whole processes: get_offline_count of the user with `heavy` messages.
+  const [checkMs, countMs, expiredMs] = await interleaved(quick ? 3 : 9, [
+    () => ctl(home, ['check_account', 'user0000', 'localhost']),
+    () => {
       const r = ctl(home, ['get_offline_count', 'user0000', 'localhost']);
       if (r.stdout !== `${heavy}\n`) throw new Error(`get_offline_count said ${r.stdout}`);
-      counted.push(r.ms);
-      expired.push(ctl(home, ['delete_expired_messages']).ms);
-    }
-    const [checkMs, countMs, expiredMs] = [median(check), median(counted), median(expired)];
+    },
+    () => ctl(home, ['delete_expired_messages']),
+  ]);
 
-    store = await open();
-    const services = createServices({ store, config: loadConfig(join(home, 'ctl.yml')), clock: () => now });
-    const iterate = await timed(async () => {
+  let services;
+  ({ store, services } = await open());
+  let iterate, countIn, nothingExpired, purge;
+  let left = 0;
+  try {
+    iterate = await timed(async () => {
       let n = 0;
       for await (const _ of store.entries('offline')) n++;
       return n;
     });
     if (iterate.value !== count) throw new Error(`the offline table holds ${iterate.value} messages, not ${count}`);
-    const countIn = await timed(() => services.offline.count('user0000', 'localhost'));
-    const nothingExpired = await timed(() => services.offline.deleteExpired());
-    const purge = await timed(() => services.offline.deleteOld(5));
-    let left = 0;
+    countIn = await timed(() => services.offline.count('user0000', 'localhost'));
+    nothingExpired = await timed(() => services.offline.deleteExpired());
+    purge = await timed(() => services.offline.deleteOld(5));
     for await (const _ of store.keys('offline')) left++;
-    await store.close();
-    if (left !== count / 2) throw new Error(`delete_old_messages left ${left} messages, not ${count / 2}`);
-    const deleted = count - left;
-
-    return [
-      [`plain iteration of ${count} offline messages (baseline)`, `${iterate.ms.toFixed(0)} ms`, `${((count / iterate.ms) * 1000).toFixed(0)} messages/s`],
-      [
-        `delete_old_messages 5: ${deleted} of ${count} deleted`,
-        `${(purge.ms / 1000).toFixed(2)} s`,
-        `${((deleted / purge.ms) * 1000).toFixed(0)} deleted/s, ${(purge.ms / iterate.ms).toFixed(1)}x the iteration`,
-      ],
-      [`delete_expired_messages, none of ${count} expired`, `${nothingExpired.ms.toFixed(2)} ms`, `${(nothingExpired.ms / iterate.ms).toFixed(4)}x the iteration (reads the expiry index only)`],
-      [`get_offline_count, user with ${heavy} messages (in process)`, `${countIn.ms.toFixed(1)} ms`, `${((heavy / countIn.ms) * 1000).toFixed(0)} messages/s`],
-      ['ctl check_account, same database (baseline)', `${checkMs.toFixed(1)} ms`, '1.00x'],
-      [`ctl get_offline_count, ${heavy} messages`, `${countMs.toFixed(1)} ms`, `${(countMs / checkMs).toFixed(2)}x`],
-      [`ctl delete_expired_messages, none of ${count} expired`, `${expiredMs.toFixed(1)} ms`, `${(expiredMs / checkMs).toFixed(2)}x`],
-    ];
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    await store.close();
   }
+  if (left !== count / 2) throw new Error(`delete_old_messages left ${left} messages, not ${count / 2}`);
+  const deleted = count - left;
+
+  return [
+    [`plain iteration of ${count} offline messages (baseline)`, `${iterate.ms.toFixed(0)} ms`, `${((count / iterate.ms) * 1000).toFixed(0)} messages/s`],
+    [
+      `delete_old_messages 5: ${deleted} of ${count} deleted`,
+      `${(purge.ms / 1000).toFixed(2)} s`,
+      `${((deleted / purge.ms) * 1000).toFixed(0)} deleted/s, ${(purge.ms / iterate.ms).toFixed(1)}x the iteration`,
+    ],
+    [`delete_expired_messages, none of ${count} expired`, `${nothingExpired.ms.toFixed(2)} ms`, `${(nothingExpired.ms / iterate.ms).toFixed(4)}x the iteration (reads the expiry index only)`],
+    [`get_offline_count, user with ${heavy} messages (in process)`, `${countIn.ms.toFixed(1)} ms`, `${((heavy / countIn.ms) * 1000).toFixed(0)} messages/s`],
+    ['ctl check_account, same database (baseline)', `${checkMs.toFixed(1)} ms`, '1.00x'],
+    [`ctl get_offline_count, ${heavy} messages`, `${countMs.toFixed(1)} ms`, `${(countMs / checkMs).toFixed(2)}x`],
+    [`ctl delete_expired_messages, none of ${count} expired`, `${expiredMs.toFixed(1)} ms`, `${(expiredMs / checkMs).toFixed(2)}x`],
+  ];
 }
 
 module.exports = { bench };
+
+if (require.main === module) runAlone('Offline messages and archives', bench);

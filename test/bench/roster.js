@@ -4,44 +4,16 @@
  * against a baseline measured in the same run on the same data (a trivial lookup, a plain
  * iteration of the table). Requires the built code: `npm run build` first.
  */
-const { spawnSync } = require('node:child_process');
-const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join, resolve } = require('node:path');
+const { ctl, dist, interleaved, openServices, runAlone, tempHome } = require('./lib');
 
-const CTL = resolve(__dirname, '../../bin/ctl');
-const dist = (p) => require(resolve(__dirname, '../../dist', p));
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
-
-/** Median time of each candidate, run interleaved so that load on the machine hits all alike. */
-async function interleaved(rounds, candidates) {
-  const times = candidates.map(() => []);
-  for (let i = 0; i < rounds; i++) {
-    for (const [j, c] of candidates.entries()) {
-      const t0 = process.hrtime.bigint();
-      await c();
-      times[j].push(ms(t0));
-    }
-  }
-  return times.map(median);
-}
-
-function ctl(home, args) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CTL, ...args, '--home', home], { maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`ctl ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { ms: ms(t0), stdout: r.stdout.toString() };
-}
-
-/** A home whose database holds `owners` accounts on localhost with `contacts` items each. */
+/**
+ * A home whose database holds `owners` accounts on localhost with `contacts` items each, and
+ * its store and services, open (writes unsynced).
+ */
 async function filledHome(owners, contacts) {
-  const home = mkdtempSync(join(tmpdir(), 'ctl-bench-roster-'));
-  writeFileSync(join(home, 'ctl.yml'), 'auth_password_format: plain\n');
-  const { openLevelStore } = dist('src/storage/level');
+  const home = tempHome('auth_password_format: plain\n');
   const { key } = dist('src/storage/keys');
-  const store = await openLevelStore(join(home, 'db'), { sync: false });
+  const { store, services } = await openServices(home);
   const created = Math.floor(Date.now() / 1000);
   let ops = [];
   const flush = async () => {
@@ -64,20 +36,18 @@ async function filledHome(owners, contacts) {
   }
   await flush();
   await store.sync();
-  return { home, store };
+  return { home, store, services };
 }
 
 async function getRoster(quick) {
   const contacts = 1000;
-  const { home, store } = await filledHome(1, contacts);
+  const { home, store, services } = await filledHome(1, contacts);
+  let rows, exists, plain, get;
   try {
-    const { createServices } = dist('src/services');
-    const { defaultConfig } = dist('src/node/config');
     const { prefix } = dist('src/storage/keys');
-    const services = createServices({ store, config: defaultConfig(join(home, 'ctl.yml')), clock: Date.now });
-    const rows = (await services.roster.get('user000000', 'localhost')).length;
+    rows = (await services.roster.get('user000000', 'localhost')).length;
     if (rows !== contacts + Math.ceil(contacts / 3)) throw new Error(`get_roster returned ${rows} rows`);
-    const [exists, plain, get] = await interleaved(quick ? 15 : 60, [
+    [exists, plain, get] = await interleaved(quick ? 15 : 60, [
       () => services.accounts.exists('user000000', 'localhost'),
       async () => {
         let n = 0;
@@ -86,35 +56,28 @@ async function getRoster(quick) {
       },
       () => services.roster.get('user000000', 'localhost'),
     ]);
-    await store.close();
-    const [check, cli] = (() => {
-      const times = [[], []];
-      for (let i = 0; i < (quick ? 3 : 9); i++) {
-        times[0].push(ctl(home, ['check_account', 'user000000', 'localhost']).ms);
-        times[1].push(ctl(home, ['get_roster', 'user000000', 'localhost']).ms);
-      }
-      return times.map(median);
-    })();
-    return [
-      ['accounts.exists (baseline)', `${(exists * 1000).toFixed(0)} µs`, '1.00x'],
-      [`plain read of ${contacts} roster items (store.entries)`, `${plain.toFixed(2)} ms`, `${(plain / exists).toFixed(1)}x`],
-      [`get_roster through the service, ${contacts} contacts (${rows} rows)`, `${get.toFixed(2)} ms`, `${(get / plain).toFixed(2)}x the plain read`],
-      ['ctl check_account, whole process (baseline)', `${check.toFixed(1)} ms`, '1.00x'],
-      [`ctl get_roster, whole process, ${contacts} contacts`, `${cli.toFixed(1)} ms`, `${(cli / check).toFixed(2)}x`],
-    ];
   } finally {
-    rmSync(home, { recursive: true, force: true });
+    // Closed before the `ctl` processes, which need the database's lock.
+    await store.close();
   }
+  const [check, cli] = await interleaved(quick ? 3 : 9, [
+    () => ctl(home, ['check_account', 'user000000', 'localhost']),
+    () => ctl(home, ['get_roster', 'user000000', 'localhost']),
+  ]);
+  return [
+    ['accounts.exists (baseline)', `${(exists * 1000).toFixed(0)} µs`, '1.00x'],
+    [`plain read of ${contacts} roster items (store.entries)`, `${plain.toFixed(2)} ms`, `${(plain / exists).toFixed(1)}x`],
+    [`get_roster through the service, ${contacts} contacts (${rows} rows)`, `${get.toFixed(2)} ms`, `${(get / plain).toFixed(2)}x the plain read`],
+    ['ctl check_account, whole process (baseline)', `${check.toFixed(1)} ms`, '1.00x'],
+    [`ctl get_roster, whole process, ${contacts} contacts`, `${cli.toFixed(1)} ms`, `${(cli / check).toFixed(2)}x`],
+  ];
 }
 
 async function processItems(quick) {
   const owners = quick ? 200 : 1000;
   const total = owners * 100;
-  const { home, store } = await filledHome(owners, 100);
+  const { store, services } = await filledHome(owners, 100);
   try {
-    const { createServices } = dist('src/services');
-    const { defaultConfig } = dist('src/node/config');
-    const services = createServices({ store, config: defaultConfig(join(home, 'ctl.yml')), clock: Date.now });
     let selected = 0;
     const [plain, all, globbed] = await interleaved(quick ? 3 : 5, [
       async () => {
@@ -138,7 +101,6 @@ async function processItems(quick) {
     ];
   } finally {
     await store.close();
-    rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -148,16 +110,4 @@ async function bench({ quick }) {
 
 module.exports = { bench };
 
-if (require.main === module) {
-  bench({ quick: process.argv.includes('--quick') }).then(
-    (rows) => {
-      const w = Math.max(...rows.map((r) => r[0].length));
-      const w2 = Math.max(...rows.map((r) => r[1].length));
-      for (const r of rows) console.log(`  ${r[0].padEnd(w)}  ${r[1].padStart(w2)}  ${r[2]}`);
-    },
-    (err) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runAlone('Rosters', bench);

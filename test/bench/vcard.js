@@ -5,38 +5,26 @@
  * against a bare store read or write of the same record, for a small vCard and for one with a
  * photo (where parsing the whole document for one field is the worst case).
  */
-const { mkdtempSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
-const { openLevelStore } = require('../../dist/src/storage/level');
-const { createServices } = require('../../dist/src/services');
-const { defaultConfig } = require('../../dist/src/node/config');
-const { key } = require('../../dist/src/storage/keys');
+const { dist, interleaved, openServices, ratio, runAlone, tempHome } = require('./lib');
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Microseconds per call of each candidate, run in interleaved rounds so load hits all alike. */
+/** Microseconds per call of each candidate: `calls` calls a round, in interleaved rounds. */
 async function perCall(rounds, calls, candidates) {
-  const times = candidates.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    for (const [j, fn] of candidates.entries()) {
-      const t0 = process.hrtime.bigint();
+  const ms = await interleaved(
+    rounds,
+    candidates.map((fn) => async () => {
       for (let i = 0; i < calls; i++) await fn(i);
-      times[j].push(Number(process.hrtime.bigint() - t0) / 1e3 / calls);
-    }
-  }
-  return times.map(median);
+    }),
+  );
+  return ms.map((x) => (x * 1000) / calls);
 }
 
 const us = (x) => `${x.toFixed(1)} µs/call`;
-const ratio = (x, base) => `${(x / base).toFixed(2)}x`;
 
 async function bench({ quick }) {
-  const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-vcard-'));
+  const { key } = dist('src/storage/keys');
   // Writes not synced: this measures the CPU cost of the XML, not the disk's fsync.
-  const store = await openLevelStore(join(dir, 'db'), { sync: false });
+  const { store, services: s } = await openServices(tempHome());
   try {
-    const s = createServices({ store, config: defaultConfig(join(dir, 'ctl.yml')), clock: Date.now });
     await store.put('passwd', key('localhost', 'small'), { secret: { format: 'plain', password: 'x' }, created: 0 });
     await store.put('passwd', key('localhost', 'photo'), { secret: { format: 'plain', password: 'x' }, created: 0 });
     for (const [f, v] of [['FN', 'Alice Liddell'], ['NICKNAME', 'Ally'], ['BDAY', '1852-05-04'], ['TITLE', 'Dreamer'], ['URL', 'https://example.org/alice']]) {
@@ -79,8 +67,9 @@ async function bench({ quick }) {
     ];
   } finally {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 module.exports = { bench };
+
+if (require.main === module) runAlone('vCards and private storage', bench);
