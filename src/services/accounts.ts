@@ -35,10 +35,10 @@ const MAX_PASSWORD_BYTES = 1024;
 export type RemovalHook = (host: string, user: string) => Promise<BatchOp[]>;
 
 /**
- * Accounts: creation, passwords, removal with everything the user owns. `removalHooks` may be
- * filled after creation, by services that need the accounts service themselves.
+ * Accounts: creation, passwords, removal with everything the user owns. `removalHooks` is asked
+ * when a user goes: the services that keep index rows need the accounts service themselves.
  */
-export function createAccountsService(deps: ServiceDeps, removalHooks: readonly RemovalHook[] = []) {
+export function createAccountsService(deps: ServiceDeps, removalHooks: () => readonly RemovalHook[] = () => []) {
   const { store, config } = deps;
   const now = () => Math.floor(deps.clock() / 1000);
   const online = deps.isOnline ?? (() => false);
@@ -87,7 +87,7 @@ export function createAccountsService(deps: ServiceDeps, removalHooks: readonly 
       ops.push({ type: 'del', table, key: j.k });
       for await (const k of store.keys(table, { prefix: prefix(j.host, j.user) })) ops.push({ type: 'del', table, key: k });
     }
-    for (const hook of removalHooks) ops.push(...(await hook(j.host, j.user)));
+    for (const hook of removalHooks()) ops.push(...(await hook(j.host, j.user)));
     return ops;
   }
 

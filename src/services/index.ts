@@ -1,34 +1,44 @@
 import { createAccountsService, type RemovalHook, type ServiceDeps } from './accounts';
 import { createLastService } from './last';
-import { createMamService } from './mam';
-import { createOfflineService } from './offline';
-import { createPrivacyService } from './privacy';
-import { createPrivateService } from './private';
-import { createRosterService } from './roster';
-import { createSrgService } from './srg';
-import { createVcardService } from './vcard';
+
+// Each service module is loaded on first use: a call such as check_account must not pay for
+// the XML parser and the other services at start-up.
+const load = {
+  roster: () => (require('./roster') as typeof import('./roster')).createRosterService,
+  vcard: () => (require('./vcard') as typeof import('./vcard')).createVcardService,
+  private: () => (require('./private') as typeof import('./private')).createPrivateService,
+  privacy: () => (require('./privacy') as typeof import('./privacy')).createPrivacyService,
+  offline: () => (require('./offline') as typeof import('./offline')).createOfflineService,
+  mam: () => (require('./mam') as typeof import('./mam')).createMamService,
+  srg: () => (require('./srg') as typeof import('./srg')).createSrgService,
+};
+
+type Lazy = { readonly [K in keyof typeof load]: ReturnType<ReturnType<(typeof load)[K]>> };
 
 /** The domain services over one store; transports never see the store itself. */
 export function createServices(deps: ServiceDeps) {
-  // Filled below: the services that keep index rows need the accounts service themselves.
-  const removalHooks: RemovalHook[] = [];
-  const accounts = createAccountsService(deps, removalHooks);
-  const services = {
-    accounts,
-    last: createLastService(deps, accounts),
-    roster: createRosterService(deps, accounts),
-    vcard: createVcardService(deps, accounts),
-    private: createPrivateService(deps, accounts),
-    privacy: createPrivacyService(deps, accounts),
-    offline: createOfflineService(deps, accounts),
-    mam: createMamService(deps, accounts),
-    srg: createSrgService(deps, accounts),
-  };
-  for (const s of Object.values(services)) {
-    const hook = (s as { removalOps?: RemovalHook }).removalOps;
-    if (hook) removalHooks.push(hook);
+  const made = new Map<string, unknown>();
+  const lazy = {} as Lazy;
+  for (const name of Object.keys(load) as (keyof typeof load)[]) {
+    Object.defineProperty(lazy, name, {
+      enumerable: true,
+      get: () => {
+        if (!made.has(name)) made.set(name, load[name]()(deps, accounts));
+        return made.get(name);
+      },
+    });
   }
-  return services;
+  // Removing a user asks every service for its index rows, so all of them are loaded then.
+  const removalHooks = (): RemovalHook[] =>
+    Object.values(lazy).flatMap((s) => {
+      const hook = (s as { removalOps?: RemovalHook }).removalOps;
+      return hook ? [hook] : [];
+    });
+  const accounts = createAccountsService(deps, removalHooks);
+  return Object.assign(lazy, { accounts, last: createLastService(deps, accounts) }) as Lazy & {
+    readonly accounts: typeof accounts;
+    readonly last: ReturnType<typeof createLastService>;
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
