@@ -13,8 +13,10 @@ export interface Context {
   readonly services: Services;
   /** The running node; only commands that declared `needs: 'node'` get it. */
   readonly node: NodeControl;
-  /** Tells the caller how a long command is getting on (on standard error, or over the socket). */
+  /** A line for the caller about a long command's steps: always shown, on standard error. */
   readonly progress: (text: string) => void;
+  /** What a long command is doing now: a spinner on a terminal, nothing on a pipe. */
+  readonly working: (text: string) => void;
 }
 
 /** What commands may ask of the running node itself. */
@@ -50,6 +52,7 @@ export interface ContextParts {
   readonly services?: Services;
   readonly node?: NodeControl;
   readonly progress?: (text: string) => void;
+  readonly working?: (text: string) => void;
 }
 
 /** A context whose missing parts fail clearly when a handler reaches for them. */
@@ -60,6 +63,7 @@ export function createContext(parts: ContextParts): Context {
     registry: parts.registry,
     clock: parts.clock,
     progress: parts.progress ?? (() => undefined),
+    working: parts.working ?? (() => undefined),
     get services(): Services {
       if (!parts.services) throw missing('the database');
       return parts.services;

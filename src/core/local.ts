@@ -24,8 +24,9 @@ export interface LocalOptions {
   readonly clock?: () => number;
   /** Many commands in a row (`ctl batch`): writes are synced once, when the session closes. */
   readonly bulk?: boolean;
-  /** Where long commands report how they are getting on. */
+  /** Where long commands report their steps, and what they are doing now. */
   readonly progress?: (text: string) => void;
+  readonly working?: (text: string) => void;
   /** Opens the store; the LevelDB driver by default. */
   readonly openStore?: (home: Home, options: { lockTimeout: number; sync: boolean }) => Promise<Store>;
 }
@@ -53,7 +54,7 @@ export function createLocalSession(options: LocalOptions): Session {
       const { createServices } = await import('../services');
       services = createServices({ store: await store, config: cfg, clock });
     }
-    return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress });
+    return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress, working: options.working });
   }
 
   // Commands run one after another, in the order they were asked for, as on a node.

@@ -30,7 +30,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
     return run;
   }
 
-  async function dispatch(request: Request, progress: (text: string) => void): Promise<unknown> {
+  async function dispatch(request: Request, send: (text: string, transient?: boolean) => void): Promise<unknown> {
     if ('op' in request) {
       if (request.op === 'ping') return 'pong';
       return exclusive(() => state().store.sync());
@@ -41,7 +41,9 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
       if (s.stopping && command.needs === 'store') throw new CommandError('unavailable', 'The node is stopping');
       const store = request.bulk ? unsynced(s.store) : s.store;
       const services = command.needs === 'none' ? undefined : createServices({ store, config: s.config, clock });
-      const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress });
+      const progress = (text: string) => send(text);
+      const working = (text: string) => send(text, true);
+      const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress, working });
       return execute(command, request.args, ctx);
     };
     return command.needs === 'store' ? exclusive(run) : run();

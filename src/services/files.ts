@@ -8,14 +8,35 @@ import { CommandError } from '../core/errors';
  * truncated file that looks complete.
  */
 export async function writeFileAtomic(file: string, content: string | Buffer): Promise<void> {
+  await writeFileAtomicStream(file, (write) => write(content));
+}
+
+/**
+ * The same for a large file written piece by piece: `produce` calls `write` as often as it
+ * likes; the file appears under its name, complete and on disk, only once `produce` is done.
+ * An error of `produce` removes the partial file and is passed on unchanged.
+ */
+export async function writeFileAtomicStream(
+  file: string,
+  produce: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
+  mode = 0o644,
+): Promise<void> {
   const target = resolve(file);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const cannot = (err: unknown) => new CommandError('failed', `Cannot write ${target}: ${reason(err)}`, { cause: err });
+  let handle: fs.FileHandle | undefined;
   try {
-    await fs.writeFile(temp, content, { flag: 'wx', mode: 0o644 });
-    await fs.rename(temp, target);
+    const h: fs.FileHandle = await fs.open(temp, 'wx', mode).catch((err) => Promise.reject(cannot(err)));
+    handle = h;
+    await produce((chunk) => h.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk).then(() => undefined, (err) => Promise.reject(cannot(err))));
+    await h.sync().catch((err) => Promise.reject(cannot(err)));
+    await h.close();
+    handle = undefined;
+    await fs.rename(temp, target).catch((err) => Promise.reject(cannot(err)));
   } catch (err) {
+    await handle?.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
-    throw new CommandError('failed', `Cannot write ${target}: ${reason(err)}`, { cause: err });
+    throw err;
   }
 }
 

@@ -11,6 +11,7 @@ import { connectControl } from '../socket/client';
 import { createRemoteSession } from '../socket/remote-session';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
+import { createSpinner } from './spinner';
 import { wordsToArgs } from './words';
 
 export interface MainOptions {
@@ -79,14 +80,16 @@ type SessionOptions = MainOptions & { readonly bulk?: boolean; readonly debug?: 
 async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry, options: SessionOptions, run: (s: Session) => Promise<T>): Promise<T> {
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
-  const progress = (text: string) => io.stderr.write(`${text}\n`);
+  const spinner = createSpinner(io);
+  const report = { progress: spinner.line, working: spinner.working };
   const client = await connectControl(home.socket, timeout);
   const session = client
-    ? createRemoteSession(client, { bulk: options.bulk, debug: options.debug, progress })
-    : createLocalSession({ home, registry, lockTimeout: timeout, progress, ...options });
+    ? createRemoteSession(client, { bulk: options.bulk, debug: options.debug, ...report })
+    : createLocalSession({ home, registry, lockTimeout: timeout, ...report, ...options });
   try {
     return await run(session);
   } finally {
+    spinner.stop();
     await session.close();
   }
 }

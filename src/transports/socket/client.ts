@@ -5,8 +5,8 @@ import { createLineReader, type Reply, type RequestId } from './protocol';
 type Call = { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };
 
 export interface ControlClient {
-  /** Sends a request and resolves with its result; progress lines go to `onProgress`. */
-  call(request: Call, onProgress?: (text: string) => void): Promise<unknown>;
+  /** Sends a request and resolves with its result; progress goes to `onProgress`. */
+  call(request: Call, onProgress?: (text: string, transient: boolean) => void): Promise<unknown>;
   /** False once the connection is gone (the node died or did not answer): every call now fails at once. */
   connected(): boolean;
   close(): void;
@@ -15,7 +15,7 @@ export interface ControlClient {
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
-  onProgress?: (text: string) => void;
+  onProgress?: (text: string, transient: boolean) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -96,7 +96,7 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
         if ('alive' in reply) return arm(reply.id, p);
         if ('progress' in reply) {
           arm(reply.id, p);
-          return p.onProgress?.(reply.progress);
+          return p.onProgress?.(reply.progress, reply.transient === true);
         }
         clearTimeout(p.timer);
         pending.delete(reply.id as RequestId);

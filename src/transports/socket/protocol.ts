@@ -5,7 +5,8 @@
  *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true}
  *             {"id": 2, "op": "ping"}            the node answers {"id": 2, "ok": true, "result": "pong"}
  *             {"id": 3, "op": "sync"}            makes every write so far durable (end of a batch)
- *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply
+ *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply;
+ *             with "transient": true, a status for a spinner rather than a line to keep
  *   alive     {"id": 1, "alive": true}           every HEARTBEAT ms while the request runs, so a
  *                                                client can tell a long command from a hung node
  *   reply     {"id": 1, "ok": true, "result": <value>}
@@ -35,7 +36,7 @@ export interface WireError {
 export type Reply =
   | { readonly id: RequestId | null; readonly ok: true; readonly result: unknown }
   | { readonly id: RequestId | null; readonly ok: false; readonly error: WireError }
-  | { readonly id: RequestId; readonly progress: string }
+  | { readonly id: RequestId; readonly progress: string; readonly transient?: true }
   | { readonly id: RequestId; readonly alive: true };
 
 /**

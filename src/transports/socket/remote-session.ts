@@ -8,6 +8,7 @@ export interface RemoteOptions {
   /** Ask for stack traces of internal errors. */
   readonly debug?: boolean;
   readonly progress?: (text: string) => void;
+  readonly working?: (text: string) => void;
   /** The caller's working directory: relative paths name files there, not in the node's. */
   readonly cwd?: string;
 }
@@ -22,7 +23,7 @@ export function createRemoteSession(client: ControlClient, options: RemoteOption
     run(command, args) {
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
-      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, options.progress).catch((err: unknown) => {
+      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, transient) => (transient ? options.working : options.progress)?.(text)).catch((err: unknown) => {
         if (!client.connected()) lossReported = true;
         throw err;
       });

@@ -3,7 +3,7 @@ import { toCommandError } from '../../core/errors';
 import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type Reply, type Request } from './protocol';
 
 /** What the node does with one request: its result, or a thrown error. */
-export type RequestHandler = (request: Request, progress: (text: string) => void) => Promise<unknown>;
+export type RequestHandler = (request: Request, progress: (text: string, transient?: boolean) => void) => Promise<unknown>;
 
 export interface ControlServer {
   readonly server: Server;
@@ -51,7 +51,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
   async function serve(request: Request, send: (reply: Reply) => void): Promise<void> {
     const alive = setInterval(() => send({ id: request.id, alive: true }), HEARTBEAT);
     try {
-      const result = await handle(request, (text) => send({ id: request.id, progress: text }));
+      const result = await handle(request, (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }));
       send({ id: request.id, ok: true, result: result === undefined ? null : result });
     } catch (err) {
       const e = toCommandError(err);
