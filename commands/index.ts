@@ -1,5 +1,6 @@
 import type { Command } from '../src/schema/command';
 import { accountsCommands } from './accounts';
+import { apiCommands } from './api';
 import { clusterCommands } from './cluster';
 import { documentationCommands } from './documentation';
 import { mnesiaCommands } from './mnesia';
@@ -15,9 +16,10 @@ import { statsCommands } from './stats';
 import { testCommands } from './test';
 import { vcardCommands } from './vcard';
 
-/** Every command of the Administration API; the registry is built from this list alone. */
+/** Every command; the registry is built from this list alone. */
 export const allCommands: readonly Command[] = [
   ...accountsCommands,
+  ...apiCommands,
   ...clusterCommands,
   ...documentationCommands,
   ...mnesiaCommands,
@@ -33,3 +35,6 @@ export const allCommands: readonly Command[] = [
   ...testCommands,
   ...vcardCommands,
 ];
+
+/** The ejabberd Administration API: every command but ctl's own additions. */
+export const adminApiCommands: readonly Command[] = allCommands.filter((c) => c.origin === undefined);

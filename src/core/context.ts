@@ -1,6 +1,7 @@
 import type { Config } from '../node/config';
 import type { Services } from '../services';
 import type { Registry } from './registry';
+import type { Caller } from './access';
 import { CommandError } from './errors';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
@@ -17,6 +18,8 @@ export interface Context {
   readonly progress: (text: string) => void;
   /** What a long command is doing now: a spinner on a terminal, nothing on a pipe. */
   readonly working: (text: string) => void;
+  /** An authenticated account calling over HTTP or XML-RPC; absent for the node's operator. */
+  readonly caller?: Caller;
 }
 
 /** What commands may ask of the running node itself. */
@@ -53,6 +56,7 @@ export interface ContextParts {
   readonly node?: NodeControl;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
+  readonly caller?: Caller;
 }
 
 /** A context whose missing parts fail clearly when a handler reaches for them. */
@@ -64,6 +68,7 @@ export function createContext(parts: ContextParts): Context {
     clock: parts.clock,
     progress: parts.progress ?? (() => undefined),
     working: parts.working ?? (() => undefined),
+    caller: parts.caller,
     get services(): Services {
       if (!parts.services) throw missing('the database');
       return parts.services;

@@ -1,6 +1,8 @@
+import type { ZodIssue } from 'zod';
 import type { Command } from '../schema/command';
 import { callerArgs } from '../schema/args';
 import { fieldsToZod, toZod } from '../schema/zod';
+import { authorize } from './access';
 import type { Context } from './context';
 import { CommandError, toCommandError } from './errors';
 import type { Registry } from './registry';
@@ -21,21 +23,8 @@ export function lookup(registry: Registry, name: string): Command {
  */
 export async function execute(command: Command, args: Record<string, unknown>, ctx: Context): Promise<unknown> {
   if (!command.handler) throw new CommandError('not_implemented', `${command.name} is not implemented yet`);
-  const checked = fieldsToZod(callerArgs(command)).safeParse(args);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const arg = issue.path.length > 0 ? String(issue.path[0]) : undefined;
-    const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `'${k}'`).join(', ') : '';
-    const message =
-      unknown && arg
-        ? `Bad value for argument '${issue.path.join('.')}': unknown field ${unknown}`
-        : unknown
-          ? `Unknown argument ${unknown} for ${command.name}`
-          : arg && args[arg] === undefined
-          ? `Missing argument '${arg}' for ${command.name}`
-          : `Bad value for argument '${issue.path.join('.')}': ${issue.message}`;
-    throw new CommandError('bad_argument', message, { details: { arg } });
-  }
+  const checked = fieldsToZod(callerArgs(command)).safeParse(authorize(command, args, ctx.caller));
+  if (!checked.success) throw argumentError(command, args, checked.error.issues[0]);
   let value: unknown;
   try {
     value = await command.handler(checked.data as Record<string, unknown>, ctx);
@@ -46,4 +35,22 @@ export async function execute(command: Command, args: Record<string, unknown>, c
     throw new CommandError('internal', `${command.name} returned a value that is not of its result type (${command.result.type.kind})`);
   }
   return value;
+}
+
+/**
+ * The first problem zod found, as a sentence naming the argument; `problem` says which kind
+ * (XML-RPC reports each with its own fault code).
+ */
+function argumentError(command: Command, args: Record<string, unknown>, issue: ZodIssue): CommandError {
+  const arg = issue.path.length > 0 ? String(issue.path[0]) : undefined;
+  const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `'${k}'`).join(', ') : '';
+  const [problem, message] =
+    unknown && arg
+      ? ['type', `Bad value for argument '${issue.path.join('.')}': unknown field ${unknown}`]
+      : unknown
+        ? ['unknown', `Unknown argument ${unknown} for ${command.name}`]
+        : arg && args[arg] === undefined
+          ? ['missing', `Missing argument '${arg}' for ${command.name}`]
+          : ['type', `Bad value for argument '${issue.path.join('.')}': ${issue.message}`];
+  return new CommandError('bad_argument', message, { details: { arg, problem } });
 }

@@ -73,7 +73,8 @@ export function exampleLine(command: Command): string {
   return ['ctl', command.name, ...words.map(shellQuote)].join(' ');
 }
 
-function exampleWord(type: Type, value: unknown): string {
+/** A value as one command-line word: lists joined with `,`, tuples with `:`. */
+export function exampleWord(type: Type, value: unknown): string {
   if (type.kind === 'list') return (value as unknown[]).map((v) => exampleWord(type.elem.type, v)).join(',');
   if (type.kind === 'tuple') {
     const obj = value as Record<string, unknown> | unknown[];

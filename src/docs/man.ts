@@ -50,7 +50,7 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
   }
   out.push(
     '.SS Commands of the Administration API',
-    roff(`${all.length} commands; those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
+    roff(`${all.filter((c) => c.origin === undefined).length} commands, and ${all.filter((c) => c.origin !== undefined).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
   );
   for (const c of all) out.push(...commandEntry(c));
   out.push('.SH EXIT STATUS');

@@ -12,5 +12,7 @@ export async function writeCommandDocs(
   examples: string,
 ): Promise<void> {
   const render = format === 'html' ? renderHtml : renderMarkdown;
-  await writeFileAtomic(file, render(commands, regexp, parseDocLanguages(examples)));
+  // The reference is ejabberd's Administration API; ctl's own additions are documented by ctl help.
+  const api = commands.filter((c) => c.origin === undefined);
+  await writeFileAtomic(file, render(api, regexp, parseDocLanguages(examples)));
 }

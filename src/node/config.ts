@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CommandError } from '../core/errors';
 import { nameprep } from '../services/jid';
+import { parseAdmins, parseListen, type Listener } from './listen';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -14,6 +15,10 @@ export interface Config {
   readonly nodeName: string;
   /** A group whose members may use the control socket (mode 0660); otherwise only the owner. */
   readonly socketGroup?: string;
+  /** Bare JIDs of the `admin` ACL: the accounts that may call every command over HTTP. */
+  readonly admins: readonly string[];
+  /** HTTP listeners (JSON API, XML-RPC); none unless configured. */
+  readonly listeners: readonly Listener[];
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -23,12 +28,12 @@ export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debu
 export const LOG_LEVEL_NAMES = ['No log', 'Critical', 'Error', 'Warning', 'Info', 'Debug'] as const;
 
 export function defaultConfig(file: string): Config {
-  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', file };
+  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', admins: [], listeners: [], file };
 }
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
 const RESERVED = new Set([
-  'listen', 'acl', 'access_rules', 'api_permissions', 'modules', 'host_config', 'shaper',
+  'access_rules', 'api_permissions', 'modules', 'host_config', 'shaper',
   'shaper_rules', 'certfiles', 'ca_file', 'define_macro', 'language',
 ]);
 
@@ -92,6 +97,18 @@ export function parseConfig(text: string, file: string): Config {
         if (typeof value !== 'string' && typeof value !== 'number') throw bad("'ctl_socket_group' must be a group name or id", node ?? where);
         config.socketGroup = String(value);
         break;
+      case 'listen': {
+        const listeners = parseListen(value);
+        if (typeof listeners === 'string') throw bad(listeners, node ?? where);
+        config.listeners = listeners;
+        break;
+      }
+      case 'acl': {
+        const admins = parseAdmins(value);
+        if (typeof admins === 'string') throw bad(admins, node ?? where);
+        config.admins = admins;
+        break;
+      }
       case 'node_name':
         if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);
         config.nodeName = value;

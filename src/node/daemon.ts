@@ -12,6 +12,9 @@ import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
 import type { Home } from './home';
 import { createLogger } from './logger';
+import { createHttpDeps, startListeners, stopListeners } from './http';
+import { createServices } from '../services';
+import type { Server } from 'node:http';
 
 export interface NodeOptions {
   readonly home: Home;
@@ -46,6 +49,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     return openLevelStore(home.dbDir, { lockTimeout: options.lockTimeout });
   };
   let store: Store = await openStore();
+  // A backup staged by install_fallback replaces the database before anyone is served.
+  try {
+    const installed = await (await import('../services/backup')).applyFallback(store, home.dbDir);
+    if (installed) logger.info(installed);
+  } catch (err) {
+    await store.close();
+    logger.error((err as Error).message);
+    logger.close();
+    throw err;
+  }
   let startedAt = Date.now();
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -78,11 +91,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     async restart() {
       const next = loadConfig(home.configFile);
       logger.info('restarting');
+      await stopListeners(http);
       await exclusive(async () => {
         await store.close();
         store = await openStore();
       });
       config = next;
+      http = await startListeners(config, httpDeps, logger);
       logger.reopen();
       logger.setLevel(config.loglevel);
       startedAt = Date.now();
@@ -92,6 +107,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       stopping ??= (async () => {
         logger.info('stopping');
         server.server.close();
+        await stopListeners(http);
         await exclusive(() => store.close());
         rmSync(home.socket, { force: true });
         rmSync(home.pidFile, { force: true });
@@ -107,8 +123,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     },
   };
 
-  const { dispatch, exclusive } = createDispatcher(options.registry, control, () => ({ config, store, stopping: stopping !== undefined }));
+  const { dispatch, run, exclusive } = createDispatcher(options.registry, control, () => ({ config, store, stopping: stopping !== undefined }));
   const server = createControlServer(dispatch);
+  const httpDeps = createHttpDeps({
+    registry: options.registry,
+    run: (command, args, caller) => run(command, args, { caller }),
+    current: () => ({ config, services: createServices({ store, config, clock: Date.now }) }),
+    logger,
+  });
+  let http: Server[] = [];
   rmSync(home.socket, { force: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -117,10 +140,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     chmodSync(home.socket, socketGid === undefined ? 0o600 : 0o660);
     if (socketGid !== undefined) chownSync(home.socket, -1, socketGid);
+    http = await startListeners(config, httpDeps, logger);
     writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
     // A node that could not finish starting must not linger half-started.
     server.server.close();
+    await stopListeners(http);
     await store.close();
     rmSync(home.socket, { force: true });
     logger.close();

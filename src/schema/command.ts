@@ -30,6 +30,8 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly needs: Needs;
   /** Arguments that name files: a caller in another directory sends them as absolute paths. */
   readonly paths?: readonly string[];
+  /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */
+  readonly origin?: 'ctl';
   /** What this node does differently, or why: shown by help and the man page, not the API reference. */
   readonly note?: string;
   /** The ejabberd module that defines the command: the doc generators' regexp matches it too. */

@@ -11,6 +11,8 @@ const load = {
   offline: () => (require('./offline') as typeof import('./offline')).createOfflineService,
   mam: () => (require('./mam') as typeof import('./mam')).createMamService,
   srg: () => (require('./srg') as typeof import('./srg')).createSrgService,
+  database: () => (require('./database') as typeof import('./database')).createDatabaseService,
+  tokens: () => (require('./tokens') as typeof import('./tokens')).createTokensService,
 };
 
 type Lazy = { readonly [K in keyof typeof load]: ReturnType<ReturnType<(typeof load)[K]>> };

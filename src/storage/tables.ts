@@ -32,6 +32,8 @@ export const TABLES = {
   srgMember: 'srg_member',
   /** member-host␀member-user␀group-host␀group → 1: a user's shared groups */
   srgUser: 'srg_user',
+  /** sha256(token) in hex → TokenRecord: bearer tokens for the HTTP API and XML-RPC */
+  apiTokens: 'api_tokens',
 } as const;
 
 /** Tables whose keys start with the owner's `host␀user`. */

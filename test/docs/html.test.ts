@@ -1,4 +1,4 @@
-import { allCommands } from '../../commands';
+import { adminApiCommands as allCommands } from '../../commands';
 import type { Command } from '../../src/schema/command';
 import { callerArgs } from '../../src/schema/args';
 import { escapeHtml, renderHtml } from '../../src/docs/html';

@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
-import { allCommands } from '../../commands';
+import { adminApiCommands as allCommands } from '../../commands';
 import { CommandError } from '../../src/core/errors';
 import type { Command } from '../../src/schema/command';
 import { prettyField, prettyTerm, prettyType, type Term } from '../../src/schema/pretty';

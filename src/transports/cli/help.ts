@@ -22,7 +22,7 @@ export function usageText(registry: Registry): string {
     'Commands of ctl itself:',
     ...BUILTINS.map((b) => `    ${b.usage.padEnd(44)} ${b.desc}`),
     '',
-    `Commands of the Administration API (${all.length}; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}), by tag:`,
+    `Commands of the Administration API (${apiCount(all)}, and ${all.length - apiCount(all)} of ctl's own; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}), by tag:`,
   ];
   for (const [tag, commands] of registry.tags()) {
     out.push('', `  ${tag}`, ...commands.map(commandLine));
@@ -37,6 +37,11 @@ export function usageText(registry: Registry): string {
     '',
   );
   return out.join('\n');
+}
+
+/** The commands of ejabberd's Administration API, as opposed to ctl's own additions. */
+function apiCount(all: readonly Command[]): number {
+  return all.filter((c) => c.origin === undefined).length;
 }
 
 function commandLine(c: Command): string {

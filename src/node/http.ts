@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { Caller } from '../core/access';
+import type { Registry } from '../core/registry';
+import type { Command } from '../schema/command';
+import type { Services } from '../services';
+import { createHttpServer } from '../transports/http/server';
+import { unauthenticated, type HttpDeps } from '../transports/http/common';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+export interface HttpContext {
+  readonly registry: Registry;
+  readonly run: (command: Command, args: Record<string, unknown>, caller: Caller) => Promise<unknown>;
+  /** The configuration and services at the moment of the call: the node may have restarted. */
+  readonly current: () => { config: Config; services: Services };
+  readonly logger: Logger;
+}
+
+/** How HTTP and XML-RPC callers prove who they are: an account's password, or an API token. */
+export function createHttpDeps(ctx: HttpContext): HttpDeps {
+  const callerOf = (jid: string): Caller => ({ jid, admin: ctx.current().config.admins.includes(jid) });
+  const deps: HttpDeps = {
+    registry: ctx.registry,
+    run: ctx.run,
+    async authenticatePassword(user, server, password) {
+      const { services } = ctx.current();
+      let ok = false;
+      let jid = '';
+      try {
+        const j = services.accounts.jid(user, server);
+        jid = j.id;
+        ok = await services.accounts.checkPassword(j.user, j.host, password);
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw unauthenticated('Invalid user name or password');
+      return callerOf(jid);
+    },
+    async authenticateToken(token) {
+      const jid = await ctx.current().services.tokens.verify(token);
+      if (!jid) throw unauthenticated('Invalid or expired token');
+      return callerOf(jid);
+    },
+    async authenticate(header) {
+      const m = /^(Basic|Bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+      if (!m) throw unauthenticated('Authentication required: HTTP basic auth as an account (user@host:password) or a bearer token');
+      if (m[1].toLowerCase() === 'bearer') return deps.authenticateToken(m[2]);
+      const decoded = Buffer.from(m[2], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const jid = colon < 0 ? '' : decoded.slice(0, colon);
+      const at = jid.lastIndexOf('@');
+      if (at <= 0) throw unauthenticated('Invalid credentials: basic auth takes user@host:password');
+      return deps.authenticatePassword(jid.slice(0, at), jid.slice(at + 1), decoded.slice(colon + 1));
+    },
+  };
+  return deps;
+}
+
+/** Starts the configured listeners; resolves once all listen, or fails naming the one that cannot. */
+export async function startListeners(config: Config, deps: HttpDeps, logger: Logger): Promise<Server[]> {
+  const servers: Server[] = [];
+  try {
+    for (const l of config.listeners) {
+      const server = createHttpServer(l, deps);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)));
+        server.listen(l.port, l.ip, () => resolve());
+      });
+      servers.push(server);
+      const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${h === 'api' ? 'JSON API' : 'XML-RPC'}`).join(', ');
+      logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
+    }
+  } catch (err) {
+    await stopListeners(servers);
+    throw err;
+  }
+  return servers;
+}
+
+export async function stopListeners(servers: readonly Server[]): Promise<void> {
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  })));
+}

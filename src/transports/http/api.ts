@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CommandError, toCommandError } from '../../core/errors';
+import { lookup } from '../../core/executor';
+import { callerArgs } from '../../schema/args';
+import { decodeWord } from '../../schema/cli';
+import { toJson } from '../../schema/json';
+import { isScalar, type Type } from '../../schema/types';
+import { readBody, statusOf, type HttpDeps } from './common';
+
+/**
+ * The JSON API (ejabberd's mod_http_api): `POST /api/<command>` with a JSON object of named
+ * arguments, or `GET /api/<command>?name=value` when every argument is a scalar; the reply is
+ * the result in the API's JSON shape, or `{"status":"error","code":...,"message":...}`.
+ */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, name: string, deps: HttpDeps): Promise<void> {
+  try {
+    if (name === '') return send(res, 200, listing(deps));
+    if (req.method !== 'POST' && req.method !== 'GET') {
+      throw new CommandError('bad_argument', `Use POST (or GET for commands whose arguments are all scalars), not ${req.method}`, { details: { status: 405 } });
+    }
+    const caller = await deps.authenticate(req.headers.authorization);
+    const command = lookup(deps.registry, decodeURIComponent(name));
+    const args = req.method === 'GET' ? queryArgs(command, req.url ?? '') : await bodyArgs(req);
+    const value = await deps.run(command, args, caller);
+    send(res, 200, toJson(command.result, value));
+  } catch (err) {
+    const e = toCommandError(err);
+    const status = (e.details?.status as number | undefined) ?? statusOf(e);
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="ctl", charset="UTF-8"');
+    send(res, status, { status: 'error', code: e.code, message: e.message });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function bodyArgs(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = (await readBody(req)).toString('utf8');
+  if (body.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw new CommandError('bad_argument', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CommandError('bad_argument', 'The request body must be a JSON object of named arguments');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** Query values are text, decoded as the command line decodes words (integers included). */
+function queryArgs(command: ReturnType<typeof lookup>, url: string): Record<string, unknown> {
+  const fields = callerArgs(command);
+  const nonScalar = fields.find((f) => !isScalar(f.type));
+  if (nonScalar) {
+    throw new CommandError('bad_argument', `${command.name} takes a ${nonScalar.type.kind} (${nonScalar.name}): call it with POST and a JSON body`, { details: { status: 405 } });
+  }
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URL(url, 'http://localhost').searchParams) {
+    const field = fields.find((f) => f.name === k);
+    args[k] = field ? decodeWord(field, v) : v;
+  }
+  return args;
+}
+
+/** `GET /api`: every command with its arguments and result, from the registry. */
+function listing(deps: HttpDeps) {
+  const label = (t: Type): unknown =>
+    t.kind === 'list' ? { list: { name: t.elem.name, type: label(t.elem.type) } } : t.kind === 'tuple' ? { tuple: t.fields.map((f) => ({ name: f.name, type: label(f.type) })) } : t.kind;
+  return deps.registry.list().map((c) => ({
+    name: c.name,
+    desc: c.desc,
+    policy: c.policy,
+    implemented: c.handler !== undefined,
+    args: callerArgs(c).map((a) => ({ name: a.name, type: label(a.type) })),
+    result: { name: c.result.name, type: label(c.result.type) },
+  }));
+}

@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http';
+import type { Caller } from '../../core/access';
+import { CommandError, type ErrorCode } from '../../core/errors';
+import type { Registry } from '../../core/registry';
+import type { Command } from '../../schema/command';
+
+/** What an HTTP transport needs from the node. */
+export interface HttpDeps {
+  readonly registry: Registry;
+  /** Runs a command as `caller` through the node's one call path. */
+  run(command: Command, args: Record<string, unknown>, caller: Caller): Promise<unknown>;
+  /** The caller named by an Authorization header, or an error (401 when missing or wrong). */
+  authenticate(authorization: string | undefined): Promise<Caller>;
+  authenticatePassword(user: string, server: string, password: string): Promise<Caller>;
+  authenticateToken(token: string): Promise<Caller>;
+}
+
+export const MAX_BODY = 1024 * 1024;
+
+/** HTTP statuses of the error codes; a new code does not compile until it has one. */
+export const HTTP_STATUS = {
+  bad_argument: 400,
+  unknown_command: 404,
+  not_found: 404,
+  conflict: 409,
+  not_allowed: 403,
+  not_supported: 501,
+  not_implemented: 501,
+  unavailable: 503,
+  failed: 400,
+  internal: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+/** A failed authentication: 401, not 403, so that a client knows to send credentials. */
+export function unauthenticated(message: string): CommandError {
+  return new CommandError('not_allowed', message, { details: { unauthenticated: true } });
+}
+
+export function statusOf(err: CommandError): number {
+  return err.details?.unauthenticated ? 401 : HTTP_STATUS[err.code];
+}
+
+/** The request body, refused (413) beyond MAX_BODY. */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new CommandError('bad_argument', `The request body is larger than ${MAX_BODY} bytes`, { details: { status: 413 } });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

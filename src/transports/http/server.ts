@@ -1,0 +1,25 @@
+import { createServer, type Server } from 'node:http';
+import type { Listener } from '../../node/listen';
+import { handleXmlRpc } from '../xmlrpc/handler';
+import { handleApi } from './api';
+import type { HttpDeps } from './common';
+
+/**
+ * One HTTP listener: each request goes to the handler whose path is the longest prefix of its
+ * own (`/api` → the JSON API, `/rpc` → XML-RPC; `/` alone for XML-RPC on a port of its own).
+ */
+export function createHttpServer(listener: Listener, deps: HttpDeps): Server {
+  const routes = [...listener.handlers.entries()].sort(([a], [b]) => b.length - a.length);
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes.find(([prefix]) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
+    if (!route) {
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'error', code: 'not_found', message: `Nothing is served at ${path}` }));
+      return;
+    }
+    const [prefix, handler] = route;
+    if (handler === 'xmlrpc') return void handleXmlRpc(req, res, deps);
+    const rest = prefix === '/' ? path.slice(1) : path.slice(prefix.length).replace(/^\//, '');
+    void handleApi(req, res, rest, deps);
+  });
+}
