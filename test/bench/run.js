@@ -11,6 +11,7 @@ const { cleanup, ctl, dist, interleaved, median, print, run, tempHome } = requir
 const roster = require('./roster');
 const vcard = require('./vcard');
 const messages = require('./messages');
+const httpApi = require('./http');
 
 const quick = process.argv.includes('--quick');
 
@@ -132,6 +133,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     print('Rosters', await roster.bench({ quick }));
     print('vCards and private storage', await vcard.bench({ quick }));
     print('Offline messages', await messages.bench({ quick }));
+    print('HTTP JSON API (keep-alive, 127.0.0.1)', await httpApi.bench({ quick }));
   } finally {
     cleanup();
   }
