@@ -88,6 +88,10 @@ describe('errors carry a JSON body and the right status', () => {
     expect(await json('register', { user: 'bob', host: 'localhost', password: 'x' })).toEqual(error(409, 'conflict', 'User bob@localhost already registered'));
   });
 
+  test('501 for a command not implemented yet', async () => {
+    expect(await json('join_cluster', { node: 'other@host' })).toEqual(error(501, 'not_implemented', 'join_cluster is not implemented yet'));
+  });
+
   test('500 for a crashing handler, without a stack trace', async () => {
     const [status, body] = await json('this_crashes', { aninteger: 1 });
     expect(status).toBe(500);
