@@ -11,6 +11,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working }) => services.database.backup(file, working),
   }),
   defineCommand({
     name: 'dump',
@@ -21,6 +23,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working }) => services.database.dump(file, undefined, working),
   }),
   defineCommand({
     name: 'dump_table',
@@ -31,6 +35,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string), f('table', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file, table }, { services, working }) => services.database.dump(file, table, working),
   }),
   defineCommand({
     name: 'export2odbc',
@@ -41,6 +47,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('host', string), f('directory', string)],
     result: f('res', rescode),
+    paths: ['directory'],
+    handler: ({ host, directory }, { services, working }) => services.sqlExport.exportHost(host, directory, working),
   }),
   defineCommand({
     name: 'export_odbc',
@@ -51,6 +59,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('host', string), f('file', string)],
     result: f('res', rescode),
+    paths: ['file'],
+    handler: ({ host, file }, { services, working }) => services.sqlExport.exportHost(host, file, working),
   }),
   defineCommand({
     name: 'export_piefxis',
@@ -59,8 +69,10 @@ export const mnesiaCommands = [
     module: 'ejabberd_piefxis',
     policy: 'restricted',
     needs: 'store',
+    paths: ['dir'],
     args: [f('dir', string)],
     result: f('res', rescode),
+    handler: ({ dir }, { services, progress, working }) => services.piefxis.exportAll(dir, { progress, working }),
   }),
   defineCommand({
     name: 'export_piefxis_host',
@@ -69,8 +81,10 @@ export const mnesiaCommands = [
     module: 'ejabberd_piefxis',
     policy: 'restricted',
     needs: 'store',
+    paths: ['dir'],
     args: [f('dir', string), f('host', string)],
     result: f('res', rescode),
+    handler: ({ dir, host }, { services, progress, working }) => services.piefxis.exportHost(dir, host, { progress, working }),
   }),
   defineCommand({
     name: 'import_dir',
@@ -81,6 +95,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working }) => services.jabberd14.importDir(file, working),
   }),
   defineCommand({
     name: 'import_file',
@@ -91,6 +107,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services }) => services.jabberd14.importFile(file),
   }),
   defineCommand({
     name: 'import_piefxis',
@@ -99,8 +117,10 @@ export const mnesiaCommands = [
     module: 'ejabberd_piefxis',
     policy: 'restricted',
     needs: 'store',
+    paths: ['file'],
     args: [f('file', string)],
     result: f('res', rescode),
+    handler: ({ file }, { services, progress, working }) => services.piefxis.importFile(file, { progress, working }),
   }),
   defineCommand({
     name: 'install_fallback',
@@ -111,6 +131,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working }) => services.database.installFallback(file, working),
   }),
   defineCommand({
     name: 'load',
@@ -121,6 +143,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working }) => services.database.load(file, working),
   }),
   defineCommand({
     name: 'mnesia_change_nodename',
@@ -131,6 +155,9 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('oldnodename', string), f('newnodename', string), f('oldbackup', string), f('newbackup', string)],
     result: f('res', restuple),
+    paths: ['oldbackup', 'newbackup'],
+    handler: ({ oldnodename, newnodename, oldbackup, newbackup }, { services, working }) =>
+      services.database.changeNodename(oldnodename, newnodename, oldbackup, newbackup, working),
   }),
   defineCommand({
     name: 'restore',
@@ -141,6 +168,8 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('file', string)],
     result: f('res', restuple),
+    paths: ['file'],
+    handler: ({ file }, { services, working, progress }) => services.database.restore(file, working, progress),
   }),
   defineCommand({
     name: 'set_master',
@@ -152,5 +181,6 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('nodename', string)],
     result: f('res', restuple),
+    handler: ({ nodename }, { services }) => services.database.setMaster(nodename),
   }),
 ];

@@ -22,6 +22,11 @@ export const serverCommands = [
     needs: 'none',
     args: [f('in', string), f('out', string)],
     result: f('res', rescode),
+    paths: ['in', 'out'],
+    handler: async ({ in: input, out }) => {
+      const { convertToYaml } = await import('../src/services/yaml-config');
+      return convertToYaml(input, out);
+    },
   }),
   defineCommand({
     name: 'get_cookie',

@@ -50,9 +50,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   let store: Store = await openStore();
   // A backup staged by install_fallback replaces the database before anyone is served.
-  try {
+  const installFallback = async () => {
     const installed = await (await import('../services/backup')).applyFallback(store, home.dbDir);
     if (installed) logger.info(installed);
+  };
+  try {
+    await installFallback();
   } catch (err) {
     await store.close();
     logger.error((err as Error).message);
@@ -95,6 +98,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       await exclusive(async () => {
         await store.close();
         store = await openStore();
+        // A restart is a start for install_fallback, as in ejabberd; a staged file that fails
+        // is logged and kept (it stops the next start), the node serves what it had.
+        await installFallback().catch((err: Error) => logger.error(err.message));
       });
       config = next;
       http = await startListeners(config, httpDeps, logger);

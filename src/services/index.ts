@@ -13,6 +13,9 @@ const load = {
   srg: () => (require('./srg') as typeof import('./srg')).createSrgService,
   database: () => (require('./database') as typeof import('./database')).createDatabaseService,
   tokens: () => (require('./tokens') as typeof import('./tokens')).createTokensService,
+  piefxis: () => (require('./piefxis') as typeof import('./piefxis')).createPiefxisService,
+  jabberd14: () => (require('./jabberd14') as typeof import('./jabberd14')).createJabberd14Service,
+  sqlExport: () => (require('./sql-export') as typeof import('./sql-export')).createSqlExportService,
 };
 
 type Lazy = { readonly [K in keyof typeof load]: ReturnType<ReturnType<(typeof load)[K]>> };

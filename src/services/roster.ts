@@ -5,6 +5,7 @@ import type { BatchOp } from '../storage/types';
 import { compareBytes, key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
+import { checkXmlText } from './xml';
 import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from './erlang-terms';
 import { strictGlobToRegExp } from './glob';
 import { nameprep, nodeprep } from './jid';
@@ -103,6 +104,9 @@ export function createRosterService(deps: ServiceDeps, accounts: AccountsService
     async add(localuser: string, localserver: string, user: string, server: string, nick: string, group: string, subs: string): Promise<boolean> {
       const subscription = subs.toLowerCase() as Subscription;
       if (!SUBSCRIPTIONS.includes(subscription)) throw usage('subs', `Unknown subscription '${subs}' (subs): use none, from, to or both`);
+      // Rosters travel as XML (roster pushes, exports): refuse what XML cannot carry.
+      checkXmlText(nick, 'nick', 'nick');
+      checkXmlText(group, 'group', 'group');
       const contact = contactJid(user, server, 'user', 'server');
       const o = await owner(localuser, localserver, 'localuser', 'localserver');
       const k = key(o.host, o.user, contact);

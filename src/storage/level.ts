@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { Level } from 'level';
 import { CommandError } from '../core/errors';
 import { rangeBounds } from './keys';
-import type { BatchOp, Range, Store, WriteOptions } from './types';
+import type { BatchOp, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 
 /** The part of a sublevel we use; classic-level's `sync` option is missing from the shared typings. */
 interface Sub {
@@ -11,9 +11,35 @@ interface Sub {
   getMany(keys: string[]): Promise<unknown[]>;
   put(key: string, value: unknown, options: { sync: boolean }): Promise<void>;
   del(key: string, options: { sync: boolean }): Promise<void>;
-  iterator(range: object): AsyncIterable<[string, unknown]>;
+  iterator(range: object): AsyncIterable<[string, unknown]> & Batched<[string, unknown]>;
   keys(range: object): AsyncIterable<string>;
 }
+
+/** An iterator read many entries at a time, for whole-table copies. */
+interface Batched<T> {
+  nextv(size: number): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** The root's key iterator, which can jump ahead. */
+interface Seekable extends Batched<string> {
+  next(): Promise<string | undefined>;
+  seek(target: string): void;
+}
+
+/** What a chained batch takes; the shared typings do not know the `sync` option. */
+interface Chained {
+  put(key: string, value: string): void;
+  del(key: string): void;
+  write(options: { sync: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Every table is a sublevel whose keys, seen from the root, are `!table!key`; sublevel names
+ * use the characters `#`..`~`, so `!table"` is just above every key of the table.
+ */
+const TABLE_KEYS = { gte: '!', lt: '"' };
 
 export interface LevelOptions {
   /** How long to wait for another process to release the database, in ms; 0 waits forever. */
@@ -30,7 +56,10 @@ const SYNC_MARKER = 'sync-marker';
  * process holds it we retry with a bounded back-off instead of failing at once.
  */
 export async function openLevelStore(dir: string, options: LevelOptions = {}): Promise<Store> {
-  const db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  // Every table is a sublevel with JSON values. The root's own values are text: batches write
+  // through the root, prefixed keys and JSON texts, because a chained batch's put with
+  // per-record options (a `sublevel`, an encoding) costs several times more in abstract-level.
+  const db = new Level<string, unknown>(dir, { valueEncoding: 'utf8' });
   const timeout = options.lockTimeout ?? 10_000;
   const deadline = Date.now() + timeout;
   for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
@@ -47,10 +76,10 @@ export async function openLevelStore(dir: string, options: LevelOptions = {}): P
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return levelStore(db, options.sync ?? true);
+  return levelStore(db, dir, options.sync ?? true);
 }
 
-function levelStore(db: Level<string, unknown>, syncByDefault: boolean): Store {
+function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean): Store {
   const subs = new Map<string, Sub>();
   const sub = (table: string): Sub => {
     let s = subs.get(table);
@@ -58,8 +87,19 @@ function levelStore(db: Level<string, unknown>, syncByDefault: boolean): Store {
     return s;
   };
   const sync = (o?: WriteOptions) => ({ sync: o?.sync ?? syncByDefault });
+  /** The root's key prefix of a table, the sublevel's own; sub() checks the name once. */
+  const prefixes = new Map<string, string>();
+  const prefixOf = (table: string): string => {
+    let p = prefixes.get(table);
+    if (p === undefined) {
+      sub(table);
+      prefixes.set(table, (p = `!${table}!`));
+    }
+    return p;
+  };
 
   return {
+    location: dir,
     async get<T>(table: string, k: string) {
       return (await sub(table).get(k)) as T | undefined;
     },
@@ -74,12 +114,17 @@ function levelStore(db: Level<string, unknown>, syncByDefault: boolean): Store {
     },
     async batch(ops: readonly BatchOp[], o?: WriteOptions) {
       if (ops.length === 0) return;
-      const batch = ops.map((op) =>
-        op.type === 'put'
-          ? { type: 'put', sublevel: sub(op.table), key: op.key, value: op.value }
-          : { type: 'del', sublevel: sub(op.table), key: op.key },
-      );
-      await db.batch(batch as never, sync(o) as never);
+      const batch = db.batch() as unknown as Chained;
+      try {
+        for (const op of ops) {
+          if (op.type === 'put') batch.put(prefixOf(op.table) + op.key, toJson(op.value));
+          else batch.del(prefixOf(op.table) + op.key);
+        }
+      } catch (err) {
+        await batch.close();
+        throw err;
+      }
+      await batch.write(sync(o));
     },
     async *entries<T>(table: string, range?: Range): AsyncIterable<[string, T]> {
       for await (const [k, v] of sub(table).iterator(levelRange(range))) yield [k, v as T];
@@ -88,12 +133,78 @@ function levelStore(db: Level<string, unknown>, syncByDefault: boolean): Store {
       for await (const k of sub(table).keys(levelRange(range))) yield k;
     },
     async sync() {
-      await db.put(SYNC_MARKER, Date.now(), { sync: true } as never);
+      await db.put(SYNC_MARKER, String(Date.now()), { sync: true } as never);
+    },
+    async snapshot(): Promise<StoreSnapshot> {
+      const snapshot = db.snapshot();
+      return {
+        tables: () => tableNames(db, snapshot),
+        async *entriesJson(table: string, range?: Range): AsyncIterable<[string, string]> {
+          const it = sub(table).iterator({ ...levelRange(range), snapshot, valueEncoding: 'utf8' });
+          try {
+            for (let page = await it.nextv(1000); page.length > 0; page = await it.nextv(1000)) {
+              for (const entry of page) yield entry as [string, string];
+            }
+          } finally {
+            await it.close();
+          }
+        },
+        close: () => snapshot.close(),
+      };
+    },
+    async replaceAll(): Promise<Replacement> {
+      // A chained batch is built in native memory and written in one atomic step; its
+      // deletions come first, so a record both removed and added ends up added.
+      const batch = db.batch() as unknown as Chained;
+      const it = db.keys(TABLE_KEYS) as unknown as Batched<string>;
+      try {
+        for (let page = await it.nextv(1000); page.length > 0; page = await it.nextv(1000)) {
+          for (const k of page) batch.del(k);
+        }
+      } catch (err) {
+        await batch.close();
+        throw err;
+      } finally {
+        await it.close();
+      }
+      return {
+        put(table: string, k: string, json: string) {
+          batch.put(prefixOf(table) + k, json);
+        },
+        commit: () => batch.write({ sync: true }),
+        abort: () => batch.close(),
+      };
     },
     async close() {
       await db.close();
     },
   };
+}
+
+/** A value as the sublevels' JSON encoding writes it; what LevelDB or JSON cannot hold is refused. */
+function toJson(value: unknown): string {
+  if (value === null || value === undefined) throw new TypeError('Value cannot be null or undefined');
+  const json = JSON.stringify(value);
+  if (json === undefined) throw new TypeError(`Value cannot be encoded as JSON: ${typeof value}`);
+  return json;
+}
+
+/** The tables holding records: one step per table, jumping over each table's keys. */
+async function tableNames(db: Level<string, unknown>, snapshot: unknown): Promise<string[]> {
+  const names: string[] = [];
+  const it = db.keys({ ...TABLE_KEYS, snapshot } as never) as unknown as Seekable;
+  try {
+    for (let k = await it.next(); k !== undefined; k = await it.next()) {
+      const end = k.indexOf('!', 1);
+      if (end > 1) {
+        names.push(k.slice(1, end));
+        it.seek(`${k.slice(0, end)}"`);
+      }
+    }
+  } finally {
+    await it.close();
+  }
+  return names;
 }
 
 /** LevelDB honours one lower and one upper bound, so a prefix and bounds are merged first. */

@@ -1,4 +1,4 @@
-import type { BatchOp, Range, Store, WriteOptions } from './types';
+import type { BatchOp, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 import { compareBytes, rangeBounds } from './keys';
 
 export { compareBytes };
@@ -32,9 +32,9 @@ export function createMemoryStore(): Store {
     });
   };
 
-  function* scan(name: string, range: Range = {}): Generator<[string, string]> {
+  function* scan(name: string, range: Range = {}, from = table(name)): Generator<[string, string]> {
     const r = rangeBounds(range);
-    const keys = [...table(name).keys()].filter(
+    const keys = [...from.keys()].filter(
       (k) =>
         (r.gte === undefined || compareBytes(k, r.gte) >= 0) &&
         (r.gt === undefined || compareBytes(k, r.gt) > 0) &&
@@ -44,8 +44,10 @@ export function createMemoryStore(): Store {
     keys.sort(compareBytes);
     if (range.reverse) keys.reverse();
     const limit = range.limit === undefined || range.limit < 0 ? Infinity : range.limit;
-    for (let i = 0; i < keys.length && i < limit; i++) yield [keys[i], table(name).get(keys[i]) as string];
+    for (let i = 0; i < keys.length && i < limit; i++) yield [keys[i], from.get(keys[i]) as string];
   }
+
+  const nonEmpty = () => [...tables].filter(([, t]) => t.size > 0);
 
   return {
     async get<T>(name: string, k: string) {
@@ -74,6 +76,52 @@ export function createMemoryStore(): Store {
       for (const [k] of scan(name, range)) yield k;
     },
     async sync() {},
+    async snapshot(): Promise<StoreSnapshot> {
+      if (closed) throw new Error('store is closed');
+      const copy = new Map(nonEmpty().map(([name, t]) => [name, new Map(t)]));
+      let released = false;
+      const open = () => {
+        if (released || closed) throw new Error('snapshot is closed');
+      };
+      return {
+        async tables() {
+          open();
+          return [...copy.keys()].sort(compareBytes);
+        },
+        async *entriesJson(name: string, range?: Range): AsyncIterable<[string, string]> {
+          open();
+          yield* scan(name, range, copy.get(name) ?? new Map());
+        },
+        async close() {
+          released = true;
+        },
+      };
+    },
+    async replaceAll(): Promise<Replacement> {
+      if (closed) throw new Error('store is closed');
+      // As LevelDB's driver does, the records to remove are the ones present now.
+      const existing = nonEmpty().map(([name, t]) => [name, [...t.keys()]] as const);
+      const added: [string, string, string][] = [];
+      let finished = false;
+      const unfinished = () => {
+        if (finished) throw new Error('replacement is already committed or aborted');
+      };
+      return {
+        put(name: string, k: string, json: string) {
+          unfinished();
+          added.push([name, k, json]);
+        },
+        async commit() {
+          unfinished();
+          finished = true;
+          for (const [name, ks] of existing) for (const k of ks) table(name).delete(k);
+          for (const [name, k, json] of added) table(name).set(k, json);
+        },
+        async abort() {
+          finished = true;
+        },
+      };
+    },
     async close() {
       closed = true;
     },

@@ -182,3 +182,19 @@ describe('get_roster', () => {
     expect(Object.keys(await stored('localhost', 'bob'))).toEqual(['alice@localhost']);
   });
 });
+
+test('add_rosteritem refuses a nick or group XML cannot carry', async () => {
+  const h = tempHome();
+  try {
+    await h.ctl(['register', 'alice', 'localhost', 'pw']);
+    expect(await h.ctl(['add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'B\u0001b', 'g', 'both'])).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: 'Error: The nick (nick) contains U+0001, which XML cannot carry\nUsage: ctl add_rosteritem localuser localserver user server nick group subs\n',
+    });
+    expect((await h.ctl(['add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'Bob', 'g\u0007', 'both'])).status).toBe(2);
+    expect((await h.ctl(['get_roster', 'alice', 'localhost'])).stdout).toBe('');
+  } finally {
+    h.cleanup();
+  }
+});

@@ -5,7 +5,7 @@
  * `runStoreConformance` with a factory for a fresh, empty store.
  */
 import { key, prefix } from '../../src/storage/keys';
-import type { Range, Store } from '../../src/storage/types';
+import type { Range, Store, StoreSnapshot } from '../../src/storage/types';
 
 /** Closes `previous` and opens the same data again; only drivers that persist pass one. */
 export type Reopen = (previous: Store) => Promise<Store>;
@@ -297,6 +297,115 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
       });
     });
 
+    describe('whole database', () => {
+      const json = async (table: string, range?: Range, from: Pick<StoreSnapshot, 'entriesJson'> | undefined = undefined) => {
+        const snap = from ?? (await store.snapshot());
+        try {
+          return await collect(snap.entriesJson(table, range));
+        } finally {
+          if (!from) await (snap as StoreSnapshot).close();
+        }
+      };
+
+      test('a snapshot lists the tables holding records, in byte order, and never an empty one', async () => {
+        await store.put('roster', 'k', 1);
+        await store.put('mam_by_time', 'k', 1);
+        await store.put('mam', 'k', 1);
+        await store.put('emptied', 'k', 1);
+        await store.del('emptied', 'k');
+        await store.get('never-written', 'k');
+        await store.sync();
+        const snap = await store.snapshot();
+        await expect(snap.tables()).resolves.toEqual(['mam', 'mam_by_time', 'roster']);
+        await snap.close();
+      });
+
+      test('a snapshot of an empty store has no tables', async () => {
+        const snap = await store.snapshot();
+        await expect(snap.tables()).resolves.toEqual([]);
+        await expect(collect(snap.entriesJson('t'))).resolves.toEqual([]);
+        await snap.close();
+        await snap.close();
+      });
+
+      test('a snapshot sees the database as it was when taken, whatever is written after', async () => {
+        await store.batch([
+          { type: 'put', table: 'passwd', key: key('h', 'alice'), value: { pw: 'a' } },
+          { type: 'put', table: 'passwd', key: key('h', 'bob'), value: { pw: 'b' } },
+          { type: 'put', table: 'last', key: key('h', 'alice'), value: 1 },
+        ]);
+        const snap = await store.snapshot();
+        await store.batch([
+          { type: 'del', table: 'passwd', key: key('h', 'alice') },
+          { type: 'put', table: 'passwd', key: key('h', 'bob'), value: { pw: 'changed' } },
+          { type: 'put', table: 'passwd', key: key('h', 'carol'), value: { pw: 'c' } },
+          { type: 'del', table: 'last', key: key('h', 'alice') },
+          { type: 'put', table: 'roster', key: key('h', 'bob', 'x'), value: 2 },
+        ]);
+        await expect(snap.tables()).resolves.toEqual(['last', 'passwd']);
+        await expect(json('passwd', undefined, snap)).resolves.toEqual([
+          [key('h', 'alice'), '{"pw":"a"}'],
+          [key('h', 'bob'), '{"pw":"b"}'],
+        ]);
+        await expect(json('last', undefined, snap)).resolves.toEqual([[key('h', 'alice'), '1']]);
+        await expect(json('roster', undefined, snap)).resolves.toEqual([]);
+        await snap.close();
+        await expect(collect(store.keys('passwd'))).resolves.toEqual([key('h', 'bob'), key('h', 'carol')]);
+      });
+
+      test('snapshot entries are JSON texts in key order, over ranges as entries are', async () => {
+        const values: unknown[] = [{ a: [1, 'two'] }, 'Ünïcødé 😀 \u0000 "q"', 0, false, -1.5];
+        const ks = ['e', 'd', 'c', 'b', 'a'];
+        for (const [i, k] of ks.entries()) await store.put('t', k, values[i]);
+        const all = await json('t');
+        expect(all.map(([k]) => k)).toEqual(['a', 'b', 'c', 'd', 'e']);
+        expect(all.map(([k, v]) => [k, JSON.parse(v)])).toEqual(await collect(store.entries('t')));
+        await expect(json('t', { gt: 'b', limit: 2 })).resolves.toEqual([['c', '0'], ['d', '"Ünïcødé 😀 \\u0000 \\"q\\""']]);
+        await expect(json('t', { reverse: true, limit: 1 })).resolves.toEqual([['e', '{"a":[1,"two"]}']]);
+      });
+
+      test('a replacement changes nothing until committed, then holds exactly the new records', async () => {
+        await store.put('passwd', key('h', 'old'), { pw: 'o' });
+        await store.put('passwd', key('h', 'both'), { pw: 'before' });
+        await store.put('vcard', key('h', 'old'), { xml: '<vCard/>' });
+        const r = await store.replaceAll();
+        r.put('passwd', key('h', 'both'), '{"pw":"after"}');
+        r.put('roster', key('h', 'new', 'c'), '["both",{"n":"Ünïcødé"}]');
+        r.put('roster', key('h', 'new', 'c'), '["none"]');
+        r.put('last', key('h', 'new'), '7');
+        await expect(store.get('passwd', key('h', 'both'))).resolves.toEqual({ pw: 'before' });
+        await expect(collect(store.keys('roster'))).resolves.toEqual([]);
+        await r.commit();
+        await expect(collect(store.entries('passwd'))).resolves.toEqual([[key('h', 'both'), { pw: 'after' }]]);
+        await expect(collect(store.entries('roster'))).resolves.toEqual([[key('h', 'new', 'c'), ['none']]]);
+        await expect(store.get('last', key('h', 'new'))).resolves.toBe(7);
+        await expect(collect(store.keys('vcard'))).resolves.toEqual([]);
+        const snap = await store.snapshot();
+        await expect(snap.tables()).resolves.toEqual(['last', 'passwd', 'roster']);
+        await snap.close();
+      });
+
+      test('an aborted replacement leaves every record as it was', async () => {
+        await store.put('passwd', key('h', 'a'), { pw: 'a' });
+        const r = await store.replaceAll();
+        r.put('passwd', key('h', 'a'), '{"pw":"new"}');
+        r.put('last', key('h', 'a'), '1');
+        await r.abort();
+        await expect(collect(store.entries('passwd'))).resolves.toEqual([[key('h', 'a'), { pw: 'a' }]]);
+        await expect(collect(store.keys('last'))).resolves.toEqual([]);
+      });
+
+      test('an empty replacement empties the database; records written after it began are kept', async () => {
+        await store.put('passwd', key('h', 'a'), 1);
+        await store.put('roster', key('h', 'a', 'b'), 1);
+        const r = await store.replaceAll();
+        await store.put('roster', key('h', 'late', 'b'), 2);
+        await r.commit();
+        await expect(collect(store.keys('passwd'))).resolves.toEqual([]);
+        await expect(collect(store.entries('roster'))).resolves.toEqual([[key('h', 'late', 'b'), 2]]);
+      });
+    });
+
     if (reopen) {
       describe('persistence', () => {
         test('records written by put and batch are there after reopening; deleted ones are not', async () => {
@@ -315,6 +424,17 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
           ]);
           await expect(store.get('last', key('h', '😀'))).resolves.toEqual({ ts: 1, note: 'Ünïcødé' });
           await expect(store.getMany('roster', [key('h', 'alice', 'bob'), key('h', 'x')])).resolves.toEqual([['both'], undefined]);
+        });
+
+        test('a committed replacement is what reopening finds', async () => {
+          await store.put('passwd', key('h', 'old'), 1);
+          const r = await store.replaceAll();
+          r.put('passwd', key('h', 'new'), '{"pw":"n"}');
+          r.put('srg', key('h', 'g'), '{"name":"G"}');
+          await r.commit();
+          store = await reopen(store);
+          await expect(collect(store.entries('passwd'))).resolves.toEqual([[key('h', 'new'), { pw: 'n' }]]);
+          await expect(collect(store.entries('srg'))).resolves.toEqual([[key('h', 'g'), { name: 'G' }]]);
         });
 
         test('a failed batch leaves nothing behind after reopening', async () => {
