@@ -12,6 +12,8 @@ const roster = require('./roster');
 const vcard = require('./vcard');
 const messages = require('./messages');
 const httpApi = require('./http');
+const backup = require('./backup');
+const piefxis = require('./piefxis');
 
 const quick = process.argv.includes('--quick');
 
@@ -134,6 +136,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     print('vCards and private storage', await vcard.bench({ quick }));
     print('Offline messages', await messages.bench({ quick }));
     print('HTTP JSON API (keep-alive, 127.0.0.1)', await httpApi.bench({ quick }));
+    print('Backup, restore, dump, load', await backup.bench({ quick }));
+    print('XEP-0227 export and import', await piefxis.bench({ quick }));
   } finally {
     cleanup();
   }
