@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { CommandError } from '../core/errors';
-import { cannotRead, lineText, readLines, type Line } from './lines';
+import { cannotRead } from './files';
+import { lineText, readLines, type Line } from './lines';
 
 /**
  * The backup file (README, "Backup file format"): JSON lines.

@@ -40,17 +40,35 @@ export async function writeFileAtomicStream(
   }
 }
 
+/** Why a write failed: a missing parent directory is the usual cause of ENOENT. */
 function reason(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the directory does not exist' : fsReason(err);
+}
+
+/** The reason of a failed file operation, in words. */
+export function fsReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
     case 'ENOENT':
-      return 'the directory does not exist';
+      return 'it does not exist';
     case 'EACCES':
     case 'EPERM':
       return 'permission denied';
     case 'EISDIR':
       return 'it is a directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EEXIST':
+      return 'a file of that name exists';
+    case 'ELOOP':
+      return 'too many symbolic links';
     default:
       return e.message;
   }
+}
+
+/** A file that could not be read, named with what it is: not_found when it is not there. */
+export function cannotRead(what: string, path: string, err: unknown): CommandError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new CommandError(code === 'ENOENT' || code === 'ENOTDIR' ? 'not_found' : 'failed', `Cannot read ${what} ${path}: ${fsReason(err)}`, { cause: err });
 }

@@ -8,6 +8,7 @@ import type { BatchOp } from '../storage/types';
 import type { AccountRecord, AccountsService, LastRecord, ServiceDeps } from './accounts';
 import { formatJid, nodeprep, parseJid } from './jid';
 import { offlineRecord, offlineRows, stampOf } from './offline';
+import { cannotRead } from './files';
 import { makeSecret } from './password';
 import type { PrivateRecord } from './private';
 import type { Ask, RosterItem, Subscription } from './roster';
@@ -305,11 +306,7 @@ export async function readInputText(path: string, what: string, maxBytes: number
     // Non-blocking, so that a FIFO is refused below instead of waiting for a writer.
     handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw cannot('it does not exist', err, 'not_found');
-    if (code === 'ENOTDIR') throw cannot('a part of its path is not a directory', err, 'not_found');
-    if (code === 'EACCES' || code === 'EPERM') throw cannot('permission denied', err);
-    throw cannot((err as Error).message, err);
+    throw cannotRead(what, path, err);
   }
   try {
     const st = await handle.stat();

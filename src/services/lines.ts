@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { CommandError } from '../core/errors';
+import { cannotRead } from './files';
 
 /** One line of a file, as bytes; `raw` ends with its newline unless it is an unterminated last line. */
 export interface Line {
@@ -67,12 +68,4 @@ export async function* readLines(path: string, what: string, maxLine: number): A
   } finally {
     await handle.close();
   }
-}
-
-export function cannotRead(what: string, path: string, err: unknown): CommandError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return new CommandError('not_found', `Cannot read ${what} ${path}: it does not exist`, { cause: err });
-  const why =
-    code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-  return new CommandError('failed', `Cannot read ${what} ${path}: ${why}`, { cause: err });
 }

@@ -64,25 +64,3 @@ export interface Where {
 export function invalid(where: Where, message: string): CommandError {
   return new CommandError('bad_argument', `Invalid XEP-0227 file ${where.file} (line ${where.line}): ${message}`, { details: { arg: 'file' } });
 }
-
-/** The reason of a failed file operation, in words. */
-export function fsReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'ENOENT':
-      return 'it does not exist';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'it is a directory';
-    case 'ENOTDIR':
-      return 'a part of the path is not a directory';
-    case 'EEXIST':
-      return 'a file of that name exists';
-    case 'ELOOP':
-      return 'too many symbolic links';
-    default:
-      return e.message;
-  }
-}

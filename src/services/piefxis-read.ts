@@ -9,7 +9,8 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { CommandError } from '../core/errors';
 import { nameprep } from './jid';
-import { fsReason, invalid, isPie, NS_PIE, NS_XI, type Where } from './piefxis-format';
+import { fsReason } from './files';
+import { invalid, isPie, NS_PIE, NS_XI, type Where } from './piefxis-format';
 import { Element } from './xml';
 
 /** No file is read beyond this size. */

@@ -5,6 +5,7 @@ import type { BatchOp } from '../storage/types';
 import { compareBytes, key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
+import { cannotRead } from './files';
 import { checkXmlText } from './xml';
 import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from './erlang-terms';
 import { strictGlobToRegExp } from './glob';
@@ -275,10 +276,7 @@ async function readTemplate(path: string): Promise<string> {
   try {
     return await fs.readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new CommandError('not_found', `Cannot read the roster file ${path}: it does not exist`, { cause: err });
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new CommandError('failed', `Cannot read the roster file ${path}: ${why}`, { cause: err });
+    throw cannotRead('the roster file', path, err);
   }
 }
 
