@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
 import type { AccountRecord } from '../../src/services/accounts';
@@ -9,8 +9,6 @@ let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 
 async function stored(host: string, user: string): Promise<AccountRecord | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));

@@ -8,14 +8,13 @@ import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
 import { resolveHome } from '../../src/node/home';
 import { readBackup } from '../../src/services/backup-file';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 import { ctlOk, everything, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
 afterEach(() => home.cleanup());
 
-const ok = (stdout: string) => ({ status: 0, stdout, stderr: '' });
 const failed = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 
 async function start(): Promise<RunningNode> {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 import { ctlOk, everything, FILLED_BY_COMMANDS, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
@@ -14,7 +14,6 @@ afterEach(() => home.cleanup());
 
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
 const ctl = (...argv: string[]) => home.ctl(argv, { clock: () => NOW });
-const ok = (stdout: string) => ({ status: 0, stdout, stderr: '' });
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 

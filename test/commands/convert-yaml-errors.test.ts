@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, tempHome } from '../helpers/cli';
 
 let home: ReturnType<typeof tempHome>;
 let input: string;
@@ -18,7 +18,6 @@ afterEach(() => {
 });
 
 const USAGE = 'Usage: ctl convert_to_yaml in out\n';
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 
 async function convert(cfg: string) {
   writeFileSync(input, cfg);

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 
 const CFG = resolve(__dirname, '../fixtures/cfg/ejabberd.cfg');
 
@@ -11,7 +11,6 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
 const out = () => join(home.dir, 'ejabberd.yml');
 
 /** Converts `cfg` (text) and returns the YAML written. */

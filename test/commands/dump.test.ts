@@ -3,7 +3,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 import { ctlOk, everything, FILLED_BY_COMMANDS, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
@@ -16,7 +16,6 @@ afterEach(() => home.cleanup());
 const NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
 const ctl = (...argv: string[]) => home.ctl(argv, { clock: () => NOW });
 const at = (argv: readonly string[]) => home.ctl(argv, { clock: () => NOW });
-const ok = (stdout: string) => ({ status: 0, stdout, stderr: '' });
 const TABLE_LIST =
   'api_tokens, last, mam, mam_by_time, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
 

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 
 const FIXTURES = resolve(__dirname, '../fixtures/jabberd14/example.org');
 
@@ -14,8 +14,6 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const user = (name: string, pw: string) => writeFileSync(join(spool, `${name}.xml`), `<xdb><password xmlns='jabber:iq:auth'>${pw}</password></xdb>`);
 
 describe('import_dir', () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 
 let home: ReturnType<typeof tempHome>;
@@ -15,7 +15,6 @@ beforeEach(() => {
 afterEach(() => home.cleanup());
 
 const USAGE = 'Usage: ctl import_file file\n';
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const PW = "<password xmlns='jabber:iq:auth'>pw</password>";
 
 /** Writes alice.xml and imports it. */

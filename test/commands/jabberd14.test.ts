@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { prefix } from '../../src/storage/keys';
 import type { OfflineMessage } from '../../src/services/offline';
@@ -18,8 +18,6 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const ctl = (...argv: string[]) => home.ctl(argv, { clock: () => NOW });
 const HOSTS = () => `localhost, example.org (hosts in ${join(home.dir, 'ctl.yml')})`;
 

@@ -6,9 +6,10 @@ import { createMemoryStore } from '../../src/storage/memory';
 import { splitKey } from '../../src/storage/keys';
 import type { BatchOp, Store } from '../../src/storage/types';
 import { createServices, type Services } from '../../src/services';
-import { defaultConfig, loadConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/node/config';
 import { archiveRows, type ArchiveType } from '../../src/services/mam';
 import { stampOf } from '../../src/services/offline';
+import { withServices as withServicesAt } from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -25,15 +26,8 @@ beforeEach(async () => {
   for (const user of ['alice', 'bob']) expect((await ctl(['register', user, 'localhost', 'pw'])).status).toBe(0);
 });
 
-async function withServices<T>(fn: (s: Services, at: (ms: number) => void) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  let now = NOW;
-  try {
-    return await fn(createServices({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => now }), (ms) => (now = ms));
-  } finally {
-    await store.close();
-  }
-}
+/** Runs `fn` with the services over the home's database, at a time `fn` may move. */
+const withServices = <T>(fn: (s: Services, at: (ms: number) => void) => Promise<T>) => withServicesAt(home.dir, NOW, fn);
 
 /** Archives, for alice and the room lobby@conference.localhost, a chat and a groupchat message 10, 3 and 1 days old. */
 async function fill(): Promise<void> {

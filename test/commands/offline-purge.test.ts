@@ -6,9 +6,10 @@ import { createMemoryStore } from '../../src/storage/memory';
 import { splitKey } from '../../src/storage/keys';
 import type { BatchOp, Store } from '../../src/storage/types';
 import { createServices, type Services } from '../../src/services';
-import { defaultConfig, loadConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/node/config';
 import { offlineRecord, offlineRows, stampOf } from '../../src/services/offline';
 import { parseXml } from '../../src/services/xml';
+import { withServices as withServicesAt } from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -25,15 +26,7 @@ beforeEach(async () => {
 });
 
 /** Runs `fn` with the services over the home's database, at a time `fn` may move. */
-async function withServices<T>(fn: (s: Services, at: (ms: number) => void) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  let now = NOW;
-  try {
-    return await fn(createServices({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => now }), (ms) => (now = ms));
-  } finally {
-    await store.close();
-  }
-}
+const withServices = <T>(fn: (s: Services, at: (ms: number) => void) => Promise<T>) => withServicesAt(home.dir, NOW, fn);
 
 const message = (body: string, extra = '') => `<message from='x@example.org' to='alice@localhost' type='chat'><body>${body}</body>${extra}</message>`;
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { prefix, splitKey } from '../../src/storage/keys';
 import { parseXml } from '../../src/services/xml';
@@ -12,7 +12,6 @@ afterEach(() => home.cleanup());
 
 const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
 const ctl = (argv: string[], clock = () => NOW) => home.ctl(argv, { clock });
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
 const USAGE = 'Usage: ctl send_message type from to subject body\n';
 
 /** The queue of user@host as stored: stamps (the last key part) and records, oldest first. */

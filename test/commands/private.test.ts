@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key, prefix } from '../../src/storage/keys';
 import { parseXml } from '../../src/services/xml';
@@ -12,8 +12,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const SET_USAGE = 'Usage: ctl private_set user host element\n';
 const GET_USAGE = 'Usage: ctl private_get user host element ns\n';
 const RESERVED = 'private storage refuses jabber:client, jabber:server, jabber:iq:private';

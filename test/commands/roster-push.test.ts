@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
 
@@ -15,7 +15,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
 const PUSH_USAGE = 'Usage: ctl push_roster file user host\n';
 
 function file(name: string, text: string): string {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key, prefix } from '../../src/storage/keys';
 import type { RosterItem } from '../../src/services/roster';
@@ -13,8 +13,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const ADD_USAGE = 'Usage: ctl add_rosteritem localuser localserver user server nick group subs\n';
 const DELETE_USAGE = 'Usage: ctl delete_rosteritem localuser localserver user server\n';
 

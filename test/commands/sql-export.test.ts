@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
 
@@ -11,8 +11,6 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 async function ctl(...argv: string[]) {
   const r = await home.ctl(argv);
   if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);

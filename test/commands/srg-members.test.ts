@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const ADD_USAGE = 'Usage: ctl srg_user_add user host group grouphost\n';
 
 function hosts(...names: string[]) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
 import { parseXml } from '../../src/services/xml';
@@ -12,8 +12,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 
 async function storedVcard(): Promise<string | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { tempHome } from '../helpers/cli';
+import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
 import { parseXml } from '../../src/services/xml';
@@ -12,8 +12,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-const ok = (stdout = '') => ({ status: 0, stdout, stderr: '' });
-const fails = (status: number, stderr: string) => ({ status, stdout: '', stderr });
 const SET_USAGE = 'Usage: ctl set_vcard user host name content\n';
 const GET_USAGE = 'Usage: ctl get_vcard user host name\n';
 

@@ -42,3 +42,9 @@ export function tempHome(prefix = 'ctl-test-'): { dir: string; ctl: (argv: reado
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** What a command that succeeded gives: `stdout`, and nothing on stderr. */
+export const ok = (stdout = ''): CliResult => ({ status: 0, stdout, stderr: '' });
+
+/** What a command that failed gives: nothing on stdout, `stderr`, a non-zero status. */
+export const fails = (status: number, stderr: string): CliResult => ({ status, stdout: '', stderr });
