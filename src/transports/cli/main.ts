@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { allCommands } from '../../../commands';
 import { createRegistry, type Registry } from '../../core/registry';
 import { createLocalSession, type LocalOptions, type Session } from '../../core/local';
@@ -7,8 +8,6 @@ import { loadConfig } from '../../node/config';
 import { resolveHome, type Home } from '../../node/home';
 import type { Command } from '../../schema/command';
 import { callerArgs } from '../../schema/args';
-import { connectControl } from '../socket/client';
-import { createRemoteSession } from '../socket/remote-session';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
 import { createSpinner } from './spinner';
@@ -82,9 +81,11 @@ async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry
   const timeout = globals.timeout * 1000;
   const spinner = createSpinner(io);
   const report = { progress: spinner.line, working: spinner.working };
-  const client = await connectControl(home.socket, timeout);
+  // No socket file, no node: the socket client (and node's net module) is not even loaded.
+  const socket = existsSync(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
+  const client = await socket?.connectControl(home.socket, timeout);
   const session = client
-    ? createRemoteSession(client, { bulk: options.bulk, debug: options.debug, ...report })
+    ? (require('../socket/remote-session') as typeof import('../socket/remote-session')).createRemoteSession(client, { bulk: options.bulk, debug: options.debug, ...report })
     : createLocalSession({ home, registry, lockTimeout: timeout, ...report, ...options });
   try {
     return await run(session);
