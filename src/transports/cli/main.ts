@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { allCommands } from '../../../commands';
 import { createRegistry, type Registry } from '../../core/registry';
 import { createLocalSession, type LocalOptions, type Session } from '../../core/local';
@@ -81,8 +81,7 @@ async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry
   const timeout = globals.timeout * 1000;
   const spinner = createSpinner(io);
   const report = { progress: spinner.line, working: spinner.working };
-  // No socket file, no node: the socket client (and node's net module) is not even loaded.
-  const socket = existsSync(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
+  const socket = mayHaveNode(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
   const client = await socket?.connectControl(home.socket, timeout);
   const session = client
     ? (require('../socket/remote-session') as typeof import('../socket/remote-session')).createRemoteSession(client, { bulk: options.bulk, debug: options.debug, ...report })
@@ -92,6 +91,20 @@ async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry
   } finally {
     spinner.stop();
     await session.close();
+  }
+}
+
+/**
+ * No socket file, no node: then the socket client (and node's net module) is not even loaded.
+ * A socket we may not look at (permissions) might be a node's: connecting says why it fails.
+ */
+function mayHaveNode(socket: string): boolean {
+  try {
+    statSync(socket);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
   }
 }
 
