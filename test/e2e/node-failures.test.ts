@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, root, waitGone, type ProcResult } from '../helpers/proc';
+import { alive, cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, root, trackNodes, waitGone, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt);
@@ -26,21 +26,10 @@ const notRunning = (): ProcResult => ({
   stderr: `Error: status needs a running node, and none is running on ${home}: start it with 'ctl start'\n`,
 });
 
-/** Node pids and helper processes of the test: afterEach makes sure none survives. */
-const nodePids = new Set<number>();
+/** Helper processes of the test: afterEach makes sure none survives. */
 const helpers: ChildProcess[] = [];
 
-function nodePid(): number {
-  const pid = Number(readFileSync(pidFileOf(), 'utf8').trim());
-  expect(Number.isInteger(pid) && pid > 0).toBe(true);
-  nodePids.add(pid);
-  return pid;
-}
-
-async function startNode(): Promise<number> {
-  expect(await ctl(['start', '--timeout', '60'])).toEqual(ok());
-  return nodePid();
-}
+const { pids: nodePids, nodePid, startNode } = trackNodes(() => home);
 
 /** A node process listening on the home's socket path, answering nothing; prints what it sees. */
 async function listenSilently(path: string): Promise<{ child: ChildProcess; seen: () => string }> {

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, waitGone, type ProcResult } from '../helpers/proc';
+import { cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, trackNodes, waitGone, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(180_000);
 beforeAll(ensureBuilt);
@@ -21,20 +21,8 @@ const pidFileOf = () => join(home, 'run', 'ctl.pid');
 const ctl = (args: readonly string[], stdin?: string) => ctlProcess(home, args, { stdin });
 const ok = (stdout = ''): ProcResult => ({ status: 0, stdout, stderr: '' });
 
-/** Node pids seen during the test: afterEach makes sure none of them survives. */
-const nodePids = new Set<number>();
 
-function nodePid(): number {
-  const pid = Number(readFileSync(pidFileOf(), 'utf8').trim());
-  expect(Number.isInteger(pid) && pid > 0).toBe(true);
-  nodePids.add(pid);
-  return pid;
-}
-
-async function startNode(): Promise<number> {
-  expect(await ctl(['start', '--timeout', '60'])).toEqual(ok());
-  return nodePid();
-}
+const { pids: nodePids, nodePid, startNode } = trackNodes(() => home);
 
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'ctl-stress-'));

@@ -90,3 +90,27 @@ export async function killNodes(pids: Iterable<number>, home: string): Promise<v
     await waitGone(pid, 10_000);
   }
 }
+
+/**
+ * The nodes a test starts in the home `home()` names: their pids are remembered so that
+ * afterEach can make sure none survives (`killNodes(tracker.pids, home)`).
+ */
+export function trackNodes(home: () => string) {
+  const pids = new Set<number>();
+  const nodePid = (): number => {
+    const pid = Number(readFileSync(join(home(), 'run', 'ctl.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no node pid in ${home()}/run/ctl.pid`);
+    pids.add(pid);
+    return pid;
+  };
+  return {
+    pids,
+    nodePid,
+    /** `ctl start`, which must succeed; the new node's pid. */
+    async startNode(): Promise<number> {
+      const r = await ctlProcess(home(), ['start', '--timeout', '60']);
+      if (r.status !== 0 || r.stdout !== '' || r.stderr !== '') throw new Error(`ctl start failed: ${JSON.stringify(r)}`);
+      return nodePid();
+    },
+  };
+}
