@@ -1,4 +1,4 @@
-import type { Command } from '../src/schema/command';
+import { isAdminApi, type Command } from '../src/schema/command';
 import { accountsCommands } from './accounts';
 import { apiCommands } from './api';
 import { clusterCommands } from './cluster';
@@ -37,4 +37,4 @@ export const allCommands: readonly Command[] = [
 ];
 
 /** The ejabberd Administration API: every command but ctl's own additions. */
-export const adminApiCommands: readonly Command[] = allCommands.filter((c) => c.origin === undefined);
+export const adminApiCommands: readonly Command[] = allCommands.filter(isAdminApi);

@@ -1,4 +1,4 @@
-import type { Command } from '../schema/command';
+import { isAdminApi, type Command } from '../schema/command';
 import { callerArgs } from '../schema/args';
 import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, SUMMARY } from './cli-text';
 import type { Registry } from '../core/registry';
@@ -50,7 +50,7 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
   }
   out.push(
     '.SS Commands of the Administration API',
-    roff(`${all.filter((c) => c.origin === undefined).length} commands, and ${all.filter((c) => c.origin !== undefined).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
+    roff(`${all.filter(isAdminApi).length} commands, and ${all.filter((c) => !isAdminApi(c)).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
   );
   for (const c of all) out.push(...commandEntry(c));
   out.push('.SH EXIT STATUS');

@@ -1,4 +1,4 @@
-import type { Command } from '../schema/command';
+import { isAdminApi, type Command } from '../schema/command';
 import { writeFileAtomic } from '../services/files';
 import { renderHtml } from './html';
 import { parseDocLanguages, renderMarkdown } from './markdown';
@@ -13,6 +13,6 @@ export async function writeCommandDocs(
 ): Promise<void> {
   const render = format === 'html' ? renderHtml : renderMarkdown;
   // The reference is ejabberd's Administration API; ctl's own additions are documented by ctl help.
-  const api = commands.filter((c) => c.origin === undefined);
+  const api = commands.filter(isAdminApi);
   await writeFileAtomic(file, render(api, regexp, parseDocLanguages(examples)));
 }

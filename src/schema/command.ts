@@ -53,3 +53,8 @@ export type Command = CommandSpec<readonly Field[], Field> & {
 export function defineCommand<const A extends readonly Field[], const R extends Field, const P extends Policy>(spec: CommandSpec<A, R, P>): Command {
   return spec as unknown as Command;
 }
+
+/** A command of ejabberd's Administration API, as opposed to ctl's own additions. */
+export function isAdminApi(command: Pick<Command, 'origin'>): boolean {
+  return command.origin === undefined;
+}

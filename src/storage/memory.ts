@@ -1,7 +1,6 @@
 import type { BatchOp, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 import { compareBytes, rangeBounds } from './keys';
 
-export { compareBytes };
 
 /** An in-memory driver for tests and throwaway nodes; it copies values like a real store would. */
 export function createMemoryStore(): Store {

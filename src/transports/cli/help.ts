@@ -1,6 +1,6 @@
 import type { Registry } from '../../core/registry';
 import { CommandError } from '../../core/errors';
-import type { Command } from '../../schema/command';
+import { isAdminApi, type Command } from '../../schema/command';
 import { callerArgs } from '../../schema/args';
 import { argHint, exampleLine, EXIT_STATUSES, fieldLabel, SYNOPSIS, typeLabel, usageLine } from '../../docs/cli-text';
 import { globToRegExp } from '../../services/glob';
@@ -41,7 +41,7 @@ export function usageText(registry: Registry): string {
 
 /** The commands of ejabberd's Administration API, as opposed to ctl's own additions. */
 function apiCount(all: readonly Command[]): number {
-  return all.filter((c) => c.origin === undefined).length;
+  return all.filter(isAdminApi).length;
 }
 
 function commandLine(c: Command): string {

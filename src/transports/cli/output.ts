@@ -1,7 +1,7 @@
 import type { Command } from '../../schema/command';
 import { columns, escape, renderText, rows } from '../../schema/text';
 import { toJson } from '../../schema/json';
-import { CommandError, EXIT_STATUS, toCommandError } from '../../core/errors';
+import { EXIT_STATUS, toCommandError } from '../../core/errors';
 import type { Format } from './argv';
 
 export interface Out {
@@ -73,4 +73,3 @@ export function writeError(io: Io, err: unknown, options: { debug?: boolean; com
   return EXIT_STATUS[e.code];
 }
 
-export { CommandError };
