@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, binary, rescode } from '../src/schema/types';
 
 /** The two generators differ only in the format they write. */

@@ -1,4 +1,4 @@
-import { isAdminApi, type Command } from '../src/schema/command';
+import { isAdminApi, type Command } from '../src/core/command';
 import { accountsCommands } from './accounts';
 import { apiCommands } from './api';
 import { clusterCommands } from './cluster';

@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, string, rescode, restuple } from '../src/schema/types';
 
 export const mnesiaCommands = [

@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, binary, atom, rescode } from '../src/schema/types';
 
 export const mucCommands = [

@@ -1,6 +1,6 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, atom, rescode, restuple } from '../src/schema/types';
-import { loglevelTuple, setLoglevel, statusText, stopKindly } from '../src/services/node';
+import { loglevelTuple, setLoglevel, statusText, stopKindly } from './support/node';
 
 export const serverCommands = [
   defineCommand({
@@ -24,7 +24,7 @@ export const serverCommands = [
     result: f('res', rescode),
     paths: ['in', 'out'],
     handler: async ({ in: input, out }) => {
-      const { convertToYaml } = await import('../src/services/yaml-config');
+      const { convertToYaml } = await import('../src/migrate/yaml-config');
       return convertToYaml(input, out);
     },
   }),

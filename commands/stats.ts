@@ -1,6 +1,6 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, integer, binary } from '../src/schema/types';
-import { statistic } from '../src/services/node';
+import { statistic } from './support/node';
 
 export const statsCommands = [
   defineCommand({

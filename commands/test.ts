@@ -1,6 +1,6 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, atom, rescode, restuple } from '../src/schema/types';
-import { atomFor, crash, oneArgument, power, prefixes, rescodeFor, restupleFor, sequence, splitJid } from '../src/services/samples';
+import { atomFor, crash, oneArgument, power, prefixes, rescodeFor, restupleFor, sequence, splitJid } from './support/samples';
 
 export const testCommands = [
   defineCommand({

@@ -1,4 +1,4 @@
-import { defineCommand } from '../src/schema/command';
+import { defineCommand } from './support/define';
 import { f, list, string, binary, rescode } from '../src/schema/types';
 
 // ejabberd's descriptions of the vCard commands, shared by the get and set variants.

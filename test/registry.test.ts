@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { adminApiCommands, allCommands } from '../commands';
 import { createRegistry } from '../src/core/registry';
 import { prettyField, prettyType } from '../src/schema/pretty';
-import type { Command } from '../src/schema/command';
+import type { Command } from '../src/core/command';
 
 const registry = createRegistry(allCommands);
 const api = createRegistry(adminApiCommands);

@@ -1,5 +1,5 @@
-import type { Command } from '../schema/command';
-import { CommandError } from './errors';
+import type { Command } from './command';
+import { CommandError } from '../lib/errors';
 
 /**
  * Who calls, when it is not the node's own operator (the command line and the control socket

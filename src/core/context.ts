@@ -1,17 +1,16 @@
-import type { Config } from '../node/config';
-import type { Services } from '../services';
+import type { Config } from '../config/config';
 import type { Registry } from './registry';
 import type { Caller } from './access';
-import { CommandError } from './errors';
+import { CommandError } from '../lib/errors';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
-export interface Context {
+export interface Context<S = unknown> {
   readonly config: Config;
   readonly registry: Registry;
   /** Milliseconds since the epoch. */
   readonly clock: () => number;
   /** The domain services; only commands that declared `needs: 'store'` get them. */
-  readonly services: Services;
+  readonly services: S;
   /** The running node; only commands that declared `needs: 'node'` get it. */
   readonly node: NodeControl;
   /** A line for the caller about a long command's steps: always shown, on standard error. */
@@ -47,12 +46,12 @@ export interface NodeControl {
   stop(): Promise<void>;
 }
 
-export interface ContextParts {
+export interface ContextParts<S = unknown> {
   readonly command: string;
   readonly config: Config;
   readonly registry: Registry;
   readonly clock: () => number;
-  readonly services?: Services;
+  readonly services?: S;
   readonly node?: NodeControl;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
@@ -60,7 +59,7 @@ export interface ContextParts {
 }
 
 /** A context whose missing parts fail clearly when a handler reaches for them. */
-export function createContext(parts: ContextParts): Context {
+export function createContext<S>(parts: ContextParts<S>): Context<S> {
   const missing = (what: string) => new CommandError('internal', `${parts.command} uses ${what} but does not declare it`);
   return {
     config: parts.config,
@@ -69,7 +68,7 @@ export function createContext(parts: ContextParts): Context {
     progress: parts.progress ?? (() => undefined),
     working: parts.working ?? (() => undefined),
     caller: parts.caller,
-    get services(): Services {
+    get services(): S {
       if (!parts.services) throw missing('the database');
       return parts.services;
     },

@@ -1,10 +1,10 @@
 import type { ZodIssue } from 'zod';
-import type { Command } from '../schema/command';
+import type { Command } from './command';
 import { callerArgs } from '../schema/args';
 import { fieldsToZod, toZod } from '../schema/zod';
 import { authorize } from './access';
 import type { Context } from './context';
-import { CommandError, toCommandError } from './errors';
+import { CommandError, toCommandError } from '../lib/errors';
 import type { Registry } from './registry';
 
 /** Finds a command or fails with `unknown_command` and the nearest name. */

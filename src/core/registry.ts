@@ -1,4 +1,4 @@
-import type { Command } from '../schema/command';
+import type { Command } from './command';
 
 /** The commands by name, by tag, and the nearest name to a misspelt one. */
 export interface Registry {

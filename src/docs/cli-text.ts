@@ -1,7 +1,7 @@
 /**
  * Facts about the command line that both `ctl help` and the man page state: one place each.
  */
-import type { Command } from '../schema/command';
+import type { Command } from '../core/command';
 import { callerArgs } from '../schema/args';
 import type { Field, Type } from '../schema/types';
 import { exampleValues } from './examples';

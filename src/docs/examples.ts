@@ -6,7 +6,7 @@
  * reference reproduces ejabberd's byte for byte; the same blocks feed the HTML page.
  */
 
-import type { Command } from '../schema/command';
+import type { Command } from '../core/command';
 import type { Field, Type } from '../schema/types';
 
 /** One example call: the fields with their values, and the result with its value. */

@@ -6,7 +6,7 @@
  * `server` as their first arguments, because that is how a caller passes them.
  */
 
-import type { Command } from '../schema/command';
+import type { Command } from '../core/command';
 import { callerArgs } from '../schema/args';
 import { prettyField, prettyType } from '../schema/pretty';
 import { commandExample, exampleValues, type Example } from './examples';

@@ -1,4 +1,4 @@
-import { isAdminApi, type Command } from '../schema/command';
+import { isAdminApi, type Command } from '../core/command';
 import { callerArgs } from '../schema/args';
 import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, SUMMARY } from './cli-text';
 import type { Registry } from '../core/registry';

@@ -7,8 +7,8 @@
  * reproduces the reference byte for byte.
  */
 
-import { CommandError } from '../core/errors';
-import type { Command } from '../schema/command';
+import { CommandError } from '../lib/errors';
+import type { Command } from '../core/command';
 import { prettyField, prettyType } from '../schema/pretty';
 import { commandExample, javaSample, jsonSample, perlSample, xmlrpcSample, type Example } from './examples';
 

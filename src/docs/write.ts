@@ -1,5 +1,5 @@
-import { isAdminApi, type Command } from '../schema/command';
-import { writeFileAtomic } from '../services/files';
+import { isAdminApi, type Command } from '../core/command';
+import { writeFileAtomic } from '../lib/files';
 import { renderHtml } from './html';
 import { parseDocLanguages, renderMarkdown } from './markdown';
 

@@ -1,13 +1,13 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NodeControl } from '../core/context';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import type { Registry } from '../core/registry';
 import { openLevelStore } from '../storage/level';
 import type { Store } from '../storage/types';
 import { createControlServer } from '../transports/socket/server';
 import { connectControl } from '../transports/socket/client';
-import { loadConfig } from './config';
+import { loadConfig } from '../config/config';
 import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
 import type { Home } from './home';
@@ -51,7 +51,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   let store: Store = await openStore();
   // A backup staged by install_fallback replaces the database before anyone is served.
   const installFallback = async () => {
-    const installed = await (await import('../services/backup')).applyFallback(store, home.dbDir);
+    const installed = await (await import('../migrate/backup')).applyFallback(store, home.dbDir);
     if (installed) logger.info(installed);
   };
   try {

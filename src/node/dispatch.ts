@@ -1,14 +1,14 @@
 import type { Caller } from '../core/access';
 import { createContext, type NodeControl } from '../core/context';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { execute, lookup } from '../core/executor';
 import type { Registry } from '../core/registry';
-import type { Command } from '../schema/command';
+import type { Command } from '../core/command';
 import { createServices } from '../services';
 import { unsynced } from '../storage/unsynced';
 import type { Store } from '../storage/types';
 import type { Request } from '../transports/socket/protocol';
-import type { Config } from './config';
+import type { Config } from '../config/config';
 
 export interface RunOptions {
   /** Writes need not wait for the disk: the caller syncs at the end of its batch. */

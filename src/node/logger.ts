@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LOG_LEVELS } from './config';
+import { LOG_LEVELS } from '../config/config';
 
 export interface Logger {
   level(): number;

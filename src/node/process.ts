@@ -1,4 +1,4 @@
-import { toCommandError } from '../core/errors';
+import { toCommandError } from '../lib/errors';
 import type { Registry } from '../core/registry';
 import type { Home } from './home';
 import { startNode } from './daemon';

@@ -7,7 +7,7 @@
  * This is how ejabberd's HTML reference and ejabberdctl present such commands.
  */
 
-import type { Command } from './command';
+import type { Command } from '../core/command';
 import { binary, f, type Field } from './types';
 
 const ACCOUNT_ARGS: readonly Field[] = [f('user', binary), f('server', binary)];

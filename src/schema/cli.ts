@@ -1,4 +1,4 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import type { Field, Type } from './types';
 import { isScalar, MAX_INTEGER } from './types';
 

@@ -1,9 +1,9 @@
-import { CommandError } from '../core/errors';
-import type { Config } from '../node/config';
+import { CommandError } from '../lib/errors';
+import type { Config } from '../config/config';
 import type { Store, BatchOp } from '../storage/types';
 import { key, prefix, splitKey } from '../storage/keys';
 import { TABLES, USER_TABLES } from '../storage/tables';
-import { nameprep, nodeprep } from './jid';
+import { nameprep, nodeprep } from '../lib/jid';
 import { makeSecret, unusablePassword, verifySecret, type Secret } from './password';
 import { createHash } from 'node:crypto';
 

@@ -11,11 +11,11 @@ const load = {
   offline: () => (require('./offline') as typeof import('./offline')).createOfflineService,
   mam: () => (require('./mam') as typeof import('./mam')).createMamService,
   srg: () => (require('./srg') as typeof import('./srg')).createSrgService,
-  database: () => (require('./database') as typeof import('./database')).createDatabaseService,
+  database: () => (require('../migrate/database') as typeof import('../migrate/database')).createDatabaseService,
   tokens: () => (require('./tokens') as typeof import('./tokens')).createTokensService,
-  piefxis: () => (require('./piefxis') as typeof import('./piefxis')).createPiefxisService,
-  jabberd14: () => (require('./jabberd14') as typeof import('./jabberd14')).createJabberd14Service,
-  sqlExport: () => (require('./sql-export') as typeof import('./sql-export')).createSqlExportService,
+  piefxis: () => (require('../migrate/piefxis') as typeof import('../migrate/piefxis')).createPiefxisService,
+  jabberd14: () => (require('../migrate/jabberd14') as typeof import('../migrate/jabberd14')).createJabberd14Service,
+  sqlExport: () => (require('../migrate/sql-export') as typeof import('../migrate/sql-export')).createSqlExportService,
 };
 
 type Lazy = { readonly [K in keyof typeof load]: ReturnType<ReturnType<(typeof load)[K]>> };

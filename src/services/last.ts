@@ -1,4 +1,4 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, LastRecord, ServiceDeps } from './accounts';
 

@@ -1,12 +1,12 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { BatchOp } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { nameprep, nodeprep } from './jid';
+import { nameprep, nodeprep } from '../lib/jid';
 import { createStamper, purgeByIndex, stampOf } from './offline';
-import { serialise } from './xml';
-import type { Element } from './xml';
+import { serialise } from '../lib/xml';
+import type { Element } from '../lib/xml';
 
 export type ArchiveType = 'chat' | 'groupchat';
 

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { clone } from 'ltx';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { BatchOp, Store } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { formatJid, parseJid } from './jid';
-import { checkXmlText, Element, parseXml, serialise } from './xml';
+import { formatJid, parseJid } from '../lib/jid';
+import { checkXmlText, Element, parseXml, serialise } from '../lib/xml';
 
 /**
  * An offline message, as stored in TABLES.offline under `host␀user␀stamp` (the recipient's

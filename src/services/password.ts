@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { PasswordFormat } from '../node/config';
+import type { PasswordFormat } from '../config/config';
 
 const pbkdf2Async = promisify(pbkdf2);
 

@@ -1,10 +1,10 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { BatchOp } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { formatJid, parseJid } from './jid';
-import { parseXml, type Element } from './xml';
+import { formatJid, parseJid } from '../lib/jid';
+import { parseXml, type Element } from '../lib/xml';
 
 /** What a privacy item blocks or allows; no element in the item means every kind. */
 export type PrivacyStanza = 'message' | 'iq' | 'presence-in' | 'presence-out';

@@ -1,8 +1,8 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { key } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { Element, isXmlName, parseXml } from './xml';
+import { Element, isXmlName, parseXml } from '../lib/xml';
 
 /** What TABLES.private holds: one element per namespace, serialised. */
 export interface PrivateRecord {

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import type { BatchOp } from '../storage/types';
 import { compareBytes, key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { checkXmlText } from './xml';
-import { strictGlobToRegExp } from './glob';
-import { nameprep, nodeprep } from './jid';
-import { contactJid, normalGroups, readRosterTemplate, splitBare, splitGroups, type TemplateEntry } from './roster-file';
+import { checkXmlText } from '../lib/xml';
+import { strictGlobToRegExp } from '../lib/glob';
+import { nameprep, nodeprep } from '../lib/jid';
+import { contactJid, normalGroups, readRosterTemplate, splitBare, splitGroups, type TemplateEntry } from '../migrate/roster-template';
 
 export const SUBSCRIPTIONS = ['none', 'from', 'to', 'both'] as const;
 export const ASKS = ['none', 'in', 'out'] as const;

@@ -1,9 +1,9 @@
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import type { BatchOp } from '../storage/types';
 import { key, prefix, splitKey } from '../storage/keys';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { nameprep } from './jid';
+import { nameprep } from '../lib/jid';
 
 /** What `srg_create` stores under `host␀group`; members live in their own rows. */
 export interface SharedGroup {

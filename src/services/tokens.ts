@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { TABLES } from '../storage/tables';
 import type { BatchOp } from '../storage/types';
 import type { AccountsService, ServiceDeps } from './accounts';

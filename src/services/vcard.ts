@@ -1,8 +1,8 @@
 import { clone } from 'ltx';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { TABLES } from '../storage/tables';
 import type { AccountsService, ServiceDeps } from './accounts';
-import { checkXmlText, Element, isXmlName, MAX_XML_BYTES, parseXml } from './xml';
+import { checkXmlText, Element, isXmlName, MAX_XML_BYTES, parseXml } from '../lib/xml';
 
 /** What TABLES.vcard holds: the vCard exactly as an XMPP client will receive it. */
 export interface VcardRecord {

@@ -1,7 +1,7 @@
 import { readdirSync, readlinkSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Level } from 'level';
-import { CommandError } from '../core/errors';
+import { CommandError } from '../lib/errors';
 import { rangeBounds } from './keys';
 import type { BatchOp, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 

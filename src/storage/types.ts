@@ -1,28 +1,43 @@
 /**
- * The storage contract that services talk to. Drivers (LevelDB, in-memory, later SQL) keep
- * tables of JSON values under string keys, ordered by key, and pass one conformance suite.
+ * The storage contract that features talk to. Drivers (LevelDB, in-memory, later PostgreSQL)
+ * keep tables of JSON values under keys that are tuples of text parts, ordered part by part
+ * (each part by its UTF-8 bytes, a tuple before its extensions), and pass one conformance
+ * suite. Each driver encodes keys its own way: LevelDB joins the parts with NUL, which no part
+ * may hold; a SQL driver uses columns or escaped text. Values are what a SQL `json` or `text`
+ * column holds (not `jsonb`: values may carry U+0000 and lone surrogates), so nothing may
+ * query inside a value: what must be found by something else than its key is a key part, or
+ * an archive.
  */
+
+/** A key: its parts, from the most general (a host) to the most particular. */
+export type Key = readonly string[];
 
 /** Ordered key range within one table. A missing bound is open. */
 export interface Range {
-  /** Only keys that start with this; other bounds narrow the range further, never widen it. */
-  readonly prefix?: string;
-  readonly gte?: string;
-  readonly gt?: string;
-  readonly lte?: string;
-  readonly lt?: string;
+  /** Only keys whose first parts are these (the key equal to them included). */
+  readonly prefix?: Key;
+  readonly gte?: Key;
+  readonly gt?: Key;
+  readonly lte?: Key;
+  readonly lt?: Key;
   readonly limit?: number;
   readonly reverse?: boolean;
 }
 
 export type BatchOp =
-  | { readonly type: 'put'; readonly table: string; readonly key: string; readonly value: unknown }
-  | { readonly type: 'del'; readonly table: string; readonly key: string };
+  | { readonly type: 'put'; readonly table: string; readonly key: Key; readonly value: unknown }
+  | { readonly type: 'del'; readonly table: string; readonly key: Key };
 
 export interface WriteOptions {
   /** Wait until the write reached the disk; the default is the store's (see `sync()`). */
   readonly sync?: boolean;
 }
+
+/**
+ * What `update` writes: a new value, `null` to delete the record, or `undefined` to leave it
+ * as it is (the update then writes nothing).
+ */
+export type Updated<T> = T | null | undefined;
 
 /**
  * A read-only view of the whole database as it was at one moment: writes made after it was
@@ -35,7 +50,7 @@ export interface StoreSnapshot {
    * The records of a table in key order, each value as its JSON text: bulk copies to and from
    * files need not decode and re-encode every value.
    */
-  entriesJson(table: string, range?: Range): AsyncIterable<[string, string]>;
+  entriesJson(table: string, range?: Range): AsyncIterable<[Key, string]>;
   /** Releases the snapshot; closing twice is not an error. */
   close(): Promise<void>;
 }
@@ -45,15 +60,15 @@ export interface StoreSnapshot {
  * in place at once. `commit` removes the records that existed when the replacement began and
  * writes the added ones, in one atomic, synced step: a crash leaves either the old contents
  * or the new. Writes made by others while a replacement is prepared are not guaranteed to be
- * removed: callers keep other writers away (a node runs database commands one at a time, a
- * local `ctl` holds the database lock).
+ * removed: callers keep other writers away (a node pauses its other work, a local `ctl` holds
+ * the database lock).
  */
 export interface Replacement {
   /**
    * Adds a record. `json` is the value's JSON text, not `null`; the caller has checked it, the
    * driver stores it as it is. A later record with the same table and key wins.
    */
-  put(table: string, key: string, json: string): void;
+  put(table: string, key: Key, json: string): void;
   commit(): Promise<void>;
   /** Drops what was added; the database keeps its contents. */
   abort(): Promise<void>;
@@ -62,16 +77,26 @@ export interface Replacement {
 export interface Store {
   /** The directory the database lives in; undefined for a store that keeps nothing on disk. */
   readonly location?: string;
-  /** A missing key resolves to `undefined`: the service decides whether that is an error. */
-  get<T>(table: string, key: string): Promise<T | undefined>;
-  getMany<T>(table: string, keys: readonly string[]): Promise<(T | undefined)[]>;
+  /** A missing key resolves to `undefined`: the feature decides whether that is an error. */
+  get<T>(table: string, key: Key): Promise<T | undefined>;
+  getMany<T>(table: string, keys: readonly Key[]): Promise<(T | undefined)[]>;
   /** `value` is any JSON value but `null`; null, undefined and what JSON cannot encode are refused. */
-  put(table: string, key: string, value: unknown, options?: WriteOptions): Promise<void>;
-  del(table: string, key: string, options?: WriteOptions): Promise<void>;
+  put(table: string, key: Key, value: unknown, options?: WriteOptions): Promise<void>;
+  del(table: string, key: Key, options?: WriteOptions): Promise<void>;
   /** All operations apply together or not at all, whatever tables they touch. */
   batch(ops: readonly BatchOp[], options?: WriteOptions): Promise<void>;
-  entries<T>(table: string, range?: Range): AsyncIterable<[string, T]>;
-  keys(table: string, range?: Range): AsyncIterable<string>;
+  /**
+   * Read-modify-write of one record: `fn` gets the current value and says what to write (see
+   * `Updated`); its result, and the `ops` it adds, are written in one atomic step. Updates of
+   * one key never interleave: a second update of the key sees what the first one wrote. `fn`
+   * may run again when the driver detects a conflict, so it must not have other effects.
+   * Resolves to the value the record has afterwards.
+   */
+  update<T>(table: string, key: Key, fn: (current: T | undefined) => Updated<T> | Promise<Updated<T>>, options?: UpdateOptions): Promise<T | undefined>;
+  entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]>;
+  keys(table: string, range?: Range): AsyncIterable<Key>;
+  /** An archive: time-ordered items per owner (offline messages, message archives). */
+  archive<T>(name: string): Archive<T>;
   /**
    * Makes every write so far durable. A store opened for bulk work writes without waiting for
    * the disk (a crash of the process loses nothing, a crash of the machine may) and is synced
@@ -83,4 +108,72 @@ export interface Store {
   /** Starts replacing the contents of every table (see `Replacement`). */
   replaceAll(): Promise<Replacement>;
   close(): Promise<void>;
+}
+
+export interface UpdateOptions extends WriteOptions {
+  /** More operations written in the same atomic step as the update, when it writes. */
+  readonly also?: (value: unknown) => readonly BatchOp[];
+}
+
+/** One item of an archive. */
+export interface ArchiveItem<T> {
+  /** Unique within the owner's archive and increasing with time: the paging cursor. */
+  readonly id: string;
+  /** When it was archived, in ms since the epoch. */
+  readonly atMs: number;
+  /** A short class of the item that deletions can select (a message type). */
+  readonly kind?: string;
+  /** When it expires, in ms since the epoch; absent: never. */
+  readonly expiresMs?: number;
+  readonly value: T;
+}
+
+export interface ArchiveEntry<T> {
+  readonly atMs: number;
+  readonly kind?: string;
+  readonly expiresMs?: number;
+  readonly value: T;
+}
+
+/** Which items of one owner. Bounds on time are in ms; `after`/`before` are item ids. */
+export interface ArchiveQuery {
+  readonly startMs?: number;
+  /** Items archived before this time. */
+  readonly endMs?: number;
+  readonly after?: string;
+  readonly before?: string;
+  readonly limit?: number;
+  /** Newest first. */
+  readonly reverse?: boolean;
+}
+
+/** Which items, over every owner, a purge removes. */
+export interface ArchivePurge {
+  /** Items archived before this time, in ms. */
+  readonly beforeMs?: number;
+  /** Items whose expiry is at or before this time, in ms. */
+  readonly expiredAtMs?: number;
+  /** Only items of this kind. */
+  readonly kind?: string;
+}
+
+/**
+ * Time-ordered items per owner (Prosody's archive store): what offline queues and message
+ * archives are. The owner is a key (host and user; later a room). Items are written and removed
+ * with what indexes them in one atomic step.
+ */
+export interface Archive<T> {
+  /** Adds an item; resolves to its id. */
+  append(owner: Key, entry: ArchiveEntry<T>, options?: WriteOptions): Promise<string>;
+  find(owner: Key, query?: ArchiveQuery): AsyncIterable<ArchiveItem<T>>;
+  count(owner: Key): Promise<number>;
+  /** Removes the owner's items, or those of `ids`; resolves to how many went. */
+  delete(owner: Key, ids?: readonly string[]): Promise<number>;
+  /** The operations that remove all of the owner's items, to join a larger batch. */
+  deleteOps(owner: Key): Promise<BatchOp[]>;
+  /**
+   * Removes the items a purge selects, over every owner, in atomic steps of at most
+   * `pageSize` items; `onPage` hears of each step. Resolves to how many went.
+   */
+  purge(which: ArchivePurge, options?: { pageSize?: number; onPage?: (removed: number) => void }): Promise<number>;
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
-import { readBackup } from '../../src/services/backup-file';
+import { readBackup } from '../../src/migrate/backup-file';
 import { ctlOk, everything, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;

@@ -7,7 +7,7 @@ import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
 import { resolveHome } from '../../src/node/home';
-import { readBackup } from '../../src/services/backup-file';
+import { readBackup } from '../../src/migrate/backup-file';
 import { ok, tempHome } from '../helpers/cli';
 import { ctlOk, everything, fillEveryTable } from './backup-helpers';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openLevelStore } from '../../src/storage/level';
 import { TABLES } from '../../src/storage/tables';
 import { createServices } from '../../src/services';
-import { defaultConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/config/config';
 import type { CliResult, RunOptions } from '../helpers/cli';
 
 export type Ctl = (argv: readonly string[], options?: RunOptions) => Promise<CliResult>;

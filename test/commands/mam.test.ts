@@ -6,7 +6,7 @@ import { createMemoryStore } from '../../src/storage/memory';
 import { splitKey } from '../../src/storage/keys';
 import type { BatchOp, Store } from '../../src/storage/types';
 import { createServices, type Services } from '../../src/services';
-import { defaultConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/config/config';
 import { archiveRows, type ArchiveType } from '../../src/services/mam';
 import { stampOf } from '../../src/services/offline';
 import { withServices as withServicesAt } from '../helpers/services';

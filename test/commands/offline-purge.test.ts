@@ -6,9 +6,9 @@ import { createMemoryStore } from '../../src/storage/memory';
 import { splitKey } from '../../src/storage/keys';
 import type { BatchOp, Store } from '../../src/storage/types';
 import { createServices, type Services } from '../../src/services';
-import { defaultConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/config/config';
 import { offlineRecord, offlineRows, stampOf } from '../../src/services/offline';
-import { parseXml } from '../../src/services/xml';
+import { parseXml } from '../../src/lib/xml';
 import { withServices as withServicesAt } from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { prefix, splitKey } from '../../src/storage/keys';
-import { parseXml } from '../../src/services/xml';
+import { parseXml } from '../../src/lib/xml';
 import type { OfflineMessage } from '../../src/services/offline';
 
 let home: ReturnType<typeof tempHome>;

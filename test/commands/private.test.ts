@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key, prefix } from '../../src/storage/keys';
-import { parseXml } from '../../src/services/xml';
+import { parseXml } from '../../src/lib/xml';
 import type { PrivateRecord } from '../../src/services/private';
 
 let home: ReturnType<typeof tempHome>;

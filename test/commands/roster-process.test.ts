@@ -186,7 +186,7 @@ describe('process_rosteritems at scale', () => {
   test('deletions are written in atomic batches of at most 10 000 items, and all of them go', async () => {
     const { createMemoryStore } = await import('../../src/storage/memory');
     const { createServices } = await import('../../src/services');
-    const { defaultConfig } = await import('../../src/node/config');
+    const { defaultConfig } = await import('../../src/config/config');
     const store = createMemoryStore();
     const batches: number[] = [];
     const counting = { ...store, batch: (ops: Parameters<typeof store.batch>[0]) => (batches.push(ops.length), store.batch(ops)) };

@@ -6,7 +6,7 @@ import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { TABLES } from '../../src/storage/tables';
 import { createServices } from '../../src/services';
-import { defaultConfig } from '../../src/node/config';
+import { defaultConfig } from '../../src/config/config';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));

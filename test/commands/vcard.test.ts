@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { key } from '../../src/storage/keys';
-import { parseXml } from '../../src/services/xml';
+import { parseXml } from '../../src/lib/xml';
 import type { VcardRecord } from '../../src/services/vcard';
 
 let home: ReturnType<typeof tempHome>;

@@ -1,5 +1,5 @@
 import { adminApiCommands as allCommands } from '../../commands';
-import type { Command } from '../../src/schema/command';
+import type { Command } from '../../src/core/command';
 import { callerArgs } from '../../src/schema/args';
 import { escapeHtml, renderHtml } from '../../src/docs/html';
 

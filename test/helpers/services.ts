@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadConfig } from '../../src/node/config';
+import { loadConfig } from '../../src/config/config';
 import { createServices, type Services } from '../../src/services';
 import { openLevelStore } from '../../src/storage/level';
 

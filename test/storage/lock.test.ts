@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { CommandError } from '../../src/core/errors';
+import { CommandError } from '../../src/lib/errors';
 import { openLevelStore } from '../../src/storage/level';
 import type { Store } from '../../src/storage/types';
 

@@ -1,7 +1,7 @@
 import { Command as Program, Option, type Command as Commander } from 'commander';
-import { CommandError } from '../../core/errors';
+import { CommandError } from '../../lib/errors';
 import type { Registry } from '../../core/registry';
-import type { Command } from '../../schema/command';
+import type { Command } from '../../core/command';
 import { callerArgs } from '../../schema/args';
 
 export type Format = 'text' | 'table' | 'tsv' | 'json';

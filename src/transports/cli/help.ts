@@ -1,9 +1,9 @@
 import type { Registry } from '../../core/registry';
-import { CommandError } from '../../core/errors';
-import { isAdminApi, type Command } from '../../schema/command';
+import { CommandError } from '../../lib/errors';
+import { isAdminApi, type Command } from '../../core/command';
 import { callerArgs } from '../../schema/args';
 import { argHint, exampleLine, EXIT_STATUSES, fieldLabel, SYNOPSIS, typeLabel, usageLine } from '../../docs/cli-text';
-import { globToRegExp } from '../../services/glob';
+import { globToRegExp } from '../../lib/glob';
 import { BUILTINS, GLOBAL_OPTIONS } from './argv';
 
 const NOT_IMPLEMENTED_MARK = '*';

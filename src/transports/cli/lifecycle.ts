@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CommandError } from '../../core/errors';
+import { CommandError } from '../../lib/errors';
 import type { Registry } from '../../core/registry';
 import type { Home } from '../../node/home';
 import { connectControl } from '../socket/client';

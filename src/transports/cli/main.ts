@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import { allCommands } from '../../../commands';
 import { createRegistry, type Registry } from '../../core/registry';
-import { createLocalSession, type LocalOptions, type Session } from '../../core/local';
-import { CommandError } from '../../core/errors';
+import { createLocalSession, type LocalOptions, type Session } from '../../node/local';
+import { CommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
-import { loadConfig } from '../../node/config';
+import { loadConfig } from '../../config/config';
 import { resolveHome, type Home } from '../../node/home';
-import type { Command } from '../../schema/command';
+import type { Command } from '../../core/command';
 import { callerArgs } from '../../schema/args';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';

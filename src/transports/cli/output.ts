@@ -1,7 +1,7 @@
-import type { Command } from '../../schema/command';
+import type { Command } from '../../core/command';
 import { columns, escape, renderText, rows } from '../../schema/text';
 import { toJson } from '../../schema/json';
-import { EXIT_STATUS, toCommandError } from '../../core/errors';
+import { EXIT_STATUS, toCommandError } from '../../lib/errors';
 import type { Format } from './argv';
 
 export interface Out {

@@ -1,4 +1,4 @@
-import { CommandError } from '../../core/errors';
+import { CommandError } from '../../lib/errors';
 
 /**
  * Splits one line into words as a POSIX shell would, without expansions: single quotes keep

@@ -1,5 +1,5 @@
-import { CommandError } from '../../core/errors';
-import type { Command } from '../../schema/command';
+import { CommandError } from '../../lib/errors';
+import type { Command } from '../../core/command';
 import { callerArgs } from '../../schema/args';
 import { decodeWord } from '../../schema/cli';
 

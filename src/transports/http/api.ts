@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CommandError, toCommandError } from '../../core/errors';
+import { CommandError, toCommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
 import { callerArgs } from '../../schema/args';
 import { decodeWord } from '../../schema/cli';

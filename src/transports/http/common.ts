@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Caller } from '../../core/access';
-import { CommandError, type ErrorCode } from '../../core/errors';
+import { CommandError, type ErrorCode } from '../../lib/errors';
 import type { Registry } from '../../core/registry';
-import type { Command } from '../../schema/command';
+import type { Command } from '../../core/command';
 
 /** What an HTTP transport needs from the node. */
 export interface HttpDeps {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Listener } from '../../node/listen';
+import type { Listener } from '../../config/listen';
 import { handleXmlRpc } from '../xmlrpc/handler';
 import { handleApi } from './api';
 import type { HttpDeps } from './common';

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { CommandError, isErrorCode } from '../../core/errors';
+import { CommandError, isErrorCode } from '../../lib/errors';
 import { createLineReader, type Reply, type RequestId } from './protocol';
 
 type Call = { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };

@@ -16,7 +16,7 @@
  * with `"id": null`, and the connection goes on.
  */
 
-import type { ErrorCode } from '../../core/errors';
+import type { ErrorCode } from '../../lib/errors';
 
 export const MAX_FRAME = 16 * 1024 * 1024;
 export const HEARTBEAT = 500;

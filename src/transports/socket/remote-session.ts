@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Session } from '../../core/local';
+import type { Session } from '../../node/local';
 import type { ControlClient } from './client';
 
 export interface RemoteOptions {

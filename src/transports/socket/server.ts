@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { toCommandError } from '../../core/errors';
+import { toCommandError } from '../../lib/errors';
 import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type Reply, type Request } from './protocol';
 
 /** What the node does with one request: its result, or a thrown error. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../core/access';
-import { CommandError, toCommandError } from '../../core/errors';
-import type { Command } from '../../schema/command';
+import { CommandError, toCommandError } from '../../lib/errors';
+import type { Command } from '../../core/command';
 import { callerArgs } from '../../schema/args';
 import type { Field, Type } from '../../schema/types';
 import { readBody, unauthenticated, type HttpDeps } from '../http/common';

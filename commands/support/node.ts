@@ -1,0 +1,72 @@
+import type { NodeControl } from '../../src/core/context';
+import { CommandError } from '../../src/lib/errors';
+import { LOG_LEVEL_NAMES, LOG_LEVELS } from '../../src/config/config';
+import type { AccountsService } from '../../src/services/accounts';
+
+/** What `status` says, in ejabberdctl's words. */
+export function statusText(node: NodeControl): string {
+  return `The node ${node.name} is started with status: started\nctl ${node.version} is running in that node`;
+}
+
+export function loglevelTuple(level: number) {
+  return { levelnumber: level, levelatom: LOG_LEVELS[level], leveldesc: LOG_LEVEL_NAMES[level] };
+}
+
+/** Sets the level (0–5) and answers its name. */
+export function setLoglevel(node: NodeControl, level: number): string {
+  if (!Number.isInteger(level) || level < 0 || level > 5) {
+    throw new CommandError('bad_argument', `The log level (loglevel) must be 0 to 5, got ${level}`, { details: { arg: 'loglevel' } });
+  }
+  node.setLoglevel(level);
+  return LOG_LEVELS[level];
+}
+
+export const NODE_STATS = ['registeredusers', 'onlineusers', 'onlineusersnode', 'uptimeseconds', 'processes'] as const;
+export const HOST_STATS = ['registeredusers', 'onlineusers'] as const;
+
+/** ejabberd's statistics, for the whole node or one host. */
+export async function statistic(node: NodeControl, accounts: AccountsService, name: string, host?: string): Promise<number> {
+  const allowed: readonly string[] = host === undefined ? NODE_STATS : HOST_STATS;
+  if (!allowed.includes(name)) {
+    throw new CommandError('bad_argument', `Unknown statistic '${name}' (name): use ${allowed.join(', ')}`, { details: { arg: 'name' } });
+  }
+  switch (name) {
+    case 'registeredusers':
+      return accounts.countUsers(host);
+    case 'onlineusers':
+      return node.onlineUsers(host === undefined ? undefined : accounts.host(host));
+    case 'onlineusersnode':
+      return node.onlineUsers();
+    case 'uptimeseconds':
+      return node.uptimeSeconds();
+    default:
+      return node.activeResources();
+  }
+}
+
+/**
+ * stop_kindly: tell users, wait, stop. Each step is reported as ejabberd reports it,
+ * `[2/5 0s] Sending announcement to connected users... 0 sessions`.
+ */
+export async function stopKindly(
+  node: NodeControl,
+  delay: number,
+  announcement: string,
+  progress: (text: string) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<boolean> {
+  if (delay < 0) throw new CommandError('bad_argument', `The delay (delay) must not be negative, got ${delay}`, { details: { arg: 'delay' } });
+  const started = Date.now();
+  const steps: [string, () => Promise<string>][] = [
+    ['Stopping new client connections', async () => 'ok'],
+    [`Sending announcement to connected users: ${announcement}`, async () => `${node.onlineUsers()} sessions`],
+    ['Sending service message to MUC rooms', async () => '0 rooms'],
+    [`Waiting ${delay} seconds`, async () => (await sleep(delay * 1000), 'ok')],
+    ['Stopping the node', async () => (await node.stop(), 'ok')],
+  ];
+  for (const [i, [what, step]] of steps.entries()) {
+    const elapsed = Math.floor((Date.now() - started) / 1000);
+    progress(`[${i + 1}/${steps.length} ${elapsed}s] ${what}... ${await step()}`);
+  }
+  return true;
+}

@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { CommandError } from '../lib/errors';
+import { nameprep } from '../lib/jid';
+import { parseAdmins, parseListen, type Listener } from './listen';
+
+export type PasswordFormat = 'scram' | 'plain';
+
+/** The node's configuration, with ejabberd.yml's key names where ejabberd has one. */
+export interface Config {
+  readonly hosts: readonly string[];
+  /** ejabberd's 0–5 scale: 0 none, 1 critical, 2 error, 3 warning, 4 info, 5 debug. */
+  readonly loglevel: number;
+  readonly authPasswordFormat: PasswordFormat;
+  /** The node's name, `name@host`; old scripts pass it with --node. */
+  readonly nodeName: string;
+  /** A group whose members may use the control socket (mode 0660); otherwise only the owner. */
+  readonly socketGroup?: string;
+  /** Bare JIDs of the `admin` ACL: the accounts that may call every command over HTTP. */
+  readonly admins: readonly string[];
+  /** HTTP listeners (JSON API, XML-RPC); none unless configured. */
+  readonly listeners: readonly Listener[];
+  /** The file the configuration came from, or would come from: named in error messages. */
+  readonly file: string;
+}
+
+export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debug'] as const;
+/** ejabberd's descriptions of the levels, as get_loglevel reports them. */
+export const LOG_LEVEL_NAMES = ['No log', 'Critical', 'Error', 'Warning', 'Info', 'Debug'] as const;
+
+export function defaultConfig(file: string): Config {
+  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', admins: [], listeners: [], file };
+}
+
+/** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
+const RESERVED = new Set([
+  'access_rules', 'api_permissions', 'modules', 'host_config', 'shaper',
+  'shaper_rules', 'certfiles', 'ca_file', 'define_macro', 'language',
+]);
+
+/** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(file);
+    throw new CommandError('failed', `Cannot read the configuration ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  // The YAML parser costs start-up time, so only a node with a configuration file pays for it.
+  const YAML = require('yaml') as typeof import('yaml');
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const bad = (message: string, node?: { range?: [number, number, number?] | null }) => {
+    const line = node?.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
+    return new CommandError('failed', `Invalid configuration ${file}${line}: ${message}`);
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new CommandError('failed', `Invalid configuration ${file} (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`);
+  }
+  const config = { ...defaultConfig(file) } as { -readonly [K in keyof Config]: Config[K] };
+  if (doc.contents === null) return config;
+  if (!YAML.isMap(doc.contents)) throw bad('the top level must be a mapping of option: value', doc.contents);
+  for (const pair of doc.contents.items) {
+    const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const node = pair.value as { range?: [number, number, number?] | null } | null;
+    const value = YAML.isNode(pair.value) ? pair.value.toJSON() : pair.value;
+    const where = (pair.key as typeof node) ?? undefined;
+    switch (k) {
+      case 'hosts':
+        if (!Array.isArray(value) || value.length === 0 || !value.every((h) => typeof h === 'string')) {
+          throw bad("'hosts' must be a non-empty list of host names", node ?? where);
+        }
+        try {
+          config.hosts = [...new Set(value.map((h: string) => nameprep(h, 'hosts')))];
+        } catch (err) {
+          throw bad(`'hosts': ${(err as Error).message}`, node ?? where);
+        }
+        break;
+      case 'loglevel': {
+        const level = typeof value === 'number' ? value : LOG_LEVELS.indexOf(value);
+        if (!Number.isInteger(level) || level < 0 || level > 5) {
+          throw bad(`'loglevel' must be 0 to 5 or one of ${LOG_LEVELS.join(', ')}`, node ?? where);
+        }
+        config.loglevel = level;
+        break;
+      }
+      case 'auth_password_format':
+        if (value !== 'scram' && value !== 'plain') throw bad("'auth_password_format' must be scram or plain", node ?? where);
+        config.authPasswordFormat = value;
+        break;
+      case 'ctl_socket_group':
+        if (typeof value !== 'string' && typeof value !== 'number') throw bad("'ctl_socket_group' must be a group name or id", node ?? where);
+        config.socketGroup = String(value);
+        break;
+      case 'listen': {
+        const listeners = parseListen(value);
+        if (typeof listeners === 'string') throw bad(listeners, node ?? where);
+        config.listeners = listeners;
+        break;
+      }
+      case 'acl': {
+        const admins = parseAdmins(value);
+        if (typeof admins === 'string') throw bad(admins, node ?? where);
+        config.admins = admins;
+        break;
+      }
+      case 'node_name':
+        if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);
+        config.nodeName = value;
+        break;
+      default:
+        if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
+    }
+  }
+  return config;
+}

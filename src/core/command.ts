@@ -1,0 +1,60 @@
+import type { Field, FieldsValue, Value } from '../schema/types';
+import type { Context } from './context';
+
+/** Who may call a command, as in ejabberd: `user` commands act on the caller's own account. */
+export type Policy = 'admin' | 'user' | 'open' | 'restricted';
+
+/**
+ * What a command needs in order to run: nothing but its arguments, the database (opened
+ * locally when no node runs), or a running node (which has the database open too).
+ */
+export type Needs = 'none' | 'store' | 'node';
+
+/** A `user` command acts on one account, named by the caller before the declared arguments. */
+export type AccountArgs = { readonly user: string; readonly server: string };
+
+/** What a handler receives: the declared arguments, plus the account for `policy: 'user'`. */
+export type HandlerArgs<A extends readonly Field[], P extends Policy> = FieldsValue<A> & (P extends 'user' ? AccountArgs : unknown);
+
+export interface CommandSpec<A extends readonly Field[] = readonly Field[], R extends Field = Field, P extends Policy = Policy, S = unknown> {
+  /** snake_case, exactly as ejabberd spells it: the name is the wire API. */
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly desc: string;
+  /** Shown in help and docs; may contain newlines. Empty means "same as desc". */
+  readonly longdesc?: string;
+  /** Arguments in positional order; their names are the JSON keys and XML-RPC members. */
+  readonly args: A;
+  readonly result: R;
+  readonly policy: P;
+  readonly needs: Needs;
+  /** Arguments that name files: a caller in another directory sends them as absolute paths. */
+  readonly paths?: readonly string[];
+  /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */
+  readonly origin?: 'ctl';
+  /** What this node does differently, or why: shown by help and the man page, not the API reference. */
+  readonly note?: string;
+  /** The ejabberd module that defines the command: the doc generators' regexp matches it too. */
+  readonly module: string;
+  readonly argsDesc?: readonly string[];
+  readonly argsExample?: readonly unknown[];
+  readonly resultDesc?: string;
+  readonly resultExample?: unknown;
+  /** Absent while the command is declared but not implemented yet. */
+  readonly handler?: (args: HandlerArgs<A, P>, ctx: Context<S>) => Promise<Value<R['type']>> | Value<R['type']>;
+}
+
+/** A command as the registry keeps it, with its argument and result types erased. */
+export type Command = CommandSpec<readonly Field[], Field> & {
+  readonly handler?: (args: Record<string, unknown>, ctx: Context) => unknown;
+};
+
+/** Declares a command; the const type parameters give the handler typed arguments. */
+export function defineCommand<const A extends readonly Field[], const R extends Field, const P extends Policy, S = unknown>(spec: CommandSpec<A, R, P, S>): Command {
+  return spec as unknown as Command;
+}
+
+/** A command of ejabberd's Administration API, as opposed to ctl's own additions. */
+export function isAdminApi(command: Pick<Command, 'origin'>): boolean {
+  return command.origin === undefined;
+}

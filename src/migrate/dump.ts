@@ -1,0 +1,171 @@
+import { CommandError } from '../lib/errors';
+import { splitKey, key as joinKey, SEP } from '../storage/keys';
+import { TABLES } from '../storage/tables';
+import type { BatchOp, Store } from '../storage/types';
+import { bufferedWriter, checkReadable, throttle } from './backup-file';
+import { writeFileAtomicStream } from '../lib/files';
+import { lineText, readLines } from '../lib/lines';
+
+/**
+ * The text dump (README, "Dump file format"): JSON lines, meant for people and tools.
+ *
+ *   {"format":"ctl-dump","version":1,"node":"ctl@localhost","created":"…","tables":["last","passwd"]}
+ *   {"table":"passwd","key":["localhost","alice"],"value":{...}}
+ *
+ * One record per line, tables in byte order of their names, then keys in byte order; a key is
+ * written as the list of its parts (the stored key joins them with NUL).
+ */
+export const DUMP_FORMAT = 'ctl-dump';
+export const DUMP_VERSION = 1;
+const MAX_DUMP_LINE = 16 * 1024 * 1024;
+/** Records per atomic batch when loading: large enough to be fast, small enough to stay light. */
+const LOAD_BATCH = 1000;
+
+const KNOWN: readonly string[] = [...new Set(Object.values(TABLES))].sort();
+
+function unknownTable(table: string, where: string): string {
+  return `unknown table '${table}'${where}: the tables are ${KNOWN.join(', ')}`;
+}
+
+/** Writes the records of `table` (of every table holding records when undefined) to `path`. */
+export async function writeDump(
+  store: Store,
+  path: string,
+  table: string | undefined,
+  node: string,
+  now: number,
+  working: (text: string) => void,
+): Promise<number> {
+  if (table !== undefined && !KNOWN.includes(table)) {
+    throw new CommandError('bad_argument', `Unknown table '${table}' (table): the tables are ${KNOWN.join(', ')}`, { details: { arg: 'table' } });
+  }
+  const tell = throttle(working);
+  const snapshot = await store.snapshot();
+  let records = 0;
+  try {
+    const tables = table === undefined ? await snapshot.tables() : [table];
+    await writeFileAtomicStream(
+      path,
+      async (write) => {
+        const out = bufferedWriter(write);
+        const header = { format: DUMP_FORMAT, version: DUMP_VERSION, node, created: new Date(now).toISOString(), tables };
+        out.add(`${JSON.stringify(header)}\n`);
+        for (const t of tables) {
+          const head = `{"table":${JSON.stringify(t)},"key":`;
+          for await (const [k, json] of snapshot.entriesJson(t)) {
+            if (out.add(`${head}${JSON.stringify(splitKey(k))},"value":${json}}\n`)) await out.flush();
+            records++;
+            tell(() => `Dumped ${records} records (table ${t})`);
+          }
+        }
+        await out.flush();
+      },
+      0o600,
+    );
+  } finally {
+    await snapshot.close();
+  }
+  return records;
+}
+
+interface DumpRecord {
+  readonly table: string;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+/**
+ * Reads a dump, checking every line; `each` gets the records in order. Blank lines are
+ * skipped, so a dump edited by hand stays loadable.
+ */
+async function readDump(path: string, each: (r: DumpRecord) => Promise<void> | void): Promise<number> {
+  const bad = (why: string, line: number) =>
+    new CommandError('failed', `Invalid dump ${path} (line ${line}): ${why}`);
+  let header = false;
+  let records = 0;
+  for await (const line of readLines(path, 'the dump', MAX_DUMP_LINE)) {
+    const text = lineText(line);
+    if (!header) {
+      header = true;
+      checkHeader(text, (why) => bad(why, line.number));
+      continue;
+    }
+    if (text.trim() === '') continue;
+    await each(parseDumpRecord(text, (why) => bad(why, line.number)));
+    records++;
+  }
+  if (!header) throw new CommandError('failed', `Invalid dump ${path}: the file is empty`);
+  return records;
+}
+
+function checkHeader(text: string, fail: (why: string) => CommandError): void {
+  const notDump = () => fail(`not a ctl dump (it does not start with a ${DUMP_FORMAT} header)`);
+  let h: unknown;
+  try {
+    h = JSON.parse(text);
+  } catch {
+    throw notDump();
+  }
+  if (typeof h !== 'object' || h === null || (h as { format?: unknown }).format !== DUMP_FORMAT) throw notDump();
+  const version = (h as { version?: unknown }).version;
+  if (version !== DUMP_VERSION) throw fail(`format version ${JSON.stringify(version)} is not supported (this ctl reads version ${DUMP_VERSION})`);
+}
+
+function parseDumpRecord(text: string, fail: (why: string) => CommandError): DumpRecord {
+  let r: unknown;
+  try {
+    r = JSON.parse(text);
+  } catch (err) {
+    throw fail(`not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw fail('a record must be an object {"table", "key", "value"}');
+  const { table, key, value, ...rest } = r as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw fail(`unexpected field ${extra.map((f) => `'${f}'`).join(', ')}`);
+  if (typeof table !== 'string') throw fail("the field 'table' must be a table name");
+  if (!KNOWN.includes(table)) throw fail(unknownTable(table, ''));
+  if (!Array.isArray(key) || key.length === 0 || !key.every((p) => typeof p === 'string' && !p.includes(SEP))) {
+    throw fail("the field 'key' must be a non-empty list of strings without NUL characters");
+  }
+  if (value === undefined || value === null) throw fail("the field 'value' is missing or null");
+  return { table, key: joinKey(...(key as string[])), value };
+}
+
+/**
+ * Loads a dump, merging: records in the file overwrite the ones with the same key, others
+ * stay. The whole file is checked before the first write; records are then written in atomic
+ * batches, synced once at the end.
+ */
+export async function loadDump(store: Store, path: string, working: (text: string) => void): Promise<number> {
+  await checkReadable(path, 'the dump');
+  const tell = throttle(working);
+  let checked = 0;
+  const expected = await readDump(path, () => {
+    checked++;
+    tell(() => `Checked ${checked} records`);
+  });
+  let ops: BatchOp[] = [];
+  let written = 0;
+  const flush = async () => {
+    if (ops.length === 0) return;
+    await store.batch(ops, { sync: false });
+    written += ops.length;
+    ops = [];
+    tell(() => `Loaded ${written} of ${expected} records`);
+  };
+  const changed = (why: string) =>
+    new CommandError('failed', `The dump ${path} changed while it was loaded, after ${written} of its records were written: ${why}`);
+  let storeError: unknown;
+  let count: number;
+  try {
+    count = await readDump(path, async (r) => {
+      ops.push({ type: 'put', table: r.table, key: r.key, value: r.value });
+      if (ops.length >= LOAD_BATCH) await flush().catch((err) => Promise.reject((storeError = err)));
+    }).catch((err: Error) => Promise.reject(err === storeError ? err : changed(err.message)));
+    await flush();
+  } finally {
+    await store.sync();
+  }
+  if (count !== expected) throw changed(`it now holds ${count} records instead of ${expected}`);
+  return count;
+}

@@ -1,0 +1,169 @@
+/**
+ * import_piefxis: two passes over the files. The first checks everything (hosts, users, every
+ * element it imports) and writes nothing; the second writes whole users in atomic batches. An
+ * account that already exists is skipped with all its data, so re-running an interrupted
+ * import completes it.
+ */
+import { resolve } from 'node:path';
+import { key } from '../../storage/keys';
+import { TABLES } from '../../storage/tables';
+import type { BatchOp } from '../../storage/types';
+import type { AccountRecord, ServiceDeps } from '../../services/accounts';
+import { offlineRows, stampOf, timeKey } from '../../services/offline';
+import { makeSecret, unusablePassword, type Secret } from '../../services/password';
+import type { Report } from './export';
+import { invalid, type Where } from './format';
+import { readPiefxis } from './read';
+import { readUser, type ImportedUser } from './user';
+
+/** Users written per batch: each batch is atomic and holds whole users. */
+const BATCH_USERS = 500;
+const BATCH_OPS = 20_000;
+/** Skipped users named in the summary; the rest are counted. */
+const NAMED = 5;
+
+interface Totals {
+  users: number;
+  plain: number;
+  scram: number;
+  hashed: number;
+  rosterItems: number;
+  vcards: number;
+  privates: number;
+  offline: number;
+  skipped: string[];
+  unusable: string[];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function named(ids: readonly string[]): string {
+  return ids.slice(0, NAMED).join(', ') + (ids.length > NAMED ? ` and ${ids.length - NAMED} more` : '');
+}
+
+/** The secret to store: what the file gives, hashed as the configuration asks when it is plain. */
+async function secretOf(u: ImportedUser, format: 'plain' | 'scram', t: Totals): Promise<Secret> {
+  if (u.scram && (format === 'scram' || u.password === undefined)) {
+    t.scram++;
+    return u.scram;
+  }
+  if (u.password !== undefined) {
+    if (format === 'scram') t.hashed++;
+    else t.plain++;
+    return makeSecret(u.password, format);
+  }
+  t.unusable.push(`${u.user}@${u.host}`);
+  return makeSecret(unusablePassword(), format);
+}
+
+function userOps(u: ImportedUser, secret: Secret, created: number): BatchOp[] {
+  const ops: BatchOp[] = [];
+  const account: AccountRecord = { secret, created };
+  ops.push({ type: 'put', table: TABLES.passwd, key: key(u.host, u.user), value: account });
+  for (const [jid, item] of u.roster) ops.push({ type: 'put', table: TABLES.roster, key: key(u.host, u.user, jid), value: item });
+  if (u.vcard !== undefined) ops.push({ type: 'put', table: TABLES.vcard, key: key(u.host, u.user), value: { xml: u.vcard } });
+  for (const [ns, xml] of u.privates) ops.push({ type: 'put', table: TABLES.private, key: key(u.host, u.user, ns), value: { xml } });
+  // The user is new, so no stored message shares a stamp: a sequence per millisecond suffices.
+  const seq = new Map<string, number>();
+  for (const m of u.offline) {
+    const t = timeKey(m.timestamp);
+    const n = seq.get(t) ?? 0;
+    seq.set(t, n + 1);
+    ops.push(...offlineRows(u.host, u.user, stampOf(m.timestamp, n), m));
+  }
+  return ops;
+}
+
+export async function importPiefxis(deps: ServiceDeps, file: string, report: Report): Promise<boolean> {
+  const { store, config } = deps;
+  const path = resolve(file);
+  const now = deps.clock();
+  const hosts = { hosts: config.hosts, configFile: config.file };
+
+  // Pass 1: every user is read and checked; a user named twice is an error, not a silent skip.
+  const firstSeen = new Map<string, Where>();
+  const ignored = new Map<string, number>();
+  let checked = 0;
+  const files = await readPiefxis(path, hosts, {
+    user(el) {
+      const u = readUser(el, now);
+      const id = `${u.user}@${u.host}`;
+      const first = firstSeen.get(id);
+      if (first) throw invalid(u.where, `${id} appears a second time (first in ${first.file}, line ${first.line})`);
+      firstSeen.set(id, u.where);
+      for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
+      if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
+    },
+    ignored(label) {
+      ignored.set(label, (ignored.get(label) ?? 0) + 1);
+    },
+  });
+  firstSeen.clear();
+
+  // Pass 2: the same reading, now writing.
+  const t: Totals = { users: 0, plain: 0, scram: 0, hashed: 0, rosterItems: 0, vcards: 0, privates: 0, offline: 0, skipped: [], unusable: [] };
+  const created = Math.floor(now / 1000);
+  let pending: ImportedUser[] = [];
+  let pendingOps = 0;
+  let done = 0;
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    pendingOps = 0;
+    if (batch.length === 0) return;
+    const existing = await store.getMany<AccountRecord>(TABLES.passwd, batch.map((u) => key(u.host, u.user)));
+    const fresh = batch.filter((u, i) => {
+      if (existing[i] !== undefined) t.skipped.push(`${u.user}@${u.host}`);
+      return existing[i] === undefined;
+    });
+    // PBKDF2 runs on libuv's thread pool: hashing a batch together uses all of it.
+    const secrets = await Promise.all(fresh.map((u) => secretOf(u, config.authPasswordFormat, t)));
+    await store.batch(fresh.flatMap((u, i) => userOps(u, secrets[i], created)));
+    for (const u of fresh) {
+      t.users++;
+      t.rosterItems += u.roster.size;
+      t.vcards += u.vcard === undefined ? 0 : 1;
+      t.privates += u.privates.size;
+      t.offline += u.offline.length;
+    }
+    done += batch.length;
+    report.working(`Imported ${done} of ${checked} users`);
+  };
+  await readPiefxis(path, hosts, {
+    async user(el) {
+      const u = readUser(el, now);
+      pending.push(u);
+      pendingOps += 1 + u.roster.size + u.privates.size + 3 * u.offline.length;
+      if (pending.length >= BATCH_USERS || pendingOps >= BATCH_OPS) await flush();
+    },
+    ignored: () => undefined,
+  });
+  await flush();
+  summarise(report, path, files, t, ignored);
+  return true;
+}
+
+function summarise(report: Report, path: string, files: number, t: Totals, ignored: Map<string, number>): void {
+  const from = files === 1 ? path : `${path} and ${plural(files - 1, 'included file')}`;
+  const secrets = [
+    t.scram > 0 ? `${t.scram} SCRAM` : '',
+    t.plain > 0 ? `${t.plain} plain` : '',
+    t.hashed > 0 ? `${t.hashed} plain, stored as SCRAM` : '',
+  ].filter((s) => s !== '');
+  report.progress(
+    `Imported ${plural(t.users, 'user')}${secrets.length > 0 ? ` (passwords: ${secrets.join(', ')})` : ''}, ${plural(t.rosterItems, 'roster item')}, ` +
+      `${plural(t.vcards, 'vCard')}, ${plural(t.privates, 'private storage element')}, ${plural(t.offline, 'offline message')} from ${from}`,
+  );
+  if (t.skipped.length > 0) {
+    report.progress(`Skipped ${plural(t.skipped.length, 'user that already exists', 'users that already exist')}, and all their data: ${named(t.skipped)}`);
+  }
+  if (t.unusable.length > 0) {
+    report.progress(
+      `${plural(t.unusable.length, 'user has', 'users have')} no password this node can use (none given, or only SCRAM mechanisms other than SCRAM-SHA-1): ` +
+        `${named(t.unusable)}; set one with change_password`,
+    );
+  }
+  if (ignored.size > 0) {
+    report.progress(`Ignored what this node does not keep: ${[...ignored].map(([label, n]) => `${n} ${label}`).join(', ')}`);
+  }
+}

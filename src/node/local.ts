@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Command } from '../core/command';
+import type { Services } from '../services';
+import type { Store } from '../storage/types';
+import type { Home } from './home';
+import { loadConfig, type Config } from '../config/config';
+import { createContext, type Context } from '../core/context';
+import { CommandError } from '../lib/errors';
+import { execute } from '../core/executor';
+import type { Registry } from '../core/registry';
+
+/** Runs commands somewhere: in this process over the database, or on the node. */
+export interface Session {
+  /** Commands run in the order of the calls, even when a caller does not wait for each. */
+  run(command: Command, args: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface LocalOptions {
+  readonly home: Home;
+  readonly registry: Registry;
+  /** How long to wait for another process to release the database, in ms; 0 waits forever. */
+  readonly lockTimeout: number;
+  readonly clock?: () => number;
+  /** Many commands in a row (`ctl batch`): writes are synced once, when the session closes. */
+  readonly bulk?: boolean;
+  /** Where long commands report their steps, and what they are doing now. */
+  readonly progress?: (text: string) => void;
+  readonly working?: (text: string) => void;
+  /** Opens the store; the LevelDB driver by default. */
+  readonly openStore?: (home: Home, options: { lockTimeout: number; sync: boolean }) => Promise<Store>;
+}
+
+/**
+ * A session without a node: the database is opened on the first command that needs it and
+ * held until close, so a batch pays for one open.
+ */
+export function createLocalSession(options: LocalOptions): Session {
+  const clock = options.clock ?? Date.now;
+  let config: Config | undefined;
+  let store: Promise<Store> | undefined;
+  let services: Services | undefined;
+
+  const getConfig = () => (config ??= loadConfig(options.home.configFile));
+  const openStore = options.openStore ?? openLevel;
+
+  async function context(command: Command): Promise<Context> {
+    const cfg = getConfig();
+    if (command.needs === 'node' && command.handler) {
+      throw new CommandError('unavailable', `${command.name} needs a running node, and none is running on ${options.home.dir}: start it with 'ctl start'`);
+    }
+    if (command.needs === 'store' && !services) {
+      store ??= openStore(options.home, { lockTimeout: options.lockTimeout, sync: !options.bulk });
+      const { createServices } = await import('../services');
+      services = createServices({ store: await store, config: cfg, clock });
+    }
+    return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress, working: options.working });
+  }
+
+  // Commands run one after another, in the order they were asked for, as on a node.
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run(command, args) {
+      const result = tail.then(async () => execute(command, args, await context(command)));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+    async close() {
+      const opened = await store?.catch(() => undefined);
+      if (!opened) return;
+      try {
+        if (options.bulk) await opened.sync();
+      } finally {
+        await opened.close();
+      }
+    },
+  };
+}
+
+async function openLevel(home: Home, options: { lockTimeout: number; sync: boolean }): Promise<Store> {
+  if (!existsSync(home.dbDir)) mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+  const { openLevelStore } = await import('../storage/level');
+  return openLevelStore(home.dbDir, options);
+}
