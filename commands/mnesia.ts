@@ -166,6 +166,7 @@ export const mnesiaCommands = [
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'store',
+    exclusive: true,
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],

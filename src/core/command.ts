@@ -28,6 +28,11 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly result: R;
   readonly policy: P;
   readonly needs: Needs;
+  /**
+   * Runs alone on a node: it replaces the database, so nothing may read or write beside it.
+   * Every other command runs side by side with the others.
+   */
+  readonly exclusive?: boolean;
   /** Arguments that name files: a caller in another directory sends them as absolute paths. */
   readonly paths?: readonly string[];
   /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */

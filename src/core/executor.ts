@@ -1,6 +1,6 @@
 import type { ZodIssue } from 'zod';
 import type { Command } from './command';
-import { callerArgs } from '../schema/args';
+import { callerArgs } from './args';
 import { fieldsToZod, toZod } from '../schema/zod';
 import { authorize } from './access';
 import type { Context } from './context';
@@ -23,7 +23,8 @@ export function lookup(registry: Registry, name: string): Command {
  */
 export async function execute(command: Command, args: Record<string, unknown>, ctx: Context): Promise<unknown> {
   if (!command.handler) throw new CommandError('not_implemented', `${command.name} is not implemented yet`);
-  const checked = fieldsToZod(callerArgs(command)).safeParse(authorize(command, args, ctx.caller));
+  const schemas = schemasOf(command);
+  const checked = schemas.args.safeParse(authorize(command, args, ctx.caller));
   if (!checked.success) throw argumentError(command, args, checked.error.issues[0]);
   let value: unknown;
   try {
@@ -31,10 +32,21 @@ export async function execute(command: Command, args: Record<string, unknown>, c
   } catch (err) {
     throw toCommandError(err, command.name);
   }
-  if (!toZod(command.result.type).safeParse(value).success) {
+  if (!schemas.result.safeParse(value).success) {
     throw new CommandError('internal', `${command.name} returned a value that is not of its result type (${command.result.type.kind})`);
   }
   return value;
+}
+
+type Schemas = { readonly args: ReturnType<typeof fieldsToZod>; readonly result: ReturnType<typeof toZod> };
+
+/** Built on a command's first call, then kept: a batch of 10 000 lines builds them once. */
+const SCHEMAS = new WeakMap<Command, Schemas>();
+
+function schemasOf(command: Command): Schemas {
+  let s = SCHEMAS.get(command);
+  if (!s) SCHEMAS.set(command, (s = { args: fieldsToZod(callerArgs(command)), result: toZod(command.result.type) }));
+  return s;
 }
 
 /**

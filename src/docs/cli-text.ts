@@ -2,7 +2,7 @@
  * Facts about the command line that both `ctl help` and the man page state: one place each.
  */
 import type { Command } from '../core/command';
-import { callerArgs } from '../schema/args';
+import { callerArgs } from '../core/args';
 import type { Field, Type } from '../schema/types';
 import { exampleValues } from './examples';
 

@@ -7,7 +7,7 @@
  */
 
 import type { Command } from '../core/command';
-import { callerArgs } from '../schema/args';
+import { callerArgs } from '../core/args';
 import { prettyField, prettyType } from '../schema/pretty';
 import { commandExample, exampleValues, type Example } from './examples';
 import { checkDocLanguages, LANGUAGE_INFO, longDescription, selectCommands, type DocLanguage } from './markdown';

@@ -1,5 +1,5 @@
 import { isAdminApi, type Command } from '../core/command';
-import { callerArgs } from '../schema/args';
+import { callerArgs } from '../core/args';
 import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, SUMMARY } from './cli-text';
 import type { Registry } from '../core/registry';
 

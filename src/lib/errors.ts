@@ -54,6 +54,26 @@ export function renameField(err: unknown, names: Readonly<Record<string, string>
   return fieldError(err.code, names[field], describe);
 }
 
+/**
+ * Runs `check(field)`, a check whose errors name what it checks as told (`parseJid(text, name)`),
+ * and makes its error a `fieldError` about `field`, so that an adapter can rename it.
+ */
+export function checkField<T>(field: string, check: (name: string) => T): T {
+  try {
+    return check(field);
+  } catch (err) {
+    if (!(err instanceof CommandError)) throw err;
+    throw fieldError(err.code, field, (name) => {
+      try {
+        check(name);
+      } catch (again) {
+        if (again instanceof Error) return again.message;
+      }
+      return err.message;
+    });
+  }
+}
+
 /** Runs `fn`, naming the fields of its errors as in `names` (see `renameField`). */
 export async function naming<T>(names: Readonly<Record<string, string>>, fn: () => Promise<T> | T): Promise<T> {
   try {

@@ -10,10 +10,15 @@ import { connectControl } from '../transports/socket/client';
 import { loadConfig } from '../config/config';
 import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
-import type { Home } from './home';
+import type { Home } from '../config/home';
 import { createLogger } from './logger';
 import { createHttpDeps, startListeners, stopListeners } from './http';
-import { createServices } from '../services';
+import { createServices, type Services } from './services';
+import { createGate } from '../lib/gate';
+import { createEventBus } from '../lib/events';
+import { createKeyedLock } from '../lib/keyed-lock';
+import { unsynced } from '../storage/unsynced';
+import type { FeatureEvents } from '../features/events';
 import type { Server } from 'node:http';
 
 export interface NodeOptions {
@@ -62,6 +67,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logger.close();
     throw err;
   }
+  // The bus and the locks outlive restarts: the XMPP server's subscriptions stay in place.
+  const events = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
+  const locks = createKeyedLock();
+  const buildServices = () => {
+    const deps = { config, clock: Date.now, events, locks };
+    return { synced: createServices({ ...deps, store }), bulk: createServices({ ...deps, store: unsynced(store) }) };
+  };
+  let services: { synced: Services; bulk: Services } = buildServices();
+  const gate = createGate();
+  const exclusive = gate.exclusive;
   let startedAt = Date.now();
   let stopping: Promise<void> | undefined;
   let resolveStopped!: () => void;
@@ -88,6 +103,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     },
     reloadConfig() {
       config = loadConfig(home.configFile);
+      services = buildServices();
       logger.setLevel(config.loglevel);
       logger.info(`configuration reloaded from ${home.configFile}`);
     },
@@ -103,6 +119,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         await installFallback().catch((err: Error) => logger.error(err.message));
       });
       config = next;
+      services = buildServices();
       http = await startListeners(config, httpDeps, logger);
       logger.reopen();
       logger.setLevel(config.loglevel);
@@ -129,12 +146,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     },
   };
 
-  const { dispatch, run, exclusive } = createDispatcher(options.registry, control, () => ({ config, store, stopping: stopping !== undefined }));
+  const { dispatch, run } = createDispatcher(options.registry, control, () => ({ config, store, services, stopping: stopping !== undefined }), gate);
   const server = createControlServer(dispatch);
   const httpDeps = createHttpDeps({
     registry: options.registry,
     run: (command, args, caller) => run(command, args, { caller }),
-    current: () => ({ config, services: createServices({ store, config, clock: Date.now }) }),
+    current: () => ({ config, services: services.synced }),
     logger,
   });
   let http: Server[] = [];

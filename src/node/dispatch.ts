@@ -4,11 +4,11 @@ import { CommandError } from '../lib/errors';
 import { execute, lookup } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { Command } from '../core/command';
-import { createServices } from '../services';
-import { unsynced } from '../storage/unsynced';
+import type { Gate } from '../lib/gate';
 import type { Store } from '../storage/types';
 import type { Request } from '../transports/socket/protocol';
 import type { Config } from '../config/config';
+import type { Services } from './services';
 
 export interface RunOptions {
   /** Writes need not wait for the disk: the caller syncs at the end of its batch. */
@@ -22,48 +22,41 @@ export interface RunOptions {
 export interface NodeState {
   readonly config: Config;
   readonly store: Store;
+  /** Built once per store and configuration; `bulk` writes without waiting for the disk. */
+  readonly services: { readonly synced: Services; readonly bulk: Services };
   readonly stopping: boolean;
 }
 
 /**
- * Runs requests on the node. Commands that use the database run one at a time, in arrival
- * order, so conflicting writes from parallel callers cannot interleave (two `register`s of
- * one name give one success and one conflict); the others run at once.
+ * Runs requests on the node. Commands run side by side: the features serialise what must not
+ * interleave per account (two `register`s of one name give one success and one conflict).
+ * Only a command that replaces the database (`exclusive`) runs alone, as do restarts and stops.
  */
-export function createDispatcher(registry: Registry, node: NodeControl, state: () => NodeState, clock: () => number = Date.now) {
-  let tail: Promise<unknown> = Promise.resolve();
-
-  /** Runs `fn` after every database command queued before it. */
-  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
-  }
-
+export function createDispatcher(registry: Registry, node: NodeControl, state: () => NodeState, gate: Gate, clock: () => number = Date.now) {
   /** Runs a command for a caller (absent: the node's operator, with every right). */
   function run(command: Command, args: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
     const send = options.send ?? (() => undefined);
     const go = () => {
       const s = state();
       if (s.stopping && command.needs === 'store') throw new CommandError('unavailable', 'The node is stopping');
-      const store = options.bulk ? unsynced(s.store) : s.store;
-      const services = command.needs === 'none' ? undefined : createServices({ store, config: s.config, clock });
+      const services = command.needs === 'none' ? undefined : options.bulk ? s.services.bulk : s.services.synced;
       const progress = (text: string) => send(text);
       const working = (text: string) => send(text, true);
       const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress, working, caller: options.caller });
       return execute(command, args, ctx);
     };
-    return command.needs === 'store' ? exclusive(go) : Promise.resolve().then(go);
+    if (command.needs === 'none') return Promise.resolve().then(go);
+    return command.exclusive ? gate.exclusive(go) : gate.shared(go);
   }
 
   /** A request from the control socket. */
   async function dispatch(request: Request, send: (text: string, transient?: boolean) => void): Promise<unknown> {
     if ('op' in request) {
       if (request.op === 'ping') return 'pong';
-      return exclusive(() => state().store.sync());
+      return gate.shared(() => state().store.sync());
     }
     return run(lookup(registry, request.command), request.args, { bulk: request.bulk, send });
   }
 
-  return { dispatch, run, exclusive };
+  return { dispatch, run };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Caller } from '../core/access';
 import type { Registry } from '../core/registry';
 import type { Command } from '../core/command';
-import type { Services } from '../services';
+import type { Services } from './services';
 import { createHttpServer } from '../transports/http/server';
 import { unauthenticated, type HttpDeps } from '../transports/http/common';
 import type { Config } from '../config/config';

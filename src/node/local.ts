@@ -1,20 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Command } from '../core/command';
-import type { Services } from '../services';
+import type { Services } from './services';
 import type { Store } from '../storage/types';
-import type { Home } from './home';
+import type { Home } from '../config/home';
 import { loadConfig, type Config } from '../config/config';
 import { createContext, type Context } from '../core/context';
 import { CommandError } from '../lib/errors';
 import { execute } from '../core/executor';
 import type { Registry } from '../core/registry';
+import type { CommandRunner } from '../core/runner';
 
-/** Runs commands somewhere: in this process over the database, or on the node. */
-export interface Session {
-  /** Commands run in the order of the calls, even when a caller does not wait for each. */
-  run(command: Command, args: Record<string, unknown>): Promise<unknown>;
-  close(): Promise<void>;
-}
 
 export interface LocalOptions {
   readonly home: Home;
@@ -22,7 +17,7 @@ export interface LocalOptions {
   /** How long to wait for another process to release the database, in ms; 0 waits forever. */
   readonly lockTimeout: number;
   readonly clock?: () => number;
-  /** Many commands in a row (`ctl batch`): writes are synced once, when the session closes. */
+  /** Many commands in a row (`ctl batch`): writes are synced once, when the runner closes. */
   readonly bulk?: boolean;
   /** Where long commands report their steps, and what they are doing now. */
   readonly progress?: (text: string) => void;
@@ -32,10 +27,10 @@ export interface LocalOptions {
 }
 
 /**
- * A session without a node: the database is opened on the first command that needs it and
+ * A runner without a node: the database is opened on the first command that needs it and
  * held until close, so a batch pays for one open.
  */
-export function createLocalSession(options: LocalOptions): Session {
+export function createLocalRunner(options: LocalOptions): CommandRunner {
   const clock = options.clock ?? Date.now;
   let config: Config | undefined;
   let store: Promise<Store> | undefined;
@@ -51,8 +46,9 @@ export function createLocalSession(options: LocalOptions): Session {
     }
     if (command.needs === 'store' && !services) {
       store ??= openStore(options.home, { lockTimeout: options.lockTimeout, sync: !options.bulk });
-      const { createServices } = await import('../services');
-      services = createServices({ store: await store, config: cfg, clock });
+      const { createServices } = await import('./services');
+      const { featureDeps } = await import('../features/deps');
+      services = createServices(featureDeps({ store: await store, config: cfg, clock }));
     }
     return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress, working: options.working });
   }

@@ -1,6 +1,6 @@
 import { allCommands } from '../../commands';
 import { createRegistry } from '../core/registry';
-import { resolveHome } from './home';
+import { resolveHome } from '../config/home';
 import { runNodeProcess } from './process';
 
 /**
@@ -8,7 +8,7 @@ import { runNodeProcess } from './process';
  * Its standard output and error go to the log file, for what happens before the log opens.
  */
 const [dir, config] = process.argv.slice(2);
-runNodeProcess({ home: resolveHome({ home: dir, config }), registry: createRegistry(allCommands) }).then(
+void runNodeProcess({ home: resolveHome({ home: dir, config }), registry: createRegistry(allCommands) }).then(
   (status) => {
     process.exitCode = status;
   },

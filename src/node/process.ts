@@ -1,6 +1,6 @@
 import { toCommandError } from '../lib/errors';
 import type { Registry } from '../core/registry';
-import type { Home } from './home';
+import type { Home } from '../config/home';
 import { startNode } from './daemon';
 
 export interface NodeProcessOptions {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { main, type MainOptions } from '../../src/transports/cli/main';
+import { main } from '../../src/transports/cli/main';
+import { cliApp, type CliAppOptions } from '../../src/node/cli';
 
 export interface CliResult {
   readonly status: number;
@@ -10,7 +11,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export interface RunOptions extends MainOptions {
+export interface RunOptions extends CliAppOptions {
   readonly stdin?: string;
   readonly tty?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -28,7 +29,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
       env: options.env ?? {},
     },
-    options,
+    cliApp(options),
   );
   return { status, stdout, stderr };
 }

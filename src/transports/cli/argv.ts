@@ -2,7 +2,7 @@ import { Command as Program, Option, type Command as Commander } from 'commander
 import { CommandError } from '../../lib/errors';
 import type { Registry } from '../../core/registry';
 import type { Command } from '../../core/command';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 
 export type Format = 'text' | 'table' | 'tsv' | 'json';
 export const FORMATS: readonly Format[] = ['text', 'table', 'tsv', 'json'];

@@ -1,7 +1,7 @@
 import type { Registry } from '../../core/registry';
 import { CommandError } from '../../lib/errors';
 import { isAdminApi, type Command } from '../../core/command';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 import { argHint, exampleLine, EXIT_STATUSES, fieldLabel, SYNOPSIS, typeLabel, usageLine } from '../../docs/cli-text';
 import { globToRegExp } from '../../lib/glob';
 import { BUILTINS, GLOBAL_OPTIONS } from './argv';

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { CommandError } from '../../lib/errors';
-import type { Registry } from '../../core/registry';
-import type { Home } from '../../node/home';
+import type { Home } from '../../config/home';
 import { connectControl } from '../socket/client';
 import type { Io } from './output';
 
@@ -36,13 +35,12 @@ async function waitFor(done: () => Promise<boolean>, timeoutMs: number): Promise
  * `ctl start`: the node in the background. Returns once it answers on its socket; if it
  * exits or does not answer in time, shows what it wrote to its log meanwhile.
  */
-export async function startBackground(io: Io, home: Home, timeoutMs: number): Promise<number> {
+export async function startBackground(io: Io, home: Home, timeoutMs: number, script: string): Promise<number> {
   if (await nodeAnswers(home, timeoutMs)) throw new CommandError('conflict', `A node is already running on ${home.dir}`);
   mkdirSync(dirname(home.logFile), { recursive: true, mode: 0o750 });
   const logStart = sizeOf(home.logFile);
   const log = openSync(home.logFile, 'a', 0o640);
-  const entry = join(__dirname, '../../node/main.js');
-  const child = spawn(process.execPath, [entry, home.dir, home.configFile], { detached: true, stdio: ['ignore', log, log], env: io.env });
+  const child = spawn(process.execPath, [script, home.dir, home.configFile], { detached: true, stdio: ['ignore', log, log], env: io.env });
   closeSync(log);
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
@@ -52,12 +50,6 @@ export async function startBackground(io: Io, home: Home, timeoutMs: number): Pr
   const why = exited !== undefined ? `the node exited (status ${exited})` : `the node did not answer within ${timeoutMs / 1000} s`;
   io.stderr.write(`Error: Cannot start the node on ${home.dir}: ${why}. Its log (${home.logFile}) says:\n${tail(home.logFile, logStart, 20)}`);
   return 1;
-}
-
-/** `ctl foreground`: the node in this process, its log echoed on standard error. */
-export async function runForeground(io: Io, home: Home, registry: Registry): Promise<number> {
-  const { runNodeProcess } = require('../../node/process') as typeof import('../../node/process');
-  return runNodeProcess({ home, registry, echo: io.stderr });
 }
 
 /** `ctl started` / `ctl stopped`: wait for the state; 0 when reached, 1 on timeout. */

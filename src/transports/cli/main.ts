@@ -1,26 +1,43 @@
 import { statSync } from 'node:fs';
-import { allCommands } from '../../../commands';
-import { createRegistry, type Registry } from '../../core/registry';
-import { createLocalSession, type LocalOptions, type Session } from '../../node/local';
+import type { Registry } from '../../core/registry';
+import type { CommandRunner } from '../../core/runner';
 import { CommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
 import { loadConfig } from '../../config/config';
-import { resolveHome, type Home } from '../../node/home';
+import { resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
 import { createSpinner } from './spinner';
 import { wordsToArgs } from './words';
 
-export interface MainOptions {
-  readonly clock?: () => number;
-  readonly openStore?: LocalOptions['openStore'];
+/** What a command runner in this process is made from. */
+export interface LocalRunnerOptions {
+  readonly home: Home;
+  readonly registry: Registry;
+  /** How long to wait for another process to release the database, in ms; 0 waits forever. */
+  readonly lockTimeout: number;
+  /** Many commands in a row (`ctl batch`): writes are synced once, when the runner closes. */
+  readonly bulk?: boolean;
+  readonly progress?: (text: string) => void;
+  readonly working?: (text: string) => void;
+}
+
+/** What the command line is given by its launcher: the commands, and the node's ways to run them. */
+export interface CliApp {
+  readonly registry: Registry;
+  /** Runs commands in this process over the home's database, when no node answers. */
+  localRunner(options: LocalRunnerOptions): CommandRunner;
+  /** `ctl foreground`: runs the node in this process until it stops; resolves its exit status. */
+  foreground(home: Home, echo: { write(s: string): unknown }): Promise<number>;
+  /** The script `ctl start` runs, with the home directory and configuration file as arguments. */
+  readonly nodeScript: string;
 }
 
 /** The whole command line: parses argv, runs, prints, and returns the exit status. */
-export async function main(argv: readonly string[], io: Io, options: MainOptions = {}): Promise<number> {
-  const registry = createRegistry(allCommands);
+export async function main(argv: readonly string[], io: Io, app: CliApp): Promise<number> {
+  const { registry } = app;
   let debug = argv.includes('--debug');
   let command: Command | undefined;
   try {
@@ -30,33 +47,34 @@ export async function main(argv: readonly string[], io: Io, options: MainOptions
       io.stderr.write(help().usageText(registry));
       return 2;
     }
-    if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, registry, options);
+    if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, app);
     command = inv.command;
     const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
     const c = inv.command;
-    const value = await withSession(io, inv.globals, registry, { ...options, debug }, (session) => session.run(c, args));
+    const value = await withRunner(io, inv.globals, app, { debug }, (runner) => runner.run(c, args));
     return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
   } catch (err) {
     return writeError(io, err, { debug, command });
   }
 }
 
-async function builtin(name: BuiltinName, topic: string | undefined, io: Io, globals: GlobalOptions, registry: Registry, options: MainOptions): Promise<number> {
+async function builtin(name: BuiltinName, topic: string | undefined, io: Io, globals: GlobalOptions, app: CliApp): Promise<number> {
+  const { registry } = app;
   if (name === 'help') {
     io.stdout.write(topic === undefined ? help().usageText(registry) : help().helpText(registry, topic));
     return 0;
   }
   if (name === 'batch') {
-    return withSession(io, globals, registry, { ...options, bulk: true, debug: globals.debug }, (session) => runBatch(io, globals, registry, session));
+    return withRunner(io, globals, app, { bulk: true, debug: globals.debug }, (runner) => runBatch(io, globals, registry, runner));
   }
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
   const lifecycle = require('./lifecycle') as typeof import('./lifecycle');
   switch (name) {
     case 'start':
-      return lifecycle.startBackground(io, home, timeout);
+      return lifecycle.startBackground(io, home, timeout, app.nodeScript);
     case 'foreground':
-      return lifecycle.runForeground(io, home, registry);
+      return app.foreground(home, io.stderr);
     case 'ping':
       return lifecycle.ping(io, home, timeout);
     default:
@@ -73,24 +91,24 @@ function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
   return home;
 }
 
-type SessionOptions = MainOptions & { readonly bulk?: boolean; readonly debug?: boolean };
+type RunnerOptions = { readonly bulk?: boolean; readonly debug?: boolean };
 
 /** On the running node when there is one, else in this process over the database. */
-async function withSession<T>(io: Io, globals: GlobalOptions, registry: Registry, options: SessionOptions, run: (s: Session) => Promise<T>): Promise<T> {
+async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, options: RunnerOptions, run: (r: CommandRunner) => Promise<T>): Promise<T> {
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
   const spinner = createSpinner(io);
   const report = { progress: spinner.line, working: spinner.working };
   const socket = mayHaveNode(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
   const client = await socket?.connectControl(home.socket, timeout);
-  const session = client
-    ? (require('../socket/remote-session') as typeof import('../socket/remote-session')).createRemoteSession(client, { bulk: options.bulk, debug: options.debug, ...report })
-    : createLocalSession({ home, registry, lockTimeout: timeout, ...report, ...options });
+  const runner = client
+    ? (require('../socket/remote-runner') as typeof import('../socket/remote-runner')).createRemoteRunner(client, { bulk: options.bulk, debug: options.debug, ...report })
+    : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
   try {
-    return await run(session);
+    return await run(runner);
   } finally {
     spinner.stop();
-    await session.close();
+    await runner.close();
   }
 }
 
@@ -131,11 +149,11 @@ async function withStdinArg(io: Io, command: Command, words: readonly string[], 
 const BATCH_WINDOW = 64;
 
 /**
- * `ctl batch`: one command per line, one process, one session; failures by line number.
- * Lines are sent ahead of their results (sessions run commands in the order they get them)
+ * `ctl batch`: one command per line, one process, one runner; failures by line number.
+ * Lines are sent ahead of their results (runners run commands in the order they get them)
  * and the results are printed in line order.
  */
-async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, session: Session): Promise<number> {
+async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, runner: CommandRunner): Promise<number> {
   const format = globals.format ?? defaultFormat(io);
   let failed = 0;
   let lineNo = 0;
@@ -153,7 +171,7 @@ async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, sess
       const words = shellWords(line);
       if (words.length === 0) return () => undefined;
       const c = (command = lookup(registry, words[0].replace(/-/g, '_')));
-      const value = await session.run(c, wordsToArgs(c, words.slice(1)));
+      const value = await runner.run(c, wordsToArgs(c, words.slice(1)));
       return () => {
         if (writeResult(io, c, value, format) !== 0) report(new CommandError('failed', `${c.name} answered false`))();
       };

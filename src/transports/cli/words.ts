@@ -1,6 +1,6 @@
 import { CommandError } from '../../lib/errors';
 import type { Command } from '../../core/command';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 import { decodeWord } from '../../schema/cli';
 
 /** The argument-count error, worded the same for the command line and for `ctl batch`. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CommandError, toCommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 import { decodeWord } from '../../schema/cli';
 import { toJson } from '../../schema/json';
 import { isScalar, type Type } from '../../schema/types';

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../core/access';
-import { CommandError, toCommandError } from '../../lib/errors';
+import type { CommandError} from '../../lib/errors';
+import { toCommandError } from '../../lib/errors';
 import type { Command } from '../../core/command';
-import { callerArgs } from '../../schema/args';
+import { callerArgs } from '../../core/args';
 import type { Field, Type } from '../../schema/types';
 import { readBody, unauthenticated, type HttpDeps } from '../http/common';
 import { FAULT, Fault, faultResponse, methodResponse, parseMethodCall, xml, type XmlRpcValue } from './codec';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Session } from '../../node/local';
+import type { CommandRunner } from '../../core/runner';
 import type { ControlClient } from './client';
 
 export interface RemoteOptions {
@@ -13,8 +13,8 @@ export interface RemoteOptions {
   readonly cwd?: string;
 }
 
-/** A session on a running node: every command is sent over the control socket. */
-export function createRemoteSession(client: ControlClient, options: RemoteOptions = {}): Session {
+/** A runner on a running node: every command is sent over the control socket. */
+export function createRemoteRunner(client: ControlClient, options: RemoteOptions = {}): CommandRunner {
   const cwd = options.cwd ?? process.cwd();
   // Once a command has failed because the node went away, the caller knows; a final sync
   // cannot happen, and its error would only repeat that (and turn a batch's status 1 into 3).

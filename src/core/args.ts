@@ -7,8 +7,8 @@
  * This is how ejabberd's HTML reference and ejabberdctl present such commands.
  */
 
-import type { Command } from '../core/command';
-import { binary, f, type Field } from './types';
+import type { Command } from './command';
+import { binary, f, type Field } from '../schema/types';
 
 const ACCOUNT_ARGS: readonly Field[] = [f('user', binary), f('server', binary)];
 
