@@ -1,7 +1,7 @@
 import type { Config } from '../config/config';
-import type { EventBus } from '../lib/events';
+import { createEventBus, type EventBus } from '../lib/events';
 import type { BareJid } from '../lib/jid';
-import type { KeyedLock } from '../lib/keyed-lock';
+import { createKeyedLock, type KeyedLock } from '../lib/keyed-lock';
 import type { Store } from '../storage/types';
 import type { FeatureEvents } from './events';
 
@@ -25,4 +25,9 @@ export interface FeatureDeps {
 /** The lock key of an account. */
 export function accountLockKey(jid: BareJid): string {
   return `account:${jid.host}\u0000${jid.user}`;
+}
+
+/** Deps with a bus and locks of their own: for a one-off run (a local `ctl`, a test). */
+export function featureDeps(parts: Pick<FeatureDeps, 'store' | 'config' | 'clock'> & Partial<FeatureDeps>): FeatureDeps {
+  return { events: createEventBus<FeatureEvents>(), locks: createKeyedLock(), ...parts };
 }

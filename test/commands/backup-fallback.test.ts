@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { readBackup } from '../../src/migrate/backup-file';
 import { ok, tempHome } from '../helpers/cli';
 import { ctlOk, everything, fillEveryTable } from './backup-helpers';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { defaultConfig } from '../../src/config/config';
 import { createServices } from '../../src/services';
 import { readBackup } from '../../src/migrate/backup-file';

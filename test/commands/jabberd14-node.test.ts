@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { tempHome } from '../helpers/cli';
 
 const FIXTURES = resolve(__dirname, '../fixtures/jabberd14/example.org');

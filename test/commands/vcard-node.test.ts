@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { tempHome } from '../helpers/cli';
 
 let home: ReturnType<typeof tempHome>;

@@ -1,6 +1,6 @@
 import { adminApiCommands as allCommands } from '../../commands';
 import type { Command } from '../../src/core/command';
-import { callerArgs } from '../../src/schema/args';
+import { callerArgs } from '../../src/core/args';
 import { escapeHtml, renderHtml } from '../../src/docs/html';
 
 const byName = (name: string): Command => allCommands.find((c) => c.name === name)!;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { runCli, tempHome } from './cli';
 
 /** A port nobody listens on right now. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { exampleValues } from '../../src/docs/examples';
 import { exampleWord } from '../../src/docs/cli-text';
-import { callerArgs } from '../../src/schema/args';
+import { callerArgs } from '../../src/core/args';
 import { runCli } from '../helpers/cli';
 import { curl, startHttpNode, type HttpNode } from '../helpers/http-node';
 

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
-import { resolveHome } from '../../src/node/home';
+import { resolveHome } from '../../src/config/home';
 import { MAX_FRAME } from '../../src/transports/socket/protocol';
 import { tempHome } from '../helpers/cli';
 

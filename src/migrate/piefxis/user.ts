@@ -9,8 +9,10 @@ import { formatJid, nameprep, nodeprep, parseJid } from '../../lib/jid';
 import type { ScramSecret } from '../../services/password';
 import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_PRIVATE, NS_ROSTER, NS_SCRAM, NS_VCARD, NS_XI, type Where } from './format';
 import { label, type ElementInfo, type UserElement } from './read';
-import { ASKS, SUBSCRIPTIONS, type RosterItem, type Subscription } from '../../services/roster';
-import { Element, MAX_XML_BYTES, serialise } from '../../lib/xml';
+import type { ASKS} from '../../services/roster';
+import { SUBSCRIPTIONS, type RosterItem, type Subscription } from '../../services/roster';
+import type { Element} from '../../lib/xml';
+import { MAX_XML_BYTES, serialise } from '../../lib/xml';
 
 const MAX_PASSWORD_BYTES = 1024;
 /** Iteration counts above this would make every login (and check_password) a denial of service. */
