@@ -14,7 +14,7 @@ import { readBackup } from '../../src/migrate/backup-file';
 import { openLevelStore } from '../../src/storage/level';
 import { tempHome } from '../helpers/cli';
 import { ctlProcess, ensureBuilt } from '../helpers/proc';
-import { ctlOk, everything, fillEveryTable } from './backup-helpers';
+import { ctlOk, everything, fillEveryTable } from '../commands/backup-helpers';
 
 jest.setTimeout(60_000);
 

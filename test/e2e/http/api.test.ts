@@ -3,8 +3,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli';
-import { curl, startHttpNode, type HttpNode } from '../helpers/http-node';
+import { runCli } from '../../helpers/cli';
+import { curl, startHttpNode, type HttpNode } from '../../helpers/http-node';
 
 jest.setTimeout(60_000);
 let n: HttpNode;

@@ -1,8 +1,8 @@
 /**
  * XML-RPC over a real socket, driven by Python's xmlrpc.client (and curl for raw documents).
  */
-import { runCli } from '../helpers/cli';
-import { curl, python, startHttpNode, type HttpNode } from '../helpers/http-node';
+import { runCli } from '../../helpers/cli';
+import { curl, python, startHttpNode, type HttpNode } from '../../helpers/http-node';
 
 jest.setTimeout(60_000);
 let n: HttpNode;

@@ -6,12 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allCommands } from '../../commands';
-import { exampleValues } from '../../src/docs/examples';
-import { exampleWord } from '../../src/docs/cli-text';
-import { callerArgs } from '../../src/core/args';
-import { runCli } from '../helpers/cli';
-import { curl, startHttpNode, type HttpNode } from '../helpers/http-node';
+import { allCommands } from '../../../commands';
+import { exampleValues } from '../../../src/docs/examples';
+import { exampleWord } from '../../../src/docs/cli-text';
+import { callerArgs } from '../../../src/core/args';
+import { runCli } from '../../helpers/cli';
+import { curl, startHttpNode, type HttpNode } from '../../helpers/http-node';
 
 jest.setTimeout(180_000);
 
