@@ -1,5 +1,8 @@
 import { defineCommand } from './support/define';
 import { f, list, integer, string, binary, rescode, restuple } from '../src/schema/types';
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const accountsSupport = () => require('./support/accounts') as typeof import('./support/accounts');
+const lastSupport = () => require('./support/last') as typeof import('./support/last');
 
 export const accountsCommands = [
   defineCommand({
@@ -11,7 +14,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('reason', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, reason }, { services }) => services.accounts.ban(user, host, reason),
+    handler: ({ user, host, reason }, { services }) => accountsSupport().ban(services.accounts, user, host, reason),
   }),
   defineCommand({
     name: 'change_password',
@@ -22,7 +25,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('newpass', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, newpass }, { services }) => services.accounts.changePassword(user, host, newpass),
+    handler: ({ user, host, newpass }, { services }) => accountsSupport().changePassword(services.accounts, user, host, newpass),
   }),
   defineCommand({
     name: 'check_account',
@@ -33,7 +36,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary)],
     result: f('res', rescode),
-    handler: ({ user, host }, { services }) => services.accounts.exists(user, host),
+    handler: ({ user, host }, { services }) => accountsSupport().checkAccount(services.accounts, user, host),
   }),
   defineCommand({
     name: 'check_password',
@@ -44,7 +47,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('password', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, password }, { services }) => services.accounts.checkPassword(user, host, password),
+    handler: ({ user, host, password }, { services }) => accountsSupport().checkPassword(services.accounts, user, host, password),
   }),
   defineCommand({
     name: 'check_password_hash',
@@ -56,8 +59,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('passwordhash', string), f('hashmethod', string)],
     result: f('res', rescode),
-    handler: ({ user, host, passwordhash, hashmethod }, { services }) =>
-      services.accounts.checkPasswordHash(user, host, passwordhash, hashmethod),
+    handler: ({ user, host, passwordhash, hashmethod }, { services }) => accountsSupport().checkPasswordHash(services.accounts, user, host, passwordhash, hashmethod),
   }),
   defineCommand({
     name: 'convert_to_scram',
@@ -68,7 +70,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('host', binary)],
     result: f('res', rescode),
-    handler: ({ host }, { services }) => services.accounts.convertToScram(host),
+    handler: ({ host }, { services }) => accountsSupport().convertToScram(services.accounts, host),
   }),
   defineCommand({
     name: 'delete_old_users',
@@ -79,7 +81,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('days', integer)],
     result: f('res', restuple),
-    handler: ({ days }, { services }) => services.accounts.deleteOldUsers(days),
+    handler: ({ days }, { services, working }) => accountsSupport().deleteOldUsers(services.accounts, days, undefined, working),
   }),
   defineCommand({
     name: 'delete_old_users_vhost',
@@ -90,7 +92,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('host', binary), f('days', integer)],
     result: f('res', restuple),
-    handler: ({ host, days }, { services }) => services.accounts.deleteOldUsers(days, host),
+    handler: ({ host, days }, { services, working }) => accountsSupport().deleteOldUsers(services.accounts, days, host, working),
   }),
   defineCommand({
     name: 'get_last',
@@ -102,7 +104,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary)],
     result: f('last_activity', string),
-    handler: ({ user, host }, { services }) => services.last.get(user, host),
+    handler: ({ user, host }, { services }) => lastSupport().getLast(services.accounts, services.last, user, host),
   }),
   defineCommand({
     name: 'num_active_users',
@@ -113,7 +115,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('host', binary), f('days', integer)],
     result: f('users', integer),
-    handler: ({ host, days }, { services }) => services.accounts.numActiveUsers(host, days),
+    handler: ({ host, days }, { services }) => accountsSupport().numActiveUsers(services.accounts, host, days),
   }),
   defineCommand({
     name: 'register',
@@ -124,7 +126,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('password', binary)],
     result: f('res', restuple),
-    handler: ({ user, host, password }, { services }) => services.accounts.register(user, host, password),
+    handler: ({ user, host, password }, { services }) => accountsSupport().register(services.accounts, user, host, password),
   }),
   defineCommand({
     name: 'registered_users',
@@ -135,7 +137,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('host', binary)],
     result: f('users', list(f('username', string))),
-    handler: ({ host }, { services }) => services.accounts.registeredUsers(host),
+    handler: ({ host }, { services }) => accountsSupport().registeredUsers(services.accounts, host),
   }),
   defineCommand({
     name: 'set_last',
@@ -147,7 +149,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('timestamp', integer), f('status', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, timestamp, status }, { services }) => services.last.set(user, host, timestamp, status),
+    handler: ({ user, host, timestamp, status }, { services }) => lastSupport().setLast(services.accounts, services.last, user, host, timestamp, status),
   }),
   defineCommand({
     name: 'unregister',
@@ -158,6 +160,6 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary)],
     result: f('res', restuple),
-    handler: ({ user, host }, { services }) => services.accounts.unregister(user, host),
+    handler: ({ user, host }, { services }) => accountsSupport().unregister(services.accounts, user, host),
   }),
 ];

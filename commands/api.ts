@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const tokensSupport = () => require('./support/tokens') as typeof import('./support/tokens');
+
 /** Bearer tokens for the HTTP API and XML-RPC: ctl's additions, beyond the ejabberd API. */
 export const apiCommands = [
   defineCommand({
@@ -14,7 +17,7 @@ export const apiCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('days', integer)],
     result: f('token', string),
-    handler: ({ user, host, days }, { services }) => services.tokens.create(user, host, days),
+    handler: ({ user, host, days }, { services }) => tokensSupport().createToken(services.accounts, services.tokens, user, host, days),
   }),
   defineCommand({
     name: 'api_token_list',
@@ -26,7 +29,7 @@ export const apiCommands = [
     needs: 'store',
     args: [],
     result: f('tokens', list(f('token', tuple(f('id', string), f('jid', string), f('created', string), f('expires', string))))),
-    handler: (_args, { services }) => services.tokens.list(),
+    handler: (_args, { services }) => tokensSupport().listTokens(services.tokens),
   }),
   defineCommand({
     name: 'api_token_revoke',
@@ -38,6 +41,6 @@ export const apiCommands = [
     needs: 'store',
     args: [f('id', binary)],
     result: f('res', rescode),
-    handler: ({ id }, { services }) => services.tokens.revoke(id),
+    handler: ({ id }, { services }) => tokensSupport().revokeToken(services.tokens, id),
   }),
 ];

@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, string, rescode, restuple } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const databaseSupport = () => require('./support/database') as typeof import('./support/database');
+
 export const mnesiaCommands = [
   defineCommand({
     name: 'backup',
@@ -12,7 +15,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => services.database.backup(file, working),
+    handler: ({ file }, { services, working }) => databaseSupport().backup(services.database, file, working),
   }),
   defineCommand({
     name: 'dump',
@@ -24,7 +27,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => services.database.dump(file, undefined, working),
+    handler: ({ file }, { services, working }) => databaseSupport().dump(services.database, file, undefined, working),
   }),
   defineCommand({
     name: 'dump_table',
@@ -36,7 +39,7 @@ export const mnesiaCommands = [
     args: [f('file', string), f('table', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file, table }, { services, working }) => services.database.dump(file, table, working),
+    handler: ({ file, table }, { services, working }) => databaseSupport().dump(services.database, file, table, working),
   }),
   defineCommand({
     name: 'export2odbc',
@@ -48,7 +51,7 @@ export const mnesiaCommands = [
     args: [f('host', string), f('directory', string)],
     result: f('res', rescode),
     paths: ['directory'],
-    handler: ({ host, directory }, { services, working }) => services.sqlExport.exportHost(host, directory, working),
+    handler: ({ host, directory }, { services, working }) => databaseSupport().exportSql(services.sqlExport, host, directory, working),
   }),
   defineCommand({
     name: 'export_odbc',
@@ -60,7 +63,7 @@ export const mnesiaCommands = [
     args: [f('host', string), f('file', string)],
     result: f('res', rescode),
     paths: ['file'],
-    handler: ({ host, file }, { services, working }) => services.sqlExport.exportHost(host, file, working),
+    handler: ({ host, file }, { services, working }) => databaseSupport().exportSql(services.sqlExport, host, file, working),
   }),
   defineCommand({
     name: 'export_piefxis',
@@ -132,7 +135,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => services.database.installFallback(file, working),
+    handler: ({ file }, { services, working }) => databaseSupport().installFallback(services.database, file, working),
   }),
   defineCommand({
     name: 'load',
@@ -144,7 +147,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => services.database.load(file, working),
+    handler: ({ file }, { services, working }) => databaseSupport().load(services.database, file, working),
   }),
   defineCommand({
     name: 'mnesia_change_nodename',
@@ -157,7 +160,7 @@ export const mnesiaCommands = [
     result: f('res', restuple),
     paths: ['oldbackup', 'newbackup'],
     handler: ({ oldnodename, newnodename, oldbackup, newbackup }, { services, working }) =>
-      services.database.changeNodename(oldnodename, newnodename, oldbackup, newbackup, working),
+      databaseSupport().changeNodename(services.database, oldnodename, newnodename, oldbackup, newbackup, working),
   }),
   defineCommand({
     name: 'restore',
@@ -170,7 +173,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working, progress }) => services.database.restore(file, working, progress),
+    handler: ({ file }, { services, config, working, progress }) => databaseSupport().restore(services.database, config, file, working, progress),
   }),
   defineCommand({
     name: 'set_master',
@@ -182,6 +185,6 @@ export const mnesiaCommands = [
     needs: 'store',
     args: [f('nodename', string)],
     result: f('res', restuple),
-    handler: ({ nodename }, { services }) => services.database.setMaster(nodename),
+    handler: ({ nodename }, { services }) => databaseSupport().setMaster(services.database, nodename),
   }),
 ];

@@ -1,6 +1,10 @@
 import { defineCommand } from './support/define';
 import { f, integer, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const mamSupport = () => require('./support/mam') as typeof import('./support/mam');
+const offlineSupport = () => require('./support/offline') as typeof import('./support/offline');
+
 export const purgeCommands = [
   defineCommand({
     name: 'delete_expired_messages',
@@ -11,7 +15,7 @@ export const purgeCommands = [
     needs: 'store',
     args: [],
     result: f('res', rescode),
-    handler: (_args, { services }) => services.offline.deleteExpired(),
+    handler: (_args, { services }) => offlineSupport().deleteExpiredMessages(services.offline),
   }),
   defineCommand({
     name: 'delete_old_mam_messages',
@@ -23,7 +27,7 @@ export const purgeCommands = [
     needs: 'store',
     args: [f('type', binary), f('days', integer)],
     result: f('res', rescode),
-    handler: ({ type, days }, { services }) => services.mam.deleteOld(type, days),
+    handler: ({ type, days }, { services }) => mamSupport().deleteOldMamMessages(services.mam, type, days),
   }),
   defineCommand({
     name: 'delete_old_messages',
@@ -34,6 +38,6 @@ export const purgeCommands = [
     needs: 'store',
     args: [f('days', integer)],
     result: f('res', rescode),
-    handler: ({ days }, { services }) => services.offline.deleteOld(days),
+    handler: ({ days }, { services }) => offlineSupport().deleteOldMessages(services.offline, days),
   }),
 ];

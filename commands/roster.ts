@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, string, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const rosterSupport = () => require('./support/roster') as typeof import('./support/roster');
+
 export const rosterCommands = [
   defineCommand({
     name: 'add_rosteritem',
@@ -11,8 +14,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('localuser', binary), f('localserver', binary), f('user', binary), f('server', binary), f('nick', binary), f('group', binary), f('subs', binary)],
     result: f('res', rescode),
-    handler: ({ localuser, localserver, user, server, nick, group, subs }, { services }) =>
-      services.roster.add(localuser, localserver, user, server, nick, group, subs),
+    handler: (args, { services }) => rosterSupport().addRosterItem(services, args),
   }),
   defineCommand({
     name: 'delete_rosteritem',
@@ -23,7 +25,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('localuser', binary), f('localserver', binary), f('user', binary), f('server', binary)],
     result: f('res', rescode),
-    handler: ({ localuser, localserver, user, server }, { services }) => services.roster.delete(localuser, localserver, user, server),
+    handler: (args, { services }) => rosterSupport().deleteRosterItem(services, args),
   }),
   defineCommand({
     name: 'get_roster',
@@ -34,7 +36,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [],
     result: f('contacts', list(f('contact', tuple(f('jid', string), f('nick', string), f('subscription', string), f('ask', string), f('group', string))))),
-    handler: ({ user, server }, { services }) => services.roster.get(user, server),
+    handler: (args, { services }) => rosterSupport().rosterRows(services, args),
   }),
   defineCommand({
     name: 'process_rosteritems',
@@ -46,8 +48,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('action', string), f('subs', string), f('asks', string), f('users', string), f('contacts', string)],
     result: f('response', list(f('pairs', tuple(f('user', string), f('contact', string))))),
-    handler: ({ action, subs, asks, users, contacts }, { services, progress }) =>
-      services.roster.process(action, subs, asks, users, contacts, progress),
+    handler: (args, { services, progress }) => rosterSupport().processRosterItems(services, args, progress),
   }),
   defineCommand({
     name: 'push_alltoall',
@@ -58,7 +59,7 @@ export const rosterCommands = [
     needs: 'store',
     args: [f('host', binary), f('group', binary)],
     result: f('res', rescode),
-    handler: ({ host, group }, { services }) => services.roster.pushAllToAll(host, group),
+    handler: (args, { services }) => rosterSupport().pushAllToAll(services, args),
   }),
   defineCommand({
     name: 'push_roster',
@@ -70,7 +71,7 @@ export const rosterCommands = [
     args: [f('file', binary), f('user', binary), f('host', binary)],
     result: f('res', rescode),
     paths: ['file'],
-    handler: ({ file, user, host }, { services }) => services.roster.pushFile(file, user, host),
+    handler: (args, { services }) => rosterSupport().pushRoster(services, args),
   }),
   defineCommand({
     name: 'push_roster_all',
@@ -82,6 +83,6 @@ export const rosterCommands = [
     args: [f('file', binary)],
     result: f('res', rescode),
     paths: ['file'],
-    handler: ({ file }, { services }) => services.roster.pushFileAll(file),
+    handler: (args, { services }) => rosterSupport().pushRosterAll(services, args),
   }),
 ];

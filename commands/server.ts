@@ -1,6 +1,8 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, atom, rescode, restuple } from '../src/schema/types';
-import { loglevelTuple, setLoglevel, statusText, stopKindly } from './support/node';
+
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const nodeSupport = () => require('./support/node') as typeof import('./support/node');
 
 export const serverCommands = [
   defineCommand({
@@ -49,7 +51,7 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('leveltuple', tuple(f('levelnumber', integer), f('levelatom', atom), f('leveldesc', string))),
-    handler: (_args, { node }) => loglevelTuple(node.loglevel()),
+    handler: (_args, { node }) => nodeSupport().loglevelTuple(node.loglevel()),
   }),
   defineCommand({
     name: 'registered_vhosts',
@@ -139,7 +141,7 @@ export const serverCommands = [
     needs: 'node',
     args: [f('loglevel', integer)],
     result: f('logger', atom),
-    handler: ({ loglevel }, { node }) => setLoglevel(node, loglevel),
+    handler: ({ loglevel }, { node }) => nodeSupport().setLoglevel(node, loglevel),
   }),
   defineCommand({
     name: 'status',
@@ -150,7 +152,7 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', restuple),
-    handler: (_args, { node }) => statusText(node),
+    handler: (_args, { node }) => nodeSupport().statusText(node),
   }),
   defineCommand({
     name: 'stop',
@@ -177,7 +179,7 @@ export const serverCommands = [
     needs: 'node',
     args: [f('delay', integer), f('announcement', string)],
     result: f('res', rescode),
-    handler: ({ delay, announcement }, { node, progress }) => stopKindly(node, delay, announcement, progress),
+    handler: ({ delay, announcement }, { node, progress }) => nodeSupport().stopKindly(node, delay, announcement, progress),
   }),
   defineCommand({
     name: 'update',

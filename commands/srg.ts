@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, string, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const srgSupport = () => require('./support/srg') as typeof import('./support/srg');
+
 export const srgCommands = [
   defineCommand({
     name: 'srg_create',
@@ -12,7 +15,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary), f('name', binary), f('description', binary), f('display', binary)],
     result: f('res', rescode),
-    handler: ({ group, host, name, description, display }, { services }) => services.srg.create(group, host, name, description, display),
+    handler: (args, { services }) => srgSupport().srgCreate(services, args),
   }),
   defineCommand({
     name: 'srg_delete',
@@ -23,7 +26,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('res', rescode),
-    handler: ({ group, host }, { services }) => services.srg.delete(group, host),
+    handler: (args, { services }) => srgSupport().srgDelete(services, args),
   }),
   defineCommand({
     name: 'srg_get_info',
@@ -34,7 +37,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('informations', list(f('information', tuple(f('key', string), f('value', string))))),
-    handler: ({ group, host }, { services }) => services.srg.info(group, host),
+    handler: (args, { services }) => srgSupport().srgInfo(services, args),
   }),
   defineCommand({
     name: 'srg_get_members',
@@ -45,7 +48,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('group', binary), f('host', binary)],
     result: f('members', list(f('member', string))),
-    handler: ({ group, host }, { services }) => services.srg.members(group, host),
+    handler: (args, { services }) => srgSupport().srgMembers(services, args),
   }),
   defineCommand({
     name: 'srg_list',
@@ -56,7 +59,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('host', binary)],
     result: f('groups', list(f('id', string))),
-    handler: ({ host }, { services }) => services.srg.list(host),
+    handler: (args, { services }) => srgSupport().srgList(services, args),
   }),
   defineCommand({
     name: 'srg_user_add',
@@ -67,7 +70,7 @@ export const srgCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('group', binary), f('grouphost', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, group, grouphost }, { services }) => services.srg.userAdd(user, host, group, grouphost),
+    handler: (args, { services }) => srgSupport().srgUserAdd(services, args),
   }),
   defineCommand({
     name: 'srg_user_del',
@@ -78,6 +81,6 @@ export const srgCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('group', binary), f('grouphost', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, group, grouphost }, { services }) => services.srg.userDel(user, host, group, grouphost),
+    handler: (args, { services }) => srgSupport().srgUserDel(services, args),
   }),
 ];

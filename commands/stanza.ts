@@ -1,6 +1,10 @@
 import { defineCommand } from './support/define';
 import { f, integer, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const offlineSupport = () => require('./support/offline') as typeof import('./support/offline');
+const privacySupport = () => require('./support/privacy') as typeof import('./support/privacy');
+
 export const stanzaCommands = [
   defineCommand({
     name: 'get_offline_count',
@@ -11,7 +15,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [],
     result: f('res', integer),
-    handler: ({ user, server }, { services }) => services.offline.count(user, server),
+    handler: ({ user, server }, { services }) => offlineSupport().offlineCount(services, user, server),
   }),
   defineCommand({
     name: 'privacy_set',
@@ -22,7 +26,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('xmlquery', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, xmlquery }, { services }) => services.privacy.set(user, host, xmlquery),
+    handler: ({ user, host, xmlquery }, { services }) => privacySupport().privacySet(services, user, host, xmlquery),
   }),
   defineCommand({
     name: 'send_message',
@@ -33,7 +37,7 @@ export const stanzaCommands = [
     needs: 'store',
     args: [f('type', binary), f('from', binary), f('to', binary), f('subject', binary), f('body', binary)],
     result: f('res', rescode),
-    handler: ({ type, from, to, subject, body }, { services }) => services.offline.sendMessage(type, from, to, subject, body),
+    handler: (args, { services, config }) => offlineSupport().sendMessage(services.offline, config, args),
   }),
   defineCommand({
     name: 'send_stanza',

@@ -1,6 +1,8 @@
 import { defineCommand } from './support/define';
 import { f, integer, binary } from '../src/schema/types';
-import { statistic } from './support/node';
+
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const nodeSupport = () => require('./support/node') as typeof import('./support/node');
 
 export const statsCommands = [
   defineCommand({
@@ -37,7 +39,7 @@ export const statsCommands = [
     needs: 'node',
     args: [f('name', binary)],
     result: f('stat', integer),
-    handler: ({ name }, { node, services }) => statistic(node, services.accounts, name),
+    handler: ({ name }, { node, services }) => nodeSupport().statistic(node, services.accounts, name),
   }),
   defineCommand({
     name: 'stats_host',
@@ -48,6 +50,6 @@ export const statsCommands = [
     needs: 'node',
     args: [f('name', binary), f('host', binary)],
     result: f('stat', integer),
-    handler: ({ name, host }, { node, services }) => statistic(node, services.accounts, name, host),
+    handler: ({ name, host }, { node, services }) => nodeSupport().statistic(node, services.accounts, name, host),
   }),
 ];

@@ -1,6 +1,10 @@
 import { defineCommand } from './support/define';
 import { f, list, string, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const privateSupport = () => require('./support/private') as typeof import('./support/private');
+const vcardSupport = () => require('./support/vcard') as typeof import('./support/vcard');
+
 // ejabberd's descriptions of the vCard commands, shared by the get and set variants.
 const VCARD_NAMES = 'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\n';
 const VCARD2_NAMES = 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n';
@@ -19,7 +23,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary)],
     result: f('content', string),
-    handler: ({ user, host, name }, { services }) => services.vcard.get(user, host, name),
+    handler: ({ user, host, name }, { services }) => vcardSupport().getVcard(services, user, host, name),
   }),
   defineCommand({
     name: 'get_vcard2',
@@ -31,7 +35,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary)],
     result: f('content', string),
-    handler: ({ user, host, name, subname }, { services }) => services.vcard.get(user, host, name, subname),
+    handler: ({ user, host, name, subname }, { services }) => vcardSupport().getVcard2(services, user, host, name, subname),
   }),
   defineCommand({
     name: 'get_vcard2_multi',
@@ -43,7 +47,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary)],
     result: f('contents', list(f('value', string))),
-    handler: ({ user, host, name, subname }, { services }) => services.vcard.getMulti(user, host, name, subname),
+    handler: ({ user, host, name, subname }, { services }) => vcardSupport().getVcard2Multi(services, user, host, name, subname),
   }),
   defineCommand({
     name: 'private_get',
@@ -54,7 +58,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('element', binary), f('ns', binary)],
     result: f('res', string),
-    handler: ({ user, host, element, ns }, { services }) => services.private.get(user, host, element, ns),
+    handler: ({ user, host, element, ns }, { services }) => privateSupport().privateGet(services, user, host, element, ns),
   }),
   defineCommand({
     name: 'private_set',
@@ -65,7 +69,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('element', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, element }, { services }) => services.private.set(user, host, element),
+    handler: ({ user, host, element }, { services }) => privateSupport().privateSet(services, user, host, element),
   }),
   defineCommand({
     name: 'set_nickname',
@@ -76,7 +80,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('nickname', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, nickname }, { services }) => services.vcard.setNickname(user, host, nickname),
+    handler: ({ user, host, nickname }, { services }) => vcardSupport().setNickname(services, user, host, nickname),
   }),
   defineCommand({
     name: 'set_vcard',
@@ -88,7 +92,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('content', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, name, content }, { services }) => services.vcard.set(user, host, name, content),
+    handler: ({ user, host, name, content }, { services }) => vcardSupport().setVcard(services, user, host, name, content),
   }),
   defineCommand({
     name: 'set_vcard2',
@@ -100,7 +104,7 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary), f('content', binary)],
     result: f('res', rescode),
-    handler: ({ user, host, name, subname, content }, { services }) => services.vcard.set2(user, host, name, subname, content),
+    handler: ({ user, host, name, subname, content }, { services }) => vcardSupport().setVcard2(services, user, host, name, subname, content),
   }),
   defineCommand({
     name: 'set_vcard2_multi',
@@ -112,6 +116,6 @@ export const vcardCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('name', binary), f('subname', binary), f('contents', list(f('value', binary)))],
     result: f('res', rescode),
-    handler: ({ user, host, name, subname, contents }, { services }) => services.vcard.setMulti(user, host, name, subname, contents),
+    handler: ({ user, host, name, subname, contents }, { services }) => vcardSupport().setVcard2Multi(services, user, host, name, subname, contents),
   }),
 ];

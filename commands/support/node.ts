@@ -1,7 +1,7 @@
 import type { NodeControl } from '../../src/core/context';
 import { CommandError } from '../../src/lib/errors';
 import { LOG_LEVEL_NAMES, LOG_LEVELS } from '../../src/config/config';
-import type { AccountsService } from '../../src/services/accounts';
+import type { Accounts } from '../../src/features/accounts/accounts';
 
 /** What `status` says, in ejabberdctl's words. */
 export function statusText(node: NodeControl): string {
@@ -25,14 +25,14 @@ export const NODE_STATS = ['registeredusers', 'onlineusers', 'onlineusersnode', 
 export const HOST_STATS = ['registeredusers', 'onlineusers'] as const;
 
 /** ejabberd's statistics, for the whole node or one host. */
-export async function statistic(node: NodeControl, accounts: AccountsService, name: string, host?: string): Promise<number> {
+export async function statistic(node: NodeControl, accounts: Accounts, name: string, host?: string): Promise<number> {
   const allowed: readonly string[] = host === undefined ? NODE_STATS : HOST_STATS;
   if (!allowed.includes(name)) {
     throw new CommandError('bad_argument', `Unknown statistic '${name}' (name): use ${allowed.join(', ')}`, { details: { arg: 'name' } });
   }
   switch (name) {
     case 'registeredusers':
-      return accounts.countUsers(host);
+      return accounts.countUsers(host === undefined ? undefined : accounts.host(host));
     case 'onlineusers':
       return node.onlineUsers(host === undefined ? undefined : accounts.host(host));
     case 'onlineusersnode':

@@ -78,7 +78,7 @@ export function isXmlName(name: string): boolean {
 }
 
 /** Characters XML 1.0 cannot carry, not even escaped: a document holding one could never be re-read. */
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+export const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Refuses text that XML cannot carry, naming the argument. */
 export function checkXmlText(text: string, what: string, argName: string): void {

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { CommandError } from '../lib/errors';
 import { cannotRead } from '../lib/files';
 import { lineText, readLines, type Line } from '../lib/lines';
+import type { Key } from '../storage/types';
 
 /**
  * The backup file (README, "Backup file format"): JSON lines.
@@ -17,6 +18,18 @@ import { lineText, readLines, type Line } from '../lib/lines';
  */
 export const BACKUP_FORMAT = 'ctl-backup';
 export const BACKUP_VERSION = 1;
+
+/**
+ * A key as a backup line holds it: its parts joined by NUL, the bytes LevelDB databases have
+ * always held, so that backups of every version restore alike. No part holds NUL.
+ */
+export function encodeBackupKey(key: Key): string {
+  return key.join('\u0000');
+}
+
+export function decodeBackupKey(text: string): Key {
+  return text.split('\u0000');
+}
 
 /** Values are at most about 1 MiB of XML (MAX_XML_BYTES), so a record line is well below this. */
 export const MAX_BACKUP_LINE = 16 * 1024 * 1024;
@@ -82,7 +95,7 @@ export function bufferedWriter(write: (chunk: Buffer) => Promise<void>, hash?: H
 
 export interface ReadOptions {
   /** Called for every record, in file order, once its line is checked. */
-  readonly record?: (table: string, key: string, json: string) => void;
+  readonly record?: (table: string, key: Key, json: string) => void;
   /** Called with every line before it is checked (to copy the file while reading it). */
   readonly line?: (line: Line) => Promise<void> | void;
   readonly working?: (text: string) => void;
@@ -174,19 +187,20 @@ function parseEnd(text: string, fail: (why: string) => CommandError) {
   return { records: e.records as number, tables: e.tables as Record<string, number>, sha256: e.sha256 as string };
 }
 
-function parseRecord(text: string, fail: (why: string) => CommandError): { table: string; key: string; json: string } {
+function parseRecord(text: string, fail: (why: string) => CommandError): { table: string; key: Key; json: string } {
   const r = parseJson(text, fail);
   if (!Array.isArray(r) || r.length !== 3) throw fail('a record must be [table, key, value]');
   const [table, key, value] = r as unknown[];
   if (typeof table !== 'string' || !TABLE_NAME.test(table)) throw fail(`invalid table name ${JSON.stringify(table)}`);
   if (typeof key !== 'string') throw fail('a record key must be a string');
+  // JSON can spell a lone surrogate, which no stored key holds.
+  if (!(key as string & { isWellFormed(): boolean }).isWellFormed()) throw fail('a record key must be well-formed Unicode text');
   if (value === null) throw fail('a record value cannot be null');
   // The value's text as written, when the line has the form backup writes; else re-encoded.
   const head = `[${JSON.stringify(table)},${JSON.stringify(key)},`;
   const json = text.startsWith(head) && text.endsWith(']') ? text.slice(head.length, -1) : JSON.stringify(value);
-  return { table, key, json };
+  return { table, key: decodeBackupKey(key), json };
 }
-
 
 /** Fails at once, naming the file, when it cannot be read: no need to prepare anything. */
 export async function checkReadable(path: string, what: string): Promise<void> {

@@ -9,6 +9,7 @@ import {
   BACKUP_VERSION,
   bufferedWriter,
   checkReadable,
+  encodeBackupKey,
   isObject,
   readBackup,
   throttle,
@@ -43,7 +44,7 @@ export async function writeBackup(store: Store, path: string, node: string, now:
           const head = `[${JSON.stringify(table)},`;
           let n = 0;
           for await (const [k, json] of snapshot.entriesJson(table)) {
-            if (out.add(`${head}${JSON.stringify(k)},${json}]\n`)) await out.flush();
+            if (out.add(`${head}${JSON.stringify(encodeBackupKey(k))},${json}]\n`)) await out.flush();
             n++;
             tell(() => `Backed up ${records + n} records (table ${table})`);
           }
@@ -176,8 +177,8 @@ function sortedCounts(counts: Readonly<Record<string, number>>): Record<string, 
 }
 
 /** The node's own name, or `self`: the only master a node that shares no database can have. */
-export function setMaster(nodename: string, own: string): string {
-  if (nodename === 'self' || nodename === own) return '';
+export function setMaster(nodename: string, own: string): void {
+  if (nodename === 'self' || nodename === own) return;
   throw new CommandError(
     'not_supported',
     `Cannot make ${nodename} the master node: this node (${own}) shares its database with no other node; use self or ${own}`,

@@ -1,10 +1,9 @@
 import { CommandError } from '../lib/errors';
-import { splitKey, key as joinKey, SEP } from '../storage/keys';
-import { TABLES } from '../storage/tables';
-import type { BatchOp, Store } from '../storage/types';
-import { bufferedWriter, checkReadable, throttle } from './backup-file';
 import { writeFileAtomicStream } from '../lib/files';
 import { lineText, readLines } from '../lib/lines';
+import type { BatchOp, Key, Store } from '../storage/types';
+import { bufferedWriter, checkReadable, throttle } from './backup-file';
+import { databaseTables } from './tables';
 
 /**
  * The text dump (README, "Dump file format"): JSON lines, meant for people and tools.
@@ -13,7 +12,7 @@ import { lineText, readLines } from '../lib/lines';
  *   {"table":"passwd","key":["localhost","alice"],"value":{...}}
  *
  * One record per line, tables in byte order of their names, then keys in byte order; a key is
- * written as the list of its parts (the stored key joins them with NUL).
+ * written as the list of its parts.
  */
 export const DUMP_FORMAT = 'ctl-dump';
 export const DUMP_VERSION = 1;
@@ -21,7 +20,22 @@ const MAX_DUMP_LINE = 16 * 1024 * 1024;
 /** Records per atomic batch when loading: large enough to be fast, small enough to stay light. */
 const LOAD_BATCH = 1000;
 
-const KNOWN: readonly string[] = [...new Set(Object.values(TABLES))].sort();
+const KNOWN: readonly string[] = databaseTables();
+
+/** A key as a dump line holds it: the list of its parts. */
+function encodeDumpKey(key: Key): string {
+  return JSON.stringify(key);
+}
+
+/** The key of a dump line's `key` field, or undefined when it is not one a store can hold. */
+function decodeDumpKey(parts: unknown): Key | undefined {
+  const ok = Array.isArray(parts) && parts.length > 0 && parts.every((p) => typeof p === 'string' && !p.includes('\u0000'));
+  return ok ? (parts as string[]) : undefined;
+}
+
+function wellFormed(key: Key): boolean {
+  return key.every((p) => (p as string & { isWellFormed(): boolean }).isWellFormed());
+}
 
 function unknownTable(table: string, where: string): string {
   return `unknown table '${table}'${where}: the tables are ${KNOWN.join(', ')}`;
@@ -53,7 +67,7 @@ export async function writeDump(
         for (const t of tables) {
           const head = `{"table":${JSON.stringify(t)},"key":`;
           for await (const [k, json] of snapshot.entriesJson(t)) {
-            if (out.add(`${head}${JSON.stringify(splitKey(k))},"value":${json}}\n`)) await out.flush();
+            if (out.add(`${head}${encodeDumpKey(k)},"value":${json}}\n`)) await out.flush();
             records++;
             tell(() => `Dumped ${records} records (table ${t})`);
           }
@@ -70,7 +84,7 @@ export async function writeDump(
 
 interface DumpRecord {
   readonly table: string;
-  readonly key: string;
+  readonly key: Key;
   readonly value: unknown;
 }
 
@@ -124,11 +138,12 @@ function parseDumpRecord(text: string, fail: (why: string) => CommandError): Dum
   if (extra.length > 0) throw fail(`unexpected field ${extra.map((f) => `'${f}'`).join(', ')}`);
   if (typeof table !== 'string') throw fail("the field 'table' must be a table name");
   if (!KNOWN.includes(table)) throw fail(unknownTable(table, ''));
-  if (!Array.isArray(key) || key.length === 0 || !key.every((p) => typeof p === 'string' && !p.includes(SEP))) {
-    throw fail("the field 'key' must be a non-empty list of strings without NUL characters");
-  }
+  const parts = decodeDumpKey(key);
+  if (!parts) throw fail("the field 'key' must be a non-empty list of strings without NUL characters");
+  // JSON can spell a lone surrogate, which no stored key holds.
+  if (!wellFormed(parts)) throw fail("the field 'key' must be well-formed Unicode text");
   if (value === undefined || value === null) throw fail("the field 'value' is missing or null");
-  return { table, key: joinKey(...(key as string[])), value };
+  return { table, key: parts, value };
 }
 
 /**

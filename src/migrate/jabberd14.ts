@@ -1,19 +1,20 @@
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { clone } from 'ltx';
 import { CommandError, toCommandError } from '../lib/errors';
-import { compareBytes, key } from '../storage/keys';
-import { TABLES } from '../storage/tables';
-import type { BatchOp } from '../storage/types';
-import type { AccountRecord, AccountsService, LastRecord, ServiceDeps } from '../services/accounts';
-import { formatJid, nodeprep, parseJid } from '../lib/jid';
-import { offlineRecord, offlineRows, stampOf } from '../services/offline';
-import { cannotRead } from '../lib/files';
-import { makeSecret } from '../services/password';
-import type { PrivateRecord } from '../services/private';
-import type { Ask, RosterItem, Subscription } from '../services/roster';
-import type { VcardRecord } from '../services/vcard';
+import { formatJid, nodeprep, parseJid, type BareJid } from '../lib/jid';
 import { MAX_XML_BYTES, parseXml, serialise, type Element } from '../lib/xml';
+import type { BatchOp } from '../storage/types';
+import { accountOps, MAX_PASSWORD_BYTES, type AccountRecord } from '../features/accounts/records';
+import { makeSecret } from '../features/accounts/secret';
+import type { FeatureDeps } from '../features/deps';
+import type { Features } from '../features';
+import { lastOps, type LastRecord } from '../features/last/records';
+import { offlineRecord, replaceOfflineOps, type OfflineMessage } from '../features/offline/records';
+import { isReservedPrivateNamespace, privateOps } from '../features/private/records';
+import { normalGroups, NS_ROSTER, rosterItemOps, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../features/roster/records';
+import { NS_VCARD, vcardOps } from '../features/vcard/records';
+import { readInputText } from './input-text';
 
 /**
  * jabberd14's spool: `<spool>/<server>/<user>.xml`, one `<xdb>` element per user whose
@@ -21,14 +22,10 @@ import { MAX_XML_BYTES, parseXml, serialise, type Element } from '../lib/xml';
  */
 
 const NS_AUTH = 'jabber:iq:auth';
-const NS_ROSTER = 'jabber:iq:roster';
 const NS_LAST = 'jabber:iq:last';
-const NS_VCARD = 'vcard-temp';
 const NS_OFFLINE = 'jabber:x:offline';
 /** Attributes jabberd14's xdb adds to what it stores, never part of the data. */
 const XDB_ATTRS = ['xdbns', 'j_private_flag'];
-const PRIVATE_RESERVED = new Set(['jabber:client', 'jabber:server', 'jabber:iq:private']);
-const MAX_PASSWORD_BYTES = 1024;
 
 /** One user's data from a spool file, checked completely before anything is written. */
 interface SpoolUser {
@@ -36,7 +33,8 @@ interface SpoolUser {
   readonly roster: Map<string, RosterItem>;
   readonly last?: LastRecord;
   readonly vcard?: string;
-  readonly offline: readonly { readonly message: Element; readonly ms: number }[];
+  /** In the order of the file, each stamped with when jabberd14 received it. */
+  readonly offline: readonly OfflineMessage[];
   readonly private: Map<string, string>;
 }
 
@@ -51,9 +49,22 @@ export interface ImportSummary {
   readonly last: boolean;
 }
 
-/** jabberd14 spool import: import_file and import_dir. */
-export function createJabberd14Service(deps: ServiceDeps, accounts: AccountsService) {
+/** import_file and import_dir. */
+export interface Jabberd14 {
+  /** Imports one spool file, whose user must not exist yet; resolves to the one-line report. */
+  importFile(file: string): Promise<string>;
+  /**
+   * Imports every `*.xml` of the directory, in name order. A file that fails is reported and
+   * the others go on; users that already exist are skipped, so a run can be repeated after
+   * fixing the files that failed. Fails (listing the failures) if any file failed.
+   */
+  importDir(dir: string, working?: (text: string) => void): Promise<string>;
+}
+
+/** jabberd14 spool import. */
+export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd14 {
   const { store, config } = deps;
+  const { accounts } = features;
 
   /** The host a spool directory stands for: its name, which must be one of ours. */
   function hostOf(dir: string, subject: string): string {
@@ -84,16 +95,16 @@ export function createJabberd14Service(deps: ServiceDeps, accounts: AccountsServ
       const why = (err as Error).message.replace(/^.*\(file\):? ?/, '');
       throw new CommandError('bad_argument', `Cannot import ${path}: the file name gives the user, and '${raw}' is not a user name: ${why}`, { details: { arg: 'file' } });
     }
+    const jid: BareJid = { user, host };
     const id = `${user}@${host}`;
-    if (await accounts.exists(user, host)) {
+    if (await accounts.exists(jid)) {
       if (skipExisting) return 'exists';
       throw new CommandError('conflict', `Cannot import ${path}: user ${id} already exists (an import never merges into an account: unregister it first)`);
     }
     const text = await readInputText(path, 'the jabberd14 spool file', MAX_XML_BYTES);
     const now = deps.clock();
     const data = parseSpool(path, text, user, host, now);
-    const ops = await userRows(user, host, data, now);
-    await store.batch(ops);
+    await writeUser(jid, data, now);
     return {
       jid: id,
       file: path,
@@ -105,41 +116,29 @@ export function createJabberd14Service(deps: ServiceDeps, accounts: AccountsServ
     };
   }
 
-  /** Every row of the new user, for one atomic batch. */
-  async function userRows(user: string, host: string, data: SpoolUser, now: number): Promise<BatchOp[]> {
+  /** Writes the new user, with everything it owns, in one atomic batch. */
+  async function writeUser(jid: BareJid, data: SpoolUser, now: number): Promise<void> {
     const account: AccountRecord = { secret: await makeSecret(data.password, config.authPasswordFormat), created: Math.floor(now / 1000) };
-    const ops: BatchOp[] = [{ type: 'put', table: TABLES.passwd, key: key(host, user), value: account }];
-    if (data.last) ops.push({ type: 'put', table: TABLES.last, key: key(host, user), value: data.last });
-    for (const [jid, item] of data.roster) ops.push({ type: 'put', table: TABLES.roster, key: key(host, user, jid), value: item });
-    if (data.vcard !== undefined) ops.push({ type: 'put', table: TABLES.vcard, key: key(host, user), value: { xml: data.vcard } satisfies VcardRecord });
-    for (const [ns, xml] of data.private) ops.push({ type: 'put', table: TABLES.private, key: key(host, user, ns), value: { xml } satisfies PrivateRecord });
-    // Stamps only need to be unique within this new user's queue: count per millisecond.
-    const seqs = new Map<number, number>();
-    for (const { message, ms } of data.offline) {
-      const seq = seqs.get(ms) ?? 0;
-      seqs.set(ms, seq + 1);
-      ops.push(...offlineRows(host, user, stampOf(ms, seq), offlineRecord(message, host, ms)));
-    }
-    return ops;
+    const ops: BatchOp[] = accountOps(jid, account);
+    if (data.last) ops.push(...lastOps(jid, data.last));
+    for (const [contact, item] of data.roster) ops.push(...rosterItemOps(jid, contact, item));
+    if (data.vcard !== undefined) ops.push(...vcardOps(jid, { xml: data.vcard }));
+    for (const [ns, xml] of data.private) ops.push(...privateOps(jid, ns, { xml }));
+    if (data.offline.length > 0) ops.push(...(await replaceOfflineOps(store, jid, data.offline)));
+    await store.batch(ops);
   }
 
   return {
-    /** import_file: one spool file; the user must not exist yet. */
-    async importFile(file: string): Promise<string> {
+    async importFile(file) {
       const s = (await importOne(file, false)) as ImportSummary;
       return describe(s);
     },
 
-    /**
-     * import_dir: every `*.xml` of the directory, in name order. A file that fails is reported
-     * and the others go on; users that already exist are skipped, so a run can be repeated
-     * after fixing the files that failed. Fails (listing the failures) if any file failed.
-     */
-    async importDir(dir: string, working: (text: string) => void = () => undefined): Promise<string> {
+    async importDir(dir, working = () => undefined) {
       const path = resolve(dir);
       let names: string[];
       try {
-        names = (await fs.readdir(path)).filter((n) => n.endsWith('.xml') && n !== '.xml').sort(compareBytes);
+        names = (await fs.readdir(path)).filter((n) => n.endsWith('.xml') && n !== '.xml').sort(byBytes);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const why = code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
@@ -167,7 +166,10 @@ export function createJabberd14Service(deps: ServiceDeps, accounts: AccountsServ
   };
 }
 
-export type Jabberd14Service = ReturnType<typeof createJabberd14Service>;
+/** UTF-8 byte order: file names sort as ejabberd sorts them. */
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
 
 function describe(s: ImportSummary): string {
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -193,7 +195,7 @@ export function parseSpool(path: string, text: string, user: string, host: strin
   let last: LastRecord | undefined;
   let vcard: string | undefined;
   const roster = new Map<string, RosterItem>();
-  const offline: { message: Element; ms: number }[] = [];
+  const offline: OfflineMessage[] = [];
   const priv = new Map<string, string>();
   for (const el of xdb.getChildElements()) {
     const ns = String(el.attrs.xmlns ?? '');
@@ -221,7 +223,7 @@ export function parseSpool(path: string, text: string, user: string, host: strin
       default:
         if (el.attrs.j_private_flag === '1') {
           if (ns === '') throw invalid(path, `the private element <${el.getName()}> has no xmlns`);
-          if (PRIVATE_RESERVED.has(ns)) throw invalid(path, `the private element <${el.getName()}> is in the reserved namespace ${ns}`);
+          if (isReservedPrivateNamespace(ns)) throw invalid(path, `the private element <${el.getName()}> is in the reserved namespace ${ns}`);
           priv.set(ns, serialise(withoutXdbAttrs(el)));
         }
       // Anything else (registration data, filters, browse caches...) has no place here.
@@ -239,8 +241,6 @@ function withoutXdbAttrs(el: Element): Element {
   return copy;
 }
 
-const SUBSCRIPTIONS: readonly string[] = ['none', 'to', 'from', 'both'];
-
 /** A `<item/>` of the roster; items for the same contact merge, as set_items would. */
 function rosterItem(path: string, item: Element, roster: Map<string, RosterItem>): void {
   if (item.getName() !== 'item') return;
@@ -255,7 +255,7 @@ function rosterItem(path: string, item: Element, roster: Map<string, RosterItem>
   } catch (err) {
     throw invalid(path, `the roster item '${raw}' is not a valid JID: ${(err as Error).message}`);
   }
-  if (!SUBSCRIPTIONS.includes(subscription)) throw invalid(path, `the roster item ${jid} has subscription '${subscription}': use none, to, from or both`);
+  if (!(SUBSCRIPTIONS as readonly string[]).includes(subscription)) throw invalid(path, `the roster item ${jid} has subscription '${subscription}': use none, to, from or both`);
   // ask='subscribe' is our request to the contact; a `subscribe` attribute is jabberd14's record
   // of the contact's pending request to us (its value is the request's status text).
   const ask: Ask = item.attrs.ask === 'subscribe' ? 'out' : item.attrs.subscribe !== undefined ? 'in' : 'none';
@@ -265,7 +265,7 @@ function rosterItem(path: string, item: Element, roster: Map<string, RosterItem>
     name: String(item.attrs.name ?? old?.name ?? ''),
     subscription: subscription as Subscription,
     ask,
-    groups: [...new Set([...(old?.groups ?? []), ...groups])].sort(compareBytes),
+    groups: normalGroups([...(old?.groups ?? []), ...groups]),
   });
 }
 
@@ -284,81 +284,10 @@ function receivedAt(message: Element, now: number): number {
   return now;
 }
 
-function offlineMessage(path: string, m: Element, user: string, host: string, now: number): { message: Element; ms: number } {
+function offlineMessage(path: string, m: Element, user: string, host: string, now: number): OfflineMessage {
   if (m.getName() !== 'message') throw invalid(path, `the offline queue (${NS_OFFLINE}) holds a <${m.getName()}/>: only messages are kept offline`);
   const message = withoutXdbAttrs(m);
   if (message.attrs.from === undefined || message.attrs.from === '') message.attrs.from = host;
   if (message.attrs.to === undefined || message.attrs.to === '') message.attrs.to = `${user}@${host}`;
-  return { message, ms: Math.max(0, receivedAt(m, now)) };
-}
-
-/**
- * Reads an input file (a spool file, an old configuration) whole, after checking that it is a
- * regular file no larger than `maxBytes`: a FIFO would block forever and /dev/zero would fill
- * the memory. `what` names the file in errors, e.g. `the jabberd14 spool file`. UTF-8 is
- * required, unless `latin1` says that other bytes are ISO-8859-1 (Erlang's old default).
- */
-export async function readInputText(path: string, what: string, maxBytes: number, options: { latin1?: boolean } = {}): Promise<string> {
-  const cannot = (why: string, err?: unknown, code: 'not_found' | 'failed' = 'failed') =>
-    new CommandError(code, `Cannot read ${what} ${path}: ${why}`, err === undefined ? {} : { cause: err });
-  let handle: fs.FileHandle;
-  try {
-    // Non-blocking, so that a FIFO is refused below instead of waiting for a writer.
-    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw cannotRead(what, path, err);
-  }
-  try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw cannot('it is a directory');
-    if (!st.isFile()) throw cannot('it is not a regular file');
-    if (st.size > maxBytes) throw cannot(`it is larger than ${maxBytes} bytes`);
-    // One byte more than allowed, in case the file grew since stat.
-    const buf = Buffer.alloc(Math.min(maxBytes, st.size) + 1);
-    let got = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, got, buf.length - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-      if (got === buf.length) break;
-    }
-    if (got > maxBytes) throw cannot(`it is larger than ${maxBytes} bytes`);
-    const bytes = buf.subarray(0, got);
-    const bad = firstInvalidUtf8(bytes);
-    if (bad < 0) return bytes.toString('utf8');
-    if (options.latin1) return bytes.toString('latin1');
-    throw cannot(`it is not UTF-8 text (byte ${bad + 1} is invalid)`);
-  } catch (err) {
-    if (err instanceof CommandError) throw err;
-    throw cannot((err as Error).message, err);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
-
-/** The offset of the first byte that is not part of well-formed UTF-8, or -1. */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i];
-    let n: number;
-    let min: number;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) [n, min] = [1, 0x80];
-    else if (c >= 0xe0 && c <= 0xef) [n, min] = [2, 0x800];
-    else if (c >= 0xf0 && c <= 0xf4) [n, min] = [3, 0x10000];
-    else return i;
-    if (i + n >= b.length) return i;
-    let cp = c & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const x = b[i + k];
-      if ((x & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (x & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return -1;
+  return offlineRecord(message, host, Math.max(0, receivedAt(m, now)));
 }

@@ -1,49 +1,23 @@
 import { promises as fs } from 'node:fs';
 import { CommandError } from '../lib/errors';
-import { compareBytes } from '../storage/keys';
-import type { AccountsService } from '../services/accounts';
 import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from '../lib/erlang-terms';
 import { cannotRead } from '../lib/files';
-import { nameprep, nodeprep } from '../lib/jid';
+import { contactJid, normalGroups, splitBare } from '../features/roster/records';
+import type { TemplateEntry } from '../features/roster/roster';
 
 /**
- * Roster template files, for push_roster and push_roster_all, and the roster text helpers they
- * share with the roster service.
+ * Roster template files, for push_roster and push_roster_all: read here, on the admin side;
+ * the roster takes the parsed entries.
  */
-
-/** One contact of a roster template file. */
-export interface TemplateEntry {
-  readonly jid: string;
-  /** The account the entry names, when it is one of ours. */
-  readonly local?: { readonly user: string; readonly host: string };
-  readonly groups: readonly string[];
-  readonly nick: string;
-}
 
 /** `a;b;;c` → [a, b, c]; an empty text means no group. */
 export function splitGroups(text: string): string[] {
   return text.split(';').map((g) => g.trim()).filter((g) => g !== '');
 }
 
-export function normalGroups(groups: Iterable<string>): string[] {
-  return [...new Set(groups)].sort(compareBytes);
-}
-
-/** A contact's bare JID from its parts; an empty user part gives a server JID (a gateway). */
-export function contactJid(user: string, server: string, userArg: string, serverArg: string): string {
-  const host = nameprep(server, serverArg);
-  return user === '' ? host : `${nodeprep(user, userArg)}@${host}`;
-}
-
-/** `user@server` → [user, server]; a server JID has no user part. */
-export function splitBare(jid: string): [string, string] {
-  const at = jid.indexOf('@');
-  return at < 0 ? ['', jid] : [jid.slice(0, at), jid.slice(at + 1)];
-}
-
-/** The entries of a template file, normalised, merged by contact; only registered accounts count as local. */
-export async function readRosterTemplate(path: string, hosts: readonly string[], accounts: AccountsService): Promise<TemplateEntry[]> {
-  return normaliseEntries(path, parseTemplate(path, await readTemplate(path)), hosts, accounts);
+/** The entries of a template file (an absolute path), prepared and merged by contact. */
+export async function readRosterTemplate(path: string): Promise<TemplateEntry[]> {
+  return mergeEntries(path, parseTemplate(path, await readTemplate(path)));
 }
 
 async function readTemplate(path: string): Promise<string> {
@@ -120,31 +94,22 @@ function parseLineTemplate(path: string, text: string): RawEntry[] {
   return entries;
 }
 
-/** Normalises the JIDs and merges entries for the same contact (their groups add up). */
-function normaliseEntries(path: string, raw: readonly RawEntry[], hosts: readonly string[], accounts: AccountsService): Promise<TemplateEntry[]> {
+/** Prepares the JIDs and merges entries for the same contact (their groups add up). */
+function mergeEntries(path: string, raw: readonly RawEntry[]): TemplateEntry[] {
   const byJid = new Map<string, TemplateEntry>();
   for (const r of raw) {
-    let jid: string;
+    let contact: string;
     try {
-      jid = contactJid(r.user, r.server, 'user', 'server');
+      contact = contactJid(r.user, r.server);
     } catch (err) {
       throw malformed(path, `line ${r.line}`, (err as Error).message.replace(/ \((user|server)\)/, ''));
     }
-    const old = byJid.get(jid);
-    const [user, host] = splitBare(jid);
-    byJid.set(jid, {
-      jid,
-      local: user !== '' && hosts.includes(host) ? { user, host } : undefined,
+    const old = byJid.get(contact);
+    byJid.set(contact, {
+      contact,
       groups: normalGroups([...(old?.groups ?? []), ...r.groups]),
-      nick: r.nick !== '' ? r.nick : (old?.nick ?? ''),
+      name: r.nick !== '' ? r.nick : (old?.name ?? ''),
     });
   }
-  return keepRegistered([...byJid.values()], accounts);
-}
-
-/** Only registered accounts count as local: the others are contacts, never roster owners. */
-async function keepRegistered(entries: TemplateEntry[], accounts: AccountsService): Promise<TemplateEntry[]> {
-  const out: TemplateEntry[] = [];
-  for (const e of entries) out.push(e.local && !(await accounts.exists(e.local.user, e.local.host)) ? { ...e, local: undefined } : e);
-  return out;
+  return [...byJid.values()];
 }

@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
+import { hostAccounts } from '../features/accounts/records';
+import type { FeatureDeps } from '../features/deps';
+import type { Features } from '../features';
+import { hostLasts } from '../features/last/records';
+import { hostOffline } from '../features/offline/records';
+import { hostPrivacy, type PrivacyItem } from '../features/privacy/records';
+import { hostPrivate } from '../features/private/records';
+import { hostRosters } from '../features/roster/records';
+import { ALL_USERS, hostGroups, hostMembers, isMember, memberText, type SharedGroup } from '../features/srg/records';
+import { hostVcards } from '../features/vcard/records';
 import { CommandError } from '../lib/errors';
-import { key, prefix, splitKey } from '../storage/keys';
-import { TABLES } from '../storage/tables';
-import type { AccountRecord, AccountsService, LastRecord, ServiceDeps } from '../services/accounts';
 import { writeFileAtomicStream } from '../lib/files';
-import type { OfflineMessage } from '../services/offline';
-import type { PrivacyItem, PrivacyList } from '../services/privacy';
-import type { PrivateRecord } from '../services/private';
-import type { RosterItem } from '../services/roster';
-import { ALL_USERS, type SharedGroup } from '../services/srg';
-import type { VcardRecord } from '../services/vcard';
 import { parseXml, type Element } from '../lib/xml';
+import type { Store } from '../storage/types';
 
 /**
  * export_odbc / export2odbc: one host's data as SQL statements for ejabberd's SQL schema
@@ -22,14 +24,17 @@ import { parseXml, type Element } from '../lib/xml';
 
 type SqlValue = string | number | boolean;
 
+/** A value that no SQL literal can stand for; its message says what the value contains. */
+class UnfitValue extends Error {}
+
 /** A PostgreSQL literal. Text cannot hold NUL, so a value with one is refused, never cut. */
 export function sqlLiteral(v: SqlValue): string {
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) throw new Error(`${v} is not an integer`);
+    if (!Number.isSafeInteger(v)) throw new UnfitValue(`${v} is not an integer`);
     return String(v);
   }
-  if (v.includes('\u0000')) throw new Error('a NUL character, which PostgreSQL text cannot hold');
+  if (v.includes('\u0000')) throw new UnfitValue('a NUL character, which PostgreSQL text cannot hold');
   return `'${v.replace(/'/g, "''")}'`;
 }
 
@@ -111,179 +116,251 @@ function privacyRow(item: PrivacyItem): Record<string, SqlValue> {
   };
 }
 
+/** What a section reads from: one host of the store, and where to say how far it got. */
+interface Source {
+  readonly store: Store;
+  readonly host: string;
+  readonly working: (text: string) => void;
+  /** The accounts of the host, for the progress of the first section. */
+  readonly users: number;
+}
+
+/**
+ * One part of the file, as ejabberd's export wrote it: the records of one Mnesia table, each
+ * record's statements (DELETE, then INSERT) as one text.
+ */
+interface Section {
+  /** The Mnesia table ejabberd named the part after. */
+  readonly mnesia: string;
+  /** The SQL table the statements fill; errors about a value name it. */
+  readonly sqlTable: string;
+  /** What the spinner says while the part is written. */
+  readonly working?: string;
+  rows(from: Source): AsyncIterable<string>;
+}
+
+const SECTIONS: readonly Section[] = [
+  {
+    mnesia: 'passwd',
+    sqlTable: 'users',
+    async *rows({ store, host, working, users }) {
+      let n = 0;
+      for await (const [{ user: username }, { secret: s }] of hostAccounts(store, host)) {
+        const cols: Record<string, SqlValue> =
+          s.format === 'plain'
+            ? { username, password: s.password }
+            : { username, password: s.storedKey, serverkey: s.serverKey, salt: s.salt, iterationcount: s.iterations };
+        yield del('users', { username }) + insert('users', cols);
+        if (++n % 1000 === 0) working(`Exported ${n} of ${users} users`);
+      }
+    },
+  },
+  {
+    mnesia: 'last_activity',
+    sqlTable: 'last',
+    async *rows({ store, host }) {
+      for await (const [{ user: username }, rec] of hostLasts(store, host)) {
+        yield del('last', { username }) + insert('last', { username, seconds: String(rec.timestamp), state: rec.status });
+      }
+    },
+  },
+  {
+    mnesia: 'offline_msg',
+    sqlTable: 'spool',
+    working: 'Exporting offline messages',
+    async *rows({ store, host }) {
+      let previous: string | undefined;
+      for await (const [{ user: username }, msg] of hostOffline(store, host)) {
+        // One DELETE per user: ejabberd's per-message DELETE kept only each user's last message.
+        const first = username !== previous;
+        previous = username;
+        yield (first ? del('spool', { username }) : '') + insert('spool', { username, xml: msg.xml });
+      }
+    },
+  },
+  {
+    mnesia: 'privacy',
+    sqlTable: 'privacy_list',
+    working: 'Exporting privacy lists',
+    async *rows({ store, host }) {
+      for await (const entry of hostPrivacy(store, host)) {
+        const username = entry.jid.user;
+        if (entry.kind === 'default') {
+          yield del('privacy_default_list', { username }) + insert('privacy_default_list', { username, name: entry.name });
+          continue;
+        }
+        const owner = { username, name: entry.list.name };
+        yield `DELETE FROM privacy_list_data WHERE id IN (SELECT id FROM privacy_list WHERE ${where(owner)});\n` +
+          del('privacy_list', owner) +
+          insert('privacy_list', owner) +
+          entry.list.items.map((item) => privacyItemInsert(owner, item)).join('');
+      }
+    },
+  },
+  {
+    mnesia: 'private_storage',
+    sqlTable: 'private_storage',
+    async *rows({ store, host }) {
+      for await (const { jid, namespace, record } of hostPrivate(store, host)) {
+        const username = jid.user;
+        yield del('private_storage', { username, namespace }) + insert('private_storage', { username, namespace, data: record.xml });
+      }
+    },
+  },
+  {
+    mnesia: 'roster',
+    sqlTable: 'rosterusers',
+    working: 'Exporting rosters',
+    async *rows({ store, host }) {
+      for await (const { owner, contact: jid, item } of hostRosters(store, host)) {
+        const username = owner.user;
+        const row = {
+          username,
+          jid,
+          nick: item.name,
+          subscription: SUBSCRIPTION_CODE[item.subscription],
+          ask: ASK_CODE[item.ask],
+          askmessage: '',
+          server: 'N',
+          subscribe: '',
+          type: 'item',
+        };
+        yield del('rosterusers', { username, jid }) +
+          insert('rosterusers', row) +
+          del('rostergroups', { username, jid }) +
+          item.groups.map((grp) => insert('rostergroups', { username, jid, grp })).join('');
+      }
+    },
+  },
+  {
+    mnesia: 'sr_group',
+    sqlTable: 'sr_group',
+    async *rows({ store, host }) {
+      for await (const [name, g] of hostGroups(store, host)) {
+        const all = await isMember(store, { host, group: name }, ALL_USERS);
+        yield del('sr_group', { name }) + insert('sr_group', { name, opts: srgOpts(g, all) });
+      }
+    },
+  },
+  {
+    mnesia: 'sr_user',
+    sqlTable: 'sr_user',
+    async *rows({ store, host }) {
+      for await (const [grp, member] of hostMembers(store, host)) {
+        // @all@ is the group's all_users option in ejabberd, not a member row.
+        if (member === ALL_USERS) continue;
+        const jid = memberText(member);
+        yield del('sr_user', { jid, grp }) + insert('sr_user', { jid, grp });
+      }
+    },
+  },
+  {
+    mnesia: 'vcard',
+    sqlTable: 'vcard',
+    working: 'Exporting vCards',
+    async *rows({ store, host }) {
+      for await (const [{ user: username }, rec] of hostVcards(store, host)) {
+        yield del('vcard', { username }) + insert('vcard', { username, vcard: rec.xml });
+      }
+    },
+  },
+  {
+    mnesia: 'vcard_search',
+    sqlTable: 'vcard_search',
+    async *rows({ store, host }) {
+      for await (const [{ user: username }, rec] of hostVcards(store, host)) {
+        const card = storedVcard(rec.xml, `the stored vCard of ${username}@${host}`);
+        yield del('vcard_search', { lusername: username }) + insert('vcard_search', vcardSearch(username, card));
+      }
+    },
+  },
+];
+
+function privacyItemInsert(owner: Record<string, SqlValue>, item: PrivacyItem): string {
+  const row = privacyRow(item);
+  const values = Object.values(row).map(sqlLiteral).join(', ');
+  return `INSERT INTO privacy_list_data(id, ${Object.keys(row).join(', ')}) SELECT id, ${values} FROM privacy_list WHERE ${where(owner)};\n`;
+}
+
+function storedVcard(xml: string, what: string): Element {
+  try {
+    return parseXml(xml, what);
+  } catch (err) {
+    throw new CommandError('failed', (err as Error).message, { cause: err });
+  }
+}
+
+function fileHeader(host: string): string {
+  return (
+    `-- ejabberd SQL data of host ${host}, written by ctl export_odbc.\n` +
+    `-- Load it into a database made with ejabberd's pg.sql: psql -v ON_ERROR_STOP=1 -1 -f FILE\n` +
+    `SET standard_conforming_strings = on;\nSET client_encoding = 'UTF8';\n`
+  );
+}
+
 /** Written to the file in pieces of about this size: one write per statement would be slow. */
 const CHUNK_BYTES = 256 * 1024;
 
-export function createSqlExportService(deps: ServiceDeps, accounts: AccountsService) {
-  const { store } = deps;
-
+/** Gathers texts into writes of about CHUNK_BYTES. */
+function chunked(write: (chunk: string) => Promise<void>) {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    const chunk = pending.join('');
+    pending = [];
+    size = 0;
+    await write(chunk);
+  };
   return {
-    /** Writes the SQL of every record of `host` to `file`, atomically. */
-    async exportHost(host: string, file: string, working: (text: string) => void = () => undefined): Promise<boolean> {
-      const h = accounts.host(host);
-      const path = resolve(file);
-      const total = await accounts.countUsers(h);
-      const p = prefix(h);
-      await writeFileAtomicStream(path, async (write) => {
-        let pending: string[] = [];
-        let size = 0;
-        let header: string | undefined;
-        let table = '';
-        const out = async (text: string) => {
-          pending.push(text);
-          size += text.length;
-          if (size >= CHUNK_BYTES) {
-            const chunk = pending.join('');
-            pending = [];
-            size = 0;
-            await write(chunk);
-          }
-        };
-        /** Starts a section; its header is written only if a statement follows, as ejabberd did. */
-        const section = (name: string, sqlTable: string) => {
-          header = `-- \n-- Mnesia table: ${name}\n--\n`;
-          table = sqlTable;
-        };
-        const emit = async (...build: (() => string)[]) => {
-          let text: string;
-          try {
-            text = build.map((b) => b()).join('');
-          } catch (err) {
-            throw new CommandError('failed', `Cannot export ${h} to ${path}: a value for the ${table} table contains ${(err as Error).message}`);
-          }
-          if (header !== undefined) {
-            await out(header);
-            header = undefined;
-          }
-          await out(text);
-        };
-
-        await out(
-          `-- ejabberd SQL data of host ${h}, written by ctl export_odbc.\n` +
-            `-- Load it into a database made with ejabberd's pg.sql: psql -v ON_ERROR_STOP=1 -1 -f FILE\n` +
-            `SET standard_conforming_strings = on;\nSET client_encoding = 'UTF8';\n`,
-        );
-
-        section('passwd', 'users');
-        let n = 0;
-        for await (const [k, rec] of store.entries<AccountRecord>(TABLES.passwd, { prefix: p })) {
-          const username = splitKey(k)[1];
-          const s = rec.secret;
-          const cols: Record<string, SqlValue> =
-            s.format === 'plain'
-              ? { username, password: s.password }
-              : { username, password: s.storedKey, serverkey: s.serverKey, salt: s.salt, iterationcount: s.iterations };
-          await emit(() => del('users', { username }), () => insert('users', cols));
-          if (++n % 1000 === 0) working(`Exported ${n} of ${total} users`);
-        }
-
-        section('last_activity', 'last');
-        for await (const [k, rec] of store.entries<LastRecord>(TABLES.last, { prefix: p })) {
-          const username = splitKey(k)[1];
-          await emit(() => del('last', { username }), () => insert('last', { username, seconds: String(rec.timestamp), state: rec.status }));
-        }
-
-        working('Exporting offline messages');
-        section('offline_msg', 'spool');
-        let spoolUser: string | undefined;
-        for await (const [k, msg] of store.entries<OfflineMessage>(TABLES.offline, { prefix: p })) {
-          const username = splitKey(k)[1];
-          // One DELETE per user: ejabberd's per-message DELETE kept only each user's last message.
-          const first = username !== spoolUser;
-          spoolUser = username;
-          await emit(() => (first ? del('spool', { username }) : ''), () => insert('spool', { username, xml: msg.xml }));
-        }
-
-        working('Exporting privacy lists');
-        section('privacy', 'privacy_list');
-        for await (const [k, v] of store.entries<PrivacyList | { name: string }>(TABLES.privacy, { prefix: p })) {
-          const [, username, kind] = splitKey(k);
-          if (kind === 'default') {
-            await emit(() => del('privacy_default_list', { username }), () => insert('privacy_default_list', { username, name: v.name }));
-            continue;
-          }
-          const list = v as PrivacyList;
-          const owner = { username, name: list.name };
-          await emit(
-            () => `DELETE FROM privacy_list_data WHERE id IN (SELECT id FROM privacy_list WHERE ${where(owner)});\n`,
-            () => del('privacy_list', owner),
-            () => insert('privacy_list', owner),
-            ...list.items.map((item) => () => {
-              const row = privacyRow(item);
-              const values = Object.values(row).map(sqlLiteral).join(', ');
-              return `INSERT INTO privacy_list_data(id, ${Object.keys(row).join(', ')}) SELECT id, ${values} FROM privacy_list WHERE ${where(owner)};\n`;
-            }),
-          );
-        }
-
-        section('private_storage', 'private_storage');
-        for await (const [k, rec] of store.entries<PrivateRecord>(TABLES.private, { prefix: p })) {
-          const [, username, namespace] = splitKey(k);
-          await emit(() => del('private_storage', { username, namespace }), () => insert('private_storage', { username, namespace, data: rec.xml }));
-        }
-
-        working('Exporting rosters');
-        section('roster', 'rosterusers');
-        for await (const [k, item] of store.entries<RosterItem>(TABLES.roster, { prefix: p })) {
-          const [, username, jid] = splitKey(k);
-          await emit(
-            () => del('rosterusers', { username, jid }),
-            () =>
-              insert('rosterusers', {
-                username,
-                jid,
-                nick: item.name,
-                subscription: SUBSCRIPTION_CODE[item.subscription],
-                ask: ASK_CODE[item.ask],
-                askmessage: '',
-                server: 'N',
-                subscribe: '',
-                type: 'item',
-              }),
-            () => del('rostergroups', { username, jid }),
-            ...item.groups.map((grp) => () => insert('rostergroups', { username, jid, grp })),
-          );
-        }
-
-        section('sr_group', 'sr_group');
-        for await (const [k, g] of store.entries<SharedGroup>(TABLES.srg, { prefix: p })) {
-          const name = splitKey(k)[1];
-          const all = (await store.get(TABLES.srgMember, key(h, name, ALL_USERS))) !== undefined;
-          await emit(() => del('sr_group', { name }), () => insert('sr_group', { name, opts: srgOpts(g, all) }));
-        }
-
-        section('sr_user', 'sr_user');
-        for await (const k of store.keys(TABLES.srgMember, { prefix: p })) {
-          const [, grp, jid] = splitKey(k);
-          // @all@ is the group's all_users option in ejabberd, not a member row.
-          if (jid === ALL_USERS) continue;
-          await emit(() => del('sr_user', { jid, grp }), () => insert('sr_user', { jid, grp }));
-        }
-
-        working('Exporting vCards');
-        section('vcard', 'vcard');
-        for await (const [k, rec] of store.entries<VcardRecord>(TABLES.vcard, { prefix: p })) {
-          const username = splitKey(k)[1];
-          await emit(() => del('vcard', { username }), () => insert('vcard', { username, vcard: rec.xml }));
-        }
-
-        section('vcard_search', 'vcard_search');
-        for await (const [k, rec] of store.entries<VcardRecord>(TABLES.vcard, { prefix: p })) {
-          const username = splitKey(k)[1];
-          let card: Element;
-          try {
-            card = parseXml(rec.xml, `the stored vCard of ${username}@${h}`);
-          } catch (err) {
-            throw new CommandError('failed', (err as Error).message, { cause: err });
-          }
-          await emit(() => del('vcard_search', { lusername: username }), () => insert('vcard_search', vcardSearch(username, card)));
-        }
-
-        if (size > 0) await write(pending.join(''));
-      });
-      return true;
+    async add(text: string) {
+      pending.push(text);
+      size += text.length;
+      if (size >= CHUNK_BYTES) await flush();
+    },
+    async end() {
+      if (size > 0) await flush();
     },
   };
 }
 
-export type SqlExportService = ReturnType<typeof createSqlExportService>;
+async function writeSection(section: Section, from: Source, add: (text: string) => Promise<void>): Promise<void> {
+  if (section.working !== undefined) from.working(section.working);
+  // The header is written only if a statement follows, as ejabberd did.
+  let header: string | undefined = `-- \n-- Mnesia table: ${section.mnesia}\n--\n`;
+  for await (const text of section.rows(from)) {
+    if (header !== undefined) await add(header);
+    header = undefined;
+    await add(text);
+  }
+}
+
+export interface SqlExport {
+  /** Writes the SQL of every record of `host` to `file`, atomically. */
+  exportHost(host: string, file: string, working?: (text: string) => void): Promise<void>;
+}
+
+export function createSqlExport(deps: FeatureDeps, features: Features): SqlExport {
+  const { store } = deps;
+  const { accounts } = features;
+
+  return {
+    async exportHost(name, file, working = () => undefined) {
+      const host = accounts.host(name);
+      const path = resolve(file);
+      const from: Source = { store, host, working, users: await accounts.countUsers(host) };
+      await writeFileAtomicStream(path, async (write) => {
+        const out = chunked(write);
+        await out.add(fileHeader(host));
+        for (const section of SECTIONS) {
+          try {
+            await writeSection(section, from, out.add);
+          } catch (err) {
+            if (!(err instanceof UnfitValue)) throw err;
+            throw new CommandError('failed', `Cannot export ${host} to ${path}: a value for the ${section.sqlTable} table contains ${err.message}`);
+          }
+        }
+        await out.end();
+      });
+    },
+  };
+}

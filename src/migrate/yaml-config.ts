@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from '../lib/erlang-terms';
 import { writeFileAtomic } from '../lib/files';
-import { readInputText } from './jabberd14';
+import { readInputText } from './input-text';
 
 /**
  * convert_to_yaml: an old ejabberd.cfg (Erlang terms, ejabberd ≤ 13.x) as ejabberd.yml.

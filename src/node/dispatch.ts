@@ -33,6 +33,16 @@ export interface NodeState {
  * Only a command that replaces the database (`exclusive`) runs alone, as do restarts and stops.
  */
 export function createDispatcher(registry: Registry, node: NodeControl, state: () => NodeState, gate: Gate, clock: () => number = Date.now) {
+  /** The database commands each connection has in progress, so that its next one waits for them. */
+  const tails = new WeakMap<object, Promise<unknown>>();
+
+  /** Runs `fn` after the connection's earlier database commands. */
+  function inOrder<T>(connection: object, fn: () => Promise<T>): Promise<T> {
+    const run = (tails.get(connection) ?? Promise.resolve()).then(fn, fn);
+    tails.set(connection, run.catch(() => undefined));
+    return run;
+  }
+
   /** Runs a command for a caller (absent: the node's operator, with every right). */
   function run(command: Command, args: Record<string, unknown>, options: RunOptions = {}): Promise<unknown> {
     const send = options.send ?? (() => undefined);
@@ -45,17 +55,20 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
       const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress, working, caller: options.caller });
       return execute(command, args, ctx);
     };
-    if (command.needs === 'none') return Promise.resolve().then(go);
+    // Only database work passes the gate: `stop` and `restart` close it themselves.
+    if (command.needs !== 'store') return Promise.resolve().then(go);
     return command.exclusive ? gate.exclusive(go) : gate.shared(go);
   }
 
   /** A request from the control socket. */
-  async function dispatch(request: Request, send: (text: string, transient?: boolean) => void): Promise<unknown> {
+  async function dispatch(request: Request, send: (text: string, transient?: boolean) => void, connection: object): Promise<unknown> {
     if ('op' in request) {
       if (request.op === 'ping') return 'pong';
-      return gate.shared(() => state().store.sync());
+      return inOrder(connection, () => gate.shared(() => state().store.sync()));
     }
-    return run(lookup(registry, request.command), request.args, { bulk: request.bulk, send });
+    const command = lookup(registry, request.command);
+    const go = () => run(command, request.args, { bulk: request.bulk, send });
+    return command.needs === 'store' ? inOrder(connection, go) : go();
   }
 
   return { dispatch, run };

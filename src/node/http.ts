@@ -6,6 +6,7 @@ import type { Services } from './services';
 import { createHttpServer } from '../transports/http/server';
 import { unauthenticated, type HttpDeps } from '../transports/http/common';
 import type { Config } from '../config/config';
+import { bareText } from '../lib/jid';
 import type { Logger } from './logger';
 
 export interface HttpContext {
@@ -28,8 +29,8 @@ export function createHttpDeps(ctx: HttpContext): HttpDeps {
       let jid = '';
       try {
         const j = services.accounts.jid(user, server);
-        jid = j.id;
-        ok = await services.accounts.checkPassword(j.user, j.host, password);
+        jid = bareText(j);
+        ok = await services.accounts.checkPassword(j, password);
       } catch {
         ok = false;
       }
@@ -39,7 +40,7 @@ export function createHttpDeps(ctx: HttpContext): HttpDeps {
     async authenticateToken(token) {
       const jid = await ctx.current().services.tokens.verify(token);
       if (!jid) throw unauthenticated('Invalid or expired token');
-      return callerOf(jid);
+      return callerOf(bareText(jid));
     },
     async authenticate(header) {
       const m = /^(Basic|Bearer)\s+(\S+)\s*$/i.exec(header ?? '');

@@ -2,17 +2,24 @@ import { readdirSync, readlinkSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Level } from 'level';
 import { CommandError } from '../lib/errors';
-import { rangeBounds } from './keys';
-import type { BatchOp, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
+import { recordArchives } from './archive';
+import { toJson } from './json';
+import { decodeKey, encodeKey, rangeBounds } from './keys';
+import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
+import { lockedUpdate } from './update';
 
-/** The part of a sublevel we use; classic-level's `sync` option is missing from the shared typings. */
+/** The part of a sublevel we use. */
 interface Sub {
-  get(key: string): Promise<unknown>;
-  getMany(keys: string[]): Promise<unknown[]>;
-  put(key: string, value: unknown, options: { sync: boolean }): Promise<void>;
-  del(key: string, options: { sync: boolean }): Promise<void>;
   iterator(range: object): AsyncIterable<[string, unknown]> & Batched<[string, unknown]>;
   keys(range: object): AsyncIterable<string>;
+}
+
+/** The part of the root we use; classic-level's `sync` option is missing from the shared typings. */
+interface Root {
+  get(key: string): Promise<string | undefined>;
+  getMany(keys: string[]): Promise<(string | undefined)[]>;
+  put(key: string, value: string, options: { sync: boolean }): Promise<void>;
+  del(key: string, options: { sync: boolean }): Promise<void>;
 }
 
 /** An iterator read many entries at a time, for whole-table copies. */
@@ -80,6 +87,7 @@ export async function openLevelStore(dir: string, options: LevelOptions = {}): P
 }
 
 function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean): Store {
+  const root = db as unknown as Root;
   const subs = new Map<string, Sub>();
   const sub = (table: string): Sub => {
     let s = subs.get(table);
@@ -98,27 +106,33 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     return p;
   };
 
-  return {
+  // Point reads and writes go through the root too: a sublevel adds its prefix and transcodes
+  // on every call, which costs more than doing it here.
+  const rootKey = (table: string, k: Key) => prefixOf(table) + encodeKey(k);
+  const parse = (json: string | undefined) => (json === undefined ? undefined : JSON.parse(json));
+
+  const store: Store = {
     location: dir,
-    async get<T>(table: string, k: string) {
-      return (await sub(table).get(k)) as T | undefined;
+    async get<T>(table: string, k: Key) {
+      return parse(await root.get(rootKey(table, k))) as T | undefined;
     },
-    async getMany<T>(table: string, ks: readonly string[]) {
-      return (await sub(table).getMany([...ks])) as (T | undefined)[];
+    async getMany<T>(table: string, ks: readonly Key[]) {
+      if (ks.length === 0) return [];
+      return (await root.getMany(ks.map((k) => rootKey(table, k)))).map(parse) as (T | undefined)[];
     },
-    async put(table: string, k: string, value: unknown, o?: WriteOptions) {
-      await sub(table).put(k, value, sync(o));
+    async put(table: string, k: Key, value: unknown, o?: WriteOptions) {
+      await root.put(rootKey(table, k), toJson(value), sync(o));
     },
-    async del(table: string, k: string, o?: WriteOptions) {
-      await sub(table).del(k, sync(o));
+    async del(table: string, k: Key, o?: WriteOptions) {
+      await root.del(rootKey(table, k), sync(o));
     },
     async batch(ops: readonly BatchOp[], o?: WriteOptions) {
       if (ops.length === 0) return;
       const batch = db.batch() as unknown as Chained;
       try {
         for (const op of ops) {
-          if (op.type === 'put') batch.put(prefixOf(op.table) + op.key, toJson(op.value));
-          else batch.del(prefixOf(op.table) + op.key);
+          if (op.type === 'put') batch.put(rootKey(op.table, op.key), toJson(op.value));
+          else batch.del(rootKey(op.table, op.key));
         }
       } catch (err) {
         await batch.close();
@@ -126,12 +140,18 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       }
       await batch.write(sync(o));
     },
-    async *entries<T>(table: string, range?: Range): AsyncIterable<[string, T]> {
-      for await (const [k, v] of sub(table).iterator(levelRange(range))) yield [k, v as T];
+    update: (table, key, fn, options) => update(table, key, fn, options),
+    async *entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]> {
+      const r = levelRange(range);
+      if (r === undefined) return;
+      for await (const [k, v] of sub(table).iterator(r)) yield [decodeKey(k), v as T];
     },
-    async *keys(table: string, range?: Range): AsyncIterable<string> {
-      for await (const k of sub(table).keys(levelRange(range))) yield k;
+    async *keys(table: string, range?: Range): AsyncIterable<Key> {
+      const r = levelRange(range);
+      if (r === undefined) return;
+      for await (const k of sub(table).keys(r)) yield decodeKey(k);
     },
+    archive: (name, options) => archives(name, options),
     async sync() {
       await db.put(SYNC_MARKER, String(Date.now()), { sync: true } as never);
     },
@@ -139,11 +159,13 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       const snapshot = db.snapshot();
       return {
         tables: () => tableNames(db, snapshot),
-        async *entriesJson(table: string, range?: Range): AsyncIterable<[string, string]> {
-          const it = sub(table).iterator({ ...levelRange(range), snapshot, valueEncoding: 'utf8' });
+        async *entriesJson(table: string, range?: Range): AsyncIterable<[Key, string]> {
+          const r = levelRange(range);
+          if (r === undefined) return;
+          const it = sub(table).iterator({ ...r, snapshot, valueEncoding: 'utf8' });
           try {
             for (let page = await it.nextv(1000); page.length > 0; page = await it.nextv(1000)) {
-              for (const entry of page) yield entry as [string, string];
+              for (const [k, json] of page) yield [decodeKey(k), json as string];
             }
           } finally {
             await it.close();
@@ -168,8 +190,8 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
         await it.close();
       }
       return {
-        put(table: string, k: string, json: string) {
-          batch.put(prefixOf(table) + k, json);
+        put(table: string, k: Key, json: string) {
+          batch.put(rootKey(table, k), json);
         },
         commit: () => batch.write({ sync: true }),
         abort: () => batch.close(),
@@ -179,14 +201,9 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       await db.close();
     },
   };
-}
-
-/** A value as the sublevels' JSON encoding writes it; what LevelDB or JSON cannot hold is refused. */
-function toJson(value: unknown): string {
-  if (value === null || value === undefined) throw new TypeError('Value cannot be null or undefined');
-  const json = JSON.stringify(value);
-  if (json === undefined) throw new TypeError(`Value cannot be encoded as JSON: ${typeof value}`);
-  return json;
+  const update = lockedUpdate(store);
+  const archives = recordArchives(store);
+  return store;
 }
 
 /** The tables holding records: one step per table, jumping over each table's keys. */
@@ -207,9 +224,14 @@ async function tableNames(db: Level<string, unknown>, snapshot: unknown): Promis
   return names;
 }
 
-/** LevelDB honours one lower and one upper bound, so a prefix and bounds are merged first. */
-function levelRange(range: Range = {}) {
-  const r: Record<string, unknown> = { ...rangeBounds(range) };
+/**
+ * LevelDB honours one lower and one upper bound, so a prefix and bounds are merged first;
+ * undefined when the range selects nothing.
+ */
+function levelRange(range: Range = {}): Record<string, unknown> | undefined {
+  const bounds = rangeBounds(range);
+  if (bounds === undefined) return undefined;
+  const r: Record<string, unknown> = { ...bounds };
   if (range.limit !== undefined) r.limit = range.limit;
   if (range.reverse !== undefined) r.reverse = range.reverse;
   return r;

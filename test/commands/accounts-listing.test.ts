@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { prefix } from '../../src/storage/keys';
+import { hostAccounts } from '../../src/features/accounts/records';
+import { hostLasts } from '../../src/features/last/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -87,7 +88,7 @@ describe('delete_old_users', () => {
     expect((await ctl(['registered_users', 'localhost'])).stdout).toBe('recent\n');
     const store = await openLevelStore(join(home.dir, 'db'));
     const left: string[] = [];
-    for await (const k of store.keys('last', { prefix: prefix('localhost') })) left.push(k.split('\0')[1]);
+    for await (const [jid] of hostLasts(store, 'localhost')) left.push(jid.user);
     await store.close();
     expect(left).toEqual(['recent']);
   });
@@ -133,7 +134,7 @@ describe('convert_to_scram', () => {
     expect(await ctl(['convert_to_scram', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: '' });
     const store = await openLevelStore(join(home.dir, 'db'));
     const formats: string[] = [];
-    for await (const [, rec] of store.entries<{ secret: { format: string } }>('passwd')) formats.push(rec.secret.format);
+    for await (const [, rec] of hostAccounts(store, 'localhost')) formats.push(rec.secret.format);
     await store.close();
     expect(formats).toEqual(['scram', 'scram']);
     expect((await ctl(['check_password', 'alice', 'localhost', 'pw'])).status).toBe(0);

@@ -2,8 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
-import type { AccountRecord } from '../../src/services/accounts';
+import { readAccount, type AccountRecord } from '../../src/features/accounts/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -13,7 +12,7 @@ afterEach(() => home.cleanup());
 async function stored(host: string, user: string): Promise<AccountRecord | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    return await store.get<AccountRecord>('passwd', key(host, user));
+    return await readAccount(store, { host, user });
   } finally {
     await store.close();
   }

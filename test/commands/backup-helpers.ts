@@ -4,17 +4,20 @@
  */
 import { join } from 'node:path';
 import { openLevelStore } from '../../src/storage/level';
-import { TABLES } from '../../src/storage/tables';
-import { createServices } from '../../src/services';
+import type { Key } from '../../src/storage/types';
+import { createFeatures } from '../../src/features';
+import { featureDeps } from '../../src/features/deps';
+import { databaseTables } from '../../src/migrate/tables';
 import { defaultConfig } from '../../src/config/config';
+import { parseXml } from '../../src/lib/xml';
 import type { CliResult, RunOptions } from '../helpers/cli';
 
 export type Ctl = (argv: readonly string[], options?: RunOptions) => Promise<CliResult>;
 
 /** Every record of every table, values as stored (JSON text): what a round trip must keep. */
-export async function everything(homeDir: string): Promise<Record<string, [string, string][]>> {
+export async function everything(homeDir: string): Promise<Record<string, [Key, string][]>> {
   const store = await openLevelStore(join(homeDir, 'db'));
-  const out: Record<string, [string, string][]> = {};
+  const out: Record<string, [Key, string][]> = {};
   try {
     const snap = await store.snapshot();
     try {
@@ -61,17 +64,18 @@ export async function fillEveryTable(homeDir: string, ctl: Ctl, users: readonly 
   }
   const store = await openLevelStore(join(homeDir, 'db'));
   try {
-    const services = createServices({ store, config: defaultConfig(join(homeDir, 'ctl.yml')), clock: Date.now });
+    const features = createFeatures(featureDeps({ store, config: defaultConfig(join(homeDir, 'ctl.yml')), clock: Date.now }));
     for (const u of users) {
-      await services.mam.archive(u, 'localhost', 'chat', 'carol@example.org', '<message><body>hi</body></message>');
-      await services.offline.add(u, 'localhost', expiring(`${u}@localhost`, 'expires'));
+      const jid = { host: 'localhost', user: u };
+      await features.mam.archive(jid, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
+      await features.offline.store(jid, parseXml(expiring(`${u}@localhost`, 'expires'), 'a message'));
     }
     const filled = new Set<string>();
     const snap = await store.snapshot();
     for (const t of await snap.tables()) filled.add(t);
     await snap.close();
-    for (const table of Object.values(TABLES)) {
-      if (!filled.has(table)) await store.put(table, `synthetic\u0000${table}`, { table, note: 'put by the test' });
+    for (const table of databaseTables()) {
+      if (!filled.has(table)) await store.put(table, ['synthetic', table], { table, note: 'put by the test' });
     }
   } finally {
     await store.close();

@@ -4,6 +4,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, tempHome } from '../helpers/cli';
+import { lastKey } from '../../src/features/last/records';
 import { ctlOk, everything, FILLED_BY_COMMANDS, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
@@ -17,7 +18,7 @@ const NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
 const ctl = (...argv: string[]) => home.ctl(argv, { clock: () => NOW });
 const at = (argv: readonly string[]) => home.ctl(argv, { clock: () => NOW });
 const TABLE_LIST =
-  'api_tokens, last, mam, mam_by_time, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
+  'api_tokens, api_tokens_by_account, last, mam, mam_by_time, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
 
 async function two() {
   await ctlOk(at, 'register', 'bob', 'localhost', 'pw');
@@ -154,6 +155,6 @@ describe('dump and load', () => {
     expect(await ctl('load', file)).toEqual(ok(`Loaded 2 records from ${file}\n`));
     expect((await ctl('check_password', 'zoe', 'localhost', 'z')).status).toBe(0);
     const all = await everything(home.dir);
-    expect(all.last).toEqual([['localhost\u0000zoe', '5']]);
+    expect(all.last).toEqual([[lastKey({ host: 'localhost', user: 'zoe' }), '5']]);
   });
 });

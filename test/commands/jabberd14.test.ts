@@ -2,8 +2,12 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { prefix } from '../../src/storage/keys';
-import type { OfflineMessage } from '../../src/services/offline';
+import { PASSWD } from '../../src/features/accounts/records';
+import { LAST } from '../../src/features/last/records';
+import { OFFLINE, readOffline, type OfflineMessage } from '../../src/features/offline/records';
+import { PRIVATE } from '../../src/features/private/records';
+import { ROSTER } from '../../src/features/roster/records';
+import { VCARD } from '../../src/features/vcard/records';
 
 const FIXTURES = resolve(__dirname, '../fixtures/jabberd14/example.org');
 const NOW = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -24,21 +28,19 @@ const HOSTS = () => `localhost, example.org (hosts in ${join(home.dir, 'ctl.yml'
 async function offline(host: string, user: string): Promise<OfflineMessage[]> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    const out: OfflineMessage[] = [];
-    for await (const [, m] of store.entries<OfflineMessage>('offline', { prefix: prefix(host, user) })) out.push(m);
-    return out;
+    return await readOffline(store, { host, user });
   } finally {
     await store.close();
   }
 }
 
-/** Every key of every table: to show that a failed import wrote nothing. */
+/** Every key of every table an import writes (and of the offline archive's index): to show that a failed import wrote nothing. */
 async function allKeys(): Promise<string[]> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const out: string[] = [];
-    for (const t of ['passwd', 'last', 'roster', 'vcard', 'private', 'offline', 'offline_by_time']) {
-      for await (const k of store.keys(t)) out.push(`${t}:${k}`);
+    for (const t of [PASSWD, LAST, ROSTER, VCARD, PRIVATE, OFFLINE, `${OFFLINE}_by_time`]) {
+      for await (const k of store.keys(t)) out.push(`${t}:${k.join('|')}`);
     }
     return out;
   } finally {

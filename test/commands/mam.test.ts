@@ -3,13 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { createMemoryStore } from '../../src/storage/memory';
-import { splitKey } from '../../src/storage/keys';
-import type { BatchOp, Store } from '../../src/storage/types';
-import { createServices, type Services } from '../../src/services';
-import { defaultConfig } from '../../src/config/config';
-import { archiveRows, type ArchiveType } from '../../src/services/mam';
-import { stampOf } from '../../src/services/offline';
-import { withServices as withServicesAt } from '../helpers/services';
+import type { Store } from '../../src/storage/types';
+import { defaultConfig, loadConfig } from '../../src/config/config';
+import { createFeatures, type Features } from '../../src/features';
+import { featureDeps } from '../../src/features/deps';
+import { readArchive, writeArchive } from '../../src/features/mam/records';
+import type { BareJid } from '../../src/lib/jid';
+import { deleteOldMamMessages } from '../../commands/support/mam';
+import { hearPages } from '../helpers/archive';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -26,34 +27,53 @@ beforeEach(async () => {
   for (const user of ['alice', 'bob']) expect((await ctl(['register', user, 'localhost', 'pw'])).status).toBe(0);
 });
 
-/** Runs `fn` with the services over the home's database, at a time `fn` may move. */
-const withServices = <T>(fn: (s: Services, at: (ms: number) => void) => Promise<T>) => withServicesAt(home.dir, NOW, fn);
+const alice: BareJid = { user: 'alice', host: 'localhost' };
+const bob: BareJid = { user: 'bob', host: 'localhost' };
+const lobby: BareJid = { user: 'lobby', host: 'conference.localhost' };
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openLevelStore(join(home.dir, 'db'));
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs `fn` with the features over the home's database, at a time `fn` may move. */
+const withFeatures = <T>(fn: (f: Features, at: (ms: number) => void) => Promise<T>) =>
+  withStore((store) => {
+    let now = NOW;
+    return fn(createFeatures(featureDeps({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => now })), (ms) => (now = ms));
+  });
 
 /** Archives, for alice and the room lobby@conference.localhost, a chat and a groupchat message 10, 3 and 1 days old. */
 async function fill(): Promise<void> {
-  await withServices(async (s, at) => {
+  await withFeatures(async (s, at) => {
     for (const age of [10, 3, 1]) {
       at(NOW - age * DAY);
-      await s.mam.archive('alice', 'localhost', 'chat', 'bob@localhost', `<message type='chat'><body>chat ${age}</body></message>`);
-      await s.mam.archive('lobby', 'conference.localhost', 'groupchat', 'lobby@conference.localhost', `<message type='groupchat'><body>room ${age}</body></message>`);
+      await s.mam.archive(alice, 'chat', 'bob@localhost', `<message type='chat'><body>chat ${age}</body></message>`);
+      await s.mam.archive(lobby, 'groupchat', 'lobby@conference.localhost', `<message type='groupchat'><body>room ${age}</body></message>`);
     }
   });
 }
 
-/** What is left: `type age` per archived message, from the archive bodies, and the index rows. */
+/**
+ * What is left, as the archive's rows are keyed: `host@user type body` per archived message in
+ * key order, and the index by time, `stamp|host|user type`.
+ */
 async function left(): Promise<{ mam: string[]; index: string[] }> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  try {
+  return withStore(async (store) => {
     const mam: string[] = [];
-    for await (const [k, v] of store.entries<{ type: ArchiveType; xml: string }>('mam')) {
-      mam.push(`${splitKey(k).slice(0, 2).join('@')} ${v.type} ${/<body>(.*)<\/body>/.exec(v.xml)?.[1]}`);
-    }
     const index: string[] = [];
-    for await (const [k, v] of store.entries<{ type: string }>('mam_by_time')) index.push(`${splitKey(k).join('|')} ${v.type}`);
-    return { mam, index };
-  } finally {
-    await store.close();
-  }
+    for (const owner of [lobby, alice, bob]) {
+      for (const m of await readArchive(store, owner)) {
+        mam.push(`${owner.host}@${owner.user} ${m.type} ${/<body>(.*)<\/body>/.exec(m.xml)?.[1]}`);
+        index.push(`${m.id}|${owner.host}|${owner.user} ${m.type}`);
+      }
+    }
+    return { mam, index: index.sort() };
+  });
 }
 
 describe('delete_old_mam_messages', () => {
@@ -117,41 +137,42 @@ describe('delete_old_mam_messages', () => {
 
   test('deletes in atomic batches of at most 1000 messages, each with its index row', async () => {
     const store = createMemoryStore();
-    const batches: BatchOp[][] = [];
-    const s = createServices({ store: { ...store, batch: (ops, o) => (batches.push([...ops]), store.batch(ops, o)) } as Store, config: defaultConfig('/x/ctl.yml'), clock: () => NOW });
-    const rows = Array.from({ length: 1500 }, (_, i) =>
-      archiveRows('localhost', 'alice', { type: i % 3 === 0 ? 'groupchat' : 'chat', with: 'bob@localhost', xml: '<message/>', timestamp: NOW - 3 * DAY, id: stampOf(NOW - 3 * DAY, i) }),
-    );
-    await store.batch(rows.flat());
-    expect(await s.mam.deleteOld('chat', 1)).toBe(true);
-    expect(batches.map((b) => b.filter((op) => op.table === 'mam').length)).toEqual([666, 334]);
-    for (const b of batches) {
-      const ids = b.filter((op) => op.table === 'mam').map((op) => splitKey(op.key)[2]);
-      expect(b.filter((op) => op.table === 'mam_by_time').map((op) => splitKey(op.key)[0])).toEqual(ids);
-    }
-    expect(await s.mam.messages('alice', 'localhost')).toHaveLength(500);
+    const pages: number[] = [];
+    const spy: Store = { ...store, archive: (name, o) => hearPages(store.archive(name, o), pages) };
+    const s = createFeatures(featureDeps({ store: spy, config: defaultConfig('/x/ctl.yml'), clock: () => NOW }));
+    const messages = Array.from({ length: 1500 }, (_, i) => ({
+      type: i % 3 === 0 ? ('groupchat' as const) : ('chat' as const),
+      with: 'bob@localhost',
+      xml: '<message/>',
+      timestamp: NOW - 3 * DAY,
+    }));
+    await writeArchive(store, alice, messages);
+    expect(await deleteOldMamMessages(s.mam, 'chat', 1)).toBe(true);
+    // Pages of 1000 archived messages, of which the chat ones go, each with its index row.
+    expect(pages).toEqual([666, 334]);
+    expect(await s.mam.messages(alice)).toHaveLength(500);
   });
 });
 
 describe('the archive', () => {
   test('archive stores the documented record and returns its id', async () => {
-    const rows = await withServices(async (s) => {
-      const id = await s.mam.archive('Alice', 'localhost', 'chat', 'bob@localhost', "<message type='chat'><body>hi</body></message>");
+    const rows = await withFeatures(async (s) => {
+      const id = await s.mam.archive(s.accounts.jid('Alice', 'localhost'), 'chat', 'bob@localhost', "<message type='chat'><body>hi</body></message>");
       expect(id).toBe('001700000000000-000000');
-      return s.mam.messages('alice', 'localhost');
+      return s.mam.messages(alice);
     });
     expect(rows).toEqual([{ type: 'chat', with: 'bob@localhost', xml: "<message type='chat'><body>hi</body></message>", timestamp: NOW, id: '001700000000000-000000' }]);
   });
 
   test('a chat archive needs an existing user', async () => {
-    await withServices(async (s) => {
-      await expect(s.mam.archive('carol', 'localhost', 'chat', 'bob@localhost', '<message/>')).rejects.toThrow('User carol@localhost does not exist');
+    await withFeatures(async (s) => {
+      await expect(s.mam.archive({ user: 'carol', host: 'localhost' }, 'chat', 'bob@localhost', '<message/>')).rejects.toThrow('User carol@localhost does not exist');
     });
   });
 
   test('unregister removes the user\'s archive and its index rows, and nothing else', async () => {
     await fill();
-    await withServices((s) => s.mam.archive('bob', 'localhost', 'chat', 'alice@localhost', '<message/>'));
+    await withFeatures((s) => s.mam.archive(bob, 'chat', 'alice@localhost', '<message/>'));
     expect((await ctl(['unregister', 'alice', 'localhost'])).status).toBe(0);
     const { mam, index } = await left();
     expect(mam.filter((m) => m.startsWith('localhost@'))).toEqual(['localhost@bob chat undefined']);

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { prefix, splitKey } from '../../src/storage/keys';
+import type { Store } from '../../src/storage/types';
 import { parseXml } from '../../src/lib/xml';
-import type { OfflineMessage } from '../../src/services/offline';
+import { queuedMessages, type OfflineMessage } from '../../src/features/offline/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -14,16 +14,22 @@ const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
 const ctl = (argv: string[], clock = () => NOW) => home.ctl(argv, { clock });
 const USAGE = 'Usage: ctl send_message type from to subject body\n';
 
-/** The queue of user@host as stored: stamps (the last key part) and records, oldest first. */
-async function queue(host: string, user: string): Promise<[string, OfflineMessage][]> {
+/** Runs `fn` over the home's database. */
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    const rows: [string, OfflineMessage][] = [];
-    for await (const [k, v] of store.entries<OfflineMessage>('offline', { prefix: prefix(host, user) })) rows.push([splitKey(k)[2], v]);
-    return rows;
+    return await fn(store);
   } finally {
     await store.close();
   }
+}
+
+/** The queue of user@host as stored: stamps (the archive ids) and records, oldest first. */
+async function queue(host: string, user: string, store?: Store): Promise<[string, OfflineMessage][]> {
+  if (!store) return withStore((s) => queue(host, user, s));
+  const rows: [string, OfflineMessage][] = [];
+  for await (const { id, message } of queuedMessages(store, { host, user })) rows.push([id, message]);
+  return rows;
 }
 
 /** The stored stanza with its random id replaced, so it can be compared byte for byte. */
@@ -194,17 +200,12 @@ describe('unregister', () => {
     await ctl(['send_message', 'chat', 'x@example.org', 'alice@localhost', '', 'a']);
     await ctl(['send_message', 'chat', 'x@example.org', 'bob@localhost', '', 'b']);
     expect((await ctl(['unregister', 'alice', 'localhost'])).status).toBe(0);
-    const store = await openLevelStore(join(home.dir, 'db'));
-    try {
-      const keys = async (table: string) => {
-        const out: string[] = [];
-        for await (const k of store.keys(table)) out.push(splitKey(k).join('|'));
-        return out;
-      };
-      expect(await keys('offline')).toEqual(['localhost|bob|001700000000000-000000']);
-      expect(await keys('offline_by_time')).toEqual(['001700000000000-000000|localhost|bob']);
-    } finally {
-      await store.close();
-    }
+    await withStore(async (store) => {
+      // What the archive holds, as its rows are keyed (host|user|stamp) and indexed by time (stamp|host|user).
+      const left: [string, string][] = [];
+      for (const user of ['alice', 'bob']) for (const [stamp] of await queue('localhost', user, store)) left.push([user, stamp]);
+      expect(left.map(([user, stamp]) => `localhost|${user}|${stamp}`)).toEqual(['localhost|bob|001700000000000-000000']);
+      expect(left.map(([user, stamp]) => `${stamp}|localhost|${user}`)).toEqual(['001700000000000-000000|localhost|bob']);
+    });
   });
 });

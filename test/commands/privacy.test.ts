@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { splitKey } from '../../src/storage/keys';
+import { hostPrivacy, privacyDefaultKey, privacyListKey } from '../../src/features/privacy/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -25,7 +25,10 @@ async function stored(): Promise<Record<string, unknown>> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const out: Record<string, unknown> = {};
-    for await (const [k, v] of store.entries('privacy')) out[splitKey(k).join('|')] = v;
+    for await (const e of hostPrivacy(store, 'localhost')) {
+      if (e.kind === 'default') out[privacyDefaultKey(e.jid).join('|')] = { name: e.name };
+      else out[privacyListKey(e.jid, e.list.name).join('|')] = e.list;
+    }
     return out;
   } finally {
     await store.close();

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key, prefix } from '../../src/storage/keys';
 import { parseXml } from '../../src/lib/xml';
-import type { PrivateRecord } from '../../src/services/private';
+import { readPrivate, readUserPrivate } from '../../src/features/private/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -24,7 +23,7 @@ async function stored(): Promise<Record<string, string>> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const out: Record<string, string> = {};
-    for await (const [k, rec] of store.entries<PrivateRecord>('private', { prefix: prefix('localhost', 'alice') })) out[k.split('\u0000')[2]] = rec.xml;
+    for (const { namespace, record } of await readUserPrivate(store, { host: 'localhost', user: 'alice' })) out[namespace] = record.xml;
     return out;
   } finally {
     await store.close();
@@ -125,7 +124,7 @@ describe('private_set errors', () => {
       fails(1, `Error: Unknown host 'example.org': this node serves localhost (hosts in ${join(home.dir, 'ctl.yml')})\n`),
     );
     const store = await openLevelStore(join(home.dir, 'db'));
-    expect(await store.get('private', key('localhost', 'bob', 'storage:bookmarks'))).toBeUndefined();
+    expect(await readPrivate(store, { host: 'localhost', user: 'bob' }, 'storage:bookmarks')).toBeUndefined();
     await store.close();
   });
 });

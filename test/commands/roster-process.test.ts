@@ -2,8 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
-import type { RosterItem } from '../../src/services/roster';
+import { hostRosters, rosterItemOps, type RosterItem } from '../../src/features/roster/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => {
@@ -29,9 +28,9 @@ async function fill(): Promise<void> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     await store.batch(
-      ITEMS.map(([owner, contact, subscription, ask]) => {
+      ITEMS.flatMap(([owner, contact, subscription, ask]) => {
         const [user, host] = owner.split('@');
-        return { type: 'put' as const, table: 'roster', key: key(host, user, contact), value: { name: '', subscription, ask, groups: [] } };
+        return rosterItemOps({ host, user }, contact, { name: '', subscription, ask, groups: [] });
       }),
     );
   } finally {
@@ -43,9 +42,9 @@ async function remaining(): Promise<string[]> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const out: string[] = [];
-    for await (const k of store.keys('roster')) {
-      const [host, user, contact] = k.split('\u0000');
-      out.push(`${user}@${host} ${contact}`);
+    // The hosts in byte order, as the table keeps them.
+    for (const h of ['example.org', 'localhost']) {
+      for await (const { owner, contact } of hostRosters(store, h)) out.push(`${owner.user}@${owner.host} ${contact}`);
     }
     return out;
   } finally {
@@ -185,25 +184,27 @@ describe('process_rosteritems: empty database and bad filters', () => {
 describe('process_rosteritems at scale', () => {
   test('deletions are written in atomic batches of at most 10 000 items, and all of them go', async () => {
     const { createMemoryStore } = await import('../../src/storage/memory');
-    const { createServices } = await import('../../src/services');
+    const { createAccounts } = await import('../../src/features/accounts/accounts');
+    const { createRoster } = await import('../../src/features/roster/roster');
+    const { featureDeps } = await import('../../src/features/deps');
+    const { processRosterItems } = await import('../../commands/support/roster');
     const { defaultConfig } = await import('../../src/config/config');
     const store = createMemoryStore();
     const batches: number[] = [];
     const counting = { ...store, batch: (ops: Parameters<typeof store.batch>[0]) => (batches.push(ops.length), store.batch(ops)) };
-    const ops = Array.from({ length: 25_003 }, (_, i) => ({
-      type: 'put' as const,
-      table: 'roster',
-      key: key('localhost', `u${i % 7}`, `c${i}@example.org`),
-      value: { name: '', subscription: i % 2 ? 'both' : 'none', ask: 'none', groups: [] },
-    }));
+    const ops = Array.from({ length: 25_003 }, (_, i) =>
+      rosterItemOps({ host: 'localhost', user: `u${i % 7}` }, `c${i}@example.org`, { name: '', subscription: i % 2 ? 'both' : 'none', ask: 'none', groups: [] }),
+    ).flat();
     await store.batch(ops);
-    const services = createServices({ store: counting, config: defaultConfig('/dev/null'), clock: Date.now });
+    const deps = featureDeps({ store: counting, config: defaultConfig('/dev/null'), clock: Date.now });
+    const roster = createRoster(deps, createAccounts(deps));
     const lines: string[] = [];
-    const deleted = await services.roster.process('delete', 'any', 'any', 'any', 'any', (l) => lines.push(l));
+    const args = { action: 'delete', subs: 'any', asks: 'any', users: 'any', contacts: 'any' };
+    const deleted = await processRosterItems({ roster }, args, (l) => lines.push(l));
     expect(deleted).toHaveLength(25_003);
     expect(batches).toEqual([10_000, 10_000, 5_003]);
     let left = 0;
-    for await (const _ of store.keys('roster')) left++;
+    for await (const _ of hostRosters(store, 'localhost')) left++;
     expect(left).toBe(0);
     expect(lines[0]).toBe('There are 25003 roster items in total.');
     expect(lines).toHaveLength(101);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
+import { hostRosters, rosterKey, ROSTER } from '../../src/features/roster/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -150,7 +150,7 @@ describe('push_roster_all', () => {
     const store = await openLevelStore(join(home.dir, 'db'));
     try {
       const owners = new Set<string>();
-      for await (const k of store.keys('roster')) owners.add(k.split('\u0000').slice(0, 2).reverse().join('@'));
+      for (const h of ['example.org', 'localhost']) for await (const { owner } of hostRosters(store, h)) owners.add(`${owner.user}@${owner.host}`);
       expect([...owners].sort()).toEqual(['alice@localhost', 'bob@localhost', 'carol@example.org']);
     } finally {
       await store.close();
@@ -201,7 +201,7 @@ describe('push_alltoall', () => {
     await home.ctl(['push_alltoall', 'localhost', 'g']);
     const store = await openLevelStore(join(home.dir, 'db'));
     try {
-      expect(await store.get('roster', key('localhost', 'alice', 'bob@localhost'))).toEqual({ name: 'bob', subscription: 'both', ask: 'none', groups: ['g'] });
+      expect(await store.get(ROSTER, rosterKey({ host: 'localhost', user: 'alice' }, 'bob@localhost'))).toEqual({ name: 'bob', subscription: 'both', ask: 'none', groups: ['g'] });
     } finally {
       await store.close();
     }
@@ -210,11 +210,11 @@ describe('push_alltoall', () => {
 
 describe('file arguments through a running node', () => {
   test('push_roster and push_roster_all send the file as an absolute path, resolved where ctl runs', async () => {
-    const { createRemoteSession } = await import('../../src/transports/socket/remote-session');
+    const { createRemoteRunner } = await import('../../src/transports/socket/remote-runner');
     const { allCommands } = await import('../../commands');
     const sent: unknown[] = [];
     const client = { call: async (request: unknown) => void sent.push(request), connected: () => true, close: () => undefined };
-    const session = createRemoteSession(client as never, { cwd: '/home/op/templates' });
+    const session = createRemoteRunner(client as never, { cwd: '/home/op/templates' });
     const command = (name: string) => allCommands.find((c) => c.name === name)!;
     await session.run(command('push_roster'), { file: 'staff.txt', user: 'alice', host: 'localhost' });
     await session.run(command('push_roster_all'), { file: '../all.erl' });

@@ -2,8 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key, prefix } from '../../src/storage/keys';
-import type { RosterItem } from '../../src/services/roster';
+import { readRoster, rosterItemOps, type RosterItem } from '../../src/features/roster/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -21,7 +20,7 @@ async function stored(host: string, user: string): Promise<Record<string, Roster
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const out: Record<string, RosterItem> = {};
-    for await (const [k, v] of store.entries<RosterItem>('roster', { prefix: prefix(host, user) })) out[k.split('\u0000')[2]] = v;
+    for (const { contact, item } of await readRoster(store, { host, user })) out[contact] = item;
     return out;
   } finally {
     await store.close();
@@ -31,7 +30,7 @@ async function stored(host: string, user: string): Promise<Record<string, Roster
 async function putItem(host: string, user: string, contact: string, item: RosterItem): Promise<void> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    await store.put('roster', key(host, user, contact), item);
+    await store.batch(rosterItemOps({ host, user }, contact, item));
   } finally {
     await store.close();
   }

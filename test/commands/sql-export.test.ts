@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
+import { vcardOps } from '../../src/features/vcard/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => {
@@ -114,7 +114,7 @@ describe('export_odbc and export2odbc', () => {
   test('a stored vCard that is not XML is a failure naming its user', async () => {
     await ctl('register', 'alice', 'example.org', 'pw');
     const store = await openLevelStore(join(home.dir, 'db'));
-    await store.put('vcard', key('example.org', 'alice'), { xml: '<vCard xmlns="vcard-temp"><FN>' });
+    await store.batch(vcardOps({ host: 'example.org', user: 'alice' }, { xml: '<vCard xmlns="vcard-temp"><FN>' }));
     await store.close();
     const r = await home.ctl(['export_odbc', 'example.org', join(home.dir, 'out.sql')]);
     expect(r).toEqual(fails(1, 'Error: Malformed XML in the stored vCard of alice@example.org (line 1, column 30): unclosed tag: FN\n'));

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
+import { hostGroups, hostMembers, hostUserIndex, memberText } from '../../src/features/srg/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -20,14 +21,16 @@ async function register(...jids: string[]) {
   }
 }
 
-/** Every key of the shared-roster tables, NUL shown as `|`. */
+/** Every key of the shared-roster tables, its parts joined by `|`. */
 async function rows(): Promise<Record<string, string[]>> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    const out: Record<string, string[]> = {};
-    for (const table of ['srg', 'srg_member', 'srg_user']) {
-      out[table] = [];
-      for await (const k of store.keys(table)) out[table].push(k.replace(/\u0000/g, '|'));
+    const out: Record<string, string[]> = { srg: [], srg_member: [], srg_user: [] };
+    // The hosts in byte order, as the tables keep them.
+    for (const h of ['example.org', 'localhost']) {
+      for await (const [group] of hostGroups(store, h)) out.srg.push(`${h}|${group}`);
+      for await (const [group, m] of hostMembers(store, h)) out.srg_member.push(`${h}|${group}|${memberText(m)}`);
+      for await (const [jid, g] of hostUserIndex(store, h)) out.srg_user.push(`${jid.host}|${jid.user}|${g.host}|${g.group}`);
     }
     return out;
   } finally {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
+import { hostMembers, hostUserIndex, memberText, readGroup } from '../../src/features/srg/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -17,7 +17,7 @@ function hosts(...names: string[]) {
 async function storedGroup(host: string, group: string): Promise<unknown> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    return await store.get('srg', key(host, group));
+    return await readGroup(store, { host, group });
   } finally {
     await store.close();
   }
@@ -152,13 +152,12 @@ describe('srg_delete', () => {
 
     const store = await openLevelStore(join(home.dir, 'db'));
     try {
-      const rows = async (table: string) => {
-        const ks: string[] = [];
-        for await (const k of store.keys(table)) ks.push(k.replace(/\u0000/g, '|'));
-        return ks;
-      };
-      expect(await rows('srg_member')).toEqual(['localhost|g2|@all@', 'localhost|g2|alice@localhost']);
-      expect(await rows('srg_user')).toEqual(['localhost|alice|localhost|g2']);
+      const members: string[] = [];
+      for await (const [group, m] of hostMembers(store, 'localhost')) members.push(`localhost|${group}|${memberText(m)}`);
+      const index: string[] = [];
+      for await (const [jid, g] of hostUserIndex(store, 'localhost')) index.push(`${jid.host}|${jid.user}|${g.host}|${g.group}`);
+      expect(members).toEqual(['localhost|g2|@all@', 'localhost|g2|alice@localhost']);
+      expect(index).toEqual(['localhost|alice|localhost|g2']);
     } finally {
       await store.close();
     }

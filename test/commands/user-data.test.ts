@@ -4,27 +4,27 @@
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { TABLES } from '../../src/storage/tables';
-import { createServices } from '../../src/services';
+import { createServices } from '../../src/node/services';
+import { featureDeps } from '../../src/features/deps';
 import { defaultConfig } from '../../src/config/config';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
 afterEach(() => home.cleanup());
 
-const ALL_TABLES = Object.values(TABLES);
-
-/** Every row of every table, keys with their NULs shown as `|`. */
+/** Every row of every table, whatever the table, keys with their parts joined by `|`. */
 async function dump(): Promise<Record<string, string[]>> {
   const store = await openLevelStore(join(home.dir, 'db'));
+  const snapshot = await store.snapshot();
   const out: Record<string, string[]> = {};
   try {
-    for (const table of ALL_TABLES) {
+    for (const table of await snapshot.tables()) {
       const keys: string[] = [];
-      for await (const k of store.keys(table)) keys.push(k.replace(/\0/g, '|').replace(/\d{15}-\d{6}/g, 'STAMP'));
+      for await (const [k] of snapshot.entriesJson(table)) keys.push(k.join('|').replace(/\d{15}-\d{6}/g, 'STAMP'));
       if (keys.length) out[table] = keys;
     }
   } finally {
+    await snapshot.close();
     await store.close();
   }
   return out;
@@ -50,8 +50,8 @@ async function fill() {
   }
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    const services = createServices({ store, config: defaultConfig(join(home.dir, 'ctl.yml')), clock: Date.now });
-    for (const u of ['alice', 'bob']) await services.mam.archive(u, 'localhost', 'chat', 'carol@example.org', '<message><body>hi</body></message>');
+    const services = createServices(featureDeps({ store, config: defaultConfig(join(home.dir, 'ctl.yml')), clock: Date.now }));
+    for (const user of ['alice', 'bob']) await services.mam.archive({ user, host: 'localhost' }, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
   } finally {
     await store.close();
   }

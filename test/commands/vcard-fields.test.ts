@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
 import { parseXml } from '../../src/lib/xml';
-import type { VcardRecord } from '../../src/services/vcard';
+import { readVcard, vcardOps } from '../../src/features/vcard/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -16,7 +15,7 @@ afterEach(() => home.cleanup());
 async function storedVcard(): Promise<string | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    return (await store.get<VcardRecord>('vcard', key('localhost', 'alice')))?.xml;
+    return (await readVcard(store, { host: 'localhost', user: 'alice' }))?.xml;
   } finally {
     await store.close();
   }
@@ -36,7 +35,7 @@ const CLIENT_VCARD = `<vCard xmlns="vcard-temp">
 
 async function clientSetsVcard() {
   const store = await openLevelStore(join(home.dir, 'db'));
-  await store.put('vcard', key('localhost', 'alice'), { xml: CLIENT_VCARD });
+  await store.batch(vcardOps({ host: 'localhost', user: 'alice' }, { xml: CLIENT_VCARD }));
   await store.close();
 }
 

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
-import { key } from '../../src/storage/keys';
 import { parseXml } from '../../src/lib/xml';
-import type { VcardRecord } from '../../src/services/vcard';
+import { readVcard, vcardOps } from '../../src/features/vcard/records';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
@@ -18,7 +17,7 @@ const GET_USAGE = 'Usage: ctl get_vcard user host name\n';
 async function storedVcard(user = 'alice'): Promise<string | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    return (await store.get<VcardRecord>('vcard', key('localhost', user)))?.xml;
+    return (await readVcard(store, { host: 'localhost', user }))?.xml;
   } finally {
     await store.close();
   }
@@ -185,7 +184,7 @@ describe('errors', () => {
 
   test('a damaged stored vCard is reported, not a crash', async () => {
     const store = await openLevelStore(join(home.dir, 'db'));
-    await store.put('vcard', key('localhost', 'alice'), { xml: '<vCard xmlns="vcard-temp"><FN>x</vCard>' });
+    await store.batch(vcardOps({ host: 'localhost', user: 'alice' }, { xml: '<vCard xmlns="vcard-temp"><FN>x</vCard>' }));
     await store.close();
     const damaged = fails(1, 'Error: Malformed XML in the stored vCard of alice@localhost (line 1, column 39): unexpected close tag.\n');
     expect(await home.ctl(['get_vcard', 'alice', 'localhost', 'FN'])).toEqual(damaged);

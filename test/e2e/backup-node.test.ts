@@ -9,7 +9,10 @@ import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
 import { resolveHome } from '../../src/config/home';
 import { defaultConfig } from '../../src/config/config';
-import { createServices } from '../../src/services';
+import { createServices } from '../../src/node/services';
+import { featureDeps } from '../../src/features/deps';
+import { accountKey } from '../../src/features/accounts/records';
+import type { Key } from '../../src/storage/types';
 import { readBackup } from '../../src/migrate/backup-file';
 import { openLevelStore } from '../../src/storage/level';
 import { tempHome } from '../helpers/cli';
@@ -55,8 +58,8 @@ test('readers on a node see the database before or after a restore, never betwee
   try {
     // Enough records that a restore is not instantaneous.
     const store = await openLevelStore(join(source.dir, 'db'), { sync: false });
-    const s = createServices({ store, config: { ...defaultConfig('/x'), authPasswordFormat: 'plain' }, clock: Date.now });
-    for (let i = 0; i < 3000; i++) await s.accounts.register(`new${String(i).padStart(4, '0')}`, 'localhost', 'pw');
+    const s = createServices(featureDeps({ store, config: { ...defaultConfig('/x'), authPasswordFormat: 'plain' }, clock: Date.now }));
+    for (let i = 0; i < 3000; i++) await s.accounts.register({ host: 'localhost', user: `new${String(i).padStart(4, '0')}` }, 'pw');
     await store.close();
     await ctlOk(source.ctl, 'backup', file);
   } finally {
@@ -90,24 +93,24 @@ test('a backup through a node while other callers write is the database at one m
     stop = true;
     await writer;
   });
-  const users: string[] = [];
-  await readBackup(file, { record: (table, key) => table === 'passwd' && users.push(key.split('\0')[1]) });
+  const users: Key[] = [];
+  await readBackup(file, { record: (table, key) => table === 'passwd' && users.push(key) });
   // Every registration before the backup is in it, none after: a prefix of the writer's sequence.
   expect(users.length).toBeGreaterThanOrEqual(20);
-  expect(users).toEqual(Array.from({ length: users.length }, (_, i) => `w${String(i).padStart(5, '0')}`));
+  expect(users).toEqual(Array.from({ length: users.length }, (_, i) => accountKey({ host: 'localhost', user: `w${String(i).padStart(5, '0')}` })));
 });
 
 test('a backup is one moment even when writes interleave with it in the same process', async () => {
   // Tables are read in name order: "pa", then the long "pa_filler", then "pb". The writer moves
   // a pair (pa/i, pb/i) forward in one batch each step while the backup reads.
   const store = await openLevelStore(join(home.dir, 'db'), { sync: false });
-  const services = createServices({ store, config: defaultConfig(join(home.dir, 'ctl.yml')), clock: Date.now });
+  const services = createServices(featureDeps({ store, config: defaultConfig(join(home.dir, 'ctl.yml')), clock: Date.now }));
   try {
-    const filler = Array.from({ length: 30_000 }, (_, i) => ({ type: 'put' as const, table: 'pa_filler', key: String(i).padStart(6, '0'), value: { i } }));
+    const filler = Array.from({ length: 30_000 }, (_, i) => ({ type: 'put' as const, table: 'pa_filler', key: [String(i).padStart(6, '0')], value: { i } }));
     await store.batch(filler);
     await store.batch([
-      { type: 'put', table: 'pa', key: '0', value: 0 },
-      { type: 'put', table: 'pb', key: '0', value: 0 },
+      { type: 'put', table: 'pa', key: ['0'], value: 0 },
+      { type: 'put', table: 'pb', key: ['0'], value: 0 },
     ]);
     let step = 0;
     let running = true;
@@ -115,10 +118,10 @@ test('a backup is one moment even when writes interleave with it in the same pro
       while (running) {
         step++;
         await store.batch([
-          { type: 'del', table: 'pa', key: String(step - 1) },
-          { type: 'del', table: 'pb', key: String(step - 1) },
-          { type: 'put', table: 'pa', key: String(step), value: step },
-          { type: 'put', table: 'pb', key: String(step), value: step },
+          { type: 'del', table: 'pa', key: [String(step - 1)] },
+          { type: 'del', table: 'pb', key: [String(step - 1)] },
+          { type: 'put', table: 'pa', key: [String(step)], value: step },
+          { type: 'put', table: 'pb', key: [String(step)], value: step },
         ]);
         await new Promise(setImmediate);
       }
@@ -130,7 +133,7 @@ test('a backup is one moment even when writes interleave with it in the same pro
     running = false;
     await writer;
     expect(stepAfter).toBeGreaterThan(stepBefore + 5);
-    const pairs: Record<string, string[]> = { pa: [], pb: [] };
+    const pairs: Record<string, Key[]> = { pa: [], pb: [] };
     const summary = await readBackup(file, { record: (table, key) => pairs[table]?.push(key) });
     expect(summary.tables.pa_filler).toBe(30_000);
     expect(pairs.pa).toHaveLength(1);

@@ -3,6 +3,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
+import { PASSWD } from '../../src/features/accounts/records';
+import { LAST } from '../../src/features/last/records';
+import { OFFLINE } from '../../src/features/offline/records';
+import { PRIVATE } from '../../src/features/private/records';
+import { ROSTER } from '../../src/features/roster/records';
+import { VCARD } from '../../src/features/vcard/records';
 
 let home: ReturnType<typeof tempHome>;
 let spool: string;
@@ -28,7 +34,7 @@ async function importText(text: string | Buffer) {
 async function nothingStored(): Promise<void> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
-    for (const t of ['passwd', 'last', 'roster', 'vcard', 'private', 'offline', 'offline_by_time']) {
+    for (const t of [PASSWD, LAST, ROSTER, VCARD, PRIVATE, OFFLINE, `${OFFLINE}_by_time`]) {
       for await (const k of store.keys(t)) throw new Error(`${t} holds ${JSON.stringify(k)}`);
     }
   } finally {

@@ -7,7 +7,7 @@
  * cannot) so that no process outlives the tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, ctlProcess, ensureBuilt, killNodes, launcher, trackNodes, waitGone, type ProcResult } from '../helpers/proc';

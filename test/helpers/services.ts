@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
-import { createServices, type Services } from '../../src/services';
+import { featureDeps } from '../../src/features/deps';
+import { createServices, type Services } from '../../src/node/services';
 import { openLevelStore } from '../../src/storage/level';
 
 /**
@@ -11,7 +12,7 @@ export async function withServices<T>(dir: string, start: number, fn: (s: Servic
   const store = await openLevelStore(join(dir, 'db'));
   let now = start;
   try {
-    return await fn(createServices({ store, config: loadConfig(join(dir, 'ctl.yml')), clock: () => now }), (ms) => (now = ms));
+    return await fn(createServices(featureDeps({ store, config: loadConfig(join(dir, 'ctl.yml')), clock: () => now })), (ms) => (now = ms));
   } finally {
     await store.close();
   }

@@ -121,9 +121,9 @@ test('with a longer timeout, waits and opens once the holder closes, seeing its 
   expect(await stateAfter(opening, 700)).toBe('pending');
   await holder.release();
   const store = await opening;
-  await expect(store.get('passwd', 'k')).resolves.toEqual({ by: 'holder' });
-  await store.put('passwd', 'mine', 1);
-  await expect(store.get('passwd', 'mine')).resolves.toBe(1);
+  await expect(store.get('passwd', ['k'])).resolves.toEqual({ by: 'holder' });
+  await store.put('passwd', ['mine'], 1);
+  await expect(store.get('passwd', ['mine'])).resolves.toBe(1);
 });
 
 test('lockTimeout 0 waits for as long as it takes', async () => {
@@ -131,7 +131,7 @@ test('lockTimeout 0 waits for as long as it takes', async () => {
   const opening = open(dir, 0);
   expect(await stateAfter(opening, 1_500)).toBe('pending');
   await holder.release();
-  await expect((await opening).get('passwd', 'k')).resolves.toEqual({ by: 'holder' });
+  await expect((await opening).get('passwd', ['k'])).resolves.toEqual({ by: 'holder' });
 });
 
 test('the holder stays intact: a process that gave up did not touch the database', async () => {
@@ -139,12 +139,12 @@ test('the holder stays intact: a process that gave up did not touch the database
   await expect(open(dir, 200)).rejects.toMatchObject({ code: 'unavailable' });
   await holder.release();
   const store = await open(dir, 5_000);
-  await expect(store.get('passwd', 'k')).resolves.toEqual({ by: 'holder' });
+  await expect(store.get('passwd', ['k'])).resolves.toEqual({ by: 'holder' });
 });
 
 test('a second open in the same process also waits, then succeeds once the first closes', async () => {
   const first = await open(dir, 5_000);
-  await first.put('t', 'k', 'first');
+  await first.put('t', ['k'], 'first');
   await expect(openLevelStore(dir, { lockTimeout: 300 })).rejects.toMatchObject({
     code: 'unavailable',
     message: expect.stringContaining(dir),
@@ -152,7 +152,7 @@ test('a second open in the same process also waits, then succeeds once the first
   const second = open(dir, 30_000);
   expect(await stateAfter(second, 300)).toBe('pending');
   await first.close();
-  await expect((await second).get('t', 'k')).resolves.toBe('first');
+  await expect((await second).get('t', ['k'])).resolves.toBe('first');
 });
 
 test('a directory that cannot be a database fails at once with unavailable, not a lock wait', async () => {

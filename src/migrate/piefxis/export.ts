@@ -1,22 +1,20 @@
 /**
  * export_piefxis / export_piefxis_host: XEP-0227 files, as ejabberd lays them out. One pass
- * over each table of a host, in key order, joined by user: the document is streamed, never
- * held whole, whatever the number of users.
+ * over each table of a host, in key order, joined by user (and each account's offline queue):
+ * the document is streamed, never held whole, whatever the number of users.
  */
 import { promises as fs } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CommandError } from '../../lib/errors';
-import { compareBytes, prefix, splitKey } from '../../storage/keys';
-import { TABLES } from '../../storage/tables';
+import { fsReason, writeFileAtomicStream } from '../../lib/files';
+import { bareText, type BareJid } from '../../lib/jid';
 import type { Store } from '../../storage/types';
-import type { AccountRecord } from '../../services/accounts';
-import { writeFileAtomicStream } from '../../lib/files';
-import type { OfflineMessage } from '../../services/offline';
-import { fsReason } from '../../lib/files';
-import { escaper, fileStem, hostFileName, NS_CLIENT, NS_PIE, NS_PRIVATE, NS_ROSTER, NS_SCRAM, NS_XI } from './format';
-import type { PrivateRecord } from '../../services/private';
-import type { RosterItem } from '../../services/roster';
-import type { VcardRecord } from '../../services/vcard';
+import { hostAccounts, type AccountRecord } from '../../features/accounts/records';
+import { readOffline, type OfflineMessage } from '../../features/offline/records';
+import { hostPrivate, NS_PRIVATE, type PrivateEntry } from '../../features/private/records';
+import { hostRosters, NS_ROSTER, type RosterEntry, type RosterItem } from '../../features/roster/records';
+import { hostVcards, type VcardRecord } from '../../features/vcard/records';
+import { escaper, fileStem, hostFileName, NS_CLIENT, NS_PIE, NS_SCRAM, NS_XI } from './format';
 
 export interface Report {
   readonly progress: (text: string) => void;
@@ -28,40 +26,37 @@ const FLUSH_BYTES = 1 << 20;
 /** Holds secrets (passwords, SCRAM keys): for the owner only, as XEP-0227 asks. */
 const FILE_MODE = 0o600;
 
-/** The rows of one table for one host, read in key order and handed out user by user. */
-class Rows<T> {
-  private readonly it: AsyncIterator<[string, T]>;
-  private head: { user: string; rest: string[]; value: T } | undefined | null = undefined;
+/** UTF-8 byte order, the order of the stores' keys. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
 
-  constructor(store: Store, table: string, host: string) {
-    this.it = store.entries<T>(table, { prefix: prefix(host) })[Symbol.asyncIterator]();
+/** The records of one table for one host, read in key order and handed out user by user. */
+class Rows<T> {
+  private readonly it: AsyncIterator<T>;
+  private head: { user: string; value: T } | undefined | null = undefined;
+
+  constructor(
+    records: AsyncIterable<T>,
+    private readonly userOf: (record: T) => string,
+  ) {
+    this.it = records[Symbol.asyncIterator]();
   }
 
   private async peek() {
     if (this.head === undefined) {
       const next = await this.it.next();
-      if (next.done) this.head = null;
-      else {
-        const [, user, ...rest] = splitKey(next.value[0]);
-        this.head = { user, rest, value: next.value[1] };
-      }
+      this.head = next.done ? null : { user: this.userOf(next.value), value: next.value };
     }
     return this.head;
   }
 
-  /** The next row, whoever's it is. */
-  async next(): Promise<{ user: string; rest: string[]; value: T } | null> {
-    const h = await this.peek();
-    this.head = undefined;
-    return h;
-  }
-
-  /** The rows of `user`, skipping those of users before it (rows left by no account). */
-  async take(user: string): Promise<{ rest: string[]; value: T }[]> {
-    const out: { rest: string[]; value: T }[] = [];
+  /** The records of `user`, skipping those of users before it (records left by no account). */
+  async take(user: string): Promise<T[]> {
+    const out: T[] = [];
     for (let h = await this.peek(); h; h = await this.peek()) {
       if (h.user !== user && compareBytes(h.user, user) > 0) break;
-      if (h.user === user) out.push({ rest: h.rest, value: h.value });
+      if (h.user === user) out.push(h.value);
       this.head = undefined;
     }
     return out;
@@ -90,11 +85,10 @@ function credentials(rec: AccountRecord, esc: Esc): { attr: string; child: strin
  * type='subscribe'/>` (XEP-0227 1.1): a roster item has no way to say "they asked us". An item
  * that is nothing but such a request is left to its presence, as ejabberd does.
  */
-function roster(owner: string, rows: { rest: string[]; value: RosterItem }[], esc: Esc): string {
+function roster(owner: string, rows: readonly { contact: string; item: RosterItem }[], esc: Esc): string {
   let items = '';
   let requests = '';
-  for (const { rest, value: item } of rows) {
-    const jid = rest[0];
+  for (const { contact: jid, item } of rows) {
     if (item.ask === 'in') requests += `    <presence xmlns='${NS_CLIENT}' type='subscribe' from='${esc.attr(jid)}' to='${esc.attr(owner)}'/>\n`;
     if (item.ask === 'in' && item.subscription === 'none' && item.name === '' && item.groups.length === 0) continue;
     const name = item.name === '' ? '' : ` name='${esc.attr(item.name)}'`;
@@ -112,40 +106,19 @@ function clientMessage(xml: string): string {
   return `<message xmlns="${NS_CLIENT}"${xml.slice('<message'.length)}`;
 }
 
-interface HostTables {
-  passwd: Rows<AccountRecord>;
-  roster: Rows<RosterItem>;
-  vcard: Rows<VcardRecord>;
-  private: Rows<PrivateRecord>;
-  offline: Rows<OfflineMessage>;
-}
-
 /** Writes the file of one host; resolves to its number of users. */
 async function writeHost(store: Store, file: string, host: string, esc: Esc, onUser: () => void): Promise<number> {
-  const t: HostTables = {
-    passwd: new Rows(store, TABLES.passwd, host),
-    roster: new Rows(store, TABLES.roster, host),
-    vcard: new Rows(store, TABLES.vcard, host),
-    private: new Rows(store, TABLES.private, host),
-    offline: new Rows(store, TABLES.offline, host),
-  };
+  const rosters = new Rows(hostRosters(store, host), (e) => e.owner.user);
+  const vcards = new Rows<[BareJid, VcardRecord]>(hostVcards(store, host), ([jid]) => jid.user);
+  const privates = new Rows(hostPrivate(store, host), (e) => e.jid.user);
   let users = 0;
   try {
     await writeFileAtomicStream(
       file,
       async (write) => {
         let buffer = `<?xml version='1.0' encoding='UTF-8'?>\n<host xmlns='${NS_PIE}' xmlns:xi='${NS_XI}' jid='${esc.attr(host)}'>\n`;
-        for (let account = await t.passwd.next(); account; account = await t.passwd.next()) {
-          const user = account.user;
-          const cred = credentials(account.value, esc);
-          let body = cred.child + roster(`${user}@${host}`, await t.roster.take(user), esc);
-          for (const { value } of await t.vcard.take(user)) body += `    ${value.xml}\n`;
-          const priv = await t.private.take(user);
-          if (priv.length > 0) body += `    <query xmlns='${NS_PRIVATE}'>\n${priv.map(({ value }) => `      ${value.xml}\n`).join('')}    </query>\n`;
-          const offline = await t.offline.take(user);
-          if (offline.length > 0) body += `    <offline-messages>\n${offline.map(({ value }) => `      ${clientMessage(value.xml)}\n`).join('')}    </offline-messages>\n`;
-          const head = `  <user name='${esc.attr(user)}'${cred.attr}`;
-          buffer += body === '' ? `${head}/>\n` : `${head}>\n${body}  </user>\n`;
+        for await (const [jid, account] of hostAccounts(store, host)) {
+          buffer += await userElement(jid, account, await readOffline(store, jid), { rosters, vcards, privates }, esc);
           users++;
           onUser();
           if (buffer.length >= FLUSH_BYTES) {
@@ -158,9 +131,27 @@ async function writeHost(store: Store, file: string, host: string, esc: Esc, onU
       FILE_MODE,
     );
   } finally {
-    await Promise.all(Object.values(t).map((rows: Rows<unknown>) => rows.close()));
+    await Promise.all([rosters.close(), vcards.close(), privates.close()]);
   }
   return users;
+}
+
+interface HostRecords {
+  readonly rosters: Rows<RosterEntry>;
+  readonly vcards: Rows<[BareJid, VcardRecord]>;
+  readonly privates: Rows<PrivateEntry>;
+}
+
+/** The `<user>` element of one account, with everything it owns. */
+async function userElement(jid: BareJid, account: AccountRecord, offline: readonly OfflineMessage[], t: HostRecords, esc: Esc): Promise<string> {
+  const cred = credentials(account, esc);
+  let body = cred.child + roster(bareText(jid), await t.rosters.take(jid.user), esc);
+  for (const [, card] of await t.vcards.take(jid.user)) body += `    ${card.xml}\n`;
+  const priv = await t.privates.take(jid.user);
+  if (priv.length > 0) body += `    <query xmlns='${NS_PRIVATE}'>\n${priv.map(({ record }) => `      ${record.xml}\n`).join('')}    </query>\n`;
+  if (offline.length > 0) body += `    <offline-messages>\n${offline.map((m) => `      ${clientMessage(m.xml)}\n`).join('')}    </offline-messages>\n`;
+  const head = `  <user name='${esc.attr(jid.user)}'${cred.attr}`;
+  return body === '' ? `${head}/>\n` : `${head}>\n${body}  </user>\n`;
 }
 
 /**

@@ -3,6 +3,7 @@
  * the errors that point at a file and line.
  */
 import { CommandError } from '../../lib/errors';
+import { NOT_XML_CHAR } from '../../lib/xml';
 
 export const NS_PIE = 'urn:xmpp:pie:0';
 /** The namespace of drafts before 1.0 (2010), which old exports still carry. */
@@ -10,9 +11,6 @@ export const NS_PIE_DRAFT = 'http://www.xmpp.org/extensions/xep-0227.html#ns';
 export const NS_SCRAM = 'urn:xmpp:pie:0#scram';
 export const NS_XI = 'http://www.w3.org/2001/XInclude';
 export const NS_CLIENT = 'jabber:client';
-export const NS_ROSTER = 'jabber:iq:roster';
-export const NS_PRIVATE = 'jabber:iq:private';
-export const NS_VCARD = 'vcard-temp';
 export const NS_DELAY = 'urn:xmpp:delay';
 
 export const isPie = (uri: string): boolean => uri === NS_PIE || uri === NS_PIE_DRAFT;
@@ -29,8 +27,6 @@ export function hostFileName(stem: string, host: string): string {
   return `${stem}_${host.replace(/\./g, '_')}.xml`;
 }
 
-/** Characters XML 1.0 cannot carry at all, not even as references. */
-const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const NOT_XML_CHARS = new RegExp(NOT_XML_CHAR.source, 'gu');
 
 /**

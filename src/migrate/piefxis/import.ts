@@ -1,16 +1,19 @@
 /**
  * import_piefxis: two passes over the files. The first checks everything (hosts, users, every
- * element it imports) and writes nothing; the second writes whole users in atomic batches. An
- * account that already exists is skipped with all its data, so re-running an interrupted
- * import completes it.
+ * element it imports) and writes nothing; the second writes whole users in atomic batches, the
+ * offline messages of each just before. An account that already exists is skipped with all its
+ * data, so re-running an interrupted import completes it.
  */
 import { resolve } from 'node:path';
-import { key } from '../../storage/keys';
-import { TABLES } from '../../storage/tables';
+import type { BareJid } from '../../lib/jid';
 import type { BatchOp } from '../../storage/types';
-import type { AccountRecord, ServiceDeps } from '../../services/accounts';
-import { offlineRows, stampOf, timeKey } from '../../services/offline';
-import { makeSecret, unusablePassword, type Secret } from '../../services/password';
+import { accountOps, readAccounts, type AccountRecord } from '../../features/accounts/records';
+import { makeSecret, unusablePassword, type Secret } from '../../features/accounts/secret';
+import type { FeatureDeps } from '../../features/deps';
+import { replaceOfflineOps } from '../../features/offline/records';
+import { privateOps } from '../../features/private/records';
+import { rosterItemOps } from '../../features/roster/records';
+import { vcardOps } from '../../features/vcard/records';
 import type { Report } from './export';
 import { invalid, type Where } from './format';
 import { readPiefxis } from './read';
@@ -56,25 +59,19 @@ async function secretOf(u: ImportedUser, format: 'plain' | 'scram', t: Totals): 
   return makeSecret(unusablePassword(), format);
 }
 
+const jidOf = (u: ImportedUser): BareJid => ({ host: u.host, user: u.user });
+
+/** The records of a new user but its offline queue, for one atomic batch. */
 function userOps(u: ImportedUser, secret: Secret, created: number): BatchOp[] {
-  const ops: BatchOp[] = [];
-  const account: AccountRecord = { secret, created };
-  ops.push({ type: 'put', table: TABLES.passwd, key: key(u.host, u.user), value: account });
-  for (const [jid, item] of u.roster) ops.push({ type: 'put', table: TABLES.roster, key: key(u.host, u.user, jid), value: item });
-  if (u.vcard !== undefined) ops.push({ type: 'put', table: TABLES.vcard, key: key(u.host, u.user), value: { xml: u.vcard } });
-  for (const [ns, xml] of u.privates) ops.push({ type: 'put', table: TABLES.private, key: key(u.host, u.user, ns), value: { xml } });
-  // The user is new, so no stored message shares a stamp: a sequence per millisecond suffices.
-  const seq = new Map<string, number>();
-  for (const m of u.offline) {
-    const t = timeKey(m.timestamp);
-    const n = seq.get(t) ?? 0;
-    seq.set(t, n + 1);
-    ops.push(...offlineRows(u.host, u.user, stampOf(m.timestamp, n), m));
-  }
+  const jid = jidOf(u);
+  const ops = accountOps(jid, { secret, created } satisfies AccountRecord);
+  for (const [contact, item] of u.roster) ops.push(...rosterItemOps(jid, contact, item));
+  if (u.vcard !== undefined) ops.push(...vcardOps(jid, { xml: u.vcard }));
+  for (const [ns, xml] of u.privates) ops.push(...privateOps(jid, ns, { xml }));
   return ops;
 }
 
-export async function importPiefxis(deps: ServiceDeps, file: string, report: Report): Promise<boolean> {
+export async function importPiefxis(deps: FeatureDeps, file: string, report: Report): Promise<boolean> {
   const { store, config } = deps;
   const path = resolve(file);
   const now = deps.clock();
@@ -111,14 +108,15 @@ export async function importPiefxis(deps: ServiceDeps, file: string, report: Rep
     pending = [];
     pendingOps = 0;
     if (batch.length === 0) return;
-    const existing = await store.getMany<AccountRecord>(TABLES.passwd, batch.map((u) => key(u.host, u.user)));
+    const existing = await readAccounts(store, batch.map(jidOf));
     const fresh = batch.filter((u, i) => {
       if (existing[i] !== undefined) t.skipped.push(`${u.user}@${u.host}`);
       return existing[i] === undefined;
     });
     // PBKDF2 runs on libuv's thread pool: hashing a batch together uses all of it.
     const secrets = await Promise.all(fresh.map((u) => secretOf(u, config.authPasswordFormat, t)));
-    await store.batch(fresh.flatMap((u, i) => userOps(u, secrets[i], created)));
+    const queues = await Promise.all(fresh.map((u) => (u.offline.length > 0 ? replaceOfflineOps(store, jidOf(u), u.offline) : [])));
+    await store.batch(fresh.flatMap((u, i) => [...userOps(u, secrets[i], created), ...queues[i]]));
     for (const u of fresh) {
       t.users++;
       t.rosterItems += u.roster.size;

@@ -1,29 +1,37 @@
-import type { AccountsService, ServiceDeps } from '../../services/accounts';
+import type { FeatureDeps } from '../../features/deps';
+import type { Features } from '../../features';
 import type { Report } from './export';
+
+export type { Report };
+
+/** export_piefxis, export_piefxis_host and import_piefxis. */
+export interface Piefxis {
+  /** Writes every configured host to `dir`. */
+  exportAll(dir: string, report: Report): Promise<boolean>;
+  /** Writes one host, which must be configured (errors name `host`). */
+  exportHost(dir: string, host: string, report: Report): Promise<boolean>;
+  /** Imports `file` and the files it includes. */
+  importFile(file: string, report: Report): Promise<boolean>;
+}
 
 /**
  * XEP-0227 (PIEFXIS): portable export and import of users with their credentials, rosters,
  * vCards, private storage and offline messages. The parts load only when used.
  */
-export function createPiefxisService(deps: ServiceDeps, accounts: AccountsService) {
+export function createPiefxis(deps: FeatureDeps, features: Features): Piefxis {
   const exporter = () => require('./export') as typeof import('./export');
   return {
-    /** export_piefxis: every configured host. */
-    exportAll(dir: string, report: Report): Promise<boolean> {
+    exportAll(dir, report) {
       return exporter().exportPiefxis(deps.store, dir, deps.config.hosts, deps.clock(), report);
     },
 
-    /** export_piefxis_host: one host, which must be configured. */
-    exportHost(dir: string, host: string, report: Report): Promise<boolean> {
-      const h = accounts.host(host);
+    exportHost(dir, host, report) {
+      const h = features.accounts.host(host);
       return exporter().exportPiefxis(deps.store, dir, [h], deps.clock(), report);
     },
 
-    /** import_piefxis: the file and the files it includes. */
-    importFile(file: string, report: Report): Promise<boolean> {
+    importFile(file, report) {
       return (require('./import') as typeof import('./import')).importPiefxis(deps, file, report);
     },
   };
 }
-
-export type PiefxisService = ReturnType<typeof createPiefxisService>;

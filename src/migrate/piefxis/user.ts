@@ -3,21 +3,19 @@
  * Errors name the element and its line; elements in namespaces this node does not keep are
  * reported as ignored, as the XEP asks.
  */
-import { compareBytes } from '../../storage/keys';
-import { expiryOf, offlineRecord, type OfflineMessage } from '../../services/offline';
 import { formatJid, nameprep, nodeprep, parseJid } from '../../lib/jid';
-import type { ScramSecret } from '../../services/password';
-import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_PRIVATE, NS_ROSTER, NS_SCRAM, NS_VCARD, NS_XI, type Where } from './format';
+import { MAX_XML_BYTES, serialise, type Element } from '../../lib/xml';
+import { MAX_PASSWORD_BYTES } from '../../features/accounts/records';
+import type { ScramSecret } from '../../features/accounts/secret';
+import { delayedRecord, offlineRecord, type OfflineMessage } from '../../features/offline/records';
+import { isReservedPrivateNamespace, NS_PRIVATE } from '../../features/private/records';
+import { normalGroups, NS_ROSTER, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../../features/roster/records';
+import { NS_VCARD } from '../../features/vcard/records';
+import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_SCRAM, NS_XI, type Where } from './format';
 import { label, type ElementInfo, type UserElement } from './read';
-import type { ASKS} from '../../services/roster';
-import { SUBSCRIPTIONS, type RosterItem, type Subscription } from '../../services/roster';
-import type { Element} from '../../lib/xml';
-import { MAX_XML_BYTES, serialise } from '../../lib/xml';
 
-const MAX_PASSWORD_BYTES = 1024;
 /** Iteration counts above this would make every login (and check_password) a denial of service. */
 const MAX_ITERATIONS = 10_000_000;
-const PRIVATE_RESERVED = new Set(['jabber:client', 'jabber:server', 'jabber:iq:private']);
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface ImportedUser {
@@ -110,7 +108,7 @@ export function readUser(u: UserElement, now: number): ImportedUser {
       for (const stored of elements(child)) {
         const ns = meta(stored).uri;
         if (ns === '') throw invalid(at(stored), `<${stored.name}> in private storage has no namespace: each element is kept under its xmlns`);
-        if (PRIVATE_RESERVED.has(ns)) throw invalid(at(stored), `<${stored.name}> is in the reserved namespace ${ns}: private storage refuses it`);
+        if (isReservedPrivateNamespace(ns)) throw invalid(at(stored), `<${stored.name}> is in the reserved namespace ${ns}: private storage refuses it`);
         if (privates.has(ns)) throw invalid(at(stored), `${id} has a second private element in namespace ${ns}`);
         privates.set(ns, sized(serialise(payload(stored, meta, false)), at(stored), `the private element <${stored.name}>`));
       }
@@ -205,7 +203,7 @@ function rosterItem(item: Element, meta: (e: Element) => ElementInfo, at: (e: El
     throw invalid(where, `unknown subscription '${a.subscription}' in the roster <item> for ${a.jid}: use none, from, to or both`);
   }
   // RFC 3921 also had ask='unsubscribe', which RFC 6121 dropped: no request is pending then.
-  const asks: Record<string, (typeof ASKS)[number]> = { subscribe: 'out', unsubscribe: 'none' };
+  const asks: Record<string, Ask> = { subscribe: 'out', unsubscribe: 'none' };
   const ask = a.ask === undefined ? 'none' : asks[a.ask];
   if (ask === undefined) throw invalid(where, `unknown ask '${a.ask}' in the roster <item> for ${a.jid}: use subscribe, or leave it out`);
   noText(item);
@@ -216,7 +214,7 @@ function rosterItem(item: Element, meta: (e: Element) => ElementInfo, at: (e: El
     const text = g.getText();
     if (text !== '') groups.add(text);
   }
-  return [formatJid({ user: jid.user, host: jid.host }), { name: a.name ?? '', subscription, ask, groups: [...groups].sort(compareBytes) }];
+  return [formatJid({ user: jid.user, host: jid.host }), { name: a.name ?? '', subscription, ask, groups: normalGroups(groups) }];
 }
 
 function sized(xml: string, where: Where, what: string): string {
@@ -268,18 +266,7 @@ function offlineMessage(m: Element, meta: (e: Element) => ElementInfo, at: (e: E
     }
   });
   const stanza = payload(m, meta, true);
-  let message: OfflineMessage;
-  if (delay) {
-    const timestamp = Date.parse(String(delay.attrs.stamp));
-    const expires = expiryOf(stanza, timestamp);
-    message = {
-      from: String(stanza.attrs.from ?? ''),
-      to: String(stanza.attrs.to ?? ''),
-      xml: serialise(stanza),
-      timestamp,
-      ...(expires === undefined ? {} : { expires }),
-    };
-  } else message = offlineRecord(stanza, host, now);
+  const message = delay ? delayedRecord(stanza, Date.parse(String(delay.attrs.stamp))) : offlineRecord(stanza, host, now);
   sized(message.xml, where, 'the offline <message>');
   return message;
 }

@@ -2,8 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { toCommandError } from '../../lib/errors';
 import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type Reply, type Request } from './protocol';
 
-/** What the node does with one request: its result, or a thrown error. */
-export type RequestHandler = (request: Request, progress: (text: string, transient?: boolean) => void) => Promise<unknown>;
+/**
+ * What the node does with one request: its result, or a thrown error. `connection` is the same
+ * object for every request of one connection: what one caller sends in order, it expects run
+ * in that order (a batch registers a user, then checks it).
+ */
+export type RequestHandler = (request: Request, progress: (text: string, transient?: boolean) => void, connection: object) => Promise<unknown>;
 
 export interface ControlServer {
   readonly server: Server;
@@ -17,6 +21,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
+    const connection = {};
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const send = (reply: Reply) => {
@@ -41,17 +46,17 @@ export function createControlServer(handle: RequestHandler): ControlServer {
             const id = (frame as { id?: unknown })?.id;
             return fail(typeof id === 'number' || typeof id === 'string' ? id : null, `Malformed request: ${request}`);
           }
-          void serve(request, send);
+          void serve(request, send, connection);
         },
         () => fail(null, `Request too large: the limit is ${MAX_FRAME} bytes`),
       ),
     );
   });
 
-  async function serve(request: Request, send: (reply: Reply) => void): Promise<void> {
+  async function serve(request: Request, send: (reply: Reply) => void, connection: object): Promise<void> {
     const alive = setInterval(() => send({ id: request.id, alive: true }), HEARTBEAT);
     try {
-      const result = await handle(request, (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }));
+      const result = await handle(request, (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }), connection);
       send({ id: request.id, ok: true, result: result === undefined ? null : result });
     } catch (err) {
       const e = toCommandError(err);

@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { PasswordFormat } from '../config/config';
+import type { PasswordFormat } from '../../config/config';
+import { fieldError } from '../../lib/errors';
 
 const pbkdf2Async = promisify(pbkdf2);
 
@@ -22,6 +23,17 @@ export interface PlainSecret {
 export type Secret = ScramSecret | PlainSecret;
 
 export const SCRAM_ITERATIONS = 4096;
+
+/** The longest password an account may have, here or in anything imported. */
+export const MAX_PASSWORD_BYTES = 1024;
+
+/** Throws unless `password` may be an account's password; the error names `field`. */
+export function checkPasswordSize(password: string, field = 'password'): void {
+  if (password.length === 0) throw fieldError('bad_argument', field, (name) => `The password (${name}) must not be empty`);
+  if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) {
+    throw fieldError('bad_argument', field, (name) => `The password (${name}) is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  }
+}
 
 async function scramKeys(password: string, salt: Buffer, iterations: number) {
   const salted = await pbkdf2Async(password, salt, iterations, 20, 'sha1');

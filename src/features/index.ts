@@ -1,0 +1,77 @@
+import { createAccounts, type Accounts, type UserData } from './accounts/accounts';
+import type { FeatureDeps } from './deps';
+import type { Last } from './last/last';
+import type { Mam } from './mam/mam';
+import type { Offline } from './offline/offline';
+import type { Privacy } from './privacy/privacy';
+import type { Private } from './private/private';
+import type { Roster } from './roster/roster';
+import type { Srg } from './srg/srg';
+import type { Tokens } from './tokens/tokens';
+import type { Vcard } from './vcard/vcard';
+
+export interface Features {
+  readonly accounts: Accounts;
+  readonly last: Last;
+  readonly tokens: Tokens;
+  readonly roster: Roster;
+  readonly srg: Srg;
+  readonly vcard: Vcard;
+  readonly private: Private;
+  readonly privacy: Privacy;
+  readonly offline: Offline;
+  readonly mam: Mam;
+}
+
+type Built = Exclude<keyof Features, 'accounts'>;
+
+// Each feature is loaded on first use: a call such as check_account must not pay for the XML
+// parser and the other features at start-up.
+const load: { readonly [K in Built]: () => (deps: FeatureDeps, accounts: Accounts) => Features[K] } = {
+  last: () => (require('./last/last') as typeof import('./last/last')).createLast,
+  tokens: () => (require('./tokens/tokens') as typeof import('./tokens/tokens')).createTokens,
+  roster: () => (require('./roster/roster') as typeof import('./roster/roster')).createRoster,
+  srg: () => (require('./srg/srg') as typeof import('./srg/srg')).createSrg,
+  vcard: () => (require('./vcard/vcard') as typeof import('./vcard/vcard')).createVcard,
+  private: () => (require('./private/private') as typeof import('./private/private')).createPrivate,
+  privacy: () => (require('./privacy/privacy') as typeof import('./privacy/privacy')).createPrivacy,
+  offline: () => (require('./offline/offline') as typeof import('./offline/offline')).createOffline,
+  mam: () => (require('./mam/mam') as typeof import('./mam/mam')).createMam,
+};
+
+/**
+ * The features that keep records for accounts (`userRows`, and `usersRows` for many at once),
+ * besides the account itself: removing an account deletes all of it in one batch. A feature
+ * with per-user records belongs in this list.
+ */
+/** Checks, at compile time, that a records module tells what it keeps for accounts. */
+const userData = (records: UserData): UserData => records;
+
+const USER_DATA: readonly (() => UserData)[] = [
+  () => userData(require('./last/records') as typeof import('./last/records')),
+  () => userData(require('./tokens/records') as typeof import('./tokens/records')),
+  () => userData(require('./roster/records') as typeof import('./roster/records')),
+  () => userData(require('./srg/records') as typeof import('./srg/records')),
+  () => userData(require('./vcard/records') as typeof import('./vcard/records')),
+  () => userData(require('./private/records') as typeof import('./private/records')),
+  () => userData(require('./privacy/records') as typeof import('./privacy/records')),
+  () => userData(require('./offline/records') as typeof import('./offline/records')),
+  () => userData(require('./mam/records') as typeof import('./mam/records')),
+];
+
+/** The features over one store, each built on first use. */
+export function createFeatures(deps: FeatureDeps): Features {
+  const accounts = createAccounts(deps, () => USER_DATA.map((load) => load()));
+  const made = new Map<Built, unknown>();
+  const features = { accounts } as Features;
+  for (const name of Object.keys(load) as Built[]) {
+    Object.defineProperty(features, name, {
+      enumerable: true,
+      get: () => {
+        if (!made.has(name)) made.set(name, load[name]()(deps, accounts));
+        return made.get(name);
+      },
+    });
+  }
+  return features;
+}

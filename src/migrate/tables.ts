@@ -1,0 +1,34 @@
+import { PASSWD } from '../features/accounts/records';
+import { LAST } from '../features/last/records';
+import { MAM } from '../features/mam/records';
+import { OFFLINE } from '../features/offline/records';
+import { PRIVACY } from '../features/privacy/records';
+import { PRIVATE } from '../features/private/records';
+import { ROSTER } from '../features/roster/records';
+import { SRG, SRG_MEMBER, SRG_USER } from '../features/srg/records';
+import { API_TOKENS, API_TOKENS_BY_ACCOUNT } from '../features/tokens/records';
+import { VCARD } from '../features/vcard/records';
+import { recordArchiveTables } from '../storage/archive';
+
+/**
+ * Every table a database can hold, in byte order of the names: what dump_table and load
+ * accept. Each feature's records module names its tables; the archives (offline messages
+ * expire, archived messages do not) are kept as records of their own tables.
+ */
+export function databaseTables(): string[] {
+  return [
+    PASSWD,
+    LAST,
+    ROSTER,
+    PRIVACY,
+    PRIVATE,
+    VCARD,
+    SRG,
+    SRG_MEMBER,
+    SRG_USER,
+    API_TOKENS,
+    API_TOKENS_BY_ACCOUNT,
+    ...recordArchiveTables(OFFLINE, true),
+    ...recordArchiveTables(MAM, false),
+  ].sort();
+}

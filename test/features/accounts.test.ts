@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { defaultConfig, type Config } from '../../src/config/config';
+import { createAccounts } from '../../src/features/accounts/accounts';
+import { MAX_PASSWORD_BYTES, accountOps, readAccount } from '../../src/features/accounts/records';
+import { featureDeps, type FeatureDeps } from '../../src/features/deps';
+import type { FeatureEvents } from '../../src/features/events';
+import { lastOps, readLast, userRows as lastRows } from '../../src/features/last/records';
+import { CommandError, naming } from '../../src/lib/errors';
+import type { BareJid } from '../../src/lib/jid';
+import { createMemoryStore } from '../../src/storage/memory';
+import type { BatchOp, Store } from '../../src/storage/types';
+
+const NOW_S = 1_750_000_000;
+const DAY = 86400;
+const alice: BareJid = { user: 'alice', host: 'localhost' };
+const bob: BareJid = { user: 'bob', host: 'localhost' };
+
+function setup(config: Partial<Config> = {}, more: Partial<FeatureDeps> = {}) {
+  const store = createMemoryStore();
+  const batches: BatchOp[][] = [];
+  const spied: Store = Object.assign(Object.create(store) as Store, {
+    batch: (ops: readonly BatchOp[]) => (batches.push([...ops]), store.batch(ops)),
+  });
+  const deps = featureDeps({
+    store: spied,
+    config: { ...defaultConfig('/etc/ctl.yml'), authPasswordFormat: 'plain', ...config },
+    clock: () => NOW_S * 1000,
+    ...more,
+  });
+  const events: [keyof FeatureEvents, unknown][] = [];
+  for (const e of ['account-registered', 'account-removed', 'account-banned', 'password-changed'] as const) {
+    deps.events.on(e, (p) => void events.push([e, p]));
+  }
+  const accounts = createAccounts(deps, () => [{ userRows: lastRows }]);
+  return { store, accounts, batches, events };
+}
+
+async function failure(p: Promise<unknown> | (() => unknown)): Promise<CommandError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    if (err instanceof CommandError) return err;
+    throw err;
+  }
+  throw new Error('did not fail');
+}
+
+describe('host and jid', () => {
+  test('prepare the parts and check the host against the configuration', async () => {
+    const { accounts } = setup({ hosts: ['localhost', 'example.org'] });
+    expect(accounts.host('Example.ORG.')).toBe('example.org');
+    expect(accounts.jid('Alice', 'LocalHost')).toEqual(alice);
+    const err = await failure(() => accounts.host('nowhere.example', 'server'));
+    expect([err.code, err.message, err.details?.arg]).toEqual([
+      'not_found',
+      "Unknown host 'nowhere.example': this node serves localhost, example.org (hosts in /etc/ctl.yml)",
+      'server',
+    ]);
+    expect((await failure(() => accounts.jid('a b', 'localhost', { user: 'localuser' }))).message).toMatch(/^Invalid user name 'a b' \(localuser\)/);
+  });
+});
+
+describe('register', () => {
+  test('stores a secret, says nothing, and tells the node', async () => {
+    const { store, accounts, events } = setup();
+    await accounts.register(alice, 'pw');
+    expect(await readAccount(store, alice)).toEqual({ secret: { format: 'plain', password: 'pw' }, created: NOW_S });
+    expect(events).toEqual([['account-registered', { jid: alice }]]);
+    expect(await accounts.exists(alice)).toBe(true);
+    await expect(accounts.requireUser(bob)).rejects.toThrow('User bob@localhost does not exist');
+  });
+
+  test('refuses a taken name, an empty and an oversized password, naming the field', async () => {
+    const { accounts } = setup();
+    await accounts.register(alice, 'pw');
+    expect((await failure(accounts.register(alice, 'other'))).message).toBe('User alice@localhost already registered');
+    expect((await failure(accounts.register(bob, ''))).message).toBe('The password (password) must not be empty');
+    const long = await failure(naming({ password: 'newpass' }, () => accounts.register(bob, 'x'.repeat(MAX_PASSWORD_BYTES + 1))));
+    expect([long.code, long.message]).toEqual(['bad_argument', `The password (newpass) is longer than ${MAX_PASSWORD_BYTES} bytes`]);
+    await accounts.register(bob, 'é'.repeat(MAX_PASSWORD_BYTES / 2));
+  });
+
+  test('of one name ten times at once succeeds exactly once', async () => {
+    const { accounts, store } = setup();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => accounts.register(alice, `pw${i}`)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    expect(await readAccount(store, alice)).toEqual({ secret: { format: 'plain', password: `pw${won}` }, created: NOW_S });
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as CommandError).code).toBe('conflict');
+  });
+
+  test('makes SCRAM secrets that check', async () => {
+    const { accounts, store } = setup({ authPasswordFormat: 'scram' });
+    await accounts.register(alice, 'pw');
+    expect((await readAccount(store, alice))?.secret).toMatchObject({ format: 'scram', hash: 'sha1', iterations: 4096 });
+    expect(await accounts.checkPassword(alice, 'pw')).toBe(true);
+    expect(await accounts.checkPassword(alice, 'pW')).toBe(false);
+  });
+});
+
+describe('passwords', () => {
+  test('changePassword lifts a ban; ban leaves a password nobody knows', async () => {
+    const { accounts, store, events } = setup();
+    await accounts.register(alice, 'pw');
+    await accounts.ban(alice, '');
+    expect(await readAccount(store, alice)).toMatchObject({ banned: { reason: 'Kicked by administrator', at: NOW_S } });
+    expect(await accounts.checkPassword(alice, 'pw')).toBe(false);
+    await accounts.changePassword(alice, 'new');
+    expect(await readAccount(store, alice)).toEqual({ secret: { format: 'plain', password: 'new' }, created: NOW_S });
+    expect(await accounts.checkPassword(alice, 'new')).toBe(true);
+    expect(events.slice(1)).toEqual([
+      ['account-banned', { jid: alice, reason: 'Kicked by administrator' }],
+      ['password-changed', { jid: alice }],
+    ]);
+    expect((await failure(accounts.changePassword(bob, 'x'))).message).toBe('User bob@localhost does not exist');
+    expect((await failure(accounts.ban(bob, 'x'))).code).toBe('not_found');
+    expect(await accounts.checkPassword(bob, 'x')).toBe(false);
+  });
+
+  test('checkPasswordHash compares md5 and sha of plain passwords only', async () => {
+    const { accounts } = setup();
+    await accounts.register(alice, 'pw');
+    const md5 = createHash('md5').update('pw').digest('hex');
+    expect(await accounts.checkPasswordHash(alice, md5.toUpperCase(), 'MD5')).toBe(true);
+    expect(await accounts.checkPasswordHash(alice, createHash('sha1').update('pw').digest('hex'), 'sha')).toBe(true);
+    expect(await accounts.checkPasswordHash(alice, md5, 'sha')).toBe(false);
+    expect(await accounts.checkPasswordHash(bob, md5, 'md5')).toBe(false);
+    expect((await failure(accounts.checkPasswordHash(alice, md5, 'sha256'))).message).toBe("Unknown hash method 'sha256' (method): use md5 or sha");
+    const { accounts: scram } = setup({ authPasswordFormat: 'scram' });
+    await scram.register(alice, 'pw');
+    expect((await failure(scram.checkPasswordHash(alice, md5, 'md5'))).code).toBe('not_supported');
+  });
+
+  test('concurrent rewrites of one account lose nothing', async () => {
+    const { accounts, store } = setup();
+    await accounts.register(alice, 'pw');
+    await Promise.all([accounts.ban(alice, 'spam'), accounts.changePassword(alice, 'a'), accounts.ban(alice, 'again')]);
+    const rec = await readAccount(store, alice);
+    expect(rec?.created).toBe(NOW_S);
+    expect(rec?.banned?.reason).toBe('again');
+  });
+
+  test('convertToScram rewrites the plain secrets of one host', async () => {
+    const { accounts, store } = setup({ hosts: ['localhost', 'example.org'] });
+    const carol = { user: 'carol', host: 'example.org' };
+    for (const j of [alice, bob, carol]) await accounts.register(j, 'pw');
+    await accounts.convertToScram('localhost');
+    expect((await readAccount(store, alice))?.secret.format).toBe('scram');
+    expect((await readAccount(store, carol))?.secret.format).toBe('plain');
+    expect(await accounts.checkPassword(bob, 'pw')).toBe(true);
+  });
+});
+
+describe('remove', () => {
+  test('deletes the account and what the features keep for it in one batch', async () => {
+    const { accounts, store, batches, events } = setup();
+    await accounts.register(alice, 'pw');
+    await accounts.register(bob, 'pw');
+    await store.batch([...lastOps(alice, { timestamp: 1, status: '' }), ...lastOps(bob, { timestamp: 2, status: '' })]);
+    batches.length = 0;
+    await accounts.remove(alice);
+    expect(batches).toHaveLength(1);
+    expect([await readAccount(store, alice), await readLast(store, alice)]).toEqual([undefined, undefined]);
+    expect(await readLast(store, bob)).toEqual({ timestamp: 2, status: '' });
+    expect(events.at(-1)).toEqual(['account-removed', { jid: alice }]);
+    expect((await failure(accounts.remove(alice))).message).toBe('User alice@localhost does not exist');
+  });
+});
+
+describe('listing and counting', () => {
+  test('registeredUsers sorts by bytes; countUsers counts one host or all', async () => {
+    const { accounts } = setup({ hosts: ['localhost', 'example.org'] });
+    for (const user of ['zed', 'Émile', 'adam', 'bob']) await accounts.register({ user: user.toLowerCase(), host: 'localhost' }, 'pw');
+    await accounts.register({ user: 'x', host: 'example.org' }, 'pw');
+    expect(await accounts.registeredUsers('localhost')).toEqual(['adam', 'bob', 'zed', 'émile']);
+    expect([await accounts.countUsers(), await accounts.countUsers('localhost'), await accounts.countUsers('example.org')]).toEqual([5, 4, 1]);
+  });
+
+  test('numActiveUsers counts users seen within the days', async () => {
+    const { accounts, store } = setup();
+    await store.batch([...lastOps(alice, { timestamp: NOW_S - 2 * DAY, status: '' }), ...lastOps(bob, { timestamp: NOW_S - 40 * DAY, status: '' })]);
+    expect([await accounts.numActiveUsers('localhost', 7), await accounts.numActiveUsers('localhost', 60)]).toEqual([1, 2]);
+    expect((await failure(accounts.numActiveUsers('localhost', -1))).message).toBe('The number of days (days) must not be negative, got -1');
+  });
+});
+
+describe('deleteOldUsers', () => {
+  async function populate(store: Store, n: number, lastS?: (i: number) => number | undefined) {
+    const ops: BatchOp[] = [];
+    for (let i = 0; i < n; i++) {
+      const jid = { user: `user${String(i).padStart(5, '0')}`, host: 'localhost' };
+      ops.push(...accountOps(jid, { secret: { format: 'plain', password: 'pw' }, created: 1 }));
+      const t = lastS?.(i);
+      if (t !== undefined) ops.push(...lastOps(jid, { timestamp: t, status: '' }));
+    }
+    await store.batch(ops);
+  }
+
+  test('removes the idle and the never seen, keeps the recent and the connected, and says whom', async () => {
+    const online = (j: BareJid) => j.user === 'user00003';
+    const { accounts, store, events } = setup({}, { isOnline: online });
+    await populate(store, 5, (i) => [NOW_S - 100 * DAY, NOW_S - DAY, undefined, undefined, NOW_S - 31 * DAY][i]);
+    const removed = await accounts.deleteOldUsers(30);
+    expect(removed).toEqual([
+      { user: 'user00000', host: 'localhost' },
+      { user: 'user00002', host: 'localhost' },
+      { user: 'user00004', host: 'localhost' },
+    ]);
+    expect(await accounts.registeredUsers('localhost')).toEqual(['user00001', 'user00003']);
+    expect(await readLast(store, { user: 'user00000', host: 'localhost' })).toBeUndefined();
+    expect(events.filter(([e]) => e === 'account-removed')).toHaveLength(3);
+    expect(await accounts.deleteOldUsers(30)).toEqual([]);
+  });
+
+  test('touches one host when asked', async () => {
+    const { accounts, store } = setup({ hosts: ['localhost', 'example.org'] });
+    await populate(store, 2);
+    await accounts.register({ user: 'idle', host: 'example.org' }, 'pw');
+    expect(await accounts.deleteOldUsers(0, 'example.org')).toEqual([{ user: 'idle', host: 'example.org' }]);
+    expect(await accounts.countUsers()).toBe(2);
+  });
+
+  test('removes a thousand accounts per batch and reports its progress', async () => {
+    const { accounts, store, batches } = setup();
+    await populate(store, 2500, (i) => (i % 5 === 0 ? NOW_S : undefined));
+    batches.length = 0;
+    const progress: number[] = [];
+    const removed = await accounts.deleteOldUsers(0, undefined, (n) => progress.push(n));
+    expect(removed).toHaveLength(2000);
+    expect(progress).toEqual([800, 1600, 2000]);
+    expect(batches.map((b) => b.length)).toEqual([1600, 1600, 800]);
+    expect(await accounts.countUsers()).toBe(500);
+  });
+});
