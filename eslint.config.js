@@ -28,23 +28,51 @@ module.exports = tseslint.config(
   },
   {
     files: ['src/lib/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'src/lib holds leaf utilities: it imports nothing of the project' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', '../**'], message: 'src/lib holds leaf utilities: it imports nothing of the project' }] },
+      ],
+    },
   },
   layer(['src/config/**/*.ts'], above('config'), 'the configuration depends on src/lib alone'),
   layer(['src/storage/**/*.ts'], [...above('storage'), 'config'], 'storage drivers know no features, commands or configuration'),
   layer(['src/schema/**/*.ts'], [...above('schema'), 'storage', 'config'], 'the schema is the type language alone'),
   layer(['src/core/**/*.ts'], [...above('core'), 'storage'], 'the core (registry, executor, context) knows no node, feature or transport'),
-  layer(['src/features/**/*.ts'], ['commands', 'node', 'transports', 'docs', 'migrate', 'core', 'xmpp'], 'features own their records and domain API: they know no transport, node, command or migration format'),
-  layer(['src/migrate/**/*.ts'], ['commands', 'node', 'transports', 'docs', 'core', 'xmpp'], 'migration formats use the features\' records, not commands, transports or the node'),
-  layer(['src/docs/**/*.ts'], ['commands', 'node', 'transports', 'migrate', 'features', 'storage', 'xmpp'], 'the documentation renders the registry it is given'),
-  layer(['src/transports/**/*.ts'], ['commands', 'node', 'migrate', 'features', 'storage', 'xmpp'], 'transports only translate: they are given the registry and the runners'),
+  layer(
+    ['src/features/**/*.ts'],
+    ['commands', 'node', 'transports', 'docs', 'migrate', 'core', 'xmpp'],
+    'features own their records and domain API: they know no transport, node, command or migration format',
+  ),
+  layer(
+    ['src/migrate/**/*.ts'],
+    ['commands', 'node', 'transports', 'docs', 'core', 'xmpp'],
+    "migration formats use the features' records, not commands, transports or the node",
+  ),
+  layer(
+    ['src/docs/**/*.ts'],
+    ['commands', 'node', 'transports', 'migrate', 'features', 'storage', 'xmpp'],
+    'the documentation renders the registry it is given',
+  ),
+  layer(
+    ['src/transports/**/*.ts'],
+    ['commands', 'node', 'migrate', 'features', 'storage', 'xmpp'],
+    'transports only translate: they are given the registry and the runners',
+  ),
   {
     // Only the node picks a storage driver (tests open them too).
     files: ['src/**/*.ts', 'commands/**/*.ts'],
     ignores: ['src/node/**', 'src/storage/**'],
     rules: {
-      'no-restricted-syntax': ['error', { selector: "ImportDeclaration[source.value=/storage\\/(level|memory)$/]", message: 'only the node picks a storage driver' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportDeclaration[source.value=/storage\\/(level|memory)$/]', message: 'only the node picks a storage driver' },
+      ],
     },
   },
-  layer(['commands/**/*.ts'], ['transports', 'storage/level', 'storage/memory'], 'commands call the domain through their adapters, never a transport or a driver'),
+  layer(
+    ['commands/**/*.ts'],
+    ['transports', 'storage/level', 'storage/memory'],
+    'commands call the domain through their adapters, never a transport or a driver',
+  ),
 );

@@ -59,12 +59,13 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('passwordhash', string), f('hashmethod', string)],
     result: f('res', rescode),
-    handler: ({ user, host, passwordhash, hashmethod }, { services }) => accountsSupport().checkPasswordHash(services.accounts, user, host, passwordhash, hashmethod),
+    handler: ({ user, host, passwordhash, hashmethod }, { services }) =>
+      accountsSupport().checkPasswordHash(services.accounts, user, host, passwordhash, hashmethod),
   }),
   defineCommand({
     name: 'convert_to_scram',
     tags: ['odbc'],
-    desc: 'Convert the passwords in \'users\' ODBC table to SCRAM',
+    desc: "Convert the passwords in 'users' ODBC table to SCRAM",
     module: 'ejabberd_auth_odbc',
     policy: 'restricted',
     needs: 'store',
@@ -75,7 +76,7 @@ export const accountsCommands = [
   defineCommand({
     name: 'delete_old_users',
     tags: ['accounts', 'purge'],
-    desc: 'Delete users that didn\'t log in last days, or that never logged',
+    desc: "Delete users that didn't log in last days, or that never logged",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -86,7 +87,7 @@ export const accountsCommands = [
   defineCommand({
     name: 'delete_old_users_vhost',
     tags: ['accounts', 'purge'],
-    desc: 'Delete users that didn\'t log in last days in vhost, or that never logged',
+    desc: "Delete users that didn't log in last days in vhost, or that never logged",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

@@ -10,7 +10,8 @@ export const apiCommands = [
     name: 'api_token_create',
     tags: ['api'],
     desc: 'Create a bearer token for the HTTP API and XML-RPC',
-    longdesc: 'The token acts as the account USER@HOST (an administrator if the account is in the admin ACL). It is shown only now; DAYS is its lifetime, 0 for no expiry.',
+    longdesc:
+      'The token acts as the account USER@HOST (an administrator if the account is in the admin ACL). It is shown only now; DAYS is its lifetime, 0 for no expiry.',
     module: 'ctl',
     origin: 'ctl',
     policy: 'admin',

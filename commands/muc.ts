@@ -107,7 +107,7 @@ export const mucCommands = [
   defineCommand({
     name: 'muc_online_rooms',
     tags: ['muc'],
-    desc: 'List existing rooms (\'global\' to get all vhosts)',
+    desc: "List existing rooms ('global' to get all vhosts)",
     module: 'mod_muc_admin',
     policy: 'admin',
     needs: 'node',

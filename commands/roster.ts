@@ -8,7 +8,7 @@ export const rosterCommands = [
   defineCommand({
     name: 'add_rosteritem',
     tags: ['roster'],
-    desc: 'Add an item to a user\'s roster (supports ODBC)',
+    desc: "Add an item to a user's roster (supports ODBC)",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -19,7 +19,7 @@ export const rosterCommands = [
   defineCommand({
     name: 'delete_rosteritem',
     tags: ['roster'],
-    desc: 'Delete an item from a user\'s roster (supports ODBC)',
+    desc: "Delete an item from a user's roster (supports ODBC)",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
@@ -42,7 +42,8 @@ export const rosterCommands = [
     name: 'process_rosteritems',
     tags: ['roster'],
     desc: 'List or delete rosteritems that match filtering options',
-    longdesc: 'Explanation of each argument:\n - action: what to do with each rosteritem that matches all the filtering options\n - subs: subscription type\n - asks: pending subscription\n - users: the JIDs of the local user\n - contacts: the JIDs of the contact in the roster\n\nAllowed values in the arguments:\n  ACTION = list | delete\n  SUBS = SUB[:SUB]* | any\n  SUB = none | from | to | both\n  ASKS = ASK[:ASK]* | any\n  ASK = none | out | in\n  USERS = JID[:JID]* | any\n  CONTACTS = JID[:JID]* | any\n  JID = characters valid in a JID, and can use the globs: *, ?, ! and [...]\n\nThis example will list roster items with subscription \'none\', \'from\' or \'to\' that have any ask property, of local users which JID is in the virtual host \'example.org\' and that the contact JID is either a bare server name (without user part) or that has a user part and the server part contains the word \'icq\':\n  list none:from:to any *@example.org *:*@*icq*',
+    longdesc:
+      "Explanation of each argument:\n - action: what to do with each rosteritem that matches all the filtering options\n - subs: subscription type\n - asks: pending subscription\n - users: the JIDs of the local user\n - contacts: the JIDs of the contact in the roster\n\nAllowed values in the arguments:\n  ACTION = list | delete\n  SUBS = SUB[:SUB]* | any\n  SUB = none | from | to | both\n  ASKS = ASK[:ASK]* | any\n  ASK = none | out | in\n  USERS = JID[:JID]* | any\n  CONTACTS = JID[:JID]* | any\n  JID = characters valid in a JID, and can use the globs: *, ?, ! and [...]\n\nThis example will list roster items with subscription 'none', 'from' or 'to' that have any ask property, of local users which JID is in the virtual host 'example.org' and that the contact JID is either a bare server name (without user part) or that has a user part and the server part contains the word 'icq':\n  list none:from:to any *@example.org *:*@*icq*",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

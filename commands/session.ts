@@ -20,7 +20,23 @@ export const sessionCommands = [
     policy: 'restricted',
     needs: 'node',
     args: [],
-    result: f('connected_users_info', list(f('sessions', tuple(f('jid', string), f('connection', string), f('ip', string), f('port', integer), f('priority', integer), f('node', string), f('uptime', integer))))),
+    result: f(
+      'connected_users_info',
+      list(
+        f(
+          'sessions',
+          tuple(
+            f('jid', string),
+            f('connection', string),
+            f('ip', string),
+            f('port', integer),
+            f('priority', integer),
+            f('node', string),
+            f('uptime', integer),
+          ),
+        ),
+      ),
+    ),
   }),
   defineCommand({
     name: 'connected_users_number',
@@ -55,7 +71,7 @@ export const sessionCommands = [
   defineCommand({
     name: 'kick_user',
     tags: ['session'],
-    desc: 'Disconnect user\'s active sessions',
+    desc: "Disconnect user's active sessions",
     module: 'ejabberd_sm',
     policy: 'restricted',
     needs: 'node',
@@ -135,7 +151,7 @@ export const sessionCommands = [
   defineCommand({
     name: 'user_resources',
     tags: ['session'],
-    desc: 'List user\'s connected resources',
+    desc: "List user's connected resources",
     module: 'ejabberd_sm',
     policy: 'user',
     needs: 'node',
@@ -150,6 +166,24 @@ export const sessionCommands = [
     policy: 'restricted',
     needs: 'node',
     args: [f('user', binary), f('host', binary)],
-    result: f('sessions_info', list(f('session', tuple(f('connection', string), f('ip', string), f('port', integer), f('priority', integer), f('node', string), f('uptime', integer), f('status', string), f('resource', string), f('statustext', string))))),
+    result: f(
+      'sessions_info',
+      list(
+        f(
+          'session',
+          tuple(
+            f('connection', string),
+            f('ip', string),
+            f('port', integer),
+            f('priority', integer),
+            f('node', string),
+            f('uptime', integer),
+            f('status', string),
+            f('resource', string),
+            f('statustext', string),
+          ),
+        ),
+      ),
+    ),
   }),
 ];

@@ -9,7 +9,8 @@ export const srgCommands = [
     name: 'srg_create',
     tags: ['shared_roster_group'],
     desc: 'Create a Shared Roster Group',
-    longdesc: 'If you want to specify several group identifiers in the Display argument,\nput  \\ " around the argument and\nseparate the identifiers with \\ \\ n\nFor example:\n  ejabberdctl srg_create group3 localhost name desc \\"group1\\\\ngroup2\\"',
+    longdesc:
+      'If you want to specify several group identifiers in the Display argument,\nput  \\ " around the argument and\nseparate the identifiers with \\ \\ n\nFor example:\n  ejabberdctl srg_create group3 localhost name desc \\"group1\\\\ngroup2\\"',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

@@ -45,8 +45,21 @@ export const testCommands = [
     module: 'mod_ecomm_test',
     policy: 'restricted',
     needs: 'none',
-    args: [f('thisinteger', integer), f('thisstring', string), f('thisatom', atom), f('thistuple', tuple(f('listlen', integer), f('thislist', list(f('contentstring', string)))))],
-    result: f('results', tuple(f('thatinteger', integer), f('thatstring', string), f('thatatom', atom), f('thattuple', tuple(f('listlen', integer), f('thatlist', list(f('contentstring', string))))))),
+    args: [
+      f('thisinteger', integer),
+      f('thisstring', string),
+      f('thisatom', atom),
+      f('thistuple', tuple(f('listlen', integer), f('thislist', list(f('contentstring', string))))),
+    ],
+    result: f(
+      'results',
+      tuple(
+        f('thatinteger', integer),
+        f('thatstring', string),
+        f('thatatom', atom),
+        f('thattuple', tuple(f('listlen', integer), f('thatlist', list(f('contentstring', string))))),
+      ),
+    ),
     handler: ({ thisinteger, thisstring, thisatom, thistuple }) => ({
       thatinteger: thisinteger,
       thatstring: thisstring,
@@ -331,7 +344,10 @@ export const testCommands = [
     policy: 'restricted',
     needs: 'none',
     args: [],
-    result: f('thattuple', tuple(f('first', list(f('thisinteger', integer))), f('second', list(f('thisstring', string))), f('third', list(f('thisatom', atom))))),
+    result: f(
+      'thattuple',
+      tuple(f('first', list(f('thisinteger', integer))), f('second', list(f('thisstring', string))), f('third', list(f('thisatom', atom)))),
+    ),
     handler: () => ({ first: [1, 23, 456], second: ['Tell', 'me'], third: ['all', 'is', 'ok'] }),
   }),
   defineCommand({
@@ -370,7 +386,7 @@ export const testCommands = [
   defineCommand({
     name: 'this_wrong_return',
     tags: ['test'],
-    desc: 'This problematic command doesn\'t give a proper return',
+    desc: "This problematic command doesn't give a proper return",
     module: 'mod_ecomm_test',
     policy: 'restricted',
     needs: 'none',

@@ -6,8 +6,10 @@ const privateSupport = () => require('./support/private') as typeof import('./su
 const vcardSupport = () => require('./support/vcard') as typeof import('./support/vcard');
 
 // ejabberd's descriptions of the vCard commands, shared by the get and set variants.
-const VCARD_NAMES = 'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\n';
-const VCARD2_NAMES = 'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n';
+const VCARD_NAMES =
+  'Some vcard field names in get/set_vcard are:\n FN\t\t- Full Name\n NICKNAME\t- Nickname\n BDAY\t\t- Birthday\n TITLE\t\t- Work: Position\n ROLE\t\t- Work: Role\n';
+const VCARD2_NAMES =
+  'Some vcard field names and subnames in get/set_vcard2 are:\n N FAMILY\t- Family name\n N GIVEN\t- Given name\n N MIDDLE\t- Middle name\n ADR CTRY\t- Address: Country\n ADR LOCALITY\t- Address: City\n TEL HOME      - Telephone: Home\n TEL CELL      - Telephone: Cellphone\n TEL WORK      - Telephone: Work\n TEL VOICE     - Telephone: Voice\n EMAIL USERID\t- E-Mail Address\n ORG ORGNAME\t- Work: Company\n ORG ORGUNIT\t- Work: Department\n';
 const XEP_0054 = 'For a full list of vCard fields check XEP-0054: vcard-temp at http://www.xmpp.org/extensions/xep-0054.html';
 const VCARD_LONGDESC = `${VCARD_NAMES}${VCARD2_NAMES}\n${XEP_0054}`;
 const VCARD2_LONGDESC = `${VCARD2_NAMES}\n${VCARD_NAMES}${XEP_0054}`;
@@ -74,7 +76,7 @@ export const vcardCommands = [
   defineCommand({
     name: 'set_nickname',
     tags: ['vcard'],
-    desc: 'Set nickname in a user\'s vCard',
+    desc: "Set nickname in a user's vCard",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

@@ -32,7 +32,7 @@ function specSignatures(text: string): string[] {
 describe('the registry', () => {
   const ours = api.list().map(signature);
 
-  test('declares the 156 commands of the Administration API, each once, besides ctl\'s own', () => {
+  test("declares the 156 commands of the Administration API, each once, besides ctl's own", () => {
     expect(adminApiCommands).toHaveLength(156);
     expect(new Set(adminApiCommands.map((c) => c.name)).size).toBe(156);
     expect(allCommands.filter((c) => c.origin === 'ctl').map((c) => c.name)).toEqual(['api_token_create', 'api_token_list', 'api_token_revoke']);
@@ -66,9 +66,32 @@ describe('the registry', () => {
     expect(pick('delete_old_users')).toEqual([['accounts', 'purge'], 'restricted']);
     expect(pick('convert_to_scram')).toEqual([['odbc'], 'restricted']);
     expect([...registry.tags().keys()]).toEqual([
-      'accounts', 'admin', 'api', 'cluster', 'config', 'documentation', 'erlang', 'last', 'logs', 'mnesia', 'modules', 'muc',
-      'muc_room', 'odbc', 'offline', 'private', 'purge', 'roster', 's2s', 'server', 'session', 'shared_roster_group',
-      'stanza', 'stats', 'test', 'vcard',
+      'accounts',
+      'admin',
+      'api',
+      'cluster',
+      'config',
+      'documentation',
+      'erlang',
+      'last',
+      'logs',
+      'mnesia',
+      'modules',
+      'muc',
+      'muc_room',
+      'odbc',
+      'offline',
+      'private',
+      'purge',
+      'roster',
+      's2s',
+      'server',
+      'session',
+      'shared_roster_group',
+      'stanza',
+      'stats',
+      'test',
+      'vcard',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { naming } from '../../src/lib/errors';
 import { bareText } from '../../src/lib/jid';
-import { checkDays, hashAlgorithm, type Accounts } from '../../src/features/accounts/accounts';
+import { checkDays } from '../../src/lib/days';
+import { hashAlgorithm, type Accounts } from '../../src/features/accounts/accounts';
 import { checkPasswordSize } from '../../src/features/accounts/secret';
 
 /** The admin commands' side of accounts: raw arguments in, ejabberdctl's words out. */

@@ -1,7 +1,7 @@
 import { CommandError } from '../../src/lib/errors';
 import { ARCHIVE_TYPES, type ArchiveType } from '../../src/features/mam/records';
 import type { Mam } from '../../src/features/mam/mam';
-import { checkDays } from './args';
+import { checkDays } from '../../src/lib/days';
 
 const PURGE_TYPES: readonly string[] = [...ARCHIVE_TYPES, 'all'];
 

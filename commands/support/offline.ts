@@ -5,7 +5,7 @@ import { formatJid, parseJid } from '../../src/lib/jid';
 import { checkXmlText, Element } from '../../src/lib/xml';
 import type { Accounts } from '../../src/features/accounts/accounts';
 import type { Offline } from '../../src/features/offline/offline';
-import { checkDays } from './args';
+import { checkDays } from '../../src/lib/days';
 
 const MESSAGE_TYPES: readonly string[] = ['chat', 'normal', 'headline'];
 

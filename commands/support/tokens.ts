@@ -1,4 +1,5 @@
-import { checkDays, type Accounts } from '../../src/features/accounts/accounts';
+import { checkDays } from '../../src/lib/days';
+import type { Accounts } from '../../src/features/accounts/accounts';
 import { bareText } from '../../src/lib/jid';
 import type { Tokens } from '../../src/features/tokens/tokens';
 

@@ -33,8 +33,16 @@ export function defaultConfig(file: string): Config {
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
 const RESERVED = new Set([
-  'access_rules', 'api_permissions', 'modules', 'host_config', 'shaper',
-  'shaper_rules', 'certfiles', 'ca_file', 'define_macro', 'language',
+  'access_rules',
+  'api_permissions',
+  'modules',
+  'host_config',
+  'shaper',
+  'shaper_rules',
+  'certfiles',
+  'ca_file',
+  'define_macro',
+  'language',
 ]);
 
 /** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */

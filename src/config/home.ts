@@ -21,9 +21,7 @@ export interface HomeOptions {
 /** `--home`, else `CTL_HOME`, else `$XDG_DATA_HOME/ctl`, else `~/.local/share/ctl`. */
 export function resolveHome(options: HomeOptions = {}): Home {
   const env = options.env ?? process.env;
-  const dir = resolve(
-    options.home || env.CTL_HOME || join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'ctl'),
-  );
+  const dir = resolve(options.home || env.CTL_HOME || join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'ctl'));
   return {
     dir,
     configFile: resolve(options.config || env.CTL_CONFIG || join(dir, 'ctl.yml')),

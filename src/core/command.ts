@@ -55,7 +55,9 @@ export type Command = CommandSpec<readonly Field[], Field> & {
 };
 
 /** Declares a command; the const type parameters give the handler typed arguments. */
-export function defineCommand<const A extends readonly Field[], const R extends Field, const P extends Policy, S = unknown>(spec: CommandSpec<A, R, P, S>): Command {
+export function defineCommand<const A extends readonly Field[], const R extends Field, const P extends Policy, S = unknown>(
+  spec: CommandSpec<A, R, P, S>,
+): Command {
   return spec as unknown as Command;
 }
 

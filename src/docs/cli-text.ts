@@ -49,7 +49,7 @@ export function fieldLabel(field: Field): string {
 
 /** How a list or tuple argument is written on the command line. */
 export function argHint(type: Type): string {
-  if (type.kind === 'list') return "comma-separated, e.g. a,b,c (or a JSON array)";
+  if (type.kind === 'list') return 'comma-separated, e.g. a,b,c (or a JSON array)';
   if (type.kind === 'tuple') return `colon-separated ${type.fields.map((f) => f.name).join(':')} (or a JSON object)`;
   return '';
 }
@@ -60,9 +60,20 @@ export function usageLine(command: Command): string {
 
 /** Values an operator would type, by argument name; other arguments get generated examples. */
 const EXAMPLE_WORDS: Readonly<Record<string, string>> = {
-  user: 'alice', localuser: 'alice', host: 'example.org', server: 'example.org', localserver: 'example.org',
-  password: 's3cret', newpass: 'n3w-s3cret', days: '30', reason: 'spam', status: 'away', timestamp: '1700000000',
-  file: '/tmp/out.txt', nick: 'Bob', group: 'Friends',
+  user: 'alice',
+  localuser: 'alice',
+  host: 'example.org',
+  server: 'example.org',
+  localserver: 'example.org',
+  password: 's3cret',
+  newpass: 'n3w-s3cret',
+  days: '30',
+  reason: 'spam',
+  status: 'away',
+  timestamp: '1700000000',
+  file: '/tmp/out.txt',
+  nick: 'Bob',
+  group: 'Friends',
 };
 
 /** An example invocation: `ctl register alice example.org s3cret`. */

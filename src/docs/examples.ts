@@ -92,8 +92,7 @@ function restupleText(value: unknown): string {
   return String(value);
 }
 
-const fieldOf = (value: unknown, name: string): unknown =>
-  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+const fieldOf = (value: unknown, name: string): unknown => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined);
 const items = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 const pad = (n: number): string => ' '.repeat(n);
 
@@ -108,7 +107,10 @@ function perlValue(field: Field, value: unknown): string {
   let text: string;
   if (type.kind === 'integer') text = String(value);
   else if (type.kind === 'tuple') text = `{${type.fields.map((f) => perlValue(f, fieldOf(value, f.name))).join(', ')}}`;
-  else if (type.kind === 'list') text = `[${items(value).map((v) => `{${perlValue(type.elem, v)}}`).join(', ')}]`;
+  else if (type.kind === 'list')
+    text = `[${items(value)
+      .map((v) => `{${perlValue(type.elem, v)}}`)
+      .join(', ')}]`;
   // Perl interpolates `$` and `@` inside double quotes.
   else text = `"${String(value).replace(/[\\"$@]/g, (c) => `\\${c}`)}"`;
   return `${field.name} => ${text}`;
@@ -134,8 +136,7 @@ export function xmlrpcSample(ex: Example, indent: string): string {
   return lines.map((line) => indent + line).join('\n');
 }
 
-const escapeXml = (text: string): string =>
-  text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+const escapeXml = (text: string): string => text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 
 function xmlMember(field: Field, value: unknown, j: number): string[] {
   const { type } = field;
@@ -155,14 +156,7 @@ function xmlMember(field: Field, value: unknown, j: number): string[] {
     ]);
     payload = [`${pad(j + 4)}<array>`, `${pad(j + 6)}<data>`, ...elements, `${pad(j + 6)}</data>`, `${pad(j + 4)}</array>`];
   } else payload = [`${pad(j + 4)}<string>${escapeXml(String(value))}</string>`];
-  return [
-    `${pad(j)}<member>`,
-    `${pad(j + 2)}<name>${field.name}</name>`,
-    `${pad(j + 2)}<value>`,
-    ...payload,
-    `${pad(j + 2)}</value>`,
-    `${pad(j)}</member>`,
-  ];
+  return [`${pad(j)}<member>`, `${pad(j + 2)}<name>${field.name}</name>`, `${pad(j + 2)}<value>`, ...payload, `${pad(j + 2)}</value>`, `${pad(j)}</member>`];
 }
 
 /** The HTTP API request and its answer; every line starts with `indent`. */
@@ -199,30 +193,38 @@ export function jsonSample(ex: Example, indent: string): string {
 function jsonValue(field: Field, value: unknown, indent: string): string {
   const { type } = field;
   const inner = `${indent}  `;
-  const block = (open: string, entries: string[], close: string): string =>
-    `${open}\n${inner}${entries.join(`,\n${inner}`)}\n${indent}${close}`;
+  const block = (open: string, entries: string[], close: string): string => `${open}\n${inner}${entries.join(`,\n${inner}`)}\n${indent}${close}`;
   if (type.kind === 'integer') return String(value);
   if (type.kind === 'tuple') {
-    return block('{', type.fields.map((f) => `"${f.name}": ${jsonValue(f, fieldOf(value, f.name), inner)}`), '}');
+    return block(
+      '{',
+      type.fields.map((f) => `"${f.name}": ${jsonValue(f, fieldOf(value, f.name), inner)}`),
+      '}',
+    );
   }
   if (type.kind === 'list') {
     const elem = type.elem.type;
     // A list of {atom, value} pairs reads better, and is sent, as an object keyed by the atom.
     if (elem.kind === 'tuple' && elem.fields.length === 2 && elem.fields[0]!.type.kind === 'atom') {
       const [key, val] = elem.fields as [Field, Field];
-      const entries = items(value).map(
-        (v) => `${JSON.stringify(String(fieldOf(v, key.name)))}: ${jsonValue(val, fieldOf(v, val.name), inner)}`,
-      );
+      const entries = items(value).map((v) => `${JSON.stringify(String(fieldOf(v, key.name)))}: ${jsonValue(val, fieldOf(v, val.name), inner)}`);
       return block('{', entries, '}');
     }
-    return block('[', items(value).map((v) => jsonValue(type.elem, v, inner)), ']');
+    return block(
+      '[',
+      items(value).map((v) => jsonValue(type.elem, v, inner)),
+      ']',
+    );
   }
   return JSON.stringify(String(value));
 }
 
 /** The Java call through Apache XML-RPC; every line starts with `indent`. */
 export function javaSample(ex: Example, indent: string): string {
-  const params = javaMap(ex.args.map((field, i) => [field, ex.values[i]] as const), indent);
+  const params = javaMap(
+    ex.args.map((field, i) => [field, ex.values[i]] as const),
+    indent,
+  );
   return [
     `${indent}XmlRpcClientConfigImpl config = new XmlRpcClientConfigImpl();`,
     `${indent}config.setServerURL(new URL(url));`,
@@ -242,7 +244,11 @@ function javaMap(entries: readonly (readonly [Field, unknown])[], indent: string
 
 function javaValue(type: Type, value: unknown, indent: string): string {
   if (type.kind === 'integer') return String(value);
-  if (type.kind === 'tuple') return javaMap(type.fields.map((f) => [f, fieldOf(value, f.name)] as const), indent);
+  if (type.kind === 'tuple')
+    return javaMap(
+      type.fields.map((f) => [f, fieldOf(value, f.name)] as const),
+      indent,
+    );
   if (type.kind === 'list') {
     const list = items(value);
     if (list.length === 0) return 'new Object[] {}';

@@ -41,7 +41,9 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
   const all = registry.list();
   out.push(
     '.SH COMMANDS',
-    roff('When a node runs on the home directory, commands are sent to it over its control socket; otherwise ctl opens the database itself. The results are the same.'),
+    roff(
+      'When a node runs on the home directory, commands are sent to it over its control socket; otherwise ctl opens the database itself. The results are the same.',
+    ),
     '.SS Commands of ctl itself',
   );
   for (const b of builtins) {
@@ -50,7 +52,9 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
   }
   out.push(
     '.SS Commands of the Administration API',
-    roff(`${all.filter(isAdminApi).length} commands, and ${all.filter((c) => !isAdminApi(c)).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`),
+    roff(
+      `${all.filter(isAdminApi).length} commands, and ${all.filter((c) => !isAdminApi(c)).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`,
+    ),
   );
   for (const c of all) out.push(...commandEntry(c));
   out.push('.SH EXIT STATUS');
@@ -69,7 +73,9 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
 }
 
 function commandEntry(c: Command): string[] {
-  const args = callerArgs(c).map((a) => a.name).join(' ');
+  const args = callerArgs(c)
+    .map((a) => a.name)
+    .join(' ');
   const lines = ['.TP', `.B ${roff(c.name)}${args ? ` \\fI${roff(args)}\\fR` : ''}`];
   lines.push(roff(`${c.desc || '(no description)'}${c.handler ? '' : ' (not implemented yet)'}`));
   lines.push('.br', roff(`Result: ${fieldLabel(c.result)}. Tags: ${c.tags.join(', ')}.`));

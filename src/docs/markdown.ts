@@ -42,11 +42,9 @@ export function checkDocLanguages(languages: readonly string[]): DocLanguage[] {
   const known: readonly string[] = DOC_LANGUAGES;
   const bad = languages.find((lang) => !known.includes(lang));
   if (bad !== undefined) {
-    throw new CommandError(
-      'bad_argument',
-      `Unknown example language '${bad}': choose from ${DOC_LANGUAGES.join(', ')}`,
-      { details: { argument: 'examples', value: bad, allowed: [...DOC_LANGUAGES] } },
-    );
+    throw new CommandError('bad_argument', `Unknown example language '${bad}': choose from ${DOC_LANGUAGES.join(', ')}`, {
+      details: { argument: 'examples', value: bad, allowed: [...DOC_LANGUAGES] },
+    });
   }
   return DOC_LANGUAGES.filter((lang) => languages.includes(lang));
 }
@@ -99,7 +97,12 @@ const FRONT_MATTER = '---\ntitle: Administration API reference\nbodyclass: nocom
  */
 export function renderMarkdown(commands: readonly Command[], regexp: string, languages: readonly string[]): string {
   const langs = checkDocLanguages(languages);
-  return FRONT_MATTER + selectCommands(commands, regexp).map((command) => commandSection(command, langs)).join('');
+  return (
+    FRONT_MATTER +
+    selectCommands(commands, regexp)
+      .map((command) => commandSection(command, langs))
+      .join('')
+  );
 }
 
 function commandSection(command: Command, langs: readonly DocLanguage[]): string {
@@ -109,9 +112,7 @@ function commandSection(command: Command, langs: readonly DocLanguage[]): string
   out += '\n### Arguments:\n';
   out += command.args
     .map((arg, i) =>
-      argsDesc === undefined
-        ? `- *${arg.name}* :: ${prettyType(arg.type)}\n`
-        : `\n*${arg.name}* :: ${prettyType(arg.type)}\n\n: ${argsDesc[i] ?? ''}\n`,
+      argsDesc === undefined ? `- *${arg.name}* :: ${prettyType(arg.type)}\n` : `\n*${arg.name}* :: ${prettyType(arg.type)}\n\n: ${argsDesc[i] ?? ''}\n`,
     )
     .join('');
   out += `\n### Result:\n${prettyField(command.result)}`;

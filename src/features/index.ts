@@ -1,3 +1,4 @@
+import { defineLazy } from '../lib/lazy';
 import { createAccounts, type Accounts, type UserData } from './accounts/accounts';
 import type { FeatureDeps } from './deps';
 import type { Last } from './last/last';
@@ -62,16 +63,7 @@ const USER_DATA: readonly (() => UserData)[] = [
 /** The features over one store, each built on first use. */
 export function createFeatures(deps: FeatureDeps): Features {
   const accounts = createAccounts(deps, () => USER_DATA.map((load) => load()));
-  const made = new Map<Built, unknown>();
   const features = { accounts } as Features;
-  for (const name of Object.keys(load) as Built[]) {
-    Object.defineProperty(features, name, {
-      enumerable: true,
-      get: () => {
-        if (!made.has(name)) made.set(name, load[name]()(deps, accounts));
-        return made.get(name);
-      },
-    });
-  }
+  defineLazy(features, Object.fromEntries((Object.keys(load) as Built[]).map((name) => [name, () => load[name]()(deps, accounts)])));
   return features;
 }

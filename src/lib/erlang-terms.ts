@@ -189,7 +189,8 @@ function tokenize(text: string): Token[] {
         }
         value = Number(digits);
       } else value = Number(digits);
-      if (kind === 'integer' && !Number.isSafeInteger(value)) fail(`the integer ${digits} is too large (the limit is ${Number.MAX_SAFE_INTEGER})`, start.line, start.column);
+      if (kind === 'integer' && !Number.isSafeInteger(value))
+        fail(`the integer ${digits} is too large (the limit is ${Number.MAX_SAFE_INTEGER})`, start.line, start.column);
       if (src[i] !== undefined && NAME_CHAR.test(src[i])) fail(`unexpected '${src[i]}' after the number ${digits}`);
       tokens.push({ kind, value, text: digits, ...start });
     } else if (c === '$') {
@@ -278,23 +279,27 @@ export function parseErlangTerms(text: string): Term[] {
    */
   function binary(opened: Token, line: number): Term {
     const chunks: Buffer[] = [];
-    sequence('>>', () => {
-      const t = peek();
-      if (t.kind === 'string') {
-        pos++;
-        if (isPunct('/')) {
+    sequence(
+      '>>',
+      () => {
+        const t = peek();
+        if (t.kind === 'string') {
           pos++;
-          const spec = peek();
-          if (spec.kind !== 'atom' || !['utf8', 'binary'].includes(spec.text)) fail(`a text segment of a binary takes /utf8, found ${describe(spec)}`);
+          if (isPunct('/')) {
+            pos++;
+            const spec = peek();
+            if (spec.kind !== 'atom' || !['utf8', 'binary'].includes(spec.text)) fail(`a text segment of a binary takes /utf8, found ${describe(spec)}`);
+            pos++;
+          }
+          chunks.push(Buffer.from(t.value, 'utf8'));
+        } else if (t.kind === 'integer') {
           pos++;
-        }
-        chunks.push(Buffer.from(t.value, 'utf8'));
-      } else if (t.kind === 'integer') {
-        pos++;
-        if (t.value > 255) fail(`the byte ${t.text} of a binary is larger than 255`, t);
-        chunks.push(Buffer.from([t.value]));
-      } else fail(`a binary holds strings and bytes (0 to 255), found ${describe(t)}`);
-    }, opened);
+          if (t.value > 255) fail(`the byte ${t.text} of a binary is larger than 255`, t);
+          chunks.push(Buffer.from([t.value]));
+        } else fail(`a binary holds strings and bytes (0 to 255), found ${describe(t)}`);
+      },
+      opened,
+    );
     const buf = Buffer.concat(chunks);
     return { type: 'binary', value: buf.toString('utf8'), bytes: buf, line };
   }
@@ -339,10 +344,15 @@ export function parseErlangTerms(text: string): Term[] {
         return { type: 'tuple', items: sequence('}', () => term(depth + 1), t), line };
       case '[': {
         let tail: Term | undefined;
-        const items = sequence(']', () => term(depth + 1), t, () => {
-          tail = term(depth + 1);
-          if (!isPunct(']')) fail(`expected ']' after the tail of the list, found ${describe(peek())}`);
-        });
+        const items = sequence(
+          ']',
+          () => term(depth + 1),
+          t,
+          () => {
+            tail = term(depth + 1);
+            if (!isPunct(']')) fail(`expected ']' after the tail of the list, found ${describe(peek())}`);
+          },
+        );
         if (tail?.type === 'list' && tail.tail === undefined) return { type: 'list', items: [...items, ...tail.items], line };
         if (tail?.type === 'string') {
           const chars = Array.from(tail.value, (ch): Term => ({ type: 'integer', value: ch.codePointAt(0)!, line: tail!.line }));
@@ -353,11 +363,15 @@ export function parseErlangTerms(text: string): Term[] {
       case '<<':
         return binary(t, line);
       case '#{': {
-        const entries = sequence('}', () => {
-          const k = term(depth + 1);
-          expect('=>', 'between a key and its value in a map');
-          return [k, term(depth + 1)] as const;
-        }, t);
+        const entries = sequence(
+          '}',
+          () => {
+            const k = term(depth + 1);
+            expect('=>', 'between a key and its value in a map');
+            return [k, term(depth + 1)] as const;
+          },
+          t,
+        );
         return { type: 'map', entries, line };
       }
       default:

@@ -4,16 +4,7 @@
  */
 
 export type ErrorCode =
-  | 'bad_argument'
-  | 'unknown_command'
-  | 'not_found'
-  | 'conflict'
-  | 'not_allowed'
-  | 'not_supported'
-  | 'not_implemented'
-  | 'unavailable'
-  | 'failed'
-  | 'internal';
+  'bad_argument' | 'unknown_command' | 'not_found' | 'conflict' | 'not_allowed' | 'not_supported' | 'not_implemented' | 'unavailable' | 'failed' | 'internal';
 
 export class CommandError extends Error {
   readonly code: ErrorCode;

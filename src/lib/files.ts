@@ -28,7 +28,12 @@ export async function writeFileAtomicStream(
   try {
     const h: fs.FileHandle = await fs.open(temp, 'wx', mode).catch((err) => Promise.reject(cannot(err)));
     handle = h;
-    await produce((chunk) => h.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk).then(() => undefined, (err) => Promise.reject(cannot(err))));
+    await produce((chunk) =>
+      h.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk).then(
+        () => undefined,
+        (err) => Promise.reject(cannot(err)),
+      ),
+    );
     await h.sync().catch((err) => Promise.reject(cannot(err)));
     await h.close();
     handle = undefined;

@@ -79,9 +79,7 @@ export function bufferedWriter(write: (chunk: Buffer) => Promise<void>, hash?: H
     /** Writes what is gathered; resolves to the hash of everything written so far, in hex. */
     async flush(): Promise<string> {
       if (parts.length > 0) {
-        const chunk = bytes
-          ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
-          : Buffer.from((parts as string[]).join(''));
+        const chunk = bytes ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : Buffer.from((parts as string[]).join(''));
         parts = [];
         bytes = false;
         size = 0;
@@ -110,8 +108,7 @@ export interface ReadOptions {
  */
 export async function readBackup(path: string, options: ReadOptions = {}): Promise<BackupSummary> {
   const what = options.what ?? 'the backup';
-  const bad = (why: string, line?: number) =>
-    new CommandError('failed', `Invalid backup ${path}${line === undefined ? '' : ` (line ${line})`}: ${why}`);
+  const bad = (why: string, line?: number) => new CommandError('failed', `Invalid backup ${path}${line === undefined ? '' : ` (line ${line})`}: ${why}`);
   const tell = throttle(options.working ?? (() => undefined));
   const hash = createHash('sha256');
   let header: BackupHeader | undefined;

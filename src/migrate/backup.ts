@@ -111,7 +111,11 @@ export async function applyFallback(store: Store, dbDir: string): Promise<string
     summary = await restoreBackup(store, file);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new CommandError('failed', `Cannot install the fallback staged by install_fallback: ${why}. Remove ${file}, or stage another backup with 'ctl install_fallback FILE'`, { cause: err });
+    throw new CommandError(
+      'failed',
+      `Cannot install the fallback staged by install_fallback: ${why}. Remove ${file}, or stage another backup with 'ctl install_fallback FILE'`,
+      { cause: err },
+    );
   }
   await fs.rm(file, { force: true });
   return `installed the fallback ${file}: restored ${summary.records} records (backup of node ${summary.header.node} made ${summary.header.created})`;
@@ -129,7 +133,9 @@ export async function changeNodename(
   working: (text: string) => void,
 ): Promise<BackupSummary> {
   if (!NODE_NAME.test(newName)) {
-    throw new CommandError('bad_argument', `Invalid node name '${newName}' (newnodename): a node name looks like name@host`, { details: { arg: 'newnodename' } });
+    throw new CommandError('bad_argument', `Invalid node name '${newName}' (newnodename): a node name looks like name@host`, {
+      details: { arg: 'newnodename' },
+    });
   }
   await checkReadable(oldPath, 'the backup');
   let summary: BackupSummary | undefined;

@@ -67,7 +67,8 @@ export function createDatabase(deps: FeatureDeps, _features: Features): Database
 
     async installFallback(file, working = quiet) {
       const path = resolve(file);
-      if (store.location === undefined) throw new CommandError('not_supported', 'This database is kept in memory: it has no next start to install a fallback for');
+      if (store.location === undefined)
+        throw new CommandError('not_supported', 'This database is kept in memory: it has no next start to install a fallback for');
       const summary = await stageFallback(path, store.location, working);
       return { path, records: summary.records, staged: fallbackFile(store.location) };
     },

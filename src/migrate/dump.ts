@@ -93,8 +93,7 @@ interface DumpRecord {
  * skipped, so a dump edited by hand stays loadable.
  */
 async function readDump(path: string, each: (r: DumpRecord) => Promise<void> | void): Promise<number> {
-  const bad = (why: string, line: number) =>
-    new CommandError('failed', `Invalid dump ${path} (line ${line}): ${why}`);
+  const bad = (why: string, line: number) => new CommandError('failed', `Invalid dump ${path} (line ${line}): ${why}`);
   let header = false;
   let records = 0;
   for await (const line of readLines(path, 'the dump', MAX_DUMP_LINE)) {

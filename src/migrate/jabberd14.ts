@@ -84,7 +84,9 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
     const path = resolve(file);
     const name = basename(path);
     if (!name.endsWith('.xml') || name === '.xml') {
-      throw new CommandError('bad_argument', `Cannot import ${path}: a jabberd14 spool file is named USER.xml, in a directory named after the server`, { details: { arg: 'file' } });
+      throw new CommandError('bad_argument', `Cannot import ${path}: a jabberd14 spool file is named USER.xml, in a directory named after the server`, {
+        details: { arg: 'file' },
+      });
     }
     const host = hostOf(dirname(path), path);
     const raw = name.slice(0, -'.xml'.length);
@@ -93,7 +95,9 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
       user = nodeprep(raw, 'file');
     } catch (err) {
       const why = (err as Error).message.replace(/^.*\(file\):? ?/, '');
-      throw new CommandError('bad_argument', `Cannot import ${path}: the file name gives the user, and '${raw}' is not a user name: ${why}`, { details: { arg: 'file' } });
+      throw new CommandError('bad_argument', `Cannot import ${path}: the file name gives the user, and '${raw}' is not a user name: ${why}`, {
+        details: { arg: 'file' },
+      });
     }
     const jid: BareJid = { user, host };
     const id = `${user}@${host}`;
@@ -141,8 +145,17 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
         names = (await fs.readdir(path)).filter((n) => n.endsWith('.xml') && n !== '.xml').sort(byBytes);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        const why = code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message;
-        throw new CommandError(code === 'ENOENT' || code === 'ENOTDIR' ? 'not_found' : 'failed', `Cannot read the jabberd14 spool directory ${path}: ${why}`, { cause: err });
+        const why =
+          code === 'ENOENT'
+            ? 'it does not exist'
+            : code === 'ENOTDIR'
+              ? 'it is not a directory'
+              : code === 'EACCES' || code === 'EPERM'
+                ? 'permission denied'
+                : (err as Error).message;
+        throw new CommandError(code === 'ENOENT' || code === 'ENOTDIR' ? 'not_found' : 'failed', `Cannot read the jabberd14 spool directory ${path}: ${why}`, {
+          cause: err,
+        });
       }
       hostOf(path, path);
       let imported = 0;
@@ -157,7 +170,9 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
           failures.push(toCommandError(err, 'import_dir').message);
         }
       }
-      const done = `Imported ${imported} ${imported === 1 ? 'user' : 'users'} from ${path}` + (skipped > 0 ? `, skipped ${skipped} that already ${skipped === 1 ? 'exists' : 'exist'}` : '');
+      const done =
+        `Imported ${imported} ${imported === 1 ? 'user' : 'users'} from ${path}` +
+        (skipped > 0 ? `, skipped ${skipped} that already ${skipped === 1 ? 'exists' : 'exist'}` : '');
       if (failures.length > 0) {
         throw new CommandError('failed', `${done}; ${failures.length} of ${names.length} files failed:\n${failures.join('\n')}`);
       }
@@ -255,11 +270,15 @@ function rosterItem(path: string, item: Element, roster: Map<string, RosterItem>
   } catch (err) {
     throw invalid(path, `the roster item '${raw}' is not a valid JID: ${(err as Error).message}`);
   }
-  if (!(SUBSCRIPTIONS as readonly string[]).includes(subscription)) throw invalid(path, `the roster item ${jid} has subscription '${subscription}': use none, to, from or both`);
+  if (!(SUBSCRIPTIONS as readonly string[]).includes(subscription))
+    throw invalid(path, `the roster item ${jid} has subscription '${subscription}': use none, to, from or both`);
   // ask='subscribe' is our request to the contact; a `subscribe` attribute is jabberd14's record
   // of the contact's pending request to us (its value is the request's status text).
   const ask: Ask = item.attrs.ask === 'subscribe' ? 'out' : item.attrs.subscribe !== undefined ? 'in' : 'none';
-  const groups = item.getChildren('group').map((g) => g.getText()).filter((g) => g !== '');
+  const groups = item
+    .getChildren('group')
+    .map((g) => g.getText())
+    .filter((g) => g !== '');
   const old = roster.get(jid);
   roster.set(jid, {
     name: String(item.attrs.name ?? old?.name ?? ''),

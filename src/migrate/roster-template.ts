@@ -12,7 +12,10 @@ import type { TemplateEntry } from '../features/roster/roster';
 
 /** `a;b;;c` → [a, b, c]; an empty text means no group. */
 export function splitGroups(text: string): string[] {
-  return text.split(';').map((g) => g.trim()).filter((g) => g !== '');
+  return text
+    .split(';')
+    .map((g) => g.trim())
+    .filter((g) => g !== '');
 }
 
 /** The entries of a template file (an absolute path), prepared and merged by contact. */

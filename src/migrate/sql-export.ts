@@ -63,7 +63,11 @@ export function erlangBinary(s: string): string {
 }
 
 function srgOpts(g: SharedGroup, allUsers: boolean): string {
-  const opts = [`{name,${erlangBinary(g.name)}}`, `{description,${erlangBinary(g.description)}}`, `{displayed_groups,[${g.displayed.map(erlangBinary).join(',')}]}`];
+  const opts = [
+    `{name,${erlangBinary(g.name)}}`,
+    `{description,${erlangBinary(g.description)}}`,
+    `{displayed_groups,[${g.displayed.map(erlangBinary).join(',')}]}`,
+  ];
   if (allUsers) opts.push('{all_users,true}');
   return `[${opts.join(',')}]`;
 }
@@ -190,10 +194,12 @@ const SECTIONS: readonly Section[] = [
           continue;
         }
         const owner = { username, name: entry.list.name };
-        yield `DELETE FROM privacy_list_data WHERE id IN (SELECT id FROM privacy_list WHERE ${where(owner)});\n` +
+        yield (
+          `DELETE FROM privacy_list_data WHERE id IN (SELECT id FROM privacy_list WHERE ${where(owner)});\n` +
           del('privacy_list', owner) +
           insert('privacy_list', owner) +
-          entry.list.items.map((item) => privacyItemInsert(owner, item)).join('');
+          entry.list.items.map((item) => privacyItemInsert(owner, item)).join('')
+        );
       }
     },
   },
@@ -225,10 +231,12 @@ const SECTIONS: readonly Section[] = [
           subscribe: '',
           type: 'item',
         };
-        yield del('rosterusers', { username, jid }) +
+        yield (
+          del('rosterusers', { username, jid }) +
           insert('rosterusers', row) +
           del('rostergroups', { username, jid }) +
-          item.groups.map((grp) => insert('rostergroups', { username, jid, grp })).join('');
+          item.groups.map((grp) => insert('rostergroups', { username, jid, grp })).join('')
+        );
       }
     },
   },

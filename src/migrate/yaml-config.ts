@@ -24,8 +24,19 @@ export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const DIRECTIVES = new Set(['override_global', 'override_local', 'override_acls']);
 
 const ACL_TYPES = new Set([
-  'user', 'server', 'resource', 'user_regexp', 'server_regexp', 'resource_regexp', 'node_regexp',
-  'user_glob', 'server_glob', 'resource_glob', 'node_glob', 'shared_group', 'ip',
+  'user',
+  'server',
+  'resource',
+  'user_regexp',
+  'server_regexp',
+  'resource_regexp',
+  'node_regexp',
+  'user_glob',
+  'server_glob',
+  'resource_glob',
+  'node_glob',
+  'shared_group',
+  'ip',
 ]);
 
 /** Renamed in ejabberd 16.03, when ODBC became SQL. */
@@ -49,7 +60,10 @@ export async function convertToYaml(input: string, output: string): Promise<bool
   const YAML = require('yaml') as typeof import('yaml');
   // YAML 1.1, as ejabberd's libyaml reads it: strings such as "yes" or "on" get quotes. Its
   // !!omap tag would claim every Map: mappings are plain mappings in ejabberd.yml.
-  const doc = new YAML.Document(root, { version: '1.1', customTags: (tags) => tags.filter((t) => t !== 'omap' && (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:omap')) });
+  const doc = new YAML.Document(root, {
+    version: '1.1',
+    customTags: (tags) => tags.filter((t) => t !== 'omap' && (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:omap')),
+  });
   doc.commentBefore = [` Converted from ${basename(inPath)} by ctl convert_to_yaml.`, ...dropped.map((d) => ` Dropped: ${d}`)].join('\n');
   await writeFileAtomic(outPath, doc.toString({ lineWidth: 0 }));
   return true;
@@ -108,7 +122,8 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
       acls.set(name, spec.value);
       return;
     }
-    if (spec.type !== 'tuple' || spec.items.length < 2 || spec.items.length > 3) return void fail(spec, `an ACL is {Type, Value} or {Type, User, Server}, found ${formatTerm(spec)}`);
+    if (spec.type !== 'tuple' || spec.items.length < 2 || spec.items.length > 3)
+      return void fail(spec, `an ACL is {Type, Value} or {Type, User, Server}, found ${formatTerm(spec)}`);
     const type = atom(spec.items[0], 'an ACL type');
     if (!ACL_TYPES.has(type)) fail(spec, `unknown ACL type '${type}': use ${[...ACL_TYPES].join(', ')}`);
     const parts = spec.items.slice(1).map((p) => text(p, `the value of the ${type} ACL`));
@@ -119,7 +134,8 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
 
   /** `{access, Name, [{Action, Acl}...]}`: allow/deny rules are access_rules, other values shaper_rules. */
   function access(target: YamlMap, name: string, rules: Term): void {
-    if (rules.type !== 'list' || rules.tail) return void fail(rules, `the rules of access '${name}' must be a list of {Action, ACL}, found ${formatTerm(rules)}`);
+    if (rules.type !== 'list' || rules.tail)
+      return void fail(rules, `the rules of access '${name}' must be a list of {Action, ACL}, found ${formatTerm(rules)}`);
     const out: YamlMap[] = [];
     let allowDeny = true;
     for (const r of rules.items) {
@@ -135,7 +151,13 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
   /** `{shaper, Name, {maxrate, N}}` → `shaper: Name: N`; `none` stays. */
   function shaper(target: YamlMap, name: string, spec: Term): void {
     if (spec.type === 'atom' && spec.value === 'none') return void child(target, 'shaper').set(name, 'none');
-    if (spec.type === 'tuple' && spec.items.length === 2 && spec.items[0].type === 'atom' && spec.items[0].value === 'maxrate' && spec.items[1].type === 'integer') {
+    if (
+      spec.type === 'tuple' &&
+      spec.items.length === 2 &&
+      spec.items[0].type === 'atom' &&
+      spec.items[0].value === 'maxrate' &&
+      spec.items[1].type === 'integer'
+    ) {
       child(target, 'shaper').set(name, spec.items[1].value);
       return;
     }
@@ -251,14 +273,20 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
   function valueOf(k: string, v: Term): Yaml {
     if (k === 'ip') return ip(v);
     if (k === 'welcome_message' && v.type === 'tuple' && v.items.length === 2) {
-      return new Map([['subject', text(v.items[0], 'the subject of welcome_message')], ['body', text(v.items[1], 'the body of welcome_message')]]);
+      return new Map([
+        ['subject', text(v.items[0], 'the subject of welcome_message')],
+        ['body', text(v.items[1], 'the body of welcome_message')],
+      ]);
     }
     if (k === 'request_handlers' && v.type === 'list' && !v.tail) {
       const out: YamlMap = new Map();
       for (const h of v.items) {
         if (h.type !== 'tuple' || h.items.length !== 2) return fail(h, `a request handler is {Path, Module}, found ${formatTerm(h)}`);
         const [p, m] = h.items;
-        const segments = p.type === 'list' && termText(p) === undefined ? p.items.map((s) => text(s, 'a segment of a request handler path')) : [text(p, 'a request handler path')];
+        const segments =
+          p.type === 'list' && termText(p) === undefined
+            ? p.items.map((s) => text(s, 'a segment of a request handler path'))
+            : [text(p, 'a request handler path')];
         out.set(`/${segments.join('/').replace(/^\/+/, '')}`, atom(m, 'a request handler module'));
       }
       return out;
@@ -302,7 +330,11 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
     if (v.type === 'tuple' && v.items.every((x) => x.type === 'integer')) {
       const n = v.items.map((x) => (x as { value: number }).value);
       if (n.length === 4 && n.every((x) => x >= 0 && x <= 255)) return n.join('.');
-      if (n.length === 8 && n.every((x) => x >= 0 && x <= 65535)) return n.map((x) => x.toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+      if (n.length === 8 && n.every((x) => x >= 0 && x <= 65535))
+        return n
+          .map((x) => x.toString(16))
+          .join(':')
+          .replace(/(^|:)0(:0)+(:|$)/, '::');
     }
     return fail(v, `an IP address is a string or a tuple such as {127,0,0,1}, found ${formatTerm(v)}`);
   }
@@ -312,8 +344,12 @@ export function convertTerms(terms: readonly Term[], path: string): { root: Yaml
     const [type, ...rest] = v.items;
     const t = atom(type, 'the database type of odbc_server');
     if (!SQL_TYPES.has(t)) fail(type, `unknown database type '${t}' in odbc_server: use ${[...SQL_TYPES].join(', ')}`);
-    const names = rest.length === 5 ? ['sql_server', 'sql_port', 'sql_database', 'sql_username', 'sql_password'] : ['sql_server', 'sql_database', 'sql_username', 'sql_password'];
-    if (rest.length !== names.length && !(t === 'sqlite' && rest.length === 1)) fail(v, `odbc_server is {Type, Server, [Port,] Database, User, Password}, found ${formatTerm(v)}`);
+    const names =
+      rest.length === 5
+        ? ['sql_server', 'sql_port', 'sql_database', 'sql_username', 'sql_password']
+        : ['sql_server', 'sql_database', 'sql_username', 'sql_password'];
+    if (rest.length !== names.length && !(t === 'sqlite' && rest.length === 1))
+      fail(v, `odbc_server is {Type, Server, [Port,] Database, User, Password}, found ${formatTerm(v)}`);
     const out: [string, Yaml][] = [['sql_type', t]];
     if (t === 'sqlite') return [...out, ['sql_database', text(rest[0], 'the sqlite database file')]];
     rest.forEach((x, i) => out.push([names[i], names[i] === 'sql_port' ? value(x) : text(x, names[i])]));

@@ -181,7 +181,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 /** The id of the group that may use the socket (ctl_socket_group): a name or a number. */
 function groupId(name: string): number {
   if (/^\d+$/.test(name)) return Number(name);
-  const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === name);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === name);
   if (!line) throw new CommandError('failed', `ctl_socket_group: no group named '${name}'`);
   return Number(line.split(':')[2]);
 }
@@ -194,7 +196,10 @@ async function refuseIfRunning(home: Home): Promise<void> {
   }
   const pid = readPid(home.pidFile);
   if (pid !== undefined && pid !== process.pid && isCtlProcess(pid)) {
-    throw new CommandError('conflict', `Process ${pid} (in ${home.pidFile}) is a node of ${home.dir} that does not answer on ${home.socket}: stop it (kill ${pid}) first`);
+    throw new CommandError(
+      'conflict',
+      `Process ${pid} (in ${home.pidFile}) is a node of ${home.dir} that does not answer on ${home.socket}: stop it (kill ${pid}) first`,
+    );
   }
   // What a killed node left behind is not a live node.
   rmSync(home.pidFile, { force: true });

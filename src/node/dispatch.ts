@@ -39,7 +39,10 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
   /** Runs `fn` after the connection's earlier database commands. */
   function inOrder<T>(connection: object, fn: () => Promise<T>): Promise<T> {
     const run = (tails.get(connection) ?? Promise.resolve()).then(fn, fn);
-    tails.set(connection, run.catch(() => undefined));
+    tails.set(
+      connection,
+      run.catch(() => undefined),
+    );
     return run;
   }
 

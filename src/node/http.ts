@@ -64,7 +64,9 @@ export async function startListeners(config: Config, deps: HttpDeps, logger: Log
     for (const l of config.listeners) {
       const server = createHttpServer(l, deps);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)));
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+        );
         server.listen(l.port, l.ip, () => resolve());
       });
       servers.push(server);
@@ -79,8 +81,13 @@ export async function startListeners(config: Config, deps: HttpDeps, logger: Log
 }
 
 export async function stopListeners(servers: readonly Server[]): Promise<void> {
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  })));
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        }),
+    ),
+  );
 }

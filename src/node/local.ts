@@ -10,7 +10,6 @@ import { execute } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { CommandRunner } from '../core/runner';
 
-
 export interface LocalOptions {
   readonly home: Home;
   readonly registry: Registry;
@@ -50,7 +49,15 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       const { featureDeps } = await import('../features/deps');
       services = createServices(featureDeps({ store: await store, config: cfg, clock }));
     }
-    return createContext({ command: command.name, config: cfg, registry: options.registry, clock, services, progress: options.progress, working: options.working });
+    return createContext({
+      command: command.name,
+      config: cfg,
+      registry: options.registry,
+      clock,
+      services,
+      progress: options.progress,
+      working: options.working,
+    });
   }
 
   // Commands run one after another, in the order they were asked for, as on a node.

@@ -8,8 +8,6 @@ import { runNodeProcess } from './process';
  * Its standard output and error go to the log file, for what happens before the log opens.
  */
 const [dir, config] = process.argv.slice(2);
-void runNodeProcess({ home: resolveHome({ home: dir, config }), registry: createRegistry(allCommands) }).then(
-  (status) => {
-    process.exitCode = status;
-  },
-);
+void runNodeProcess({ home: resolveHome({ home: dir, config }), registry: createRegistry(allCommands) }).then((status) => {
+  process.exitCode = status;
+});

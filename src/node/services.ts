@@ -1,5 +1,6 @@
 import type { FeatureDeps } from '../features/deps';
 import { createFeatures, type Features } from '../features';
+import { defineLazy } from '../lib/lazy';
 
 // The migration formats are loaded on first use, like the features: a call such as
 // check_account must not pay for the XEP-0227 reader.
@@ -18,16 +19,10 @@ export type Services = Features & Migrations;
 /** The services over one store: built once per node (and per local `ctl` run). */
 export function createServices(deps: FeatureDeps): Services {
   const features = createFeatures(deps);
-  const made = new Map<string, unknown>();
   const services = Object.create(features) as Services;
-  for (const name of Object.keys(migrations) as (keyof typeof migrations)[]) {
-    Object.defineProperty(services, name, {
-      enumerable: true,
-      get: () => {
-        if (!made.has(name)) made.set(name, migrations[name]()(deps, features));
-        return made.get(name);
-      },
-    });
-  }
+  defineLazy(
+    services,
+    Object.fromEntries((Object.keys(migrations) as (keyof typeof migrations)[]).map((name) => [name, () => migrations[name]()(deps, features)])),
+  );
   return services;
 }

@@ -61,10 +61,12 @@ function fromJson(field: Field, value: unknown, t: Type = field.type): unknown {
   if (t.kind === 'list' && Array.isArray(value)) return value.map((v) => fromJson(field, v, t.elem.type));
   if (t.kind === 'tuple' && value && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => {
-      const sub = t.fields.find((x) => x.name === k);
-      return [k, sub ? fromJson(field, v, sub.type) : v];
-    }));
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => {
+        const sub = t.fields.find((x) => x.name === k);
+        return [k, sub ? fromJson(field, v, sub.type) : v];
+      }),
+    );
   }
   return value;
 }

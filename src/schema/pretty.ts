@@ -102,8 +102,7 @@ function leafFitsAfter(e: Node, col: number, m: number, ld1: number, w: number):
   return ld1 === 0 ? elen + 1 < LINE - col && w + elen + 1 <= m : elen < LINE - col - ld1 && w + elen + ld1 <= m;
 }
 
-const fitsFlat = (n: Node, col: number, m: number, ld: number, w: number): boolean =>
-  n.len < LINE - col - ld && n.len + w + ld <= m;
+const fitsFlat = (n: Node, col: number, m: number, ld: number, w: number): boolean => n.len < LINE - col - ld && n.len + w + ld <= m;
 
 /** The layout pass; `m` is the whole term's width and `tind` the tagged-tuple indent mode. */
 class Layout {

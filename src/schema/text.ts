@@ -48,7 +48,5 @@ export function rows(result: Field, value: unknown): string[][] {
   const t = result.type;
   const items = t.kind === 'list' ? (value as unknown[]) : [value];
   const elem = t.kind === 'list' ? t.elem.type : t;
-  return items.map((v) =>
-    elem.kind === 'tuple' ? elem.fields.map((f) => nested(f.type, (v as Record<string, unknown>)[f.name])) : [nested(elem, v)],
-  );
+  return items.map((v) => (elem.kind === 'tuple' ? elem.fields.map((f) => nested(f.type, (v as Record<string, unknown>)[f.name])) : [nested(elem, v)]));
 }

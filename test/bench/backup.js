@@ -22,7 +22,13 @@ async function fill(store, services, users) {
   const account = await store.get('passwd', key('localhost', 'model'));
   const vcard = await store.get('vcard', key('localhost', 'model'));
   const item = await store.get('roster', key('localhost', 'model', 'contact@localhost'));
-  await store.batch(['passwd', 'vcard', 'roster'].map((table) => ({ type: 'del', table, key: table === 'roster' ? key('localhost', 'model', 'contact@localhost') : key('localhost', 'model') })));
+  await store.batch(
+    ['passwd', 'vcard', 'roster'].map((table) => ({
+      type: 'del',
+      table,
+      key: table === 'roster' ? key('localhost', 'model', 'contact@localhost') : key('localhost', 'model'),
+    })),
+  );
   const name = (i) => `user${String(i).padStart(6, '0')}`;
   for (let from = 0; from < users; from += 2000) {
     const ops = [];

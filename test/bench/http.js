@@ -46,7 +46,9 @@ async function load(port, path, headers, body, concurrency, total) {
 async function bench({ quick }) {
   const total = quick ? 500 : 3000;
   const port = await freePort();
-  const home = tempHome(`acl:\n  admin:\n    user: ["admin@localhost"]\nlisten:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_http_api\n`);
+  const home = tempHome(
+    `acl:\n  admin:\n    user: ["admin@localhost"]\nlisten:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_http_api\n`,
+  );
   ctl(home, ['register', 'admin', 'localhost', 'secret']);
   const token = ctl(home, ['api_token_create', 'admin', 'localhost', '0']).stdout.trim();
   ctl(home, ['start']);
@@ -66,7 +68,11 @@ async function bench({ quick }) {
       const withPassword = await load(port, '/api/check_account', basic, body, c, Math.min(total, quick ? 200 : 1000));
       rows.push([`bare Node HTTP server, concurrency ${c} (baseline)`, `${base.toFixed(0)} req/s`, '1.00x']);
       rows.push([`check_account, bearer token, concurrency ${c}`, `${withToken.toFixed(0)} req/s`, `${(withToken / base).toFixed(2)}x`]);
-      rows.push([`check_account, basic auth (SCRAM check each time), concurrency ${c}`, `${withPassword.toFixed(0)} req/s`, `${(withPassword / base).toFixed(2)}x`]);
+      rows.push([
+        `check_account, basic auth (SCRAM check each time), concurrency ${c}`,
+        `${withPassword.toFixed(0)} req/s`,
+        `${(withPassword / base).toFixed(2)}x`,
+      ]);
     }
   } finally {
     bare.close();

@@ -23,8 +23,14 @@ async function fill(store, now, count, heavyCount) {
   const { key } = dist('src/storage/keys');
   const { offlineRecord, offlineRows, stampOf } = dist('src/services/offline');
   const { parseXml } = dist('src/services/xml');
-  const plain = parseXml("<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m1'><body>Are we still on for lunch tomorrow? I booked the table for noon.</body></message>", 'm');
-  const expiring = parseXml("<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m2'><body>This offer expires in a year.</body><x xmlns='jabber:x:expire' seconds='31536000'/></message>", 'm');
+  const plain = parseXml(
+    "<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m1'><body>Are we still on for lunch tomorrow? I booked the table for noon.</body></message>",
+    'm',
+  );
+  const expiring = parseXml(
+    "<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m2'><body>This offer expires in a year.</body><x xmlns='jabber:x:expire' seconds='31536000'/></message>",
+    'm',
+  );
   const users = Array.from({ length: 1000 }, (_, i) => `user${String(i).padStart(4, '0')}`);
   let ops = users.map((u) => ({ type: 'put', table: 'passwd', key: key('localhost', u), value: { secret: { format: 'plain', password: 'pw' }, created: 0 } }));
   for (let i = 0; i < count; i++) {
@@ -92,7 +98,11 @@ async function bench({ quick }) {
       `${(purge.ms / 1000).toFixed(2)} s`,
       `${((deleted / purge.ms) * 1000).toFixed(0)} deleted/s, ${(purge.ms / iterate.ms).toFixed(1)}x the iteration`,
     ],
-    [`delete_expired_messages, none of ${count} expired`, `${nothingExpired.ms.toFixed(2)} ms`, `${(nothingExpired.ms / iterate.ms).toFixed(4)}x the iteration (reads the expiry index only)`],
+    [
+      `delete_expired_messages, none of ${count} expired`,
+      `${nothingExpired.ms.toFixed(2)} ms`,
+      `${(nothingExpired.ms / iterate.ms).toFixed(4)}x the iteration (reads the expiry index only)`,
+    ],
     [`get_offline_count, user with ${heavy} messages (in process)`, `${countIn.ms.toFixed(1)} ms`, `${((heavy / countIn.ms) * 1000).toFixed(0)} messages/s`],
     ['ctl check_account, same database (baseline)', `${checkMs.toFixed(1)} ms`, '1.00x'],
     [`ctl get_offline_count, ${heavy} messages`, `${countMs.toFixed(1)} ms`, `${(countMs / checkMs).toFixed(2)}x`],

@@ -42,7 +42,12 @@ function* rowsOf(users, secret, key) {
     ops.push({ type: 'put', table: 'passwd', key: key(HOST, user), value: { secret, created } });
     for (let c = 0; c < 3; c++) {
       const contact = `user${String((u + c + 1) % users).padStart(6, '0')}@${HOST}`;
-      ops.push({ type: 'put', table: 'roster', key: key(HOST, user, contact), value: { name: `Friend ${c}`, subscription: 'both', ask: 'none', groups: ['Friends'] } });
+      ops.push({
+        type: 'put',
+        table: 'roster',
+        key: key(HOST, user, contact),
+        value: { name: `Friend ${c}`, subscription: 'both', ask: 'none', groups: ['Friends'] },
+      });
     }
     ops.push({ type: 'put', table: 'vcard', key: key(HOST, user), value: { xml: VCARD.replace('NUMBER', String(u)) } });
     if (ops.length >= 10_000) {
@@ -147,8 +152,16 @@ async function bench({ quick }) {
     [`export_piefxis by ctl, heap capped at ${HEAP_CAP_MB} MB (synced)`, seconds(cliExport), `${mbps(bytes, cliExport)}, ${ratio(cliExport, iterate)}`],
     ['saxes parse of the host file alone (import baseline)', seconds(parse), `${mbps(bytes, parse)}`],
     [`store batches of the same ${users * 5} rows (import baseline)`, seconds(write), `${per(write)}`],
-    ['import_piefxis in-process (check pass + write pass)', seconds(imported), `${mbps(bytes, imported)}, ${per(imported)}, ${ratio(imported, 2 * parse + write)} of 2 parses + write`],
-    [`import_piefxis by ctl, heap capped at ${HEAP_CAP_MB} MB (synced)`, seconds(cliImport), `${mbps(bytes, cliImport)}, ${ratio(cliImport, 2 * parse + write)} of 2 parses + write`],
+    [
+      'import_piefxis in-process (check pass + write pass)',
+      seconds(imported),
+      `${mbps(bytes, imported)}, ${per(imported)}, ${ratio(imported, 2 * parse + write)} of 2 parses + write`,
+    ],
+    [
+      `import_piefxis by ctl, heap capped at ${HEAP_CAP_MB} MB (synced)`,
+      seconds(cliImport),
+      `${mbps(bytes, cliImport)}, ${ratio(cliImport, 2 * parse + write)} of 2 parses + write`,
+    ],
   ];
 }
 

@@ -91,7 +91,12 @@ async function manyUsers(count) {
     for (let i = 0; i < count; i += 10_000) {
       const ops = [];
       for (let j = i; j < Math.min(count, i + 10_000); j++) {
-        ops.push({ type: 'put', table: 'passwd', key: key('localhost', `user${String(j).padStart(6, '0')}`), value: { secret: { format: 'plain', password: 'pw' }, created } });
+        ops.push({
+          type: 'put',
+          table: 'passwd',
+          key: key('localhost', `user${String(j).padStart(6, '0')}`),
+          value: { secret: { format: 'plain', password: 'pw' }, created },
+        });
       }
       await store.batch(ops);
     }

@@ -27,14 +27,24 @@ async function bench({ quick }) {
   try {
     await store.put('passwd', key('localhost', 'small'), { secret: { format: 'plain', password: 'x' }, created: 0 });
     await store.put('passwd', key('localhost', 'photo'), { secret: { format: 'plain', password: 'x' }, created: 0 });
-    for (const [f, v] of [['FN', 'Alice Liddell'], ['NICKNAME', 'Ally'], ['BDAY', '1852-05-04'], ['TITLE', 'Dreamer'], ['URL', 'https://example.org/alice']]) {
+    for (const [f, v] of [
+      ['FN', 'Alice Liddell'],
+      ['NICKNAME', 'Ally'],
+      ['BDAY', '1852-05-04'],
+      ['TITLE', 'Dreamer'],
+      ['URL', 'https://example.org/alice'],
+    ]) {
       await s.vcard.set('small', 'localhost', f, v);
       await s.vcard.set('photo', 'localhost', f, v);
     }
     await s.vcard.set2('small', 'localhost', 'N', 'FAMILY', 'Liddell');
     // A 48 KB JPEG is 64 KB of base64, about what clients send as an avatar.
     await s.vcard.set2('photo', 'localhost', 'PHOTO', 'BINVAL', Buffer.alloc(48 * 1024, 7).toString('base64'));
-    await s.private.set('small', 'localhost', `<storage xmlns='storage:bookmarks'>${'<conference jid="room@conf.example" autojoin="true"><nick>alice</nick></conference>'.repeat(20)}</storage>`);
+    await s.private.set(
+      'small',
+      'localhost',
+      `<storage xmlns='storage:bookmarks'>${'<conference jid="room@conf.example" autojoin="true"><nick>alice</nick></conference>'.repeat(20)}</storage>`,
+    );
 
     const rounds = quick ? 3 : 7;
     const calls = quick ? 200 : 2000;

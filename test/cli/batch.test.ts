@@ -91,7 +91,7 @@ describe('batch prints exactly what separate calls print', () => {
 describe('quoting and comments', () => {
   test('single, double, backslash, comments and blank lines', async () => {
     const stdin = [
-      "echo_string 'single quoted  $HOME \"x\"'",
+      'echo_string \'single quoted  $HOME "x"\'',
       'echo_string "double \\"quoted\\" \\\\ \\$x \'y\'"',
       'echo_string back\\ slash\\ space',
       "echo_string 'it'\\''s'",
@@ -157,7 +157,10 @@ describe('failing lines', () => {
     const r = await home.ctl(['batch'], { stdin });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('1\n2\n3\n');
-    const reported = r.stderr.split('\n').filter((l) => l.startsWith('line ')).map((l) => Number(/^line (\d+): /.exec(l)?.[1]));
+    const reported = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('line '))
+      .map((l) => Number(/^line (\d+): /.exec(l)?.[1]));
     expect(reported).toEqual([3, 4, 5, 6, 8]);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
@@ -189,7 +192,7 @@ describe('failing lines', () => {
   });
 
   test('an unterminated quote is reported with its line number', async () => {
-    const r = await home.ctl(['batch'], { stdin: "echo_integer 1\necho_string 'abc\necho_string \"abc\necho_string ok\n" });
+    const r = await home.ctl(['batch'], { stdin: 'echo_integer 1\necho_string \'abc\necho_string "abc\necho_string ok\n' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('1\nok\n');
     expect(r.stderr).toMatch(/^line 2: Error: [^\n]*unterminated[^\n]*quote/m);

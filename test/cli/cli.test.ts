@@ -165,10 +165,19 @@ describe('configuration', () => {
     ['hosts: []\n', /^Error: Invalid configuration .*ctl\.yml \(line 1\): 'hosts' must be a non-empty list of host names\n$/],
     ['loglevel: 4\nfrobs: 1\n', /^Error: Invalid configuration .*ctl\.yml \(line 2\): unknown option 'frobs'\n$/],
     ['auth_password_format: md5\n', /^Error: Invalid configuration .*ctl\.yml \(line 1\): 'auth_password_format' must be scram or plain\n$/],
-    ['loglevel: 9\n', /^Error: Invalid configuration .*ctl\.yml \(line 1\): 'loglevel' must be 0 to 5 or one of none, critical, error, warning, info, debug\n$/],
-    ['listen:\n  - port: 5280\n    module: ejabberd_c2s\n', /\(line 2\): 'listen' item 1: module 'ejabberd_c2s' is not served by this node yet \(ejabberd_http and ejabberd_xmlrpc are\)\n$/],
+    [
+      'loglevel: 9\n',
+      /^Error: Invalid configuration .*ctl\.yml \(line 1\): 'loglevel' must be 0 to 5 or one of none, critical, error, warning, info, debug\n$/,
+    ],
+    [
+      'listen:\n  - port: 5280\n    module: ejabberd_c2s\n',
+      /\(line 2\): 'listen' item 1: module 'ejabberd_c2s' is not served by this node yet \(ejabberd_http and ejabberd_xmlrpc are\)\n$/,
+    ],
     ['listen:\n  - port: 99999\n    module: ejabberd_xmlrpc\n', /'listen' item 1: 'port' must be a number from 0 to 65535\n$/],
-    ['listen:\n  - port: 80\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_bosh\n', /'listen' item 1: unknown request handler 'mod_bosh' for \/api/],
+    [
+      'listen:\n  - port: 80\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_bosh\n',
+      /'listen' item 1: unknown request handler 'mod_bosh' for \/api/,
+    ],
     ['acl:\n  admin:\n    user: ["not a jid@"]\n', /'acl: admin: user': /],
     ['hosts:\n  - "bad host"\n', /^Error: Invalid configuration .*ctl\.yml \(line 2\): 'hosts': Invalid host name 'bad host' \(hosts\)\n$/],
   ])('an invalid file (%j) is an error naming the line, and nothing is written', async (text, message) => {

@@ -157,22 +157,25 @@ describe('table', () => {
 });
 
 describe('empty results print nothing', () => {
-  test.each([
-    [['seq', '5', '4']],
-    [['echo_list_integer', '']],
-    [['echo_list_string', '[]']],
-    [['splitjids', '[]']],
-    [['echo_string', '']],
-  ])('ctl %j', async (argv) => {
-    expect(await home.ctl(argv)).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(await home.ctl([...argv, '--format', 'table'])).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(await home.ctl(argv, { tty: true })).toEqual({ status: 0, stdout: '', stderr: '' });
-  });
+  test.each([[['seq', '5', '4']], [['echo_list_integer', '']], [['echo_list_string', '[]']], [['splitjids', '[]']], [['echo_string', '']]])(
+    'ctl %j',
+    async (argv) => {
+      expect(await home.ctl(argv)).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(await home.ctl([...argv, '--format', 'table'])).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(await home.ctl(argv, { tty: true })).toEqual({ status: 0, stdout: '', stderr: '' });
+    },
+  );
 });
 
 describe('rescode and restuple set the exit status in every format', () => {
   test.each(['text', 'tsv', 'table'])('--format %s: rescode prints nothing', async (format) => {
-    for (const [n, status] of [['0', 0], ['1', 0], ['2', 1], ['3', 1], ['4', 1]] as const) {
+    for (const [n, status] of [
+      ['0', 0],
+      ['1', 0],
+      ['2', 1],
+      ['3', 1],
+      ['4', 1],
+    ] as const) {
       expect(await home.ctl(['tell_rescode', n, '--format', format])).toEqual({ status, stdout: '', stderr: '' });
     }
   });

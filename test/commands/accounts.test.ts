@@ -8,7 +8,6 @@ let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
 afterEach(() => home.cleanup());
 
-
 async function stored(host: string, user: string): Promise<AccountRecord | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
@@ -170,7 +169,10 @@ describe('check_password_hash', () => {
   test('explains that SCRAM storage cannot be compared', async () => {
     await home.ctl(['register', 'alice', 'localhost', 'mypass']);
     expect(await home.ctl(['check_password_hash', 'alice', 'localhost', md5, 'md5'])).toEqual(
-      fails(1, 'Error: The password of alice@localhost is stored as SCRAM, so its hash cannot be compared: check_password_hash needs auth_password_format: plain\n'),
+      fails(
+        1,
+        'Error: The password of alice@localhost is stored as SCRAM, so its hash cannot be compared: check_password_hash needs auth_password_format: plain\n',
+      ),
     );
   });
 });

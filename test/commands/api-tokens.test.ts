@@ -15,7 +15,9 @@ test('api_token_create gives a token shown once; api_token_list shows ids, never
   const list = await home.ctl(['api_token_list']);
   expect(list.stdout).toMatch(/^[0-9a-f]{12}\talice@localhost\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\tnever\n$/);
   expect(list.stdout).not.toContain(token);
-  expect(await home.ctl(['api_token_list', 'extra'])).toEqual(fails(2, 'Error: too many arguments for api_token_list: it takes 0, got 1\nUsage: ctl api_token_list\n'));
+  expect(await home.ctl(['api_token_list', 'extra'])).toEqual(
+    fails(2, 'Error: too many arguments for api_token_list: it takes 0, got 1\nUsage: ctl api_token_list\n'),
+  );
 });
 
 test('api_token_create refuses an unknown account, an unknown host and negative or non-integer days', async () => {

@@ -59,14 +59,18 @@ describe('install_fallback', () => {
     }
     expect(await everything(home.dir)).toEqual(saved);
     const log = readFileSync(resolveHome({ home: home.dir }).logFile, 'utf8');
-    expect(log).toMatch(new RegExp(`\\[info\\] installed the fallback ${staged()}: restored \\d+ records \\(backup of node ctl@localhost made \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\n`));
+    expect(log).toMatch(
+      new RegExp(
+        `\\[info\\] installed the fallback ${staged()}: restored \\d+ records \\(backup of node ctl@localhost made \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\\n`,
+      ),
+    );
     // Only once: the start after that keeps what the node has.
     await ctlOk(home.ctl, 'register', 'later', 'localhost', 'pw');
     await stop(await start());
     expect((await home.ctl(['registered_users', 'localhost'])).stdout).toBe('alice\nbob\nlater\n');
   });
 
-  test('installed while a node runs, it waits for the node\'s next start', async () => {
+  test("installed while a node runs, it waits for the node's next start", async () => {
     let node = await start();
     try {
       await ctlOk(home.ctl, 'install_fallback', backup);
@@ -158,7 +162,7 @@ describe('mnesia_change_nodename', () => {
     expect((await readBackup(old)).header.node).toBe('a@b');
   });
 
-  test('an old name that is not the backup\'s node is an error, and writes nothing', async () => {
+  test("an old name that is not the backup's node is an error, and writes nothing", async () => {
     expect(await home.ctl(['mnesia_change_nodename', 'other@host', 'a@b', old, renamed()])).toEqual(
       failed(1, `Error: The backup ${old} is of node ctl@localhost, not other@host\n`),
     );
@@ -167,7 +171,10 @@ describe('mnesia_change_nodename', () => {
 
   test('a new name that is not name@host is a usage error', async () => {
     expect(await home.ctl(['mnesia_change_nodename', 'ctl@localhost', 'no spaces', old, renamed()])).toEqual(
-      failed(2, "Error: Invalid node name 'no spaces' (newnodename): a node name looks like name@host\nUsage: ctl mnesia_change_nodename oldnodename newnodename oldbackup newbackup\n"),
+      failed(
+        2,
+        "Error: Invalid node name 'no spaces' (newnodename): a node name looks like name@host\nUsage: ctl mnesia_change_nodename oldnodename newnodename oldbackup newbackup\n",
+      ),
     );
     expect(existsSync(renamed())).toBe(false);
   });
@@ -187,7 +194,7 @@ describe('mnesia_change_nodename', () => {
 });
 
 describe('set_master', () => {
-  test('self and this node\'s own name succeed, printing nothing', async () => {
+  test("self and this node's own name succeed, printing nothing", async () => {
     expect(await home.ctl(['set_master', 'self'])).toEqual(ok(''));
     expect(await home.ctl(['set_master', 'ctl@localhost'])).toEqual(ok(''));
     writeFileSync(join(home.dir, 'ctl.yml'), 'node_name: ejabberd@example\n');

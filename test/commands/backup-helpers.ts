@@ -58,7 +58,13 @@ export async function fillEveryTable(homeDir: string, ctl: Ctl, users: readonly 
     await ctlOk(ctl, 'set_vcard', u, 'localhost', 'FN', `${u} Liddell`);
     await ctlOk(ctl, 'set_vcard2', u, 'localhost', 'N', 'GIVEN', u.toUpperCase());
     await ctlOk(ctl, 'private_set', u, 'localhost', `<storage xmlns="storage:bookmarks"><url name="${u}" url="https://example.org/?a=1&amp;b=2"/></storage>`);
-    await ctlOk(ctl, 'privacy_set', u, 'localhost', "<query xmlns='jabber:iq:privacy'><list name='l'><item action='allow' order='1'/></list><default name='l'/></query>");
+    await ctlOk(
+      ctl,
+      'privacy_set',
+      u,
+      'localhost',
+      "<query xmlns='jabber:iq:privacy'><list name='l'><item action='allow' order='1'/></list><default name='l'/></query>",
+    );
     await ctlOk(ctl, 'send_message', 'chat', `${other}@localhost`, `${u}@localhost`, 'subject', 'hello\nworld');
     await ctlOk(ctl, 'srg_user_add', u, 'localhost', 'team', 'localhost');
   }
@@ -84,6 +90,18 @@ export async function fillEveryTable(homeDir: string, ctl: Ctl, users: readonly 
 
 /** The tables a fill reaches through commands and services: it must keep reaching them. */
 export const FILLED_BY_COMMANDS = [
-  'last', 'mam', 'mam_by_time', 'offline', 'offline_by_expiry', 'offline_by_time', 'passwd', 'privacy',
-  'private', 'roster', 'srg', 'srg_member', 'srg_user', 'vcard',
+  'last',
+  'mam',
+  'mam_by_time',
+  'offline',
+  'offline_by_expiry',
+  'offline_by_time',
+  'passwd',
+  'privacy',
+  'private',
+  'roster',
+  'srg',
+  'srg_member',
+  'srg_user',
+  'vcard',
 ];

@@ -109,7 +109,7 @@ describe('backup and restore', () => {
     }
   });
 
-  test('restore over a database with other data leaves exactly the backup\'s data', async () => {
+  test("restore over a database with other data leaves exactly the backup's data", async () => {
     await fillEveryTable(home.dir, home.ctl);
     const before = await everything(home.dir);
     const file = join(home.dir, 'all.backup');

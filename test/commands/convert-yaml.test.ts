@@ -150,7 +150,7 @@ describe('convert_to_yaml', () => {
     expect(readFileSync(out(), 'utf8')).toBe(EXPECTED);
   });
 
-  test('the YAML reads back, as YAML 1.1 (ejabberd\'s libyaml), to the right types', async () => {
+  test("the YAML reads back, as YAML 1.1 (ejabberd's libyaml), to the right types", async () => {
     await home.ctl(['convert_to_yaml', CFG, out()]);
     const doc = YAML.parse(readFileSync(out(), 'utf8'), { version: '1.1' });
     expect(doc.sql_password).toBe("pa'ss: yes");
@@ -217,7 +217,9 @@ describe('convert_to_yaml', () => {
   });
 
   test('a configuration of the options ctl knows gives a ctl.yml that ctl accepts', async () => {
-    const yml = await convert(`{hosts, ["example.org"]}.\n{loglevel, 3}.\n{acl, admin, {user, "boss", "example.org"}}.\n{access, configure, [{allow, admin}]}.\n{shaper, normal, {maxrate, 1000}}.\n{modules, [{mod_roster, []}]}.\n{host_config, "example.org", [{modules, []}]}.\n`);
+    const yml = await convert(
+      `{hosts, ["example.org"]}.\n{loglevel, 3}.\n{acl, admin, {user, "boss", "example.org"}}.\n{access, configure, [{allow, admin}]}.\n{shaper, normal, {maxrate, 1000}}.\n{modules, [{mod_roster, []}]}.\n{host_config, "example.org", [{modules, []}]}.\n`,
+    );
     writeFileSync(join(home.dir, 'ctl.yml'), yml);
     expect(await home.ctl(['register', 'boss', 'example.org', 'pw'])).toEqual(ok('User boss@example.org successfully registered\n'));
     expect(await home.ctl(['registered_users', 'example.org'])).toEqual(ok('boss\n'));

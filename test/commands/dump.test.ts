@@ -50,7 +50,10 @@ describe('dump', () => {
     await fillEveryTable(home.dir, home.ctl);
     const file = join(home.dir, 'all.dump');
     await ctlOk(home.ctl, 'dump', file);
-    const records = readFileSync(file, 'utf8').split('\n').slice(1, -1).map((l) => JSON.parse(l));
+    const records = readFileSync(file, 'utf8')
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => JSON.parse(l));
     const roster = records.find((r) => r.table === 'roster');
     expect(roster.key).toEqual(['localhost', 'alice', 'bob@localhost']);
     const expiry = records.find((r) => r.table === 'offline_by_expiry');
@@ -109,7 +112,9 @@ describe('dump and load', () => {
     try {
       expect(await fresh.ctl(['load', file])).toEqual(ok(`Loaded ${n} records from ${file}\n`));
       expect(await everything(fresh.dir)).toEqual(before);
-      expect(await fresh.ctl(['get_roster', 'alice', 'localhost'])).toEqual(ok('bob@localhost\tbob Ünïcødé\tboth\tnone\tFriends\nbob@localhost\tbob Ünïcødé\tboth\tnone\tWork\n'));
+      expect(await fresh.ctl(['get_roster', 'alice', 'localhost'])).toEqual(
+        ok('bob@localhost\tbob Ünïcødé\tboth\tnone\tFriends\nbob@localhost\tbob Ünïcødé\tboth\tnone\tWork\n'),
+      );
     } finally {
       fresh.cleanup();
     }
@@ -131,7 +136,7 @@ describe('dump and load', () => {
     }
   });
 
-  test('load merges: the dump\'s records overwrite the same keys, the others stay', async () => {
+  test("load merges: the dump's records overwrite the same keys, the others stay", async () => {
     await two();
     const file = join(home.dir, 'all.dump');
     await ctlOk(at, 'dump', file);

@@ -53,7 +53,9 @@ describe('import_file', () => {
     const file = join(FIXTURES, 'alice.xml');
     cpSync(file, join(spool, 'alice.xml'));
     const path = join(spool, 'alice.xml');
-    expect(await ctl('import_file', path)).toEqual(ok(`Imported alice@example.org from ${path}: 4 roster items, 2 offline messages, 1 private element, vCard, last activity\n`));
+    expect(await ctl('import_file', path)).toEqual(
+      ok(`Imported alice@example.org from ${path}: 4 roster items, 2 offline messages, 1 private element, vCard, last activity\n`),
+    );
 
     expect(await ctl('check_password', 'alice', 'example.org', "s3cr&t 'pw' <李>")).toEqual(ok());
     expect((await ctl('check_password', 'alice', 'example.org', 'wrong')).status).toBe(1);
@@ -126,13 +128,19 @@ describe('import_file', () => {
     mkdirSync(dir);
     writeFileSync(join(dir, 'bob.xml'), "<xdb><password xmlns='jabber:iq:auth'>pw</password></xdb>");
     expect(await ctl('import_file', join(dir, 'bob.xml'))).toEqual(
-      fails(1, `Error: Cannot import ${join(dir, 'bob.xml')}: the spool directory ${dir} stands for the server jabber.example.net, which is not a host of this node: it serves ${HOSTS()}\n`),
+      fails(
+        1,
+        `Error: Cannot import ${join(dir, 'bob.xml')}: the spool directory ${dir} stands for the server jabber.example.net, which is not a host of this node: it serves ${HOSTS()}\n`,
+      ),
     );
     const bad = join(home.dir, 'spool', 'not a host');
     mkdirSync(bad);
     writeFileSync(join(bad, 'bob.xml'), '<xdb/>');
     expect(await ctl('import_file', join(bad, 'bob.xml'))).toEqual(
-      fails(2, `Error: Cannot import ${join(bad, 'bob.xml')}: the spool directory ${bad} stands for the server, but 'not a host' is not a host name\nUsage: ctl import_file file\n`),
+      fails(
+        2,
+        `Error: Cannot import ${join(bad, 'bob.xml')}: the spool directory ${bad} stands for the server, but 'not a host' is not a host name\nUsage: ctl import_file file\n`,
+      ),
     );
   });
 
@@ -145,7 +153,10 @@ describe('import_file', () => {
     const at = join(spool, 'a@b.xml');
     writeFileSync(at, '<xdb/>');
     expect(await ctl('import_file', at)).toEqual(
-      fails(2, `Error: Cannot import ${at}: the file name gives the user, and 'a@b' is not a user name: a user name cannot contain spaces, control characters or any of "&'/:<>@\nUsage: ctl import_file file\n`),
+      fails(
+        2,
+        `Error: Cannot import ${at}: the file name gives the user, and 'a@b' is not a user name: a user name cannot contain spaces, control characters or any of "&'/:<>@\nUsage: ctl import_file file\n`,
+      ),
     );
   });
 
@@ -153,7 +164,9 @@ describe('import_file', () => {
     const missing = join(spool, 'nobody.xml');
     expect(await ctl('import_file', missing)).toEqual(fails(1, `Error: Cannot read the jabberd14 spool file ${missing}: it does not exist\n`));
     mkdirSync(join(spool, 'dir.xml'));
-    expect(await ctl('import_file', join(spool, 'dir.xml'))).toEqual(fails(1, `Error: Cannot read the jabberd14 spool file ${join(spool, 'dir.xml')}: it is a directory\n`));
+    expect(await ctl('import_file', join(spool, 'dir.xml'))).toEqual(
+      fails(1, `Error: Cannot read the jabberd14 spool file ${join(spool, 'dir.xml')}: it is a directory\n`),
+    );
     expect(await allKeys()).toEqual([]);
   });
 });

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
-import { openLevelStore } from '../../src/storage/level';
 import { createMemoryStore } from '../../src/storage/memory';
 import type { Store } from '../../src/storage/types';
-import { defaultConfig, loadConfig } from '../../src/config/config';
+import { defaultConfig } from '../../src/config/config';
 import { createFeatures, type Features } from '../../src/features';
 import { featureDeps } from '../../src/features/deps';
 import { readArchive, writeArchive } from '../../src/features/mam/records';
 import type { BareJid } from '../../src/lib/jid';
 import { deleteOldMamMessages } from '../../commands/support/mam';
 import { hearPages } from '../helpers/archive';
+import * as helpers from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -31,21 +31,10 @@ const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
 const lobby: BareJid = { user: 'lobby', host: 'conference.localhost' };
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(fn: (store: Store) => Promise<T>) => helpers.withStore(home.dir, fn);
 
 /** Runs `fn` with the features over the home's database, at a time `fn` may move. */
-const withFeatures = <T>(fn: (f: Features, at: (ms: number) => void) => Promise<T>) =>
-  withStore((store) => {
-    let now = NOW;
-    return fn(createFeatures(featureDeps({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => now })), (ms) => (now = ms));
-  });
+const withFeatures = <T>(fn: (f: Features, at: (ms: number) => void) => Promise<T>) => helpers.withServices(home.dir, NOW, fn);
 
 /** Archives, for alice and the room lobby@conference.localhost, a chat and a groupchat message 10, 3 and 1 days old. */
 async function fill(): Promise<void> {
@@ -81,7 +70,12 @@ describe('delete_old_mam_messages', () => {
     await fill();
     expect(await ctl(['delete_old_mam_messages', 'chat', '2'])).toEqual(ok);
     expect(await left()).toEqual({
-      mam: ['conference.localhost@lobby groupchat room 10', 'conference.localhost@lobby groupchat room 3', 'conference.localhost@lobby groupchat room 1', 'localhost@alice chat chat 1'],
+      mam: [
+        'conference.localhost@lobby groupchat room 10',
+        'conference.localhost@lobby groupchat room 3',
+        'conference.localhost@lobby groupchat room 1',
+        'localhost@alice chat chat 1',
+      ],
       index: [
         '001699136000000-000001|conference.localhost|lobby groupchat',
         '001699740800000-000001|conference.localhost|lobby groupchat',
@@ -161,16 +155,20 @@ describe('the archive', () => {
       expect(id).toBe('001700000000000-000000');
       return s.mam.messages(alice);
     });
-    expect(rows).toEqual([{ type: 'chat', with: 'bob@localhost', xml: "<message type='chat'><body>hi</body></message>", timestamp: NOW, id: '001700000000000-000000' }]);
+    expect(rows).toEqual([
+      { type: 'chat', with: 'bob@localhost', xml: "<message type='chat'><body>hi</body></message>", timestamp: NOW, id: '001700000000000-000000' },
+    ]);
   });
 
   test('a chat archive needs an existing user', async () => {
     await withFeatures(async (s) => {
-      await expect(s.mam.archive({ user: 'carol', host: 'localhost' }, 'chat', 'bob@localhost', '<message/>')).rejects.toThrow('User carol@localhost does not exist');
+      await expect(s.mam.archive({ user: 'carol', host: 'localhost' }, 'chat', 'bob@localhost', '<message/>')).rejects.toThrow(
+        'User carol@localhost does not exist',
+      );
     });
   });
 
-  test('unregister removes the user\'s archive and its index rows, and nothing else', async () => {
+  test("unregister removes the user's archive and its index rows, and nothing else", async () => {
     await fill();
     await withFeatures((s) => s.mam.archive(bob, 'chat', 'alice@localhost', '<message/>'));
     expect((await ctl(['unregister', 'alice', 'localhost'])).status).toBe(0);

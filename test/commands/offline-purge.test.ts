@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
-import { openLevelStore } from '../../src/storage/level';
 import { createMemoryStore } from '../../src/storage/memory';
 import { timeKey } from '../../src/storage/archive';
 import type { Store } from '../../src/storage/types';
-import { defaultConfig, loadConfig } from '../../src/config/config';
+import { defaultConfig } from '../../src/config/config';
 import { createFeatures, type Features } from '../../src/features';
 import { featureDeps, type FeatureDeps } from '../../src/features/deps';
 import { offlineRecord, queuedMessages, writeOffline } from '../../src/features/offline/records';
@@ -13,6 +12,7 @@ import type { BareJid } from '../../src/lib/jid';
 import { parseXml, type Element } from '../../src/lib/xml';
 import { deleteExpiredMessages, deleteOldMessages, sendMessage } from '../../commands/support/offline';
 import { hearPages } from '../helpers/archive';
+import * as helpers from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -30,21 +30,10 @@ beforeEach(async () => {
 
 const jid = (user: string): BareJid => ({ user, host: 'localhost' });
 
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(fn: (store: Store) => Promise<T>) => helpers.withStore(home.dir, fn);
 
 /** Runs `fn` with the features over the home's database, at a time `fn` may move. */
-const withFeatures = <T>(fn: (f: Features, at: (ms: number) => void) => Promise<T>) =>
-  withStore((store) => {
-    let now = NOW;
-    return fn(createFeatures(featureDeps({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => now })), (ms) => (now = ms));
-  });
+const withFeatures = <T>(fn: (f: Features, at: (ms: number) => void) => Promise<T>) => helpers.withServices(home.dir, NOW, fn);
 
 /** Features over a fresh memory store, with alice registered. */
 async function memoryFeatures(parts: Partial<FeatureDeps> = {}): Promise<Features> {
@@ -78,12 +67,18 @@ async function tables(): Promise<Record<string, string[]>> {
   });
 }
 
-const bodies = (f: Features, user = 'alice') => f.offline.messages(jid(user)).then((rows) => rows.map((r) => parseXml(r.message.xml, 'm').getChildText('body')));
+const bodies = (f: Features, user = 'alice') =>
+  f.offline.messages(jid(user)).then((rows) => rows.map((r) => parseXml(r.message.xml, 'm').getChildText('body')));
 
 describe('delete_old_messages', () => {
   test('removes messages stored more than DAYS days ago with their index rows; the one at the cut-off stays', async () => {
     await withFeatures(async (s, at) => {
-      for (const [body, age] of [['ten days', 10 * DAY], ['three days', 3 * DAY], ['exactly two days', 2 * DAY], ['one day', DAY]] as const) {
+      for (const [body, age] of [
+        ['ten days', 10 * DAY],
+        ['three days', 3 * DAY],
+        ['exactly two days', 2 * DAY],
+        ['one day', DAY],
+      ] as const) {
         at(NOW - age);
         await add(s, 'alice', message(body, age === 3 * DAY ? "<x xmlns='jabber:x:expire' seconds='999999999'/>" : ''));
       }
@@ -137,10 +132,27 @@ describe('delete_expired_messages', () => {
       await add(
         s,
         'alice',
-        message('amp', "<amp xmlns='http://jabber.org/protocol/amp'><rule condition='deliver' action='drop' value='direct'/><rule condition='expire-at' action='drop' value='2023-11-15T00:00:00Z'/></amp>"),
+        message(
+          'amp',
+          "<amp xmlns='http://jabber.org/protocol/amp'><rule condition='deliver' action='drop' value='direct'/><rule condition='expire-at' action='drop' value='2023-11-15T00:00:00Z'/></amp>",
+        ),
       );
-      await add(s, 'alice', message('both', "<x xmlns='jabber:x:expire' seconds='7200'/><amp xmlns='http://jabber.org/protocol/amp'><rule condition='expire-at' action='error' value='2023-11-14T23:00:00Z'/></amp>"));
-      await add(s, 'alice', message('bad values', "<x xmlns='jabber:x:expire' seconds='soon'/><amp xmlns='http://jabber.org/protocol/amp'><rule condition='expire-at' action='drop' value='tomorrow'/></amp>"));
+      await add(
+        s,
+        'alice',
+        message(
+          'both',
+          "<x xmlns='jabber:x:expire' seconds='7200'/><amp xmlns='http://jabber.org/protocol/amp'><rule condition='expire-at' action='error' value='2023-11-14T23:00:00Z'/></amp>",
+        ),
+      );
+      await add(
+        s,
+        'alice',
+        message(
+          'bad values',
+          "<x xmlns='jabber:x:expire' seconds='soon'/><amp xmlns='http://jabber.org/protocol/amp'><rule condition='expire-at' action='drop' value='tomorrow'/></amp>",
+        ),
+      );
       await add(s, 'alice', message('wrong namespace', "<x xmlns='jabber:x:oob' seconds='1'/>"));
       return (await s.offline.messages(jid('alice'))).map((r) => r.message.expires);
     });
@@ -217,7 +229,7 @@ describe('the offline service', () => {
     });
   });
 
-  test('stores only messages, only for existing users, and leaves the caller\'s element alone', async () => {
+  test("stores only messages, only for existing users, and leaves the caller's element alone", async () => {
     await withFeatures(async (s) => {
       await expect(add(s, 'alice', '<presence/>')).rejects.toThrow('Only <message/> stanzas can be stored offline, not <presence/>');
       await expect(add(s, 'carol', message('x'))).rejects.toThrow('User carol@localhost does not exist');

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { ok, tempHome } from '../helpers/cli';
-import { openLevelStore } from '../../src/storage/level';
 import type { Store } from '../../src/storage/types';
 import { parseXml } from '../../src/lib/xml';
 import { queuedMessages, type OfflineMessage } from '../../src/features/offline/records';
+import * as helpers from '../helpers/services';
 
 let home: ReturnType<typeof tempHome>;
 beforeEach(() => (home = tempHome()));
@@ -14,15 +14,7 @@ const NOW = 1_700_000_000_000; // 2023-11-14T22:13:20Z
 const ctl = (argv: string[], clock = () => NOW) => home.ctl(argv, { clock });
 const USAGE = 'Usage: ctl send_message type from to subject body\n';
 
-/** Runs `fn` over the home's database. */
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openLevelStore(join(home.dir, 'db'));
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = <T>(fn: (store: Store) => Promise<T>) => helpers.withStore(home.dir, fn);
 
 /** The queue of user@host as stored: stamps (the archive ids) and records, oldest first. */
 async function queue(host: string, user: string, store?: Store): Promise<[string, OfflineMessage][]> {
@@ -143,7 +135,9 @@ describe('send_message', () => {
       stdout: '',
       stderr: 'Error: User nobody@localhost does not exist\n',
     });
-    expect((await ctl(['send_message', 'chat', 'bob@example.org', 'alice@example.net', 's', 'b'])).stderr).toBe('Error: User alice@example.net does not exist\n');
+    expect((await ctl(['send_message', 'chat', 'bob@example.org', 'alice@example.net', 's', 'b'])).stderr).toBe(
+      'Error: User alice@example.net does not exist\n',
+    );
     expect(await queue('example.net', 'alice')).toEqual([]);
   });
 
@@ -195,7 +189,7 @@ describe('get_offline_count', () => {
 });
 
 describe('unregister', () => {
-  test('removes the queue and its index rows, and no one else\'s', async () => {
+  test("removes the queue and its index rows, and no one else's", async () => {
     expect((await ctl(['register', 'bob', 'localhost', 'pw'])).status).toBe(0);
     await ctl(['send_message', 'chat', 'x@example.org', 'alice@localhost', '', 'a']);
     await ctl(['send_message', 'chat', 'x@example.org', 'bob@localhost', '', 'b']);

@@ -13,7 +13,14 @@ afterEach(() => home.cleanup());
 const ctl = (argv: string[]) => home.ctl(argv, { clock });
 const read = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 
-const SCRAM = { format: 'scram', hash: 'sha1', iterations: 4096, salt: 'bW9udGFndWUubmV0IHNhbHQ=', storedKey: 'WT92r3qCtxbfqmTCylcc5n/nTTU=', serverKey: 'FPWbcU0wz+VBD7OUhg65GqXYvxY=' } as const;
+const SCRAM = {
+  format: 'scram',
+  hash: 'sha1',
+  iterations: 4096,
+  salt: 'bW9udGFndWUubmV0IHNhbHQ=',
+  storedKey: 'WT92r3qCtxbfqmTCylcc5n/nTTU=',
+  serverKey: 'FPWbcU0wz+VBD7OUhg65GqXYvxY=',
+} as const;
 const MESSAGE =
   '<message type="chat" from="romeo@montague.net/orchard" to="juliet@capulet.com" id="m1"><body>Hi &amp; bye</body>' +
   '<delay xmlns="urn:xmpp:delay" from="capulet.com" stamp="2023-11-14T22:13:20.000Z"/></message>';
@@ -120,7 +127,11 @@ describe('export_piefxis', () => {
   test('a directory that cannot be made is an error naming it; nothing is written', async () => {
     const file = join(home.dir, 'plain-file');
     writeFileSync(file, 'x');
-    expect(await ctl(['export_piefxis', file])).toEqual({ status: 1, stdout: '', stderr: `Error: Cannot create the directory ${file}: a file of that name exists\n` });
+    expect(await ctl(['export_piefxis', file])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: Cannot create the directory ${file}: a file of that name exists\n`,
+    });
     expect(await ctl(['export_piefxis', join(file, 'sub')])).toEqual({
       status: 1,
       stdout: '',

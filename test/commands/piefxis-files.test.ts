@@ -45,8 +45,16 @@ describe('import_piefxis refuses malformed and hostile XML with the line and col
       '(line 2, column 74): a document type declaration is not allowed',
     ],
     ['an undefined entity', "<server-data xmlns='urn:xmpp:pie:0'>&lol;</server-data>", '(line 1, column 41): undefined entity.'],
-    ['an unbound prefix', "<server-data xmlns='urn:xmpp:pie:0'>\n<h:host jid='capulet.com'/></server-data>", '(line 2, column 27): unbound namespace prefix: "h".'],
-    ['an encoding other than UTF-8', "<?xml version='1.0' encoding='ISO-8859-1'?><server-data xmlns='urn:xmpp:pie:0'/>", '(line 1, column 1): the encoding is ISO-8859-1; only UTF-8 files can be read'],
+    [
+      'an unbound prefix',
+      "<server-data xmlns='urn:xmpp:pie:0'>\n<h:host jid='capulet.com'/></server-data>",
+      '(line 2, column 27): unbound namespace prefix: "h".',
+    ],
+    [
+      'an encoding other than UTF-8',
+      "<?xml version='1.0' encoding='ISO-8859-1'?><server-data xmlns='urn:xmpp:pie:0'/>",
+      '(line 1, column 1): the encoding is ISO-8859-1; only UTF-8 files can be read',
+    ],
     ['an unclosed document', "<server-data xmlns='urn:xmpp:pie:0'>\n<host jid='capulet.com'>", '(line 2, column 24): unclosed tag: host'],
     ['an empty file', '', '(line 1, column 0): document must contain a root element.'],
   ])('%s', async (_label, text, where) => {
@@ -55,7 +63,10 @@ describe('import_piefxis refuses malformed and hostile XML with the line and col
   });
 
   test('bytes that are not UTF-8', async () => {
-    const path = file('bad.xml', Buffer.concat([Buffer.from("<server-data xmlns='urn:xmpp:pie:0'>"), Buffer.from([0xff, 0xfe]), Buffer.from('</server-data>')]));
+    const path = file(
+      'bad.xml',
+      Buffer.concat([Buffer.from("<server-data xmlns='urn:xmpp:pie:0'>"), Buffer.from([0xff, 0xfe]), Buffer.from('</server-data>')]),
+    );
     expect(await run(path)).toEqual(usageError(`Malformed XML in ${path}: the file is not valid UTF-8 (near byte 52)`));
   });
 
@@ -64,14 +75,19 @@ describe('import_piefxis refuses malformed and hostile XML with the line and col
     const path = file('big.xml', text);
     const r = await run(path);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^Error: Malformed XML in ${path} \\(line 1, column \\d+\\): a tag, text or comment is longer than 8388608 characters\\n`));
+    expect(r.stderr).toMatch(
+      new RegExp(`^Error: Malformed XML in ${path} \\(line 1, column \\d+\\): a tag, text or comment is longer than 8388608 characters\\n`),
+    );
     await nothingWritten();
   });
 });
 
 test('a user of more than 64 Mi characters is refused while it is read', async () => {
   const chunk = `<x xmlns='urn:x'>${'a'.repeat(7.5 * (1 << 20))}</x>\n`;
-  const path = file('fat.xml', `<server-data xmlns='urn:xmpp:pie:0'><host jid='capulet.com'><user name='juliet' password='pw'/><user name='romeo'>\n${chunk.repeat(9)}</user></host></server-data>`);
+  const path = file(
+    'fat.xml',
+    `<server-data xmlns='urn:xmpp:pie:0'><host jid='capulet.com'><user name='juliet' password='pw'/><user name='romeo'>\n${chunk.repeat(9)}</user></host></server-data>`,
+  );
   const r = await run(path);
   expect(r).toEqual(usageError(`Invalid XEP-0227 file ${path} (line 10): a <user> element is longer than 67108864 characters`));
   await nothingWritten();
@@ -115,17 +131,27 @@ describe('import_piefxis follows XIncludes only inside the directory of the incl
 
   test('a file included twice, a missing one, unsupported XInclude features', async () => {
     file('h.xml', HOST_FILE);
-    const twice = file('twice.xml', "<server-data xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'>\n<xi:include href='h.xml'/>\n<xi:include href='./h.xml'/>\n</server-data>");
+    const twice = file(
+      'twice.xml',
+      "<server-data xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'>\n<xi:include href='h.xml'/>\n<xi:include href='./h.xml'/>\n</server-data>",
+    );
     expect(await run(twice)).toEqual(usageError(`Invalid XEP-0227 file ${twice} (line 3): ${join(dir, 'h.xml')} is included a second time`));
     await nothingWritten();
     const main = including('gone.xml');
     expect(await run(main)).toEqual(failure(`Cannot read the XEP-0227 file ${join(dir, 'gone.xml')}, included from ${main} (line 3): it does not exist`));
-    expect(await run(including('h.xml', " parse='text'"))).toEqual(usageError(`Invalid XEP-0227 file ${main} (line 3): the <xi:include> has parse='text': only XML files can be included`));
+    expect(await run(including('h.xml', " parse='text'"))).toEqual(
+      usageError(`Invalid XEP-0227 file ${main} (line 3): the <xi:include> has parse='text': only XML files can be included`),
+    );
     expect(await run(including('h.xml', " xpointer='xpointer(/host)'"))).toEqual(
       usageError(`Invalid XEP-0227 file ${main} (line 3): the <xi:include> has an xpointer: only whole files can be included`),
     );
-    const fallback = file('fallback.xml', "<server-data xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'>\n<xi:include href='h.xml'>\n<xi:fallback/></xi:include></server-data>");
-    expect(await run(fallback)).toEqual(usageError(`Invalid XEP-0227 file ${fallback} (line 3): <xi:fallback> inside an <xi:include> is not supported (no fallbacks)`));
+    const fallback = file(
+      'fallback.xml',
+      "<server-data xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'>\n<xi:include href='h.xml'>\n<xi:fallback/></xi:include></server-data>",
+    );
+    expect(await run(fallback)).toEqual(
+      usageError(`Invalid XEP-0227 file ${fallback} (line 3): <xi:fallback> inside an <xi:include> is not supported (no fallbacks)`),
+    );
     const nohref = file('nohref.xml', "<server-data xmlns='urn:xmpp:pie:0' xmlns:xi='http://www.w3.org/2001/XInclude'><xi:include/></server-data>");
     expect(await run(nohref)).toEqual(usageError(`Invalid XEP-0227 file ${nohref} (line 1): the <xi:include> has no 'href' attribute`));
     await nothingWritten();
@@ -135,9 +161,14 @@ describe('import_piefxis follows XIncludes only inside the directory of the incl
     const wrongRoot = file('h.xml', "<server-data xmlns='urn:xmpp:pie:0'/>");
     const main = including('h.xml');
     expect(await run(main)).toEqual(
-      usageError(`Invalid XEP-0227 file ${wrongRoot} (line 1): the root element is <server-data> in namespace urn:xmpp:pie:0, where <host> in namespace urn:xmpp:pie:0 was expected`),
+      usageError(
+        `Invalid XEP-0227 file ${wrongRoot} (line 1): the root element is <server-data> in namespace urn:xmpp:pie:0, where <host> in namespace urn:xmpp:pie:0 was expected`,
+      ),
     );
-    const bad = file('h.xml', "<host xmlns='urn:xmpp:pie:0' jid='capulet.com'>\n<user name='juliet'>\n<query xmlns='jabber:iq:roster'><item/></query></user></host>");
+    const bad = file(
+      'h.xml',
+      "<host xmlns='urn:xmpp:pie:0' jid='capulet.com'>\n<user name='juliet'>\n<query xmlns='jabber:iq:roster'><item/></query></user></host>",
+    );
     expect(await run(main)).toEqual(usageError(`Invalid XEP-0227 file ${bad} (line 3): the roster <item> has no 'jid' attribute`));
     await nothingWritten();
     file('h.xml', HOST_FILE);

@@ -141,7 +141,9 @@ describe('import_piefxis: what the XML says, whatever its spelling', () => {
   });
 
   test('a user with no credentials gets an account nobody can log in to, until change_password', async () => {
-    const { file, result } = await load(`<server-data xmlns='urn:xmpp:pie:0'><host jid='capulet.com'><user name='nurse'/><user name='tybalt' password=''/></host></server-data>`);
+    const { file, result } = await load(
+      `<server-data xmlns='urn:xmpp:pie:0'><host jid='capulet.com'><user name='nurse'/><user name='tybalt' password=''/></host></server-data>`,
+    );
     expect(result).toEqual(
       ok(
         `Imported 2 users, 0 roster items, 0 vCards, 0 private storage elements, 0 offline messages from ${file}\n` +

@@ -46,7 +46,12 @@ describe('import_piefxis of the examples of XEP-0227', () => {
       vcard: { 'capulet.com|juliet': { xml: '<vCard xmlns="vcard-temp">\n        <FN>Juliet Capulet</FN>\n      </vCard>' } },
       private: { 'shakespeare.lit|hamlet|exodus:prefs': { xml: '<exodus xmlns="exodus:prefs">\n\t  <defaultnick>Hamlet</defaultnick>\n\t</exodus>' } },
       offline: {
-        'capulet.com|juliet|000000000000000-000000': { from: 'romeo@montague.net/orchard', to: 'juliet@capulet.com/balcony', xml: JULIET_MESSAGE, timestamp: STAMP_1469 },
+        'capulet.com|juliet|000000000000000-000000': {
+          from: 'romeo@montague.net/orchard',
+          to: 'juliet@capulet.com/balcony',
+          xml: JULIET_MESSAGE,
+          timestamp: STAMP_1469,
+        },
       },
       offline_by_time: { '000000000000000-000000|capulet.com|juliet': 1 },
       offline_by_expiry: {},
@@ -94,7 +99,14 @@ describe('import_piefxis of the examples of XEP-0227', () => {
       created: CREATED,
     });
     expect(passwd['montague.net|romeo']).toEqual({
-      secret: { format: 'scram', hash: 'sha1', iterations: 4096, salt: 'bW9udGFndWUubmV0IHNhbHQ=', storedKey: 'WT92r3qCtxbfqmTCylcc5n/nTTU=', serverKey: 'FPWbcU0wz+VBD7OUhg65GqXYvxY=' },
+      secret: {
+        format: 'scram',
+        hash: 'sha1',
+        iterations: 4096,
+        salt: 'bW9udGFndWUubmV0IHNhbHQ=',
+        storedKey: 'WT92r3qCtxbfqmTCylcc5n/nTTU=',
+        serverKey: 'FPWbcU0wz+VBD7OUhg65GqXYvxY=',
+      },
       created: CREATED,
     });
     expect(roster).toEqual({ 'montague.net|romeo|juliet@capulet.com': { name: 'Juliet', subscription: 'to', ask: 'out', groups: [] } });

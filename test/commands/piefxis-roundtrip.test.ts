@@ -28,12 +28,17 @@ async function fill(home: ReturnType<typeof tempHome>): Promise<void> {
     ['add_rosteritem', 'juliet', 'capulet.com', 'romeo', 'montague.net', 'Romeo', 'Friends;Família 🌹', 'both'],
     ['add_rosteritem', 'juliet', 'capulet.com', 'tybalt', 'capulet.com', 'Tybalt "Prince of Cats"', '', 'to'],
     ['add_rosteritem', 'juliet', 'capulet.com', '', 'conference.capulet.com', '', 'Services', 'from'],
-    ['add_rosteritem', 'romeo', 'montague.net', 'juliet', 'capulet.com', "Juliet\t&\n<3", 'Love', 'none'],
+    ['add_rosteritem', 'romeo', 'montague.net', 'juliet', 'capulet.com', 'Juliet\t&\n<3', 'Love', 'none'],
     ['set_vcard', 'juliet', 'capulet.com', 'FN', 'Juliet Capulet'],
     ['set_vcard2', 'juliet', 'capulet.com', 'N', 'FAMILY', 'Capulet'],
     ['set_vcard2_multi', 'juliet', 'capulet.com', 'ADR', 'LOCALITY', 'Verona,Mantua'],
     ['set_vcard', 'romeo', 'montague.net', 'DESC', 'Line one\nline two & <three>'],
-    ['private_set', 'juliet', 'capulet.com', "<storage xmlns='storage:bookmarks'><conference jid='tomb@conference.capulet.com' autojoin='true'><nick>J</nick></conference></storage>"],
+    [
+      'private_set',
+      'juliet',
+      'capulet.com',
+      "<storage xmlns='storage:bookmarks'><conference jid='tomb@conference.capulet.com' autojoin='true'><nick>J</nick></conference></storage>",
+    ],
     ['private_set', 'juliet', 'capulet.com', "<p:prefs xmlns:p='urn:example:prefs' p:theme='dark'>\n  <p:font size='12'>Serif</p:font>\n</p:prefs>"],
     ['send_message', 'chat', 'romeo@montague.net/orchard', 'juliet@capulet.com', 'Tonight', 'Wherefore art thou?'],
     ['send_message', 'normal', 'romeo@montague.net/orchard', 'juliet@capulet.com/balcony', '', 'Same millisecond'],
@@ -41,7 +46,8 @@ async function fill(home: ReturnType<typeof tempHome>): Promise<void> {
   ]) {
     expect({ argv, ...(await ctl(argv)) }).toMatchObject({ argv, status: 0 });
   }
-  const expiring = '<message from="friar@shakespeare.lit" id="x"><body>Burn after reading</body><x xmlns="jabber:x:expire" seconds="3600"/><delay xmlns="urn:xmpp:delay" from="shakespeare.lit" stamp="2023-11-14T22:13:20.000Z"/></message>';
+  const expiring =
+    '<message from="friar@shakespeare.lit" id="x"><body>Burn after reading</body><x xmlns="jabber:x:expire" seconds="3600"/><delay xmlns="urn:xmpp:delay" from="shakespeare.lit" stamp="2023-11-14T22:13:20.000Z"/></message>';
   await put(home.dir, [
     ['roster', ['capulet.com', 'juliet', 'benvolio@montague.net'], { name: 'Ben', subscription: 'from', ask: 'in', groups: ['Cousins'] }],
     ['roster', ['capulet.com', 'juliet', 'mercutio@montague.net'], { name: '', subscription: 'none', ask: 'in', groups: [] }],
@@ -71,7 +77,11 @@ describe('export_piefxis, then import_piefxis into a fresh node, gives back the 
     });
     // Every table, every byte: secrets (salts included), rosters, vCards, private data, offline queues and their indexes.
     expect(await dump(b.dir)).toEqual(original);
-    for (const [user, host, password] of [['juliet', 'capulet.com', 's3crEt'], ['ælfred', 'capulet.com', 'pässwörd 🗝'], ['hamlet', 'shakespeare.lit', '2b0Rnot2B']]) {
+    for (const [user, host, password] of [
+      ['juliet', 'capulet.com', 's3crEt'],
+      ['ælfred', 'capulet.com', 'pässwörd 🗝'],
+      ['hamlet', 'shakespeare.lit', '2b0Rnot2B'],
+    ]) {
       expect(await b.ctl(['check_password', user, host, password])).toEqual({ status: 0, stdout: '', stderr: '' });
       expect((await b.ctl(['check_password', user, host, `${password}!`])).status).toBe(1);
     }

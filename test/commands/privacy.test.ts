@@ -61,7 +61,7 @@ describe('privacy_set', () => {
     });
   });
 
-  test('replaces a list of the same name, keeps the others and other users\' lists; an empty list removes it', async () => {
+  test("replaces a list of the same name, keeps the others and other users' lists; an empty list removes it", async () => {
     expect(await set("<list name='a'><item action='deny' order='1'/></list><list name='b'><item action='allow' order='1'/></list>")).toEqual(ok);
     expect(await set("<list name='a'><item action='allow' order='1'/></list>", 'bob')).toEqual(ok);
     expect(await set("<list name='a'><item action='allow' order='7'/></list>")).toEqual(ok);
@@ -108,15 +108,24 @@ describe('privacy_set', () => {
     ["<list name='x'><item order='1'/></list>", "list 'x': an item's action must be allow or deny, not ''"],
     ["<list name='x'><item action='deny' order='-1'/></list>", "list 'x': an item's order must be a whole number from 0 to 4294967295, not '-1'"],
     ["<list name='x'><item action='deny' order='1.5'/></list>", "list 'x': an item's order must be a whole number from 0 to 4294967295, not '1.5'"],
-    ["<list name='x'><item action='deny' order='4294967296'/></list>", "list 'x': an item's order must be a whole number from 0 to 4294967295, not '4294967296'"],
+    [
+      "<list name='x'><item action='deny' order='4294967296'/></list>",
+      "list 'x': an item's order must be a whole number from 0 to 4294967295, not '4294967296'",
+    ],
     ["<list name='x'><item action='deny'/></list>", "list 'x': an item's order must be a whole number from 0 to 4294967295, not ''"],
     ["<list name='x'><item action='deny' order='3'/><item action='allow' order='3'/></list>", "list 'x' has two items of order 3"],
     ["<list name='x'><item type='domain' value='a' action='deny' order='1'/></list>", "list 'x': unknown item type 'domain': use jid, group or subscription"],
-    ["<list name='x'><item type='subscription' value='all' action='deny' order='1'/></list>", "list 'x': unknown subscription 'all': use none, to, from or both"],
+    [
+      "<list name='x'><item type='subscription' value='all' action='deny' order='1'/></list>",
+      "list 'x': unknown subscription 'all': use none, to, from or both",
+    ],
     ["<list name='x'><item type='jid' action='deny' order='1'/></list>", "list 'x': the item of order 1 has a type but no value"],
     ["<list name='x'><item value='a@b' action='deny' order='1'/></list>", "list 'x': the item of order 1 has a value but no type"],
     ["<list name='x'><item type='group' value='' action='deny' order='1'/></list>", "list 'x': the item of order 1 names an empty group"],
-    ["<list name='x'><item action='deny' order='1'><presence/></item></list>", "list 'x': unknown <presence/> in an item: use message, iq, presence-in or presence-out"],
+    [
+      "<list name='x'><item action='deny' order='1'><presence/></item></list>",
+      "list 'x': unknown <presence/> in an item: use message, iq, presence-in or presence-out",
+    ],
     ["<list name='x'><rule action='deny' order='1'/></list>", "list 'x' has a <rule/> where only <item/> may be"],
     ["<list><item action='deny' order='1'/></list>", 'a <list/> needs a name'],
     ["<list name=''/>", 'a <list/> needs a name'],
@@ -149,7 +158,14 @@ describe('privacy_set', () => {
   });
 
   test('accepts a prefixed query element', async () => {
-    expect(await home.ctl(['privacy_set', 'alice', 'localhost', "<p:query xmlns:p='jabber:iq:privacy'><p:list name='x'><p:item action='deny' order='1'/></p:list></p:query>"])).toEqual(ok);
+    expect(
+      await home.ctl([
+        'privacy_set',
+        'alice',
+        'localhost',
+        "<p:query xmlns:p='jabber:iq:privacy'><p:list name='x'><p:item action='deny' order='1'/></p:list></p:query>",
+      ]),
+    ).toEqual(ok);
     expect(Object.keys(await stored())).toEqual(['localhost|alice|list|x']);
   });
 

@@ -16,7 +16,8 @@ const GET_USAGE = 'Usage: ctl private_get user host element ns\n';
 const RESERVED = 'private storage refuses jabber:client, jabber:server, jabber:iq:private';
 
 const BOOKMARKS = `<storage xmlns='storage:bookmarks'><conference jid='tea@party.example' autojoin='true' name='Mad Tea &amp; Party'><nick>alice</nick></conference></storage>`;
-const BOOKMARKS_OUT = '<storage xmlns="storage:bookmarks"><conference jid="tea@party.example" autojoin="true" name="Mad Tea &amp; Party"><nick>alice</nick></conference></storage>';
+const BOOKMARKS_OUT =
+  '<storage xmlns="storage:bookmarks"><conference jid="tea@party.example" autojoin="true" name="Mad Tea &amp; Party"><nick>alice</nick></conference></storage>';
 
 /** Every private record of alice, by namespace. */
 async function stored(): Promise<Record<string, string>> {
@@ -69,7 +70,9 @@ describe('private_set and private_get', () => {
     const el = `<note xmlns="urn:example:notes" title="&quot;Q&quot; &lt;&amp;&gt; 'a'">Tea &amp; cakes &lt;now&gt; — 李 🦊<![CDATA[ <raw> ]]></note>`;
     expect(await home.ctl(['private_set', 'alice', 'localhost', el])).toEqual(ok());
     const out = (await home.ctl(['private_get', 'alice', 'localhost', 'note', 'urn:example:notes'])).stdout;
-    expect(out).toBe(`<note xmlns="urn:example:notes" title="&quot;Q&quot; &lt;&amp;&gt; &apos;a&apos;">Tea &amp; cakes &lt;now&gt; — 李 🦊 &lt;raw&gt; </note>\n`);
+    expect(out).toBe(
+      `<note xmlns="urn:example:notes" title="&quot;Q&quot; &lt;&amp;&gt; &apos;a&apos;">Tea &amp; cakes &lt;now&gt; — 李 🦊 &lt;raw&gt; </note>\n`,
+    );
     const back = parseXml(out, 'the result');
     expect(back.attrs.title).toBe(`"Q" <&> 'a'`);
     expect(back.getText()).toBe('Tea & cakes <now> — 李 🦊 <raw> ');
@@ -98,7 +101,9 @@ describe('private_set errors', () => {
       fails(2, `Error: Malformed XML in argument 'element' (line 2, column 7): unexpected close tag.\n${SET_USAGE}`),
     );
     expect((await home.ctl(['private_set', 'alice', 'localhost', 'not xml'])).status).toBe(2);
-    expect((await home.ctl(['private_set', 'alice', 'localhost', ''])).stderr).toBe(`Error: Malformed XML in argument 'element' (line 1, column 0): document must contain a root element.\n${SET_USAGE}`);
+    expect((await home.ctl(['private_set', 'alice', 'localhost', ''])).stderr).toBe(
+      `Error: Malformed XML in argument 'element' (line 1, column 0): document must contain a root element.\n${SET_USAGE}`,
+    );
     expect(await stored()).toEqual({});
   });
 
@@ -107,7 +112,10 @@ describe('private_set errors', () => {
     ['an empty xmlns', '<storage xmlns=""/>'],
   ])('an element with %s is refused', async (_label, el) => {
     expect(await home.ctl(['private_set', 'alice', 'localhost', el])).toEqual(
-      fails(2, `Error: The element <storage> (element) has no namespace: private storage keeps each element under its xmlns, e.g. <storage xmlns='storage:bookmarks'/>\n${SET_USAGE}`),
+      fails(
+        2,
+        `Error: The element <storage> (element) has no namespace: private storage keeps each element under its xmlns, e.g. <storage xmlns='storage:bookmarks'/>\n${SET_USAGE}`,
+      ),
     );
   });
 

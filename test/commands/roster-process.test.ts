@@ -56,7 +56,12 @@ async function remaining(): Promise<string[]> {
 async function list(subs: string, asks: string, users: string, contacts: string): Promise<string[]> {
   const r = await home.ctl(['process_rosteritems', 'list', subs, asks, users, contacts]);
   expect(r.status).toBe(0);
-  return r.stdout === '' ? [] : r.stdout.trimEnd().split('\n').map((l) => l.replace('\t', ' '));
+  return r.stdout === ''
+    ? []
+    : r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.replace('\t', ' '));
 }
 
 describe('process_rosteritems list', () => {
@@ -98,7 +103,11 @@ describe('process_rosteritems list', () => {
 
   test('"!" negates the part it starts', async () => {
     expect(await list('any', 'any', '*@!localhost', 'any')).toEqual(['carol@example.org alice@localhost', 'carol@example.org msn.gw.net']);
-    expect(await list('any', 'any', '!alice@*', 'any')).toEqual(['bob@localhost carol@example.org', 'carol@example.org alice@localhost', 'carol@example.org msn.gw.net']);
+    expect(await list('any', 'any', '!alice@*', 'any')).toEqual([
+      'bob@localhost carol@example.org',
+      'carol@example.org alice@localhost',
+      'carol@example.org msn.gw.net',
+    ]);
     expect(await list('any', 'any', 'any', '!icq.example.org')).toEqual(['carol@example.org msn.gw.net']);
     expect(await list('any', 'any', 'alice@localhost', '*@!*icq*')).toEqual(['alice@localhost bob@localhost', 'alice@localhost carol@example.org']);
   });
@@ -115,7 +124,10 @@ describe('process_rosteritems list', () => {
   });
 
   test('several patterns match when any of them does', async () => {
-    expect(await list('any', 'any', 'any', 'bob@localhost:msn.gw.net:nobody@nowhere')).toEqual(['alice@localhost bob@localhost', 'carol@example.org msn.gw.net']);
+    expect(await list('any', 'any', 'any', 'bob@localhost:msn.gw.net:nobody@nowhere')).toEqual([
+      'alice@localhost bob@localhost',
+      'carol@example.org msn.gw.net',
+    ]);
   });
 });
 
@@ -167,7 +179,10 @@ describe('process_rosteritems: empty database and bad filters', () => {
     [['list', 'any', 'both', 'any', 'any'], "Unknown ask 'both' (asks): use none, in, out or any, several joined by ':'"],
     [['list', 'any', 'any', '*@[abc', 'any'], "Invalid JID pattern '*@[abc' (users): in the server part, '[' at position 1 has no closing ']'"],
     [['list', 'any', 'any', 'a[!]@x', 'any'], "Invalid JID pattern 'a[!]@x' (users): in the user part, '[' at position 2 has no closing ']'"],
-    [['list', 'any', 'any', '[z-a]@x', 'any'], "Invalid JID pattern '[z-a]@x' (users): in the user part, '[z-a]' has a character class with a range in the wrong order"],
+    [
+      ['list', 'any', 'any', '[z-a]@x', 'any'],
+      "Invalid JID pattern '[z-a]@x' (users): in the user part, '[z-a]' has a character class with a range in the wrong order",
+    ],
     [['list', 'any', 'any', 'any', 'a@b@c'], "Invalid JID pattern 'a@b@c' (contacts): it has more than one '@'"],
     [['list', 'any', 'any', 'any', 'a@b/res'], "Invalid JID pattern 'a@b/res' (contacts): roster items hold bare JIDs, without a resource"],
     [['list', 'any', 'any', 'any', '@example.org'], "Invalid JID pattern '@example.org' (contacts): the user part is empty"],
@@ -193,7 +208,12 @@ describe('process_rosteritems at scale', () => {
     const batches: number[] = [];
     const counting = { ...store, batch: (ops: Parameters<typeof store.batch>[0]) => (batches.push(ops.length), store.batch(ops)) };
     const ops = Array.from({ length: 25_003 }, (_, i) =>
-      rosterItemOps({ host: 'localhost', user: `u${i % 7}` }, `c${i}@example.org`, { name: '', subscription: i % 2 ? 'both' : 'none', ask: 'none', groups: [] }),
+      rosterItemOps({ host: 'localhost', user: `u${i % 7}` }, `c${i}@example.org`, {
+        name: '',
+        subscription: i % 2 ? 'both' : 'none',
+        ask: 'none',
+        groups: [],
+      }),
     ).flat();
     await store.batch(ops);
     const deps = featureDeps({ store: counting, config: defaultConfig('/dev/null'), clock: Date.now });

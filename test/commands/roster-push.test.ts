@@ -104,18 +104,40 @@ describe('push_roster', () => {
 
   test('the user must exist, on a configured host', async () => {
     const path = file('r.txt', 'bob@localhost\n');
-    expect(await home.ctl(['push_roster', path, 'dave', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: 'Error: User dave@localhost does not exist\n' });
-    expect((await home.ctl(['push_roster', path, 'alice', 'nowhere.net'])).stderr).toMatch(/^Error: Unknown host 'nowhere.net': this node serves localhost, example.org/);
+    expect(await home.ctl(['push_roster', path, 'dave', 'localhost'])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: 'Error: User dave@localhost does not exist\n',
+    });
+    expect((await home.ctl(['push_roster', path, 'alice', 'nowhere.net'])).stderr).toMatch(
+      /^Error: Unknown host 'nowhere.net': this node serves localhost, example.org/,
+    );
   });
 
   test.each([
-    ['an Erlang syntax error', '[{<<"bob">>, <<"localhost">>\n  <<"g">>, <<"B">>}].', 'line 2, column 3): expected \',\' or \'}\', found \'<<\''],
-    ['an entry of the wrong size', '[{<<"bob">>, <<"localhost">>, <<"g">>, <<"B">>},\n {<<"carol">>, <<"example.org">>}].', 'line 2): an entry is {User, Server, Group, Nick}, found {<<"carol">>,<<"example.org">>}'],
-    ['a field that is no text', '[{"bob", "localhost", 7, "B"}].', 'line 1): the fields of {User, Server, Group, Nick} are strings or binaries, found {"bob","localhost",7,"B"}'],
+    ['an Erlang syntax error', '[{<<"bob">>, <<"localhost">>\n  <<"g">>, <<"B">>}].', "line 2, column 3): expected ',' or '}', found '<<'"],
+    [
+      'an entry of the wrong size',
+      '[{<<"bob">>, <<"localhost">>, <<"g">>, <<"B">>},\n {<<"carol">>, <<"example.org">>}].',
+      'line 2): an entry is {User, Server, Group, Nick}, found {<<"carol">>,<<"example.org">>}',
+    ],
+    [
+      'a field that is no text',
+      '[{"bob", "localhost", 7, "B"}].',
+      'line 1): the fields of {User, Server, Group, Nick} are strings or binaries, found {"bob","localhost",7,"B"}',
+    ],
     ['an entry that is no tuple', '[bob].', 'line 1): an entry is {User, Server, Group, Nick}, found bob'],
-    ['an invalid JID in an Erlang entry', '\n[{"b b", "localhost", "", ""}].', "line 2): Invalid user name 'b b': a user name cannot contain spaces, control characters or any of \"&'/:<>@"],
+    [
+      'an invalid JID in an Erlang entry',
+      '\n[{"b b", "localhost", "", ""}].',
+      "line 2): Invalid user name 'b b': a user name cannot contain spaces, control characters or any of \"&'/:<>@",
+    ],
     ['too many fields', 'bob@localhost\tg\tBob\textra', 'line 1): 4 fields, but a line holds at most JID<TAB>GROUPS<TAB>NICK'],
-    ['spaces instead of TABs', '# c\nbob@localhost workers Bob', "line 2): 'bob@localhost workers Bob' is not a JID: separate the JID, the groups and the nick with TABs"],
+    [
+      'spaces instead of TABs',
+      '# c\nbob@localhost workers Bob',
+      "line 2): 'bob@localhost workers Bob' is not a JID: separate the JID, the groups and the nick with TABs",
+    ],
     ['a JID with a resource', 'bob@localhost/home', "line 1): 'bob@localhost/home' has a resource: a roster holds bare JIDs"],
     ['an empty user part', 'ok@localhost\n@localhost', "line 2): '@localhost' has an empty user part"],
     ['an invalid host', 'bob@local..host', "line 1): Invalid host name 'local..host'"],
@@ -166,7 +188,11 @@ describe('push_roster_all', () => {
 
   test('a missing or malformed file is an error, and nothing is written', async () => {
     const missing = join(home.dir, 'nope.erl');
-    expect(await home.ctl(['push_roster_all', missing])).toEqual({ status: 1, stdout: '', stderr: `Error: Cannot read the roster file ${missing}: it does not exist\n` });
+    expect(await home.ctl(['push_roster_all', missing])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: Cannot read the roster file ${missing}: it does not exist\n`,
+    });
     const bad = file('bad.erl', '[{<<"alice">>,<<"localhost">>,<<"g">>,<<"A">>},\n {<<"bob">>}].');
     expect((await home.ctl(['push_roster_all', bad])).stderr).toBe(
       `Error: Malformed roster file ${bad} (line 2): an entry is {User, Server, Group, Nick}, found {<<"bob">>}\nUsage: ctl push_roster_all file\n`,
@@ -201,7 +227,12 @@ describe('push_alltoall', () => {
     await home.ctl(['push_alltoall', 'localhost', 'g']);
     const store = await openLevelStore(join(home.dir, 'db'));
     try {
-      expect(await store.get(ROSTER, rosterKey({ host: 'localhost', user: 'alice' }, 'bob@localhost'))).toEqual({ name: 'bob', subscription: 'both', ask: 'none', groups: ['g'] });
+      expect(await store.get(ROSTER, rosterKey({ host: 'localhost', user: 'alice' }, 'bob@localhost'))).toEqual({
+        name: 'bob',
+        subscription: 'both',
+        ask: 'none',
+        groups: ['g'],
+      });
     } finally {
       await store.close();
     }

@@ -88,7 +88,10 @@ describe('add_rosteritem', () => {
   });
 
   test.each([
-    [['a b', 'localhost', 'bob', 'localhost'], "Invalid user name 'a b' (localuser): a user name cannot contain spaces, control characters or any of \"&'/:<>@"],
+    [
+      ['a b', 'localhost', 'bob', 'localhost'],
+      "Invalid user name 'a b' (localuser): a user name cannot contain spaces, control characters or any of \"&'/:<>@",
+    ],
     [['alice', 'local host', 'bob', 'localhost'], "Invalid host name 'local host' (localserver)"],
     [['alice', 'localhost', 'b<b', 'localhost'], "Invalid user name 'b<b' (user): a user name cannot contain spaces, control characters or any of \"&'/:<>@"],
     [['alice', 'localhost', 'bob', 'ex..org'], "Invalid host name 'ex..org' (server)"],
@@ -98,7 +101,9 @@ describe('add_rosteritem', () => {
   });
 
   test('wrong number of arguments', async () => {
-    expect(await home.ctl(['add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'B', 'g'])).toEqual(fails(2, `Error: missing argument 'subs'\n${ADD_USAGE}`));
+    expect(await home.ctl(['add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'B', 'g'])).toEqual(
+      fails(2, `Error: missing argument 'subs'\n${ADD_USAGE}`),
+    );
   });
 });
 
@@ -128,7 +133,9 @@ describe('delete_rosteritem', () => {
   test('unknown owner, unknown host, malformed contact', async () => {
     expect(await home.ctl(['delete_rosteritem', 'dave', 'localhost', 'bob', 'localhost'])).toEqual(fails(1, 'Error: User dave@localhost does not exist\n'));
     expect((await home.ctl(['delete_rosteritem', 'alice', 'nowhere.net', 'bob', 'localhost'])).stderr).toMatch(/^Error: Unknown host 'nowhere.net'/);
-    expect(await home.ctl(['delete_rosteritem', 'alice', 'localhost', 'bob', 'a b'])).toEqual(fails(2, `Error: Invalid host name 'a b' (server)\n${DELETE_USAGE}`));
+    expect(await home.ctl(['delete_rosteritem', 'alice', 'localhost', 'bob', 'a b'])).toEqual(
+      fails(2, `Error: Invalid host name 'a b' (server)\n${DELETE_USAGE}`),
+    );
     expect(Object.keys(await stored('localhost', 'alice'))).toEqual(['bob@localhost', 'carol@example.org']);
   });
 });

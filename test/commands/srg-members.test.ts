@@ -95,7 +95,7 @@ describe('srg_user_add and srg_get_members', () => {
     expect(await home.ctl(['srg_get_members', 'team', 'localhost'])).toEqual(ok());
   });
 
-  test('@all@ must name the group\'s own host', async () => {
+  test("@all@ must name the group's own host", async () => {
     hosts('localhost', 'example.org');
     expect(await home.ctl(['srg_user_add', '@all@', 'example.org', 'team', 'localhost'])).toEqual(
       fails(2, `Error: @all@ stands for every user of the group's host, so host must be localhost, not example.org\n${ADD_USAGE}`),
@@ -174,7 +174,7 @@ describe('accounts and memberships', () => {
     }
   });
 
-  test('unregister removes the user\'s memberships in every group, and nothing else', async () => {
+  test("unregister removes the user's memberships in every group, and nothing else", async () => {
     const before = await rows();
     expect(await home.ctl(['unregister', 'alice', 'localhost'])).toEqual(ok());
     expect(await home.ctl(['srg_get_members', 'team', 'localhost'])).toEqual(ok('@all@\nalice@example.org\nbob@localhost\n'));

@@ -23,8 +23,7 @@ async function storedGroup(host: string, group: string): Promise<unknown> {
   }
 }
 
-const info = (name: string, description: string, displayed: string) =>
-  ok(`name\t${name}\ndescription\t${description}\ndisplayed_groups\t${displayed}\n`);
+const info = (name: string, description: string, displayed: string) => ok(`name\t${name}\ndescription\t${description}\ndisplayed_groups\t${displayed}\n`);
 
 describe('srg_create and srg_get_info', () => {
   test('creates a group; its info is name, description and displayed groups', async () => {
@@ -81,9 +80,17 @@ describe('srg_create and srg_get_info', () => {
   test.each([
     ['an empty group', ['', 'localhost', 'n', 'd', ''], 'Error: The group (group) must not be empty\n'],
     ['a tab in the group', ['a\tb', 'localhost', 'n', 'd', ''], "Error: Invalid group 'a\tb' (group): a group identifier cannot contain control characters\n"],
-    ['a NUL in the group', ['a\u0000b', 'localhost', 'n', 'd', ''], "Error: Invalid group 'a\u0000b' (group): a group identifier cannot contain control characters\n"],
+    [
+      'a NUL in the group',
+      ['a\u0000b', 'localhost', 'n', 'd', ''],
+      "Error: Invalid group 'a\u0000b' (group): a group identifier cannot contain control characters\n",
+    ],
     ['a 1024-byte group', ['g'.repeat(1024), 'localhost', 'n', 'd', ''], 'Error: The group (group) is longer than 1023 bytes\n'],
-    ['a tab in a displayed group', ['g', 'localhost', 'n', 'd', 'ok\\nbad\tid'], "Error: Invalid group 'bad\tid' (display): a group identifier cannot contain control characters\n"],
+    [
+      'a tab in a displayed group',
+      ['g', 'localhost', 'n', 'd', 'ok\\nbad\tid'],
+      "Error: Invalid group 'bad\tid' (display): a group identifier cannot contain control characters\n",
+    ],
     ['a malformed host', ['g', 'bad host', 'n', 'd', ''], "Error: Invalid host name 'bad host' (host)\n"],
   ])('refuses %s as a usage error and stores nothing', async (_label, args, message) => {
     expect(await home.ctl(['srg_create', ...args])).toEqual(fails(2, message + CREATE_USAGE));

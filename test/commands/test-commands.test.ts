@@ -72,14 +72,17 @@ test.each(TEXT)('text: ctl %j', async (argv, stdout, status) => {
 });
 
 test('every test-tagged command has a text case above', () => {
-  const tagged = createRegistry(allCommands).tags().get('test')!.map((c) => c.name);
+  const tagged = createRegistry(allCommands)
+    .tags()
+    .get('test')!
+    .map((c) => c.name);
   expect(tagged).toHaveLength(33);
   const covered = new Set(TEXT.map(([argv]) => argv[0]));
   for (const name of ['this_crashes', 'this_wrong_args', 'this_wrong_return']) covered.add(name);
   expect(tagged.filter((n) => !covered.has(n))).toEqual([]);
 });
 
-test('echo_isatils echoes its tuple as given (the contract, not mod_ecomm_test\'s listlen bug)', async () => {
+test("echo_isatils echoes its tuple as given (the contract, not mod_ecomm_test's listlen bug)", async () => {
   expect(await home.ctl(['echo_isatils', '7', 'hello', 'world', '2:a,b'])).toEqual({ status: 0, stdout: '7\thello\tworld\t2:a,b\n', stderr: '' });
 });
 

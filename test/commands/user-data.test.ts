@@ -44,14 +44,20 @@ async function fill() {
     await ctlOk('add_rosteritem', u, 'localhost', other, 'localhost', other, 'Friends', 'both');
     await ctlOk('set_vcard', u, 'localhost', 'FN', `${u} Liddell`);
     await ctlOk('private_set', u, 'localhost', '<storage xmlns="storage:bookmarks"/>');
-    await ctlOk('privacy_set', u, 'localhost', "<query xmlns='jabber:iq:privacy'><list name='l'><item action='allow' order='1'/></list><default name='l'/></query>");
+    await ctlOk(
+      'privacy_set',
+      u,
+      'localhost',
+      "<query xmlns='jabber:iq:privacy'><list name='l'><item action='allow' order='1'/></list><default name='l'/></query>",
+    );
     await ctlOk('send_message', 'chat', `${other}@localhost`, `${u}@localhost`, '', 'hello');
     await ctlOk('srg_user_add', u, 'localhost', 'team', 'localhost');
   }
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
     const services = createServices(featureDeps({ store, config: defaultConfig(join(home.dir, 'ctl.yml')), clock: Date.now }));
-    for (const user of ['alice', 'bob']) await services.mam.archive({ user, host: 'localhost' }, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
+    for (const user of ['alice', 'bob'])
+      await services.mam.archive({ user, host: 'localhost' }, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
   } finally {
     await store.close();
   }
@@ -96,7 +102,7 @@ const WITHOUT_ALICE = {
   srg_user: ['localhost|bob|localhost|team'],
 };
 
-test('unregister removes every record the user owns, and nobody else\'s', async () => {
+test("unregister removes every record the user owns, and nobody else's", async () => {
   await ctlOk('unregister', 'alice', 'localhost');
   expect(await dump()).toEqual(WITHOUT_ALICE);
 });

@@ -11,7 +11,6 @@ beforeEach(async () => {
 });
 afterEach(() => home.cleanup());
 
-
 async function storedVcard(): Promise<string | undefined> {
   const store = await openLevelStore(join(home.dir, 'db'));
   try {
@@ -80,7 +79,10 @@ describe('set_vcard2 and get_vcard2', () => {
 
   test('a bad subname is a usage error naming it', async () => {
     expect(await home.ctl(['set_vcard2', 'alice', 'localhost', 'N', 'FAM ILY', 'x'])).toEqual(
-      fails(2, "Error: Invalid vCard field name 'FAM ILY' (subname): a field name is an XML element name such as FN, NICKNAME or TEL\nUsage: ctl set_vcard2 user host name subname content\n"),
+      fails(
+        2,
+        "Error: Invalid vCard field name 'FAM ILY' (subname): a field name is an XML element name such as FN, NICKNAME or TEL\nUsage: ctl set_vcard2 user host name subname content\n",
+      ),
     );
     expect((await home.ctl(['get_vcard2', 'alice', 'localhost', 'N', '-x'])).stderr).toContain("Invalid vCard field name '-x' (subname)");
     expect(await storedVcard()).toBeUndefined();
@@ -168,7 +170,9 @@ describe('a vCard set by an XMPP client', () => {
     expect(await storedVcard()).toBe(CLIENT_VCARD.replace('303-308-3282', '303-308-0000'));
     // Both home numbers go; the new ones carry the flags of the first (HOME, VOICE).
     expect(await home.ctl(['set_vcard2_multi', 'alice', 'localhost', 'TEL', 'HOME', '1,2'])).toEqual(ok());
-    const tels = parseXml((await storedVcard())!, 'vCard').getChildren('TEL').map((t) => t.toString());
+    const tels = parseXml((await storedVcard())!, 'vCard')
+      .getChildren('TEL')
+      .map((t) => t.toString());
     expect(tels).toEqual([
       '<TEL><WORK/><VOICE/><NUMBER>303-308-0000</NUMBER></TEL>',
       '<TEL><HOME/><VOICE/><NUMBER>1</NUMBER></TEL>',
@@ -182,6 +186,8 @@ describe('a vCard set by an XMPP client', () => {
     expect(await home.ctl(['set_vcard2', 'alice', 'localhost', 'EMAIL', 'USERID', 'peter@xmpp.org'])).toEqual(ok());
     expect(await storedVcard()).toBe(CLIENT_VCARD.replace('stpeter@jabber.org', 'peter@xmpp.org'));
     expect(await home.ctl(['set_nickname', 'alice', 'localhost', 'stpeter'])).toEqual(ok());
-    expect(await storedVcard()).toBe(CLIENT_VCARD.replace('stpeter@jabber.org', 'peter@xmpp.org').replace('\n</vCard>', '\n<NICKNAME>stpeter</NICKNAME></vCard>'));
+    expect(await storedVcard()).toBe(
+      CLIENT_VCARD.replace('stpeter@jabber.org', 'peter@xmpp.org').replace('\n</vCard>', '\n<NICKNAME>stpeter</NICKNAME></vCard>'),
+    );
   });
 });

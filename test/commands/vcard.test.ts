@@ -98,9 +98,7 @@ describe('set_nickname', () => {
     await home.ctl(['set_vcard2', 'alice', 'localhost', 'N', 'GIVEN', 'Alice']);
     expect(await home.ctl(['set_nickname', 'alice', 'localhost', 'Ally & co'])).toEqual(ok());
     expect(await home.ctl(['get_vcard', 'alice', 'localhost', 'NICKNAME'])).toEqual(ok('Ally & co\n'));
-    expect(await storedVcard()).toBe(
-      '<vCard xmlns="vcard-temp"><FN>Alice</FN><NICKNAME>Ally &amp; co</NICKNAME><N><GIVEN>Alice</GIVEN></N></vCard>',
-    );
+    expect(await storedVcard()).toBe('<vCard xmlns="vcard-temp"><FN>Alice</FN><NICKNAME>Ally &amp; co</NICKNAME><N><GIVEN>Alice</GIVEN></N></vCard>');
   });
 
   test('creates the vCard when there is none', async () => {

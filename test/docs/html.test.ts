@@ -26,9 +26,7 @@ function expectBalanced(page: string): void {
 
 describe('escapeHtml', () => {
   test('escapes the five HTML-special characters and nothing else', () => {
-    expect(escapeHtml(`<b class="x">Tom & Jerry's</b> ~ é`)).toBe(
-      '&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt; ~ é',
-    );
+    expect(escapeHtml(`<b class="x">Tom & Jerry's</b> ~ é`)).toBe('&lt;b class=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/b&gt; ~ é');
     expect(escapeHtml('&amp;')).toBe('&amp;amp;');
   });
 });
@@ -91,9 +89,7 @@ describe('renderHtml', () => {
 
   test('described arguments and the result description use a definition list', () => {
     const html = section(renderHtml(allCommands, '^gen_html_doc_for_commands$', []), 'gen_html_doc_for_commands');
-    expect(html).toContain(
-      '<dl>\n<dt><strong>file</strong> :: <code>binary</code></dt><dd>Path to file where generated documentation should be stored</dd>\n',
-    );
+    expect(html).toContain('<dl>\n<dt><strong>file</strong> :: <code>binary</code></dt><dd>Path to file where generated documentation should be stored</dd>\n');
     expect(html).toContain('<pre><code>{res,rescode}</code></pre>\n<p>0 if command failed, 1 when succedded</p>');
     expect(html).not.toContain('<h3>Examples</h3>');
   });
@@ -106,17 +102,14 @@ describe('renderHtml', () => {
         '<li><strong>server</strong> :: <code>binary</code></li>\n</ul>',
     );
     expect(html).toContain(
-      '          &lt;member&gt;\n            &lt;name&gt;user&lt;/name&gt;\n            &lt;value&gt;\n' +
-        '              &lt;string&gt;aaaaa&lt;/string&gt;',
+      '          &lt;member&gt;\n            &lt;name&gt;user&lt;/name&gt;\n            &lt;value&gt;\n' + '              &lt;string&gt;aaaaa&lt;/string&gt;',
     );
     expect(html).toContain('&lt;name&gt;server&lt;/name&gt;');
   });
 
   test('multi-line result types are kept in a pre block', () => {
     const html = section(renderHtml(allCommands, '^get_roster$', []), 'get_roster');
-    expect(html).toContain(
-      '<pre><code>{contacts,{list,{contact,{tuple,[{jid,string},\n' + ' '.repeat(33) + '{nick,string},\n',
-    );
+    expect(html).toContain('<pre><code>{contacts,{list,{contact,{tuple,[{jid,string},\n' + ' '.repeat(33) + '{nick,string},\n');
   });
 
   test('descriptions and names are escaped', () => {

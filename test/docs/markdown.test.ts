@@ -146,9 +146,7 @@ describe('prettyField: io_lib:format("~p") layout', () => {
     expect(prettyField(byName('get_roster').result)).toBe(
       [
         '{contacts,{list,{contact,{tuple,[{jid,string},',
-        ...['{nick,string},', '{subscription,string},', '{ask,string},', '{group,string}]}}}}'].map(
-          (line) => ' '.repeat(33) + line,
-        ),
+        ...['{nick,string},', '{subscription,string},', '{ask,string},', '{group,string}]}}}}'].map((line) => ' '.repeat(33) + line),
       ].join('\n'),
     );
   });
@@ -191,12 +189,7 @@ describe('prettyField: io_lib:format("~p") layout', () => {
 
 describe('example values', () => {
   test('letters and numbers run on across arguments, lists have two elements', () => {
-    expect(exampleValues(byName('echo_isatils').args)).toEqual([
-      1,
-      'aaaaa',
-      'bbbbb',
-      { listlen: 2, thislist: ['ccccc', 'ddddd'] },
-    ]);
+    expect(exampleValues(byName('echo_isatils').args)).toEqual([1, 'aaaaa', 'bbbbb', { listlen: 2, thislist: ['ccccc', 'ddddd'] }]);
   });
 
   test('results start afresh; rescode is ok and restuple is {ok,"Success"}', () => {

@@ -146,7 +146,7 @@ test('a backup is one moment even when writes interleave with it in the same pro
 describe('with the real launcher', () => {
   beforeAll(ensureBuilt);
 
-  test('a relative path names a file in the caller\'s directory, not the node\'s', async () => {
+  test("a relative path names a file in the caller's directory, not the node's", async () => {
     const elsewhere = join(home.dir, 'elsewhere');
     mkdirSync(elsewhere);
     const start = await ctlProcess(home.dir, ['start']);

@@ -37,7 +37,14 @@ test('20 concurrent registrations on a fresh home all succeed and all are listed
   });
 
   const listed = await ctl(['registered_users', 'localhost']);
-  expect(listed).toEqual({ status: 0, stdout: [...users].sort().map((u) => `${u}\n`).join(''), stderr: '' });
+  expect(listed).toEqual({
+    status: 0,
+    stdout: [...users]
+      .sort()
+      .map((u) => `${u}\n`)
+      .join(''),
+    stderr: '',
+  });
   expect(listed.stdout.split('\n')[1]).toBe('user10'); // byte order, not numeric order
 
   // Every user got their own password, not a neighbour's.
@@ -48,9 +55,7 @@ test('20 concurrent registrations on a fresh home all succeed and all are listed
 });
 
 test('10 concurrent registrations of the same user: exactly one wins, nine conflict', async () => {
-  const results = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => ctl(['register', 'same', 'localhost', `pw${i}`, ...WAIT])),
-  );
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ctl(['register', 'same', 'localhost', `pw${i}`, ...WAIT])));
   const winners = results.flatMap((r, i) => (r.status === 0 ? [i] : []));
   expect(winners).toHaveLength(1);
   for (const [i, r] of results.entries()) {

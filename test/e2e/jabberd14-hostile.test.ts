@@ -53,7 +53,9 @@ describe('import_file refuses broken and hostile files, and writes nothing', () 
     const laughs = `<?xml version="1.0"?>\n<!DOCTYPE xdb [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>\n<xdb><password xmlns='jabber:iq:auth'>&c;</password></xdb>`;
     const { file, result } = await importText(laughs);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`^Error: Malformed XML in the jabberd14 spool file ${file} \\(line 2, column \\d+\\): a document type declaration is not allowed\\n`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^Error: Malformed XML in the jabberd14 spool file ${file} \\(line 2, column \\d+\\): a document type declaration is not allowed\\n`),
+    );
     await nothingStored();
   });
 
@@ -82,7 +84,10 @@ describe('import_file refuses broken and hostile files, and writes nothing', () 
   test('no password: a user who could never log in is not created', async () => {
     const { file, result } = await importText("<xdb><crypt xmlns='jabber:iq:auth:crypt'>abXyZ12</crypt><vCard xmlns='vcard-temp'><FN>A</FN></vCard></xdb>");
     expect(result).toEqual(
-      fails(2, `Error: Invalid jabberd14 spool file ${file}: it holds no password (jabber:iq:auth): accounts whose password jabberd14 kept only as a hash cannot be imported\n${USAGE}`),
+      fails(
+        2,
+        `Error: Invalid jabberd14 spool file ${file}: it holds no password (jabber:iq:auth): accounts whose password jabberd14 kept only as a hash cannot be imported\n${USAGE}`,
+      ),
     );
     await nothingStored();
   });
@@ -106,27 +111,41 @@ describe('import_file refuses broken and hostile files, and writes nothing', () 
 
   test('roster items: an unknown subscription, a resource', async () => {
     let r = await importText(`<xdb>${PW}<query xmlns='jabber:iq:roster'><item jid='bob@example.org' subscription='mutual'/></query></xdb>`);
-    expect(r.result).toEqual(fails(2, `Error: Invalid jabberd14 spool file ${r.file}: the roster item bob@example.org has subscription 'mutual': use none, to, from or both\n${USAGE}`));
+    expect(r.result).toEqual(
+      fails(
+        2,
+        `Error: Invalid jabberd14 spool file ${r.file}: the roster item bob@example.org has subscription 'mutual': use none, to, from or both\n${USAGE}`,
+      ),
+    );
     r = await importText(`<xdb>${PW}<query xmlns='jabber:iq:roster'><item jid='bob@example.org/home'/></query></xdb>`);
     expect(r.result).toEqual(
-      fails(2, `Error: Invalid jabberd14 spool file ${r.file}: the roster item 'bob@example.org/home' is not a valid JID: a roster holds bare JIDs, without a resource\n${USAGE}`),
+      fails(
+        2,
+        `Error: Invalid jabberd14 spool file ${r.file}: the roster item 'bob@example.org/home' is not a valid JID: a roster holds bare JIDs, without a resource\n${USAGE}`,
+      ),
     );
     await nothingStored();
   });
 
   test('last activity that is not a number of seconds', async () => {
     const { file, result } = await importText(`<xdb>${PW}<query xmlns='jabber:iq:last' last='yesterday'>x</query></xdb>`);
-    expect(result).toEqual(fails(2, `Error: Invalid jabberd14 spool file ${file}: the last activity (jabber:iq:last) has last='yesterday', not a number of seconds\n${USAGE}`));
+    expect(result).toEqual(
+      fails(2, `Error: Invalid jabberd14 spool file ${file}: the last activity (jabber:iq:last) has last='yesterday', not a number of seconds\n${USAGE}`),
+    );
   });
 
   test('only messages in the offline queue', async () => {
     const { file, result } = await importText(`<xdb>${PW}<foo xmlns='jabber:x:offline'><iq type='get'/></foo></xdb>`);
-    expect(result).toEqual(fails(2, `Error: Invalid jabberd14 spool file ${file}: the offline queue (jabber:x:offline) holds a <iq/>: only messages are kept offline\n${USAGE}`));
+    expect(result).toEqual(
+      fails(2, `Error: Invalid jabberd14 spool file ${file}: the offline queue (jabber:x:offline) holds a <iq/>: only messages are kept offline\n${USAGE}`),
+    );
   });
 
   test('private elements: a reserved namespace, none at all', async () => {
     let r = await importText(`<xdb>${PW}<query xmlns='jabber:iq:private' j_private_flag='1'/></xdb>`);
-    expect(r.result).toEqual(fails(2, `Error: Invalid jabberd14 spool file ${r.file}: the private element <query> is in the reserved namespace jabber:iq:private\n${USAGE}`));
+    expect(r.result).toEqual(
+      fails(2, `Error: Invalid jabberd14 spool file ${r.file}: the private element <query> is in the reserved namespace jabber:iq:private\n${USAGE}`),
+    );
     r = await importText(`<xdb>${PW}<notes j_private_flag='1'/></xdb>`);
     expect(r.result).toEqual(fails(2, `Error: Invalid jabberd14 spool file ${r.file}: the private element <notes> has no xmlns\n${USAGE}`));
     await nothingStored();
@@ -135,7 +154,9 @@ describe('import_file refuses broken and hostile files, and writes nothing', () 
   test('elements nested too deep are refused by the parser', async () => {
     const { file, result } = await importText(`<xdb>${PW}${'<a>'.repeat(100)}${'</a>'.repeat(100)}</xdb>`);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`^Error: Malformed XML in the jabberd14 spool file ${file} \\(line 1, column \\d+\\): nested deeper than 64 elements\\n`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^Error: Malformed XML in the jabberd14 spool file ${file} \\(line 1, column \\d+\\): nested deeper than 64 elements\\n`),
+    );
     await nothingStored();
   });
 });

@@ -104,7 +104,10 @@ test('a caller who may not open the socket gets exit 3 with the path and "permis
   };
 
   // This machine must be able to run the scenario: fail (not skip) and say why when it cannot.
-  const probe = asNobody(['-e', `require('node:fs').accessSync(${JSON.stringify(home)}, require('node:fs').constants.X_OK); process.stdout.write(process.getuid() + ':' + process.getgid())`]);
+  const probe = asNobody([
+    '-e',
+    `require('node:fs').accessSync(${JSON.stringify(home)}, require('node:fs').constants.X_OK); process.stdout.write(process.getuid() + ':' + process.getgid())`,
+  ]);
   if (probe.error || probe.status !== 0 || probe.stdout !== '65534:65534') {
     throw new Error(
       `This test needs root, setpriv (util-linux) and uid/gid 65534 able to run node and traverse ${home}; ` +
@@ -121,7 +124,10 @@ test('a caller who may not open the socket gets exit 3 with the path and "permis
   expect(statSync(join(home, 'run')).mode & 0o777).toBe(0o700);
   expect(statSync(socketOf()).mode & 0o777).toBe(0o600);
 
-  for (const args of [['check_account', 'alice', 'localhost'], ['register', 'mallory', 'localhost', 'pw']]) {
+  for (const args of [
+    ['check_account', 'alice', 'localhost'],
+    ['register', 'mallory', 'localhost', 'pw'],
+  ]) {
     const r = asNobody([launcher, ...args, '--home', home, '--timeout', '10']);
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 3, stdout: '' });
     expect(r.stderr).toContain(socketOf());

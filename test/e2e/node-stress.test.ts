@@ -21,7 +21,6 @@ const pidFileOf = () => join(home, 'run', 'ctl.pid');
 const ctl = (args: readonly string[], stdin?: string) => ctlProcess(home, args, { stdin });
 const ok = (stdout = ''): ProcResult => ({ status: 0, stdout, stderr: '' });
 
-
 const { pids: nodePids, nodePid, startNode } = trackNodes(() => home);
 
 beforeEach(() => {
@@ -71,11 +70,9 @@ test('100 concurrent forwarded calls from separate ctl processes are all answere
   expect(await ctl(['status'])).toMatchObject({ status: 0, stderr: '' });
 });
 
-test('10 parallel registrations of one user through the node: one success, nine conflicts, the winner\'s password', async () => {
+test("10 parallel registrations of one user through the node: one success, nine conflicts, the winner's password", async () => {
   await startNode();
-  const results = await Promise.all(
-    Array.from({ length: 10 }, (_, i) => ctl(['register', 'same', 'localhost', `pw${i}`, '--timeout', '60'])),
-  );
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ctl(['register', 'same', 'localhost', `pw${i}`, '--timeout', '60'])));
   const winners = results.flatMap((r, i) => (r.status === 0 ? [i] : []));
   expect(winners).toHaveLength(1);
   const winner = winners[0];
@@ -133,9 +130,7 @@ test('kill -9 of the node during a forwarded batch loses nothing the batch repor
   const prefix = `: Error: Cannot reach the node at ${socketOf()}: `;
   for (const line of failures) expect(line).toMatch(/^line \d+: Error: Cannot reach the node at /);
   expect(failures.every((line) => line.includes(prefix))).toBe(true);
-  expect(failures.map((line) => Number(/^line (\d+):/.exec(line)![1]))).toEqual(
-    Array.from({ length: total - done.length }, (_, i) => done.length + 1 + i),
-  );
+  expect(failures.map((line) => Number(/^line (\d+):/.exec(line)![1]))).toEqual(Array.from({ length: total - done.length }, (_, i) => done.length + 1 + i));
 
   // The dead node left its socket behind; a local call must see through it.
   expect(existsSync(socketOf())).toBe(true);

@@ -73,7 +73,7 @@ test('a node that cannot start says why, with the last lines of its log', async 
   const r = await ctl(['start']);
   expect(r.status).toBe(1);
   expect(r.stderr).toContain(`Error: Cannot start the node on ${home}: the node exited (status 1). Its log (${join(home, 'log', 'ctl.log')}) says:\n`);
-  expect(r.stderr).toContain("Invalid configuration");
+  expect(r.stderr).toContain('Invalid configuration');
   expect(r.stderr).toContain("'hosts' must be a non-empty list of host names");
   expect(existsSync(join(home, 'run', 'ctl.sock'))).toBe(false);
 });
@@ -245,7 +245,7 @@ test('a forwarded call loads neither the storage layer nor zod', async () => {
   expect(heavy(await modules(['check_account', 'alice', 'localhost']))).toEqual([]);
 });
 
-test('a relative file argument names a file in the caller\'s directory, also through the node', async () => {
+test("a relative file argument names a file in the caller's directory, also through the node", async () => {
   await ctl(['start']);
   const cwd = mkdtempSync(join(tmpdir(), 'ctl-cwd-'));
   try {

@@ -39,8 +39,12 @@ beforeAll(async () => {
   await ctl('srg_user_add', '李', 'example.org', "o'team", 'example.org');
   await ctl('srg_create', 'everyone', 'example.org', 'All', '', '');
   await ctl('srg_user_add', '@all@', 'example.org', 'everyone', 'example.org');
-  await ctl('privacy_set', 'alice', 'example.org',
-    "<query xmlns='jabber:iq:privacy'><list name=\"it's\"><item type='group' value='Friends' action='allow' order='5'><iq/><presence-in/></item><item action='deny' order='10'/></list><default name=\"it's\"/></query>");
+  await ctl(
+    'privacy_set',
+    'alice',
+    'example.org',
+    "<query xmlns='jabber:iq:privacy'><list name=\"it's\"><item type='group' value='Friends' action='allow' order='5'><iq/><presence-in/></item><item action='deny' order='10'/></list><default name=\"it's\"/></query>",
+  );
   exported = join(home.dir, 'example.org.sql');
   await ctl('export_odbc', 'example.org', exported);
 }, 120_000);
@@ -69,7 +73,7 @@ function scram(password: string, salt: string, iterations: number) {
   };
 }
 
-describe('export_odbc loaded into PostgreSQL with ejabberd\'s schema', () => {
+describe("export_odbc loaded into PostgreSQL with ejabberd's schema", () => {
   test('users: SCRAM keys that ejabberd can check passwords against; only this host', async () => {
     const d = await loaded();
     const users = await pg.rows<{ username: string; password: string; serverkey: string; salt: string; iterationcount: number }>(
@@ -89,10 +93,30 @@ describe('export_odbc loaded into PostgreSQL with ejabberd\'s schema', () => {
   test('rosters with their groups, subscriptions and pending requests', async () => {
     const d = await loaded();
     expect(await pg.rows(d, 'SELECT username, jid, nick, subscription, ask, askmessage, server, subscribe, type FROM rosterusers ORDER BY jid')).toEqual([
-      { username: 'alice', jid: 'bob@example.org', nick: 'Bob "the" Builder', subscription: 'B', ask: 'N', askmessage: '', server: 'N', subscribe: '', type: 'item' },
+      {
+        username: 'alice',
+        jid: 'bob@example.org',
+        nick: 'Bob "the" Builder',
+        subscription: 'B',
+        ask: 'N',
+        askmessage: '',
+        server: 'N',
+        subscribe: '',
+        type: 'item',
+      },
       { username: 'alice', jid: 'carol@example.org', nick: '', subscription: 'N', ask: 'O', askmessage: '', server: 'N', subscribe: '', type: 'item' },
       { username: 'alice', jid: 'dave@elsewhere.net', nick: '', subscription: 'F', ask: 'I', askmessage: '', server: 'N', subscribe: '', type: 'item' },
-      { username: 'alice', jid: 'icq.example.org', nick: 'ICQ transport', subscription: 'B', ask: 'N', askmessage: '', server: 'N', subscribe: '', type: 'item' },
+      {
+        username: 'alice',
+        jid: 'icq.example.org',
+        nick: 'ICQ transport',
+        subscription: 'B',
+        ask: 'N',
+        askmessage: '',
+        server: 'N',
+        subscribe: '',
+        type: 'item',
+      },
     ]);
     expect(await pg.rows(d, 'SELECT username, jid, grp FROM rostergroups ORDER BY jid, grp')).toEqual([
       { username: 'alice', jid: 'bob@example.org', grp: 'Friends' },
@@ -130,13 +154,46 @@ describe('export_odbc loaded into PostgreSQL with ejabberd\'s schema', () => {
       },
       { username: '李', vcard: '<vCard xmlns="vcard-temp"><FN>李 "Lǐ" \\ O\'Neil</FN></vCard>' },
     ]);
-    const search = await pg.rows(d, 'SELECT username, lusername, fn, lfn, family, lfamily, given, lgiven, nickname, email, lemail, orgname FROM vcard_search ORDER BY username');
+    const search = await pg.rows(
+      d,
+      'SELECT username, lusername, fn, lfn, family, lfamily, given, lgiven, nickname, email, lemail, orgname FROM vcard_search ORDER BY username',
+    );
     expect(search).toEqual([
-      { username: 'alice', lusername: 'alice', fn: "Alice O'Hara", lfn: "alice o'hara", family: "O'Hara", lfamily: "o'hara", given: 'Alice', lgiven: 'alice', nickname: 'al', email: 'Alice@Example.org', lemail: 'alice@example.org', orgname: '' },
-      { username: '李', lusername: '李', fn: '李 "Lǐ" \\ O\'Neil', lfn: '李 "lǐ" \\ o\'neil', family: '', lfamily: '', given: '', lgiven: '', nickname: '', email: '', lemail: '', orgname: '' },
+      {
+        username: 'alice',
+        lusername: 'alice',
+        fn: "Alice O'Hara",
+        lfn: "alice o'hara",
+        family: "O'Hara",
+        lfamily: "o'hara",
+        given: 'Alice',
+        lgiven: 'alice',
+        nickname: 'al',
+        email: 'Alice@Example.org',
+        lemail: 'alice@example.org',
+        orgname: '',
+      },
+      {
+        username: '李',
+        lusername: '李',
+        fn: '李 "Lǐ" \\ O\'Neil',
+        lfn: '李 "lǐ" \\ o\'neil',
+        family: '',
+        lfamily: '',
+        given: '',
+        lgiven: '',
+        nickname: '',
+        email: '',
+        lemail: '',
+        orgname: '',
+      },
     ]);
     expect(await pg.rows(d, 'SELECT username, namespace, data FROM private_storage')).toEqual([
-      { username: 'alice', namespace: 'storage:bookmarks', data: '<storage xmlns="storage:bookmarks"><conference jid="tea@conference.example.org" name="Tea &amp; cake"/></storage>' },
+      {
+        username: 'alice',
+        namespace: 'storage:bookmarks',
+        data: '<storage xmlns="storage:bookmarks"><conference jid="tea@conference.example.org" name="Tea &amp; cake"/></storage>',
+      },
     ]);
   });
 
@@ -162,8 +219,32 @@ describe('export_odbc loaded into PostgreSQL with ejabberd\'s schema', () => {
           'FROM privacy_list l JOIN privacy_list_data USING (id) ORDER BY ord',
       ),
     ).toEqual([
-      { username: 'alice', name: "it's", t: 'g', value: 'Friends', action: 'a', ord: 5, match_all: false, match_iq: true, match_message: false, match_presence_in: true, match_presence_out: false },
-      { username: 'alice', name: "it's", t: 'n', value: '', action: 'd', ord: 10, match_all: true, match_iq: false, match_message: false, match_presence_in: false, match_presence_out: false },
+      {
+        username: 'alice',
+        name: "it's",
+        t: 'g',
+        value: 'Friends',
+        action: 'a',
+        ord: 5,
+        match_all: false,
+        match_iq: true,
+        match_message: false,
+        match_presence_in: true,
+        match_presence_out: false,
+      },
+      {
+        username: 'alice',
+        name: "it's",
+        t: 'n',
+        value: '',
+        action: 'd',
+        ord: 10,
+        match_all: true,
+        match_iq: false,
+        match_message: false,
+        match_presence_in: false,
+        match_presence_out: false,
+      },
     ]);
   });
 

@@ -32,10 +32,15 @@ function run(cmd: string, args: readonly string[], input?: string): Promise<stri
   const asPostgres = process.getuid?.() === 0;
   const [file, argv] = asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, [...args]];
   return new Promise((resolveRun, reject) => {
-    const child = execFile(file, argv, { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C.UTF-8', PGCLIENTENCODING: 'UTF8' } }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolveRun(stdout);
-    });
+    const child = execFile(
+      file,
+      argv,
+      { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C.UTF-8', PGCLIENTENCODING: 'UTF8' } },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`));
+        else resolveRun(stdout);
+      },
+    );
     if (input !== undefined) child.stdin!.end(input);
   });
 }
@@ -71,14 +76,47 @@ export async function startPostgres(): Promise<Postgres> {
   };
   try {
     await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    await run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-k ${dir} -p ${port} -c listen_addresses= -c fsync=off`, 'start']);
+    await run(join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-k ${dir} -p ${port} -c listen_addresses= -c fsync=off`,
+      'start',
+    ]);
     started = true;
   } catch (err) {
     await stop();
     throw new Error(`Cannot start PostgreSQL for the export tests: ${(err as Error).message}`);
   }
   const psql = (db: string, sql: string, options: { singleTransaction?: boolean } = {}) =>
-    run(join(bin, 'psql'), ['-X', '-q', '-A', '-t', '-h', dir, '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', ...(options.singleTransaction ? ['-1'] : []), '-f', '-'], sql);
+    run(
+      join(bin, 'psql'),
+      [
+        '-X',
+        '-q',
+        '-A',
+        '-t',
+        '-h',
+        dir,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        db,
+        '-v',
+        'ON_ERROR_STOP=1',
+        ...(options.singleTransaction ? ['-1'] : []),
+        '-f',
+        '-',
+      ],
+      sql,
+    );
   return {
     psql,
     async rows<T>(db: string, query: string): Promise<T[]> {

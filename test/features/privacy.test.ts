@@ -1,6 +1,5 @@
-import { defaultConfig } from '../../src/config/config';
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
-import { featureDeps, type FeatureDeps } from '../../src/features/deps';
+import type { FeatureDeps } from '../../src/features/deps';
 import { createPrivacy, parsePrivacyQuery, type Privacy } from '../../src/features/privacy/privacy';
 import {
   decodePrivacyDefault,
@@ -17,7 +16,7 @@ import {
 import { CommandError, renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
 import { parseXml } from '../../src/lib/xml';
-import { createMemoryStore } from '../../src/storage/memory';
+import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -31,21 +30,11 @@ let accounts: Accounts;
 let privacy: Privacy;
 
 beforeEach(async () => {
-  const config = { ...defaultConfig('/dev/null'), authPasswordFormat: 'plain' as const };
-  deps = featureDeps({ store: createMemoryStore(), config, clock: () => 1_700_000_000_000 });
+  deps = memoryDeps();
   accounts = createAccounts(deps, () => [userRows]);
   privacy = createPrivacy(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
 });
-
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 function thrown(fn: () => unknown): CommandError {
   try {

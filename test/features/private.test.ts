@@ -1,6 +1,5 @@
-import { defaultConfig } from '../../src/config/config';
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
-import { featureDeps, type FeatureDeps } from '../../src/features/deps';
+import type { FeatureDeps } from '../../src/features/deps';
 import {
   decodePrivate,
   hostPrivate,
@@ -13,10 +12,10 @@ import {
   userRows,
 } from '../../src/features/private/records';
 import { createPrivate, type Private } from '../../src/features/private/private';
-import { CommandError, renameField } from '../../src/lib/errors';
+import { renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
 import { Element, parseXml } from '../../src/lib/xml';
-import { createMemoryStore } from '../../src/storage/memory';
+import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -30,21 +29,11 @@ let accounts: Accounts;
 let priv: Private;
 
 beforeEach(async () => {
-  const config = { ...defaultConfig('/dev/null'), authPasswordFormat: 'plain' as const };
-  deps = featureDeps({ store: createMemoryStore(), config, clock: () => 1_700_000_000_000 });
+  deps = memoryDeps();
   accounts = createAccounts(deps, () => [userRows]);
   priv = createPrivate(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
 });
-
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('get and set', () => {
   test('set stores an element under its namespace; get gives it back as an element and as stored', async () => {

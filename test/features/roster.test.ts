@@ -1,19 +1,11 @@
-import { defaultConfig } from '../../src/config/config';
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
-import { featureDeps, type FeatureDeps } from '../../src/features/deps';
+import type { FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
-import {
-  decodeRosterItem,
-  hostRosters,
-  readRoster,
-  rosterItemOps,
-  userRows,
-  type RosterItem,
-} from '../../src/features/roster/records';
+import { decodeRosterItem, hostRosters, readRoster, rosterItemOps, userRows, type RosterItem } from '../../src/features/roster/records';
 import { createRoster, type Roster, type RosterFilter } from '../../src/features/roster/roster';
-import { CommandError, renameField } from '../../src/lib/errors';
+import { renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
-import { createMemoryStore } from '../../src/storage/memory';
+import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -27,23 +19,13 @@ let roster: Roster;
 let heard: FeatureEvents['roster-item-changed'][];
 
 beforeEach(async () => {
-  const config = { ...defaultConfig('/dev/null'), hosts: ['localhost', 'example.org'], authPasswordFormat: 'plain' as const };
-  deps = featureDeps({ store: createMemoryStore(), config, clock: () => 1_700_000_000_000 });
+  deps = memoryDeps(['localhost', 'example.org']);
   accounts = createAccounts(deps, () => [userRows]);
   roster = createRoster(deps, accounts);
   for (const jid of [alice, bob, carol]) await accounts.register(jid, 'pw');
   heard = [];
   deps.events.on('roster-item-changed', (e) => void heard.push(e));
 });
-
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 describe('set, get, items', () => {
   test('set stores the item with its groups sorted by bytes and without duplicates, and tells', async () => {

@@ -1,20 +1,9 @@
-import { defaultConfig } from '../../src/config/config';
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
-import { featureDeps, type FeatureDeps } from '../../src/features/deps';
-import {
-  ALL_USERS,
-  decodeSharedGroup,
-  hostMembers,
-  hostUserIndex,
-  readGroup,
-  userGroups,
-  userRows,
-  type GroupRef,
-} from '../../src/features/srg/records';
+import type { FeatureDeps } from '../../src/features/deps';
+import { ALL_USERS, decodeSharedGroup, hostMembers, hostUserIndex, readGroup, userGroups, userRows, type GroupRef } from '../../src/features/srg/records';
 import { createSrg, type Srg } from '../../src/features/srg/srg';
-import { CommandError } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
-import { createMemoryStore } from '../../src/storage/memory';
+import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -27,21 +16,11 @@ let accounts: Accounts;
 let srg: Srg;
 
 beforeEach(async () => {
-  const config = { ...defaultConfig('/dev/null'), hosts: ['localhost', 'example.org'], authPasswordFormat: 'plain' as const };
-  deps = featureDeps({ store: createMemoryStore(), config, clock: () => 1_700_000_000_000 });
+  deps = memoryDeps(['localhost', 'example.org']);
   accounts = createAccounts(deps, () => [userRows]);
   srg = createSrg(deps, accounts);
   for (const jid of [alice, bob, carol]) await accounts.register(jid, 'pw');
 });
-
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 async function index(host: string): Promise<string[]> {
   const out: string[] = [];
@@ -66,7 +45,10 @@ describe('groups', () => {
     const empty = await rejection(srg.create({ host: 'localhost', group: '' }, options));
     expect([empty.code, empty.message]).toEqual(['bad_argument', 'The group (group) must not be empty']);
     const shown = await rejection(srg.create(team, { ...options, displayed: ['ok', 'bad\tid'] }));
-    expect([shown.message, shown.details?.field]).toEqual(["Invalid group 'bad\tid' (displayed): a group identifier cannot contain control characters", 'displayed']);
+    expect([shown.message, shown.details?.field]).toEqual([
+      "Invalid group 'bad\tid' (displayed): a group identifier cannot contain control characters",
+      'displayed',
+    ]);
     expect((await rejection(srg.info({ host: 'localhost', group: 'g'.repeat(1024) }))).message).toBe('The group (group) is longer than 1023 bytes');
     expect(await srg.list('localhost')).toEqual([]);
   });
@@ -136,7 +118,13 @@ describe('members', () => {
   test('removing an account removes its memberships in every group, and only its own', async () => {
     const ext = { host: 'example.org', group: 'ext' };
     await srg.create(ext, options);
-    for (const [g, m] of [[team, alice], [ext, alice], [team, bob], [team, ALL_USERS]] as const) await srg.userAdd(g, m);
+    for (const [g, m] of [
+      [team, alice],
+      [ext, alice],
+      [team, bob],
+      [team, ALL_USERS],
+    ] as const)
+      await srg.userAdd(g, m);
     await accounts.remove(alice);
     expect(await srg.members(team)).toEqual([ALL_USERS, bob]);
     expect(await srg.members(ext)).toEqual([]);

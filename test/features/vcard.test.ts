@@ -1,13 +1,12 @@
-import { defaultConfig } from '../../src/config/config';
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
-import { featureDeps, type FeatureDeps } from '../../src/features/deps';
+import type { FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
 import { decodeVcard, hostVcards, NS_VCARD, readVcard, userRows, vcardOps } from '../../src/features/vcard/records';
 import { createVcard, vcardField, vcardValues, type Vcard } from '../../src/features/vcard/vcard';
-import { CommandError, renameField } from '../../src/lib/errors';
+import { renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
 import { Element, parseXml } from '../../src/lib/xml';
-import { createMemoryStore } from '../../src/storage/memory';
+import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -19,23 +18,13 @@ let vcard: Vcard;
 let heard: FeatureEvents['vcard-changed'][];
 
 beforeEach(async () => {
-  const config = { ...defaultConfig('/dev/null'), authPasswordFormat: 'plain' as const };
-  deps = featureDeps({ store: createMemoryStore(), config, clock: () => 1_700_000_000_000 });
+  deps = memoryDeps();
   accounts = createAccounts(deps, () => [userRows]);
   vcard = createVcard(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
   heard = [];
   deps.events.on('vcard-changed', (e) => void heard.push(e));
 });
-
-async function rejection(p: Promise<unknown>): Promise<CommandError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CommandError);
-  return err as CommandError;
-}
 
 const stored = async (jid = alice) => (await readVcard(deps.store, jid))?.xml;
 

@@ -35,7 +35,11 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
 }
 
 /** A fresh home directory per test file, removed afterwards; `ctl` calls get `--home` set. */
-export function tempHome(prefix = 'ctl-test-'): { dir: string; ctl: (argv: readonly string[], options?: RunOptions) => Promise<CliResult>; cleanup: () => void } {
+export function tempHome(prefix = 'ctl-test-'): {
+  dir: string;
+  ctl: (argv: readonly string[], options?: RunOptions) => Promise<CliResult>;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,

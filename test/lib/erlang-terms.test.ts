@@ -98,12 +98,18 @@ describe('parseErlangTerms: structures', () => {
   });
 
   test('maps', () => {
-    expect(one('#{a => 1, "k" => [x]}.')).toEqual({ map: [[{ atom: 'a' }, { integer: 1 }], [{ string: 'k' }, { list: [{ atom: 'x' }] }]] });
+    expect(one('#{a => 1, "k" => [x]}.')).toEqual({
+      map: [
+        [{ atom: 'a' }, { integer: 1 }],
+        [{ string: 'k' }, { list: [{ atom: 'x' }] }],
+      ],
+    });
     expect(one('#{}.')).toEqual({ map: [] });
   });
 
   test('several terms, comments anywhere, a byte order mark, and the line of each term', () => {
-    const text = '\uFEFF% ejabberd.cfg\n{loglevel, 4}. % verbose\n\n{hosts, ["localhost",\n  % second host\n  "example.org"]}.\n{acl, admin, {user, "aleksey", "localhost"}}.';
+    const text =
+      '\uFEFF% ejabberd.cfg\n{loglevel, 4}. % verbose\n\n{hosts, ["localhost",\n  % second host\n  "example.org"]}.\n{acl, admin, {user, "aleksey", "localhost"}}.';
     const terms = parseErlangTerms(text);
     expect(terms.map((t) => [t.line, formatTerm(t)])).toEqual([
       [2, '{loglevel,4}'],
@@ -125,7 +131,8 @@ describe('parseErlangTerms: structures', () => {
   });
 
   test('an ejabberd.cfg listener survives a round trip through formatTerm', () => {
-    const text = '{listen, [{5222, ejabberd_c2s, [{access, c2s}, {max_stanza_size, 65536}, starttls]}, {{0,0,0,0}, 5280, ejabberd_http, [{certfile, "/etc/ejabberd/server.pem"}]}]}.';
+    const text =
+      '{listen, [{5222, ejabberd_c2s, [{access, c2s}, {max_stanza_size, 65536}, starttls]}, {{0,0,0,0}, 5280, ejabberd_http, [{certfile, "/etc/ejabberd/server.pem"}]}]}.';
     const [t] = parseErlangTerms(text);
     expect(`${formatTerm(t)}.`).toBe(text.replace(/, /g, ','));
     expect(formatTerm(parseErlangTerms(`${formatTerm(t)}.`)[0])).toBe(formatTerm(t));
@@ -136,7 +143,11 @@ describe('parseErlangTerms: errors name the line and column', () => {
   test.each([
     ['a missing final dot', '{a, b}', { line: 1, column: 7, reason: "the term that starts on line 1 does not end with '.'" }],
     ['a missing dot between terms', '{a}\n{b}.', { line: 2, column: 1, reason: "expected '.' after the term that starts on line 1, found '{'" }],
-    ['a dot glued to the next term', '{a}.{b}.', { line: 1, column: 4, reason: "a '.' that ends a term must be followed by a space, a new line or the end of the file" }],
+    [
+      'a dot glued to the next term',
+      '{a}.{b}.',
+      { line: 1, column: 4, reason: "a '.' that ends a term must be followed by a space, a new line or the end of the file" },
+    ],
     ['a missing comma', '{a\n  b}.', { line: 2, column: 3, reason: "expected ',' or '}', found 'b'" }],
     ['a tuple never closed', '\n[{a, b}.', { line: 2, column: 8, reason: "expected ',' or ']', found '.'" }],
     ['a list never closed at the end of the file', '[a, b', { line: 1, column: 1, reason: "'[' opened on line 1 is never closed" }],
@@ -150,7 +161,11 @@ describe('parseErlangTerms: errors name the line and column', () => {
     ['an atom inside a binary', '<<a>>.', { line: 1, column: 3, reason: "a binary holds strings and bytes (0 to 255), found 'a'" }],
     ['a bad radix', '40#1.', { line: 1, column: 1, reason: '40# is not a radix between 2 and 36' }],
     ['letters glued to a number', '12abc.', { line: 1, column: 3, reason: "unexpected 'a' after the number 12" }],
-    ['an integer beyond 2^53', '9007199254740993.', { line: 1, column: 1, reason: 'the integer 9007199254740993 is too large (the limit is 9007199254740991)' }],
+    [
+      'an integer beyond 2^53',
+      '9007199254740993.',
+      { line: 1, column: 1, reason: 'the integer 9007199254740993 is too large (the limit is 9007199254740991)' },
+    ],
     ['a bad hexadecimal escape', '"\\xZZ".', { line: 1, column: 4, reason: 'a \\x escape needs two hexadecimal digits' }],
     ['a map without =>', '#{a, b}.', { line: 1, column: 4, reason: "expected '=>' between a key and its value in a map, found ','" }],
     ['a sign without a number', '-a.', { line: 1, column: 2, reason: "expected a number after '-', found 'a'" }],

@@ -135,7 +135,12 @@ test('many requests in flight on one connection are all answered, matched by id'
   const n = 200;
   let frames = '';
   for (let i = 0; i < n; i++) {
-    frames += JSON.stringify({ id: i, command: i % 2 ? 'register' : 'echo_integer', args: i % 2 ? { user: `u${i}`, host: 'localhost', password: 'p' } : { thisinteger: i } }) + '\n';
+    frames +=
+      JSON.stringify({
+        id: i,
+        command: i % 2 ? 'register' : 'echo_integer',
+        args: i % 2 ? { user: `u${i}`, host: 'localhost', password: 'p' } : { thisinteger: i },
+      }) + '\n';
   }
   c.socket.write(frames);
   const replies = await c.next(n);

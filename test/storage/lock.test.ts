@@ -85,7 +85,13 @@ async function open(path: string, lockTimeout: number): Promise<Store> {
 /** Settles to 'pending' if `p` has not settled within `ms`. */
 async function stateAfter(p: Promise<unknown>, ms: number): Promise<'pending' | 'resolved' | 'rejected'> {
   const timer = new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms));
-  return Promise.race([p.then(() => 'resolved' as const, () => 'rejected' as const), timer]);
+  return Promise.race([
+    p.then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    ),
+    timer,
+  ]);
 }
 
 test('gives up after lockTimeout with unavailable, naming the database and the holding process', async () => {

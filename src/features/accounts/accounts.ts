@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CommandError, fieldError } from '../../lib/errors';
+import { checkDays } from '../../lib/days';
 import { bareText, nameprep, nodeprep, type BareJid } from '../../lib/jid';
 import type { BatchOp, Store } from '../../storage/types';
 import { accountLockKey, type FeatureDeps } from '../deps';
@@ -247,10 +248,6 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly (UserDa
 }
 
 /** Throws unless `days` may be a number of days back. */
-export function checkDays(days: number, field = 'days'): void {
-  if (days < 0) throw fieldError('bad_argument', field, (name) => `The number of days (${name}) must not be negative, got ${days}`);
-}
-
 /** The digest of a password-hash method (md5, sha). */
 export function hashAlgorithm(method: string, field = 'method'): string {
   const algorithm = ({ md5: 'md5', sha: 'sha1' } as Record<string, string>)[method.toLowerCase()];

@@ -181,9 +181,6 @@ export function createRoster(deps: FeatureDeps, accounts: Accounts): Roster {
 
 function selects(filter: RosterFilter, { owner, contact, item }: RosterEntry): boolean {
   return (
-    filter.subscriptions.has(item.subscription) &&
-    filter.asks.has(item.ask) &&
-    filter.owners(owner.user, owner.host) &&
-    filter.contacts(...splitBare(contact))
+    filter.subscriptions.has(item.subscription) && filter.asks.has(item.ask) && filter.owners(owner.user, owner.host) && filter.contacts(...splitBare(contact))
   );
 }

@@ -112,7 +112,11 @@ export async function userGroups(store: Store, jid: BareJid): Promise<GroupRef[]
 
 /** The reverse index of the accounts of a host: each account with a group it is a member of. */
 export async function* hostUserIndex(store: Store, host: string): AsyncIterable<[BareJid, GroupRef]> {
-  for await (const k of store.keys(SRG_USER, { prefix: [host] })) yield [{ host: k[0], user: k[1] }, { host: k[2], group: k[3] }];
+  for await (const k of store.keys(SRG_USER, { prefix: [host] }))
+    yield [
+      { host: k[0], user: k[1] },
+      { host: k[2], group: k[3] },
+    ];
 }
 
 /** The memberships of an account that goes; the groups stay. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CommandError, fieldError } from '../../lib/errors';
 import { bareText, type BareJid } from '../../lib/jid';
-import { checkDays, type Accounts } from '../accounts/accounts';
+import { checkDays } from '../../lib/days';
+import type { Accounts } from '../accounts/accounts';
 import { readAccount } from '../accounts/records';
 import { accountLockKey, type FeatureDeps } from '../deps';
 import { allTokens, readToken, tokenHash, tokenOps, tokenOwner, tokenRemovalOps, type TokenRecord } from './records';

@@ -186,12 +186,18 @@ export async function exportPiefxis(store: Store, dir: string, hosts: readonly s
     }
     const includes = written.map((w) => `  <xi:include href='${esc.attr(basename(w.file))}'/>\n`).join('');
     const main = join(target, `${stem}.xml`);
-    await writeFileAtomicStream(main, (write) => write(`<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='${NS_PIE}' xmlns:xi='${NS_XI}'>\n${includes}</server-data>\n`), FILE_MODE);
+    await writeFileAtomicStream(
+      main,
+      (write) => write(`<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='${NS_PIE}' xmlns:xi='${NS_XI}'>\n${includes}</server-data>\n`),
+      FILE_MODE,
+    );
     const plural = (n: number) => `${n} user${n === 1 ? '' : 's'}`;
     const parts = written.map((w) => `${basename(w.file)} (${w.host}, ${plural(w.users)})`);
     report.progress(`Exported ${plural(total)} to ${main}, which includes ${parts.join(', ')}`);
     if (fixes.count > 0) {
-      report.progress(`${fixes.count === 1 ? '1 character that XML cannot carry was' : `${fixes.count} characters that XML cannot carry were`} written as U+FFFD`);
+      report.progress(
+        `${fixes.count === 1 ? '1 character that XML cannot carry was' : `${fixes.count} characters that XML cannot carry were`} written as U+FFFD`,
+      );
     }
     return true;
   } catch (err) {

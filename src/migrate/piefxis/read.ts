@@ -96,9 +96,23 @@ type Expect = 'server-data' | 'host' | 'user';
 type Frame =
   | { readonly kind: 'server-data'; readonly name: string; readonly scope: Scope }
   | { readonly kind: 'host'; readonly name: string; readonly scope: Scope; readonly host: string }
-  | { readonly kind: 'include'; readonly name: string; readonly scope: Scope; readonly href: string; readonly where: Where; readonly expect: Expect; readonly host?: string }
+  | {
+      readonly kind: 'include';
+      readonly name: string;
+      readonly scope: Scope;
+      readonly href: string;
+      readonly where: Where;
+      readonly expect: Expect;
+      readonly host?: string;
+    }
   | { readonly kind: 'skip'; readonly name: string; readonly scope: Scope }
-  | { readonly kind: 'tree'; readonly name: string; readonly scope: Scope; readonly el: Element; readonly user?: { readonly host: string; readonly where: Where } };
+  | {
+      readonly kind: 'tree';
+      readonly name: string;
+      readonly scope: Scope;
+      readonly el: Element;
+      readonly user?: { readonly host: string; readonly where: Where };
+    };
 
 type Item =
   | { readonly kind: 'user'; readonly user: UserElement }
@@ -149,7 +163,13 @@ async function openInput(path: string, from?: Where, real = path): Promise<fs.Fi
     throw cannot((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'failed', fsReason(err), err);
   }
   const st = await handle.stat();
-  const why = st.isDirectory() ? 'it is a directory' : !st.isFile() ? 'it is not a regular file' : st.size > MAX_FILE_BYTES ? `it is larger than ${MAX_FILE_BYTES} bytes` : undefined;
+  const why = st.isDirectory()
+    ? 'it is a directory'
+    : !st.isFile()
+      ? 'it is not a regular file'
+      : st.size > MAX_FILE_BYTES
+        ? `it is larger than ${MAX_FILE_BYTES} bytes`
+        : undefined;
   if (why) {
     await handle.close();
     throw cannot('failed', why);
@@ -283,7 +303,8 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
   parser.on('error', (err) => fail(malformed(path, err.message)));
   parser.on('doctype', () => fail(malformed(path, `${parser.line}:${parser.column}: a document type declaration is not allowed`)));
   parser.on('xmldecl', (decl) => {
-    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding)) fail(malformed(path, `1:1: the encoding is ${decl.encoding}; only UTF-8 files can be read`));
+    if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding))
+      fail(malformed(path, `1:1: the encoding is ${decl.encoding}; only UTF-8 files can be read`));
   });
   parser.on('opentagstart', () => {
     tagLine = parser.line;

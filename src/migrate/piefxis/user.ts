@@ -56,7 +56,8 @@ export function readUser(u: UserElement, now: number): ImportedUser {
   const user = part(() => nodeprep(name), u.where);
   const id = `${user}@${host}`;
   const password = el.attrs.password as string | undefined;
-  if (password !== undefined && Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw invalid(u.where, `the password of ${id} is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  if (password !== undefined && Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+    throw invalid(u.where, `the password of ${id} is longer than ${MAX_PASSWORD_BYTES} bytes`);
 
   noText(el);
   const once = new Map<string, number>();
@@ -189,7 +190,14 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
     }
     return v;
   };
-  return { format: 'scram', hash: 'sha1', iterations: Number(iter), salt: b64('salt'), storedKey: b64('stored-key', keyBytes), serverKey: b64('server-key', keyBytes) };
+  return {
+    format: 'scram',
+    hash: 'sha1',
+    iterations: Number(iter),
+    salt: b64('salt'),
+    storedKey: b64('stored-key', keyBytes),
+    serverKey: b64('server-key', keyBytes),
+  };
 }
 
 function rosterItem(item: Element, meta: (e: Element) => ElementInfo, at: (e: Element) => Where, noText: (e: Element) => void): [string, RosterItem] {

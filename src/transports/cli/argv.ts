@@ -100,7 +100,10 @@ export function parseArgv(argv: readonly string[], registry: Registry): Invocati
   if (invocation.kind === 'command' && stdinArg !== undefined) {
     const names = callerArgs(invocation.command).map((a) => a.name);
     if (!names.includes(stdinArg)) {
-      throw new CommandError('bad_argument', `--stdin ${stdinArg}: ${invocation.command.name} has no argument '${stdinArg}' (it takes: ${names.join(' ') || 'none'})`);
+      throw new CommandError(
+        'bad_argument',
+        `--stdin ${stdinArg}: ${invocation.command.name} has no argument '${stdinArg}' (it takes: ${names.join(' ') || 'none'})`,
+      );
     }
   }
   return invocation;

@@ -80,6 +80,9 @@ function tail(file: string, from: number, lines: number): string {
   } catch {
     return '(no log)\n';
   }
-  const last = text.split('\n').filter((l) => l !== '').slice(-lines);
+  const last = text
+    .split('\n')
+    .filter((l) => l !== '')
+    .slice(-lines);
   return last.length ? `${last.join('\n')}\n` : '(nothing)\n';
 }

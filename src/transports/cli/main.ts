@@ -102,7 +102,11 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
   const socket = mayHaveNode(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
   const client = await socket?.connectControl(home.socket, timeout);
   const runner = client
-    ? (require('../socket/remote-runner') as typeof import('../socket/remote-runner')).createRemoteRunner(client, { bulk: options.bulk, debug: options.debug, ...report })
+    ? (require('../socket/remote-runner') as typeof import('../socket/remote-runner')).createRemoteRunner(client, {
+        bulk: options.bulk,
+        debug: options.debug,
+        ...report,
+      })
     : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
   try {
     return await run(runner);

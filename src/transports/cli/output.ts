@@ -72,4 +72,3 @@ export function writeError(io: Io, err: unknown, options: { debug?: boolean; com
   io.stderr.write(`${lines.join('\n')}\n`);
   return EXIT_STATUS[e.code];
 }
-

@@ -57,7 +57,9 @@ function queryArgs(command: ReturnType<typeof lookup>, url: string): Record<stri
   const fields = callerArgs(command);
   const nonScalar = fields.find((f) => !isScalar(f.type));
   if (nonScalar) {
-    throw new CommandError('bad_argument', `${command.name} takes a ${nonScalar.type.kind} (${nonScalar.name}): call it with POST and a JSON body`, { details: { status: 405 } });
+    throw new CommandError('bad_argument', `${command.name} takes a ${nonScalar.type.kind} (${nonScalar.name}): call it with POST and a JSON body`, {
+      details: { status: 405 },
+    });
   }
   const args: Record<string, unknown> = {};
   for (const [k, v] of new URL(url, 'http://localhost').searchParams) {
@@ -70,7 +72,11 @@ function queryArgs(command: ReturnType<typeof lookup>, url: string): Record<stri
 /** `GET /api`: every command with its arguments and result, from the registry. */
 function listing(deps: HttpDeps) {
   const label = (t: Type): unknown =>
-    t.kind === 'list' ? { list: { name: t.elem.name, type: label(t.elem.type) } } : t.kind === 'tuple' ? { tuple: t.fields.map((f) => ({ name: f.name, type: label(f.type) })) } : t.kind;
+    t.kind === 'list'
+      ? { list: { name: t.elem.name, type: label(t.elem.type) } }
+      : t.kind === 'tuple'
+        ? { tuple: t.fields.map((f) => ({ name: f.name, type: label(f.type) })) }
+        : t.kind;
   return deps.registry.list().map((c) => ({
     name: c.name,
     desc: c.desc,

@@ -14,7 +14,9 @@ export function createHttpServer(listener: Listener, deps: HttpDeps): Server {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes.find(([prefix]) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
     if (!route) {
-      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'error', code: 'not_found', message: `Nothing is served at ${path}` }));
+      res
+        .writeHead(404, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ status: 'error', code: 'not_found', message: `Nothing is served at ${path}` }));
       return;
     }
     const [prefix, handler] = route;

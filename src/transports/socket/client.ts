@@ -2,7 +2,8 @@ import { connect, type Socket } from 'node:net';
 import { CommandError, isErrorCode } from '../../lib/errors';
 import { createLineReader, type Reply, type RequestId } from './protocol';
 
-type Call = { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };
+type Call =
+  { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };
 
 export interface ControlClient {
   /** Sends a request and resolves with its result; progress goes to `onProgress`. */
@@ -27,10 +28,13 @@ interface Pending {
 export function connectControl(path: string, timeoutMs: number): Promise<ControlClient | undefined> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
-    const timer = timeoutMs > 0 ? setTimeout(() => {
-      socket.destroy();
-      reject(unreachable(path, `it did not accept the connection within ${timeoutMs / 1000} s (is the node hung?)`, 'check its log, or stop it'));
-    }, timeoutMs) : undefined;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            socket.destroy();
+            reject(unreachable(path, `it did not accept the connection within ${timeoutMs / 1000} s (is the node hung?)`, 'check its log, or stop it'));
+          }, timeoutMs)
+        : undefined;
     socket.once('connect', () => {
       clearTimeout(timer);
       resolve(createClient(socket, path, timeoutMs));

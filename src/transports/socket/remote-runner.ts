@@ -23,10 +23,14 @@ export function createRemoteRunner(client: ControlClient, options: RemoteOptions
     run(command, args) {
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
-      return client.call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, transient) => (transient ? options.working : options.progress)?.(text)).catch((err: unknown) => {
-        if (!client.connected()) lossReported = true;
-        throw err;
-      });
+      return client
+        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, transient) =>
+          (transient ? options.working : options.progress)?.(text),
+        )
+        .catch((err: unknown) => {
+          if (!client.connected()) lossReported = true;
+          throw err;
+        });
     },
     async close() {
       try {

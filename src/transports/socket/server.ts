@@ -27,8 +27,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
     const send = (reply: Reply) => {
       if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
     };
-    const fail = (id: Request['id'] | null, message: string) =>
-      send({ id, ok: false, error: { code: 'bad_argument', message } });
+    const fail = (id: Request['id'] | null, message: string) => send({ id, ok: false, error: { code: 'bad_argument', message } });
 
     socket.on(
       'data',
@@ -56,7 +55,11 @@ export function createControlServer(handle: RequestHandler): ControlServer {
   async function serve(request: Request, send: (reply: Reply) => void, connection: object): Promise<void> {
     const alive = setInterval(() => send({ id: request.id, alive: true }), HEARTBEAT);
     try {
-      const result = await handle(request, (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }), connection);
+      const result = await handle(
+        request,
+        (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }),
+        connection,
+      );
       send({ id: request.id, ok: true, result: result === undefined ? null : result });
     } catch (err) {
       const e = toCommandError(err);

@@ -4,7 +4,7 @@
  * shows) to numbers, string to strings, struct to objects, array to arrays.
  */
 import { escapeXML, escapeXMLText } from 'ltx';
-import type { Element} from '../../lib/xml';
+import type { Element } from '../../lib/xml';
 import { parseXml } from '../../lib/xml';
 
 export type XmlRpcValue = number | string | boolean | null | XmlRpcValue[] | { [name: string]: XmlRpcValue };

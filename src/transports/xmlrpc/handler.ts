@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from '../../core/access';
-import type { CommandError} from '../../lib/errors';
+import type { CommandError } from '../../lib/errors';
 import { toCommandError } from '../../lib/errors';
 import type { Command } from '../../core/command';
 import { callerArgs } from '../../core/args';
@@ -90,7 +90,11 @@ function decodeAs(field: Field, value: XmlRpcValue): unknown {
 function encodeResult(result: Field, value: unknown): string {
   const t = result.type;
   if (t.kind === 'rescode') return xml.struct([[result.name, xml.int(value === true ? 0 : 1)]]);
-  if (t.kind === 'restuple') return xml.struct([[result.name, xml.int(0)], ['text', xml.string(String(value))]]);
+  if (t.kind === 'restuple')
+    return xml.struct([
+      [result.name, xml.int(0)],
+      ['text', xml.string(String(value))],
+    ]);
   return xml.struct([[result.name, encode(t, value)]]);
 }
 

@@ -13,13 +13,22 @@ afterAll(() => n.stop());
 
 const ADMIN = ['-u', 'admin@localhost:secret'];
 const post = (command: string, body: unknown, auth = ADMIN) =>
-  curl([...auth, '-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', typeof body === 'string' ? body : JSON.stringify(body), `${n.url}/api/${command}`]);
+  curl([
+    ...auth,
+    '-X',
+    'POST',
+    '-H',
+    'Content-Type: application/json',
+    '--data-binary',
+    typeof body === 'string' ? body : JSON.stringify(body),
+    `${n.url}/api/${command}`,
+  ]);
 const json = async (command: string, body: unknown, auth = ADMIN) => {
   const r = await post(command, body, auth);
   return [r.status, JSON.parse(r.body)];
 };
 
-describe('results in the API\'s JSON shape, for every result type', () => {
+describe("results in the API's JSON shape, for every result type", () => {
   test.each([
     ['echo_integer', { thisinteger: 5 }, { thatinteger: 5 }],
     ['echo_string', { thisstring: 'tab\there ✓' }, { thatstring: 'tab\there ✓' }],
@@ -30,14 +39,21 @@ describe('results in the API\'s JSON shape, for every result type', () => {
     ['seq', { from: 3, to: 5 }, [3, 4, 5]],
     ['echo_list_string', { thislist: ['a', 'b'] }, ['a', 'b']],
     ['tell_tuple_3integer', {}, { first: 123, second: 456, third: 789 }],
-    ['tell_list_3tuple', {}, [
-      { thisinteger: 123, thistring: 'abcdefghijkl', thisatom: 'first' },
-      { thisinteger: 593, thistring: 'this string', thisatom: 'morning' },
-      { thisinteger: 999, thistring: 'Sleeping dog', thisatom: 'not_seen' },
-    ]],
+    [
+      'tell_list_3tuple',
+      {},
+      [
+        { thisinteger: 123, thistring: 'abcdefghijkl', thisatom: 'first' },
+        { thisinteger: 593, thistring: 'this string', thisatom: 'morning' },
+        { thisinteger: 999, thistring: 'Sleeping dog', thisatom: 'not_seen' },
+      ],
+    ],
     ['tell_tuple_3list', {}, { first: [1, 23, 456], second: ['Tell', 'me'], third: ['all', 'is', 'ok'] }],
-    ['echo_isatils', { thisinteger: 7, thisstring: 's', thisatom: 'a', thistuple: { listlen: 2, thislist: ['x', 'y'] } },
-      { thatinteger: 7, thatstring: 's', thatatom: 'a', thattuple: { listlen: 2, thatlist: ['x', 'y'] } }],
+    [
+      'echo_isatils',
+      { thisinteger: 7, thisstring: 's', thisatom: 'a', thistuple: { listlen: 2, thislist: ['x', 'y'] } },
+      { thatinteger: 7, thatstring: 's', thatatom: 'a', thattuple: { listlen: 2, thatlist: ['x', 'y'] } },
+    ],
   ])('%s %j', async (command, args, expected) => {
     expect(await json(command, args)).toEqual([200, expected]);
   });
@@ -51,7 +67,10 @@ describe('results in the API\'s JSON shape, for every result type', () => {
     const r = await curl([...ADMIN, `${n.url}/api/pow?base=2&exponent=10`]);
     expect([r.status, JSON.parse(r.body)]).toEqual([200, { power: 1024 }]);
     const bad = await curl([...ADMIN, `${n.url}/api/pow?base=2&exponent=ten`]);
-    expect([bad.status, JSON.parse(bad.body)]).toEqual([400, { status: 'error', code: 'bad_argument', message: "Bad value for argument 'exponent': expected a whole number, got 'ten'" }]);
+    expect([bad.status, JSON.parse(bad.body)]).toEqual([
+      400,
+      { status: 'error', code: 'bad_argument', message: "Bad value for argument 'exponent': expected a whole number, got 'ten'" },
+    ]);
     const list = await curl([...ADMIN, `${n.url}/api/echo_list_string?thislist=a`]);
     expect(list.status).toBe(405);
   });
@@ -63,8 +82,27 @@ describe('results in the API\'s JSON shape, for every result type', () => {
     expect(commands).toHaveLength(159);
     expect(commands.find((c) => c.name === 'get_roster')).toMatchObject({
       policy: 'user',
-      args: [{ name: 'user', type: 'binary' }, { name: 'server', type: 'binary' }],
-      result: { name: 'contacts', type: { list: { name: 'contact', type: { tuple: [{ name: 'jid', type: 'string' }, { name: 'nick', type: 'string' }, { name: 'subscription', type: 'string' }, { name: 'ask', type: 'string' }, { name: 'group', type: 'string' }] } } } },
+      args: [
+        { name: 'user', type: 'binary' },
+        { name: 'server', type: 'binary' },
+      ],
+      result: {
+        name: 'contacts',
+        type: {
+          list: {
+            name: 'contact',
+            type: {
+              tuple: [
+                { name: 'jid', type: 'string' },
+                { name: 'nick', type: 'string' },
+                { name: 'subscription', type: 'string' },
+                { name: 'ask', type: 'string' },
+                { name: 'group', type: 'string' },
+              ],
+            },
+          },
+        },
+      },
     });
     expect((await curl([`${n.url}/api/`])).body).toBe(r.body);
   });
@@ -77,13 +115,18 @@ describe('errors carry a JSON body and the right status', () => {
     expect(await json('echo_integer', { thisinteger: '5' })).toEqual(error(400, 'bad_argument', "Bad value for argument 'thisinteger': expected an integer"));
     expect(await json('register', { user: 'a', host: 'localhost' })).toEqual(error(400, 'bad_argument', "Missing argument 'password' for register"));
     expect(await json('echo_string', { thisstring: 'x', colour: 'red' })).toEqual(error(400, 'bad_argument', "Unknown argument 'colour' for echo_string"));
-    expect(await json('echo_string', '{"thisstring":')).toEqual([400, expect.objectContaining({ code: 'bad_argument', message: expect.stringMatching(/^The request body is not valid JSON/) })]);
+    expect(await json('echo_string', '{"thisstring":')).toEqual([
+      400,
+      expect.objectContaining({ code: 'bad_argument', message: expect.stringMatching(/^The request body is not valid JSON/) }),
+    ]);
     expect(await json('echo_string', '["x"]')).toEqual(error(400, 'bad_argument', 'The request body must be a JSON object of named arguments'));
   });
 
   test('404 for an unknown command or entity, 409 for a conflict', async () => {
     expect(await json('frobnicate', {})).toEqual(error(404, 'unknown_command', "Unknown command 'frobnicate'"));
-    expect(await json('registerd_users', { host: 'localhost' })).toEqual(error(404, 'unknown_command', "Unknown command 'registerd_users'. Did you mean 'registered_users'?"));
+    expect(await json('registerd_users', { host: 'localhost' })).toEqual(
+      error(404, 'unknown_command', "Unknown command 'registerd_users'. Did you mean 'registered_users'?"),
+    );
     expect(await json('unregister', { user: 'ghost', host: 'localhost' })).toEqual(error(404, 'not_found', 'User ghost@localhost does not exist'));
     expect(await json('register', { user: 'bob', host: 'localhost', password: 'x' })).toEqual(error(409, 'conflict', 'User bob@localhost already registered'));
   });
@@ -114,8 +157,17 @@ describe('authentication and permissions', () => {
     const none = await post('registered_users', { host: 'localhost' }, []);
     expect(none.status).toBe(401);
     expect(none.headers).toMatch(/^www-authenticate: Basic realm="ctl"/im);
-    expect(JSON.parse(none.body)).toEqual({ status: 'error', code: 'not_allowed', message: 'Authentication required: HTTP basic auth as an account (user@host:password) or a bearer token' });
-    for (const auth of [['-u', 'admin@localhost:wrong'], ['-u', 'ghost@localhost:secret'], ['-u', 'admin:secret'], ['-H', 'Authorization: Bearer nope']]) {
+    expect(JSON.parse(none.body)).toEqual({
+      status: 'error',
+      code: 'not_allowed',
+      message: 'Authentication required: HTTP basic auth as an account (user@host:password) or a bearer token',
+    });
+    for (const auth of [
+      ['-u', 'admin@localhost:wrong'],
+      ['-u', 'ghost@localhost:secret'],
+      ['-u', 'admin:secret'],
+      ['-H', 'Authorization: Bearer nope'],
+    ]) {
       expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(401);
     }
   });

@@ -53,11 +53,22 @@ test('every command answers the same JSON through the command line and the HTTP 
     const line = await runCli([command.name, ...words, '--format', 'json', '--home', cli.dir]);
     const web = await curl(['-u', 'admin@localhost:secret', '-X', 'POST', '--data-binary', JSON.stringify(named), `${http.url}/api/${command.name}`]);
     // Each node names its own home in some messages (the configuration file).
-    const fromCli = line.stdout !== '' ? JSON.parse(line.stdout) : { error: line.stderr.split('\n')[0].replace(/^Error: /, '').replace(/ \(run with --debug for the stack trace\)$/, '').split(cli.dir).join('HOME') };
+    const fromCli =
+      line.stdout !== ''
+        ? JSON.parse(line.stdout)
+        : {
+            error: line.stderr
+              .split('\n')[0]
+              .replace(/^Error: /, '')
+              .replace(/ \(run with --debug for the stack trace\)$/, '')
+              .split(cli.dir)
+              .join('HOME'),
+          };
     const body = JSON.parse(web.body);
     const fromHttp = body?.status === 'error' ? { error: String(body.message).split(http.dir).join('HOME') } : body;
     compared++;
-    if (JSON.stringify(fromCli) !== JSON.stringify(fromHttp)) mismatches.push(`${command.name}: cli ${JSON.stringify(fromCli)} http ${JSON.stringify(fromHttp)}`);
+    if (JSON.stringify(fromCli) !== JSON.stringify(fromHttp))
+      mismatches.push(`${command.name}: cli ${JSON.stringify(fromCli)} http ${JSON.stringify(fromHttp)}`);
   }
   expect(mismatches).toEqual([]);
   expect(compared).toBe(allCommands.length - SKIPPED.size);

@@ -20,10 +20,13 @@ async function calls(lines: string[]): Promise<unknown[]> {
     '    except x.Fault as e: print(json.dumps({"fault": e.faultCode, "message": e.faultString}))',
     ...lines.map((l) => `run(lambda: ${l})`),
   ].join('\n');
-  return (await python(script)).trim().split('\n').map((l) => JSON.parse(l));
+  return (await python(script))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
-test('every result type in ejabberd\'s XML-RPC shapes', async () => {
+test("every result type in ejabberd's XML-RPC shapes", async () => {
   expect(
     await calls([
       "s.echo_integer(admin, {'thisinteger': 5})",
@@ -34,7 +37,7 @@ test('every result type in ejabberd\'s XML-RPC shapes', async () => {
       "s.tell_restuple(admin, {'thisinteger': 0})",
       "s.seq(admin, {'from': 3, 'to': 4})",
       "s.splitjid(admin, {'jid': 'u@s/r'})",
-      "s.tell_list_3tuple(admin, {})",
+      's.tell_list_3tuple(admin, {})',
     ]),
   ).toEqual([
     { ok: { thatinteger: 5 } },
@@ -65,10 +68,15 @@ test('list and tuple arguments: arrays of one-member structs, or plain arrays an
       "s.take_tuple_2integer(admin, {'thistuple': [{'thisinteger1': 1}, {'thisinteger2': 2}]})",
       "s.take_tuple_2integer(admin, {'thistuple': {'thisinteger1': 1, 'thisinteger2': 2}})",
     ]),
-  ).toEqual([{ ok: { thatlist: [{ thatinteger: 1 }, { thatinteger: 2 }] } }, { ok: { thatlist: [{ thatinteger: 3 }, { thatinteger: 4 }] } }, { ok: { zero: 0 } }, { ok: { zero: 0 } }]);
+  ).toEqual([
+    { ok: { thatlist: [{ thatinteger: 1 }, { thatinteger: 2 }] } },
+    { ok: { thatlist: [{ thatinteger: 3 }, { thatinteger: 4 }] } },
+    { ok: { zero: 0 } },
+    { ok: { zero: 0 } },
+  ]);
 });
 
-test('faults with ejabberd\'s codes: missing, extra, wrong type, unknown call, command errors, authentication', async () => {
+test("faults with ejabberd's codes: missing, extra, wrong type, unknown call, command errors, authentication", async () => {
   const [missing, extra, wrongType, unknown, conflict, crash, noAuth, badAuth, user] = await calls([
     "s.register(admin, {'user': 'z', 'host': 'localhost'})",
     "s.echo_string(admin, {'thisstring': 'x', 'more': 1})",
@@ -91,7 +99,7 @@ test('faults with ejabberd\'s codes: missing, extra, wrong type, unknown call, c
   expect(user).toEqual({ fault: -118, message: 'bob@localhost may not run registered_users: only administrators may' });
 });
 
-test('<int>, <i4> and the <integer> of ejabberd\'s documentation are all integers', async () => {
+test("<int>, <i4> and the <integer> of ejabberd's documentation are all integers", async () => {
   const call = (type: string) =>
     `<?xml version="1.0"?><methodCall><methodName>echo_integer</methodName><params><param><value><struct><member><name>user</name><value><string>admin</string></value></member><member><name>server</name><value><string>localhost</string></value></member><member><name>password</name><value><string>secret</string></value></member></struct></value></param><param><value><struct><member><name>thisinteger</name><value><${type}>42</${type}></value></member></struct></value></param></params></methodCall>`;
   for (const type of ['int', 'i4', 'integer']) {
@@ -109,9 +117,11 @@ test('<int>, <i4> and the <integer> of ejabberd\'s documentation are all integer
 
 test('an auth struct with a token from api_token_create', async () => {
   const token = (await runCli(['api_token_create', 'admin', 'localhost', '1', '--home', n.dir])).stdout.trim();
-  expect(await calls([`s.echo_integer({'user': 'admin', 'server': 'localhost', 'token': '${token}'}, {'thisinteger': 7})`, `s.echo_integer({'user': 'admin', 'server': 'localhost', 'token': 'x${token}'}, {'thisinteger': 7})`, `s.echo_integer({'user': 'bob', 'server': 'localhost', 'token': '${token}'}, {'thisinteger': 7})`])).toEqual([
-    { ok: { thatinteger: 7 } },
-    { fault: -118, message: 'Invalid or expired token' },
-    { fault: -118, message: 'Invalid or expired token' },
-  ]);
+  expect(
+    await calls([
+      `s.echo_integer({'user': 'admin', 'server': 'localhost', 'token': '${token}'}, {'thisinteger': 7})`,
+      `s.echo_integer({'user': 'admin', 'server': 'localhost', 'token': 'x${token}'}, {'thisinteger': 7})`,
+      `s.echo_integer({'user': 'bob', 'server': 'localhost', 'token': '${token}'}, {'thisinteger': 7})`,
+    ]),
+  ).toEqual([{ ok: { thatinteger: 7 } }, { fault: -118, message: 'Invalid or expired token' }, { fault: -118, message: 'Invalid or expired token' }]);
 });
