@@ -93,6 +93,22 @@ test("10 parallel registrations of one user through the node: one success, nine 
   expect(await ctl(['registered_users', 'localhost'])).toEqual(ok('same\n'));
 });
 
+test('parallel changes to one account through the node, which runs them side by side, lose nothing', async () => {
+  await startNode();
+  expect(await ctl(['register', 'alice', 'localhost', 'pw'])).toEqual(ok('User alice@localhost successfully registered\n'));
+  const fields = ['FN', 'NICKNAME', 'BDAY', 'URL', 'TITLE', 'ROLE', 'DESC', 'NOTE', 'MAILER', 'TZ'];
+  const contacts = fields.map((_, i) => `friend${i}`);
+  const results = await Promise.all([
+    ...contacts.map((c) => ctl(['add_rosteritem', 'alice', 'localhost', c, 'localhost', c, 'Friends', 'both', '--timeout', '60'])),
+    ...fields.map((f) => ctl(['set_vcard', 'alice', 'localhost', f, `value of ${f}`, '--timeout', '60'])),
+  ]);
+  results.forEach((r) => expect(r).toEqual(ok()));
+  // Each vCard change reads the card, changes one field and writes it back: none may undo another.
+  for (const f of fields) expect(await ctl(['get_vcard', 'alice', 'localhost', f])).toEqual(ok(`value of ${f}\n`));
+  const roster = await ctl(['get_roster', 'alice', 'localhost']);
+  expect(roster.stdout.split('\n').filter(Boolean).sort()).toEqual(contacts.map((c) => `${c}@localhost\t${c}\tboth\tnone\tFriends`).sort());
+});
+
 test('kill -9 of the node during a forwarded batch loses nothing the batch reported as done', async () => {
   const firstPid = await startNode();
   const total = 5000;
