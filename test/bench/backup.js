@@ -11,34 +11,44 @@ const { ctl, dist, interleaved, openServices, ratio, runAlone, tempHome } = requ
 const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const mbps = (bytes, ms) => `${(bytes / 1048576 / (ms / 1000)).toFixed(1)} MB/s`;
 
-/** Fills `store` with `users` users by store batches, cloning records made by the services. */
+/**
+ * Fills `store` with `users` users by store batches of the records modules' rows, cloning the
+ * records the features made for a model user (who is removed afterwards).
+ */
 async function fill(store, services, users) {
-  const { key } = dist('src/storage/keys');
-  await services.accounts.register('model', 'localhost', 's3cret');
-  await services.vcard.set('model', 'localhost', 'FN', 'Model User');
-  await services.vcard.set('model', 'localhost', 'EMAIL', 'model@example.org');
-  await services.vcard.set2('model', 'localhost', 'N', 'FAMILY', 'User');
-  await services.roster.add('model', 'localhost', 'contact', 'localhost', 'Contact', 'Friends', 'both');
-  const account = await store.get('passwd', key('localhost', 'model'));
-  const vcard = await store.get('vcard', key('localhost', 'model'));
-  const item = await store.get('roster', key('localhost', 'model', 'contact@localhost'));
-  await store.batch(
-    ['passwd', 'vcard', 'roster'].map((table) => ({
-      type: 'del',
-      table,
-      key: table === 'roster' ? key('localhost', 'model', 'contact@localhost') : key('localhost', 'model'),
-    })),
-  );
+  const { accountOps, readAccount } = dist('src/features/accounts/records');
+  const { vcardOps, readVcard } = dist('src/features/vcard/records');
+  const { rosterItemOps } = dist('src/features/roster/records');
+  const { addRosterItem } = dist('commands/support/roster');
+  const { setVcard, setVcard2 } = dist('commands/support/vcard');
+  const model = { host: 'localhost', user: 'model' };
+  await services.accounts.register(model, 's3cret');
+  await setVcard(services, 'model', 'localhost', 'FN', 'Model User');
+  await setVcard(services, 'model', 'localhost', 'EMAIL', 'model@example.org');
+  await setVcard2(services, 'model', 'localhost', 'N', 'FAMILY', 'User');
+  await addRosterItem(services, {
+    localuser: 'model',
+    localserver: 'localhost',
+    user: 'contact',
+    server: 'localhost',
+    nick: 'Contact',
+    group: 'Friends',
+    subs: 'both',
+  });
+  const account = await readAccount(store, model);
+  const vcard = await readVcard(store, model);
+  const item = await services.roster.get(model, 'contact@localhost');
+  await services.accounts.remove(model);
   const name = (i) => `user${String(i).padStart(6, '0')}`;
   for (let from = 0; from < users; from += 2000) {
     const ops = [];
     for (let i = from; i < Math.min(users, from + 2000); i++) {
-      const u = name(i);
-      ops.push({ type: 'put', table: 'passwd', key: key('localhost', u), value: account });
-      ops.push({ type: 'put', table: 'vcard', key: key('localhost', u), value: vcard });
+      const jid = { host: 'localhost', user: name(i) };
+      ops.push(...accountOps(jid, account), ...vcardOps(jid, vcard));
       for (const c of [i + 1, i + 2, i + 3]) {
         const contact = `${name(c % users)}@localhost`;
-        ops.push({ type: 'put', table: 'roster', key: key('localhost', u, contact), value: { ...item, jid: contact, name: name(c % users) } });
+        // The item as the old benchmark cloned it, with a `jid` field besides (same bytes).
+        ops.push(...rosterItemOps(jid, contact, { ...item, jid: contact, name: name(c % users) }));
       }
     }
     await store.batch(ops);

@@ -58,15 +58,17 @@ function cleanup() {
 }
 
 /**
- * The store and services of a home, opened in this process. Writes are unsynced and the clock
- * is `Date.now` unless `options` says otherwise (`{ sync: true }` writes as `ctl` itself does).
+ * The store and services of a home, opened in this process, composed as a local `ctl` composes
+ * them (`createServices(featureDeps(...))`). Writes are unsynced and the clock is `Date.now`
+ * unless `options` says otherwise (`{ sync: true }` writes as `ctl` itself does).
  */
 async function openServices(home, config = {}, { sync = false, clock = Date.now } = {}) {
   const { openLevelStore } = dist('src/storage/level');
-  const { createServices } = dist('src/services');
-  const { defaultConfig } = dist('src/node/config');
+  const { createServices } = dist('src/node/services');
+  const { featureDeps } = dist('src/features/deps');
+  const { defaultConfig } = dist('src/config/config');
   const store = await openLevelStore(join(home, 'db'), { sync });
-  const services = createServices({ store, config: { ...defaultConfig(join(home, 'ctl.yml')), ...config }, clock });
+  const services = createServices(featureDeps({ store, config: { ...defaultConfig(join(home, 'ctl.yml')), ...config }, clock }));
   return { store, services };
 }
 

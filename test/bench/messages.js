@@ -20,9 +20,9 @@ async function timed(fn) {
  * them 10 days old; every other message carries a XEP-0023 expiry a year ahead.
  */
 async function fill(store, now, count, heavyCount) {
-  const { key } = dist('src/storage/keys');
-  const { offlineRecord, offlineRows, stampOf } = dist('src/services/offline');
-  const { parseXml } = dist('src/services/xml');
+  const { accountOps } = dist('src/features/accounts/records');
+  const { offlineRecord, writeOffline } = dist('src/features/offline/records');
+  const { parseXml } = dist('src/lib/xml');
   const plain = parseXml(
     "<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m1'><body>Are we still on for lunch tomorrow? I booked the table for noon.</body></message>",
     'm',
@@ -31,29 +31,29 @@ async function fill(store, now, count, heavyCount) {
     "<message from='bob@example.org/phone' to='x@localhost' type='chat' id='m2'><body>This offer expires in a year.</body><x xmlns='jabber:x:expire' seconds='31536000'/></message>",
     'm',
   );
-  const users = Array.from({ length: 1000 }, (_, i) => `user${String(i).padStart(4, '0')}`);
-  let ops = users.map((u) => ({ type: 'put', table: 'passwd', key: key('localhost', u), value: { secret: { format: 'plain', password: 'pw' }, created: 0 } }));
+  const users = Array.from({ length: 1000 }, (_, i) => ({ host: 'localhost', user: `user${String(i).padStart(4, '0')}` }));
+  await store.batch(users.flatMap((jid) => accountOps(jid, { secret: { format: 'plain', password: 'pw' }, created: 0 })));
+  // Each user's queue, in the order the messages came: every message has an ms of its own.
+  const queues = new Map(users.map((jid) => [jid, []]));
   for (let i = 0; i < count; i++) {
-    const user = i < heavyCount ? 'user0000' : users[1 + (i % (users.length - 1))];
+    const jid = i < heavyCount ? users[0] : users[1 + (i % (users.length - 1))];
     const at = (i % 2 === 0 ? now - 10 * DAY : now - DAY) + Math.floor(i / 2);
-    ops.push(...offlineRows('localhost', user, stampOf(at, 0), offlineRecord(i % 4 < 2 ? plain : expiring, 'localhost', at)));
-    if (ops.length >= 30_000) {
-      await store.batch(ops);
-      ops = [];
-    }
+    queues.get(jid).push(offlineRecord(i % 4 < 2 ? plain : expiring, 'localhost', at));
   }
-  await store.batch(ops);
+  for (const [jid, messages] of queues) await writeOffline(store, jid, messages);
+  await store.sync();
 }
 
 async function bench({ quick }) {
-  const { loadConfig } = dist('src/node/config');
+  const { loadConfig } = dist('src/config/config');
   const count = quick ? 20_000 : 100_000;
   const heavy = quick ? 2_000 : 10_000;
   const home = tempHome('auth_password_format: plain\n');
   const now = Date.now();
   // Synced writes, as `ctl` itself makes them: the purge's figure includes its fsyncs.
-  const open = () => openServices(home, loadConfig(join(home, 'ctl.yml')), { sync: true, clock: () => now });
-  let { store } = await open();
+  const open = (sync = true) => openServices(home, loadConfig(join(home, 'ctl.yml')), { sync, clock: () => now });
+  // The queues are filled one append at a time, untimed: unsynced, then synced once.
+  let { store } = await open(false);
   try {
     await fill(store, now, count, heavy);
   } finally {
@@ -70,6 +70,8 @@ async function bench({ quick }) {
     () => ctl(home, ['delete_expired_messages']),
   ]);
 
+  const { OFFLINE, hostOffline } = dist('src/features/offline/records');
+  const { offlineCount } = dist('commands/support/offline');
   let services;
   ({ store, services } = await open());
   let iterate, countIn, nothingExpired, purge;
@@ -77,14 +79,15 @@ async function bench({ quick }) {
   try {
     iterate = await timed(async () => {
       let n = 0;
-      for await (const _ of store.entries('offline')) n++;
+      for await (const _ of store.entries(OFFLINE)) n++;
       return n;
     });
-    if (iterate.value !== count) throw new Error(`the offline table holds ${iterate.value} messages, not ${count}`);
-    countIn = await timed(() => services.offline.count('user0000', 'localhost'));
+    if (iterate.value !== count) throw new Error(`the offline archive holds ${iterate.value} messages, not ${count}`);
+    countIn = await timed(() => offlineCount(services, 'user0000', 'localhost'));
+    if (countIn.value !== heavy) throw new Error(`get_offline_count said ${countIn.value}`);
     nothingExpired = await timed(() => services.offline.deleteExpired());
     purge = await timed(() => services.offline.deleteOld(5));
-    for await (const _ of store.keys('offline')) left++;
+    for await (const _ of hostOffline(store, 'localhost')) left++;
   } finally {
     await store.close();
   }

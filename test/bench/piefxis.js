@@ -34,22 +34,20 @@ async function timed(fn) {
 }
 
 /** The rows, 10 000 at a time: made twice rather than held, so the heap measured is the command's. */
-function* rowsOf(users, secret, key) {
+function* rowsOf(users, secret) {
+  const { accountOps } = dist('src/features/accounts/records');
+  const { rosterItemOps } = dist('src/features/roster/records');
+  const { vcardOps } = dist('src/features/vcard/records');
   const created = Math.floor(Date.now() / 1000);
   let ops = [];
   for (let u = 0; u < users; u++) {
-    const user = `user${String(u).padStart(6, '0')}`;
-    ops.push({ type: 'put', table: 'passwd', key: key(HOST, user), value: { secret, created } });
+    const jid = { host: HOST, user: `user${String(u).padStart(6, '0')}` };
+    ops.push(...accountOps(jid, { secret, created }));
     for (let c = 0; c < 3; c++) {
       const contact = `user${String((u + c + 1) % users).padStart(6, '0')}@${HOST}`;
-      ops.push({
-        type: 'put',
-        table: 'roster',
-        key: key(HOST, user, contact),
-        value: { name: `Friend ${c}`, subscription: 'both', ask: 'none', groups: ['Friends'] },
-      });
+      ops.push(...rosterItemOps(jid, contact, { name: `Friend ${c}`, subscription: 'both', ask: 'none', groups: ['Friends'] }));
     }
-    ops.push({ type: 'put', table: 'vcard', key: key(HOST, user), value: { xml: VCARD.replace('NUMBER', String(u)) } });
+    ops.push(...vcardOps(jid, { xml: VCARD.replace('NUMBER', String(u)) }));
     if (ops.length >= 10_000) {
       yield ops;
       ops = [];
@@ -60,8 +58,10 @@ function* rowsOf(users, secret, key) {
 
 async function bench({ quick }) {
   const users = quick ? 5_000 : 100_000;
-  const { key, prefix } = dist('src/storage/keys');
-  const { makeSecret } = dist('src/services/password');
+  const { makeSecret } = dist('src/features/accounts/secret');
+  const { hostAccounts } = dist('src/features/accounts/records');
+  const { hostRosters } = dist('src/features/roster/records');
+  const { hostVcards } = dist('src/features/vcard/records');
   const secret = await makeSecret('pw', 'scram');
   const noop = { progress: () => undefined, working: () => undefined };
 
@@ -72,11 +72,11 @@ async function bench({ quick }) {
   {
     const { store, services } = await openServices(homeA);
     try {
-      for (const ops of rowsOf(users, secret, key)) await store.batch(ops);
+      for (const ops of rowsOf(users, secret)) await store.batch(ops);
       await store.sync();
       const t0 = process.hrtime.bigint();
       let n = 0;
-      for (const table of ['passwd', 'roster', 'vcard']) for await (const _ of store.entries(table, { prefix: prefix(HOST) })) n++;
+      for (const rows of [hostAccounts, hostRosters, hostVcards]) for await (const _ of rows(store, HOST)) n++;
       iterate = since(t0);
       if (n !== users * 5) throw new Error(`iterated ${n} rows`);
       exported = await timed(() => services.piefxis.exportAll(outA, noop));
@@ -113,7 +113,7 @@ async function bench({ quick }) {
     const { store } = await openServices(homeW);
     try {
       let ms = 0;
-      for (const ops of rowsOf(users, secret, key)) {
+      for (const ops of rowsOf(users, secret)) {
         const t0 = process.hrtime.bigint();
         await store.batch(ops);
         ms += since(t0);

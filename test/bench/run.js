@@ -14,6 +14,7 @@ const messages = require('./messages');
 const httpApi = require('./http');
 const backup = require('./backup');
 const piefxis = require('./piefxis');
+const accounts = require('./accounts');
 
 const quick = process.argv.includes('--quick');
 
@@ -84,19 +85,14 @@ async function batch(format, count, singles) {
 async function manyUsers(count) {
   const home = tempHome('auth_password_format: plain\n');
   const { openLevelStore } = dist('src/storage/level');
-  const { key } = dist('src/storage/keys');
+  const { accountOps } = dist('src/features/accounts/records');
   const store = await openLevelStore(join(home, 'db'));
   try {
     const created = Math.floor(Date.now() / 1000);
     for (let i = 0; i < count; i += 10_000) {
       const ops = [];
       for (let j = i; j < Math.min(count, i + 10_000); j++) {
-        ops.push({
-          type: 'put',
-          table: 'passwd',
-          key: key('localhost', `user${String(j).padStart(6, '0')}`),
-          value: { secret: { format: 'plain', password: 'pw' }, created },
-        });
+        ops.push(...accountOps({ host: 'localhost', user: `user${String(j).padStart(6, '0')}` }, { secret: { format: 'plain', password: 'pw' }, created }));
       }
       await store.batch(ops);
     }
@@ -137,6 +133,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     print('Through a running node', await forwarded());
     print('Batch throughput (no node)', [await batch('plain', quick ? 1000 : 10_000, quick ? 3 : 9), await batch('scram', quick ? 200 : 1000, quick ? 3 : 9)]);
     print('Listing at scale', await manyUsers(quick ? 20_000 : 100_000));
+    print('Removing idle accounts', await accounts.bench({ quick }));
     print('Rosters', await roster.bench({ quick }));
     print('vCards and private storage', await vcard.bench({ quick }));
     print('Offline messages', await messages.bench({ quick }));

@@ -1,9 +1,10 @@
 'use strict';
 /**
  * vCard and private storage keep XML: every get parses the stored document and every set
- * parses and re-serialises it. This measures that cost per call, through the service layer,
- * against a bare store read or write of the same record, for a small vCard and for one with a
- * photo (where parsing the whole document for one field is the worst case).
+ * parses and re-serialises it. This measures that cost per call, through the admin commands'
+ * calls (`commands/support`, raw arguments in, as the old services took them), against a bare
+ * store read or write of the same record, for a small vCard and for one with a photo (where
+ * parsing the whole document for one field is the worst case).
  */
 const { dist, interleaved, openServices, ratio, runAlone, tempHome } = require('./lib');
 
@@ -21,12 +22,18 @@ async function perCall(rounds, calls, candidates) {
 const us = (x) => `${x.toFixed(1)} µs/call`;
 
 async function bench({ quick }) {
-  const { key } = dist('src/storage/keys');
+  const { accountOps } = dist('src/features/accounts/records');
+  const { VCARD, vcardKey, readVcard } = dist('src/features/vcard/records');
+  const { readPrivate } = dist('src/features/private/records');
+  const { getVcard, setVcard, setVcard2 } = dist('commands/support/vcard');
+  const { privateGet, privateSet } = dist('commands/support/private');
+  const small = { host: 'localhost', user: 'small' };
+  const photo = { host: 'localhost', user: 'photo' };
+  const other = { host: 'localhost', user: 'other' };
   // Writes not synced: this measures the CPU cost of the XML, not the disk's fsync.
   const { store, services: s } = await openServices(tempHome());
   try {
-    await store.put('passwd', key('localhost', 'small'), { secret: { format: 'plain', password: 'x' }, created: 0 });
-    await store.put('passwd', key('localhost', 'photo'), { secret: { format: 'plain', password: 'x' }, created: 0 });
+    await store.batch([small, photo].flatMap((jid) => accountOps(jid, { secret: { format: 'plain', password: 'x' }, created: 0 })));
     for (const [f, v] of [
       ['FN', 'Alice Liddell'],
       ['NICKNAME', 'Ally'],
@@ -34,13 +41,14 @@ async function bench({ quick }) {
       ['TITLE', 'Dreamer'],
       ['URL', 'https://example.org/alice'],
     ]) {
-      await s.vcard.set('small', 'localhost', f, v);
-      await s.vcard.set('photo', 'localhost', f, v);
+      await setVcard(s, 'small', 'localhost', f, v);
+      await setVcard(s, 'photo', 'localhost', f, v);
     }
-    await s.vcard.set2('small', 'localhost', 'N', 'FAMILY', 'Liddell');
+    await setVcard2(s, 'small', 'localhost', 'N', 'FAMILY', 'Liddell');
     // A 48 KB JPEG is 64 KB of base64, about what clients send as an avatar.
-    await s.vcard.set2('photo', 'localhost', 'PHOTO', 'BINVAL', Buffer.alloc(48 * 1024, 7).toString('base64'));
-    await s.private.set(
+    await setVcard2(s, 'photo', 'localhost', 'PHOTO', 'BINVAL', Buffer.alloc(48 * 1024, 7).toString('base64'));
+    await privateSet(
+      s,
       'small',
       'localhost',
       `<storage xmlns='storage:bookmarks'>${'<conference jid="room@conf.example" autojoin="true"><nick>alice</nick></conference>'.repeat(20)}</storage>`,
@@ -48,21 +56,20 @@ async function bench({ quick }) {
 
     const rounds = quick ? 3 : 7;
     const calls = quick ? 200 : 2000;
-    const smallKey = key('localhost', 'small');
-    const photoKey = key('localhost', 'photo');
-    const smallRec = await store.get('vcard', smallKey);
+    const otherKey = vcardKey(other);
+    const smallRec = await readVcard(store, small);
     const [bareSmall, getSmall, barePhoto, getPhoto, bareGetPrivate, getPrivate] = await perCall(rounds, calls, [
-      () => store.get('vcard', smallKey),
-      () => s.vcard.get('small', 'localhost', 'FN'),
-      () => store.get('vcard', photoKey),
-      () => s.vcard.get('photo', 'localhost', 'FN'),
-      () => store.get('private', key('localhost', 'small', 'storage:bookmarks')),
-      () => s.private.get('small', 'localhost', 'storage', 'storage:bookmarks'),
+      () => readVcard(store, small),
+      () => getVcard(s, 'small', 'localhost', 'FN'),
+      () => readVcard(store, photo),
+      () => getVcard(s, 'photo', 'localhost', 'FN'),
+      () => readPrivate(store, small, 'storage:bookmarks'),
+      () => privateGet(s, 'small', 'localhost', 'storage', 'storage:bookmarks'),
     ]);
     const [barePut, setSmall, setPhoto] = await perCall(rounds, Math.ceil(calls / 4), [
-      () => store.put('vcard', key('localhost', 'other'), smallRec),
-      (i) => s.vcard.set('small', 'localhost', 'NICKNAME', `Ally ${i}`),
-      (i) => s.vcard.set('photo', 'localhost', 'NICKNAME', `Ally ${i}`),
+      () => store.put(VCARD, otherKey, smallRec),
+      (i) => setVcard(s, 'small', 'localhost', 'NICKNAME', `Ally ${i}`),
+      (i) => setVcard(s, 'photo', 'localhost', 'NICKNAME', `Ally ${i}`),
     ]);
     return [
       ['store.get of a 6-field vCard record (baseline)', us(bareSmall), '1.00x'],

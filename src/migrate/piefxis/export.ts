@@ -1,6 +1,6 @@
 /**
  * export_piefxis / export_piefxis_host: XEP-0227 files, as ejabberd lays them out. One pass
- * over each table of a host, in key order, joined by user (and each account's offline queue):
+ * over each table of a host, in key order, joined by user (offline queues included):
  * the document is streamed, never held whole, whatever the number of users.
  */
 import { promises as fs } from 'node:fs';
@@ -10,7 +10,7 @@ import { fsReason, writeFileAtomicStream } from '../../lib/files';
 import { bareText, type BareJid } from '../../lib/jid';
 import type { Store } from '../../storage/types';
 import { hostAccounts, type AccountRecord } from '../../features/accounts/records';
-import { readOffline, type OfflineMessage } from '../../features/offline/records';
+import { hostOffline, type OfflineMessage } from '../../features/offline/records';
 import { hostPrivate, NS_PRIVATE, type PrivateEntry } from '../../features/private/records';
 import { hostRosters, NS_ROSTER, type RosterEntry, type RosterItem } from '../../features/roster/records';
 import { hostVcards, type VcardRecord } from '../../features/vcard/records';
@@ -111,6 +111,7 @@ async function writeHost(store: Store, file: string, host: string, esc: Esc, onU
   const rosters = new Rows(hostRosters(store, host), (e) => e.owner.user);
   const vcards = new Rows<[BareJid, VcardRecord]>(hostVcards(store, host), ([jid]) => jid.user);
   const privates = new Rows(hostPrivate(store, host), (e) => e.jid.user);
+  const queues = new Rows<[BareJid, OfflineMessage]>(hostOffline(store, host), ([jid]) => jid.user);
   let users = 0;
   try {
     await writeFileAtomicStream(
@@ -118,7 +119,8 @@ async function writeHost(store: Store, file: string, host: string, esc: Esc, onU
       async (write) => {
         let buffer = `<?xml version='1.0' encoding='UTF-8'?>\n<host xmlns='${NS_PIE}' xmlns:xi='${NS_XI}' jid='${esc.attr(host)}'>\n`;
         for await (const [jid, account] of hostAccounts(store, host)) {
-          buffer += await userElement(jid, account, await readOffline(store, jid), { rosters, vcards, privates }, esc);
+          const offline = (await queues.take(jid.user)).map(([, message]) => message);
+          buffer += await userElement(jid, account, offline, { rosters, vcards, privates }, esc);
           users++;
           onUser();
           if (buffer.length >= FLUSH_BYTES) {
@@ -131,7 +133,7 @@ async function writeHost(store: Store, file: string, host: string, esc: Esc, onU
       FILE_MODE,
     );
   } finally {
-    await Promise.all([rosters.close(), vcards.close(), privates.close()]);
+    await Promise.all([rosters.close(), vcards.close(), privates.close(), queues.close()]);
   }
   return users;
 }
