@@ -1,5 +1,5 @@
 import { defineLazy } from '../lib/lazy';
-import { createAccounts, type Accounts, type UserData } from './accounts/accounts';
+import { createAccounts, type Accounts, type UsersRows } from './accounts/accounts';
 import type { FeatureDeps } from './deps';
 import type { Last } from './last/last';
 import type { Mam } from './mam/mam';
@@ -41,28 +41,24 @@ const load: { readonly [K in Built]: () => (deps: FeatureDeps, accounts: Account
 };
 
 /**
- * The features that keep records for accounts (`userRows`, and `usersRows` for many at once),
- * besides the account itself: removing an account deletes all of it in one batch. A feature
- * with per-user records belongs in this list.
+ * The features that keep records for accounts, besides the account itself: removing accounts
+ * deletes all of it in one batch. A feature with per-user records belongs in this list.
  */
-/** Checks, at compile time, that a records module tells what it keeps for accounts. */
-const userData = (records: UserData): UserData => records;
-
-const USER_DATA: readonly (() => UserData)[] = [
-  () => userData(require('./last/records') as typeof import('./last/records')),
-  () => userData(require('./tokens/records') as typeof import('./tokens/records')),
-  () => userData(require('./roster/records') as typeof import('./roster/records')),
-  () => userData(require('./srg/records') as typeof import('./srg/records')),
-  () => userData(require('./vcard/records') as typeof import('./vcard/records')),
-  () => userData(require('./private/records') as typeof import('./private/records')),
-  () => userData(require('./privacy/records') as typeof import('./privacy/records')),
-  () => userData(require('./offline/records') as typeof import('./offline/records')),
-  () => userData(require('./mam/records') as typeof import('./mam/records')),
+const USERS_ROWS: readonly (() => UsersRows)[] = [
+  () => (require('./last/records') as typeof import('./last/records')).usersRows,
+  () => (require('./tokens/records') as typeof import('./tokens/records')).usersRows,
+  () => (require('./roster/records') as typeof import('./roster/records')).usersRows,
+  () => (require('./srg/records') as typeof import('./srg/records')).usersRows,
+  () => (require('./vcard/records') as typeof import('./vcard/records')).usersRows,
+  () => (require('./private/records') as typeof import('./private/records')).usersRows,
+  () => (require('./privacy/records') as typeof import('./privacy/records')).usersRows,
+  () => (require('./offline/records') as typeof import('./offline/records')).usersRows,
+  () => (require('./mam/records') as typeof import('./mam/records')).usersRows,
 ];
 
 /** The features over one store, each built on first use. */
 export function createFeatures(deps: FeatureDeps): Features {
-  const accounts = createAccounts(deps, () => USER_DATA.map((load) => load()));
+  const accounts = createAccounts(deps, () => USERS_ROWS.map((load) => load()));
   const features = { accounts } as Features;
   defineLazy(features, Object.fromEntries((Object.keys(load) as Built[]).map((name) => [name, () => load[name]()(deps, accounts)])));
   return features;

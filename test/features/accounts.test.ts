@@ -4,7 +4,7 @@ import { createAccounts } from '../../src/features/accounts/accounts';
 import { MAX_PASSWORD_BYTES, accountOps, readAccount } from '../../src/features/accounts/records';
 import { featureDeps, type FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
-import { lastOps, readLast, userRows as lastRows } from '../../src/features/last/records';
+import { lastOps, readLast, usersRows as lastRows } from '../../src/features/last/records';
 import { CommandError, naming } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
 import { createMemoryStore } from '../../src/storage/memory';
@@ -31,7 +31,7 @@ function setup(config: Partial<Config> = {}, more: Partial<FeatureDeps> = {}) {
   for (const e of ['account-registered', 'account-removed', 'account-banned', 'password-changed'] as const) {
     deps.events.on(e, (p) => void events.push([e, p]));
   }
-  const accounts = createAccounts(deps, () => [{ userRows: lastRows }]);
+  const accounts = createAccounts(deps, () => [lastRows]);
   return { store, accounts, batches, events };
 }
 

@@ -2,7 +2,7 @@ import { defaultConfig } from '../../src/config/config';
 import { createAccounts } from '../../src/features/accounts/accounts';
 import { featureDeps } from '../../src/features/deps';
 import { createMam } from '../../src/features/mam/mam';
-import { decodeArchivedMessage, readArchive, userRows, writeArchive } from '../../src/features/mam/records';
+import { decodeArchivedMessage, readArchive, usersRows, writeArchive } from '../../src/features/mam/records';
 import type { BareJid } from '../../src/lib/jid';
 import { parseXml } from '../../src/lib/xml';
 import { createMemoryStore } from '../../src/storage/memory';
@@ -76,7 +76,7 @@ describe('deleteOld', () => {
 });
 
 describe('records', () => {
-  test('writeArchive and readArchive; userRows removes one archive', async () => {
+  test('writeArchive and readArchive; usersRows removes one archive', async () => {
     const { deps, mam } = await setup();
     const ids = await writeArchive(deps.store, alice, [
       { type: 'chat', with: 'bob@localhost', xml: '<message><body>a</body></message>', timestamp: NOW },
@@ -84,7 +84,7 @@ describe('records', () => {
     ]);
     await mam.archive(bob, 'chat', 'alice@localhost', '<message><body>c</body></message>');
     expect((await readArchive(deps.store, alice)).map((m) => m.id)).toEqual(ids);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     expect(await readArchive(deps.store, alice)).toEqual([]);
     expect(bodies(await readArchive(deps.store, bob))).toEqual(['c']);
   });

@@ -9,7 +9,7 @@ import {
   hostOffline,
   offlineRecord,
   readOffline,
-  userRows,
+  usersRows,
   writeOffline,
   type OfflineMessage,
 } from '../../src/features/offline/records';
@@ -161,7 +161,7 @@ describe('records', () => {
     expect(delayedRecord(el, NOW)).toEqual({ from: 'x@example.org', to: 'alice@localhost', xml: el.toString(), timestamp: NOW, expires: NOW + 1000 });
   });
 
-  test('writers and readers for the migration formats; userRows removes one queue', async () => {
+  test('writers and readers for the migration formats; usersRows removes one queue', async () => {
     const { deps, offline } = await setup();
     const m = (b: string, ms: number) => offlineRecord(message(b), 'localhost', ms);
     const ids = await writeOffline(deps.store, alice, [m('a', NOW), m('b', NOW), m('c', NOW - 1)]);
@@ -171,7 +171,7 @@ describe('records', () => {
     const all: string[] = [];
     for await (const [jid, msg] of hostOffline(deps.store, 'localhost')) all.push(`${jid.user} ${body(msg)}`);
     expect(all).toEqual(['alice c', 'alice a', 'alice b', 'bob d']);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     expect([await offline.count(alice), await offline.count(bob)]).toEqual([0, 1]);
   });
 

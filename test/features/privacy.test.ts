@@ -10,7 +10,7 @@ import {
   privacyListOps,
   readPrivacyDefault,
   readPrivacyLists,
-  userRows,
+  usersRows,
   type PrivacyItem,
 } from '../../src/features/privacy/records';
 import { CommandError, renameField } from '../../src/lib/errors';
@@ -31,7 +31,7 @@ let privacy: Privacy;
 
 beforeEach(async () => {
   deps = memoryDeps();
-  accounts = createAccounts(deps, () => [userRows]);
+  accounts = createAccounts(deps, () => [usersRows]);
   privacy = createPrivacy(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
 });
@@ -130,7 +130,7 @@ describe('lists, setList, setDefault, apply', () => {
 });
 
 describe('records', () => {
-  test("hostPrivacy reads by user, the default before the lists; userRows removes one user's rows", async () => {
+  test("hostPrivacy reads by user, the default before the lists; usersRows removes one user's rows", async () => {
     await deps.store.batch([
       ...privacyListOps(bob, { name: 'x', items: [deny(1)] }),
       ...privacyListOps(alice, { name: 'y', items: [deny(1)] }),
@@ -139,7 +139,7 @@ describe('records', () => {
     const all: string[] = [];
     for await (const e of hostPrivacy(deps.store, 'localhost')) all.push(`${e.jid.user} ${e.kind} ${e.kind === 'default' ? e.name : e.list.name}`);
     expect(all).toEqual(['alice default y', 'alice list y', 'bob list x']);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     const left: string[] = [];
     for await (const e of hostPrivacy(deps.store, 'localhost')) left.push(e.jid.user);
     expect(left).toEqual(['bob']);

@@ -9,7 +9,7 @@ import {
   readPrivate,
   readUserPrivate,
   RESERVED_PRIVATE_NAMESPACES,
-  userRows,
+  usersRows,
 } from '../../src/features/private/records';
 import { createPrivate, type Private } from '../../src/features/private/private';
 import { renameField } from '../../src/lib/errors';
@@ -30,7 +30,7 @@ let priv: Private;
 
 beforeEach(async () => {
   deps = memoryDeps();
-  accounts = createAccounts(deps, () => [userRows]);
+  accounts = createAccounts(deps, () => [usersRows]);
   priv = createPrivate(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
 });
@@ -104,14 +104,14 @@ describe('records', () => {
     expect(isReservedPrivateNamespace('storage:bookmarks')).toBe(false);
   });
 
-  test("hostPrivate reads a host by user then namespace; userRows removes one user's elements", async () => {
+  test("hostPrivate reads a host by user then namespace; usersRows removes one user's elements", async () => {
     await priv.set(bob, parseXml('<a xmlns="urn:a"/>', 'el'));
     await priv.set(alice, parseXml('<b xmlns="urn:b"/>', 'el'));
     await priv.set(alice, parseXml('<a xmlns="urn:a"/>', 'el'));
     const all: string[] = [];
     for await (const e of hostPrivate(deps.store, 'localhost')) all.push(`${e.jid.user} ${e.namespace}`);
     expect(all).toEqual(['alice urn:a', 'alice urn:b', 'bob urn:a']);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     expect(await readUserPrivate(deps.store, alice)).toEqual([]);
     expect((await readUserPrivate(deps.store, bob)).length).toBe(1);
   });

@@ -1,7 +1,7 @@
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
 import type { FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
-import { decodeRosterItem, hostRosters, readRoster, rosterItemOps, userRows, type RosterItem } from '../../src/features/roster/records';
+import { decodeRosterItem, hostRosters, readRoster, rosterItemOps, usersRows, type RosterItem } from '../../src/features/roster/records';
 import { createRoster, type Roster, type RosterFilter } from '../../src/features/roster/roster';
 import { renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
@@ -20,7 +20,7 @@ let heard: FeatureEvents['roster-item-changed'][];
 
 beforeEach(async () => {
   deps = memoryDeps(['localhost', 'example.org']);
-  accounts = createAccounts(deps, () => [userRows]);
+  accounts = createAccounts(deps, () => [usersRows]);
   roster = createRoster(deps, accounts);
   for (const jid of [alice, bob, carol]) await accounts.register(jid, 'pw');
   heard = [];
@@ -185,12 +185,12 @@ describe('process', () => {
 });
 
 describe('records', () => {
-  test('hostRosters reads every roster of a host; userRows deletes one roster only', async () => {
+  test('hostRosters reads every roster of a host; usersRows deletes one roster only', async () => {
     await deps.store.batch([...rosterItemOps(alice, 'bob@localhost', item()), ...rosterItemOps(bob, 'alice@localhost', item())]);
     const owners: string[] = [];
     for await (const e of hostRosters(deps.store, 'localhost')) owners.push(`${e.owner.user} ${e.contact}`);
     expect(owners).toEqual(['alice bob@localhost', 'bob alice@localhost']);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     expect(await readRoster(deps.store, alice)).toEqual([]);
     expect(await readRoster(deps.store, bob)).toHaveLength(1);
   });

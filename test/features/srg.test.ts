@@ -1,6 +1,6 @@
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
 import type { FeatureDeps } from '../../src/features/deps';
-import { ALL_USERS, decodeSharedGroup, hostMembers, hostUserIndex, readGroup, userGroups, userRows, type GroupRef } from '../../src/features/srg/records';
+import { ALL_USERS, decodeSharedGroup, hostMembers, hostUserIndex, readGroup, userGroups, usersRows, type GroupRef } from '../../src/features/srg/records';
 import { createSrg, type Srg } from '../../src/features/srg/srg';
 import type { BareJid } from '../../src/lib/jid';
 import { memoryDeps, rejection } from '../helpers/features';
@@ -17,7 +17,7 @@ let srg: Srg;
 
 beforeEach(async () => {
   deps = memoryDeps(['localhost', 'example.org']);
-  accounts = createAccounts(deps, () => [userRows]);
+  accounts = createAccounts(deps, () => [usersRows]);
   srg = createSrg(deps, accounts);
   for (const jid of [alice, bob, carol]) await accounts.register(jid, 'pw');
 });
@@ -128,7 +128,7 @@ describe('members', () => {
     await accounts.remove(alice);
     expect(await srg.members(team)).toEqual([ALL_USERS, bob]);
     expect(await srg.members(ext)).toEqual([]);
-    expect(await userRows(deps.store, alice)).toEqual([]);
+    expect(await usersRows(deps.store, [alice])).toEqual([]);
     expect(await index('localhost')).toEqual(['bob@localhost team@localhost']);
   });
 });

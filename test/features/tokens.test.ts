@@ -1,7 +1,7 @@
 import { defaultConfig } from '../../src/config/config';
 import { createAccounts } from '../../src/features/accounts/accounts';
 import { featureDeps } from '../../src/features/deps';
-import { API_TOKENS, accountTokens, allTokens, readToken, tokenHash, tokenKey, userRows, usersRows } from '../../src/features/tokens/records';
+import { API_TOKENS, accountTokens, allTokens, readToken, tokenHash, tokenKey, usersRows } from '../../src/features/tokens/records';
 import { createTokens } from '../../src/features/tokens/tokens';
 import type { BareJid } from '../../src/lib/jid';
 import { createMemoryStore } from '../../src/storage/memory';
@@ -19,7 +19,7 @@ async function setup() {
   });
   let now = Date.UTC(2025, 0, 1);
   const deps = featureDeps({ store: spied, config: { ...defaultConfig('/x'), authPasswordFormat: 'plain' }, clock: () => now });
-  const accounts = createAccounts(deps, () => [{ userRows, usersRows }]);
+  const accounts = createAccounts(deps, () => [usersRows]);
   for (const j of [alice, bob]) await accounts.register(j, 'pw');
   return { store, scans, accounts, tokens: createTokens(deps, accounts), at: (ms: number) => (now = ms) };
 }

@@ -1,7 +1,7 @@
 import { createAccounts, type Accounts } from '../../src/features/accounts/accounts';
 import type { FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
-import { decodeVcard, hostVcards, NS_VCARD, readVcard, userRows, vcardOps } from '../../src/features/vcard/records';
+import { decodeVcard, hostVcards, NS_VCARD, readVcard, usersRows, vcardOps } from '../../src/features/vcard/records';
 import { createVcard, vcardField, vcardValues, type Vcard } from '../../src/features/vcard/vcard';
 import { renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
@@ -19,7 +19,7 @@ let heard: FeatureEvents['vcard-changed'][];
 
 beforeEach(async () => {
   deps = memoryDeps();
-  accounts = createAccounts(deps, () => [userRows]);
+  accounts = createAccounts(deps, () => [usersRows]);
   vcard = createVcard(deps, accounts);
   for (const jid of [alice, bob]) await accounts.register(jid, 'pw');
   heard = [];
@@ -141,13 +141,13 @@ describe('fields', () => {
 });
 
 describe('records', () => {
-  test('hostVcards reads a host in user order; userRows removes the one record', async () => {
+  test('hostVcards reads a host in user order; usersRows removes the one record', async () => {
     await vcard.setField(bob, vcardField('FN'), ['Bob']);
     await vcard.setField(alice, vcardField('FN'), ['Alice']);
     const all: [string, string][] = [];
     for await (const [jid, rec] of hostVcards(deps.store, 'localhost')) all.push([jid.user, rec.xml]);
     expect(all.map(([u]) => u)).toEqual(['alice', 'bob']);
-    await deps.store.batch(await userRows(deps.store, alice));
+    await deps.store.batch(await usersRows(deps.store, [alice]));
     expect(await stored()).toBeUndefined();
     expect(await stored(bob)).toBeDefined();
   });

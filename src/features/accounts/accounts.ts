@@ -5,22 +5,14 @@ import { bareText, nameprep, nodeprep, type BareJid } from '../../lib/jid';
 import type { BatchOp, Store } from '../../storage/types';
 import { accountLockKey, type FeatureDeps } from '../deps';
 import { hostLasts, readLasts } from '../last/records';
-import { PASSWD, accountKey, accountOps, hostAccounts, hostUsers, hostUsersPage, readAccount, type AccountRecord } from './records';
+import { PASSWD, accountKey, accountOps, usersRows, hostAccounts, hostUsers, hostUsersPage, readAccount, type AccountRecord } from './records';
 import { checkPasswordSize, makeSecret, unusablePassword, verifySecret } from './secret';
 
-/** The deletions of everything one feature keeps for an account. */
-export type UserRows = (store: Store, jid: BareJid) => Promise<BatchOp[]>;
-
-/** What a feature keeps for accounts, as the deletions that remove it with them. */
-export interface UserData {
-  /** The deletions of everything the feature keeps for one account. */
-  userRows(store: Store, jid: BareJid): Promise<BatchOp[]>;
-  /**
-   * The same for many accounts at once, with a few reads of the range they span rather than
-   * one per account: what removing thousands of accounts in reasonable time needs.
-   */
-  usersRows?(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]>;
-}
+/**
+ * The deletions of everything one feature keeps for the accounts `jids`, with a few reads of the
+ * range they span rather than one per account: removing thousands of accounts stays fast.
+ */
+export type UsersRows = (store: Store, jids: readonly BareJid[]) => Promise<BatchOp[]>;
 
 /**
  * How many accounts delete_old_users examines, and removes, per atomic step. The store reads
@@ -68,7 +60,7 @@ export interface Accounts {
  * Accounts: creation, passwords, removal with everything the user owns. `owners` are the
  * other features that keep records for accounts, asked for their deletions when one goes.
  */
-export function createAccounts(deps: FeatureDeps, owners: () => readonly (UserData | UserRows)[] = () => []): Accounts {
+export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRows[] = () => []): Accounts {
   const { store, config, events, locks } = deps;
   const now = () => Math.floor(deps.clock() / 1000);
   const online = deps.isOnline ?? (() => false);
@@ -95,26 +87,16 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly (UserDa
     });
   }
 
-  const features = (): UserData[] => owners().map((o) => (typeof o === 'function' ? { userRows: o } : o));
-
-  async function ownedRows(jid: BareJid): Promise<BatchOp[]> {
-    const ops: BatchOp[] = [{ type: 'del', table: PASSWD, key: accountKey(jid) }];
-    for (const owner of features()) ops.push(...(await owner.userRows(store, jid)));
-    return ops;
-  }
-
-  async function allOwnedRows(jids: readonly BareJid[]): Promise<BatchOp[]> {
-    const ops: BatchOp[] = jids.map((jid) => ({ type: 'del', table: PASSWD, key: accountKey(jid) }));
-    for (const owner of features()) {
-      if (owner.usersRows) ops.push(...(await owner.usersRows(store, jids)));
-      else for (const jid of jids) ops.push(...(await owner.userRows(store, jid)));
-    }
+  /** Every record the accounts own, in every feature's tables. */
+  async function ownedRows(jids: readonly BareJid[]): Promise<BatchOp[]> {
+    const ops = await usersRows(store, jids);
+    for (const rows of owners()) ops.push(...(await rows(store, jids)));
     return ops;
   }
 
   /** Removes accounts together, under their locks so that no write to them slips in meanwhile. */
   async function removeAll(jids: readonly BareJid[]): Promise<void> {
-    await underLocks(jids.map(accountLockKey), async () => store.batch(await allOwnedRows(jids)));
+    await underLocks(jids.map(accountLockKey), async () => store.batch(await ownedRows(jids)));
     for (const jid of jids) events.emit('account-removed', { jid });
   }
 
@@ -154,7 +136,7 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly (UserDa
       await current(jid);
       await locks.run(accountLockKey(jid), async () => {
         await current(jid);
-        await store.batch(await ownedRows(jid));
+        await store.batch(await ownedRows([jid]));
       });
       events.emit('account-removed', { jid });
     },

@@ -51,10 +51,6 @@ export async function hostUsersPage(store: Store, host: string, after: string | 
   return page;
 }
 
-export async function userRows(_store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return [{ type: 'del', table: PASSWD, key: accountKey(jid) }];
-}
-
 export async function usersRows(_store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return jids.map((jid) => ({ type: 'del', table: PASSWD, key: accountKey(jid) }));
 }

@@ -32,10 +32,6 @@ export function lastOps(jid: BareJid, rec: LastRecord): BatchOp[] {
   return [{ type: 'put', table: LAST, key: lastKey(jid), value: rec }];
 }
 
-export async function userRows(_store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return [{ type: 'del', table: LAST, key: lastKey(jid) }];
-}
-
 export async function usersRows(_store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return jids.map((jid) => ({ type: 'del', table: LAST, key: lastKey(jid) }));
 }

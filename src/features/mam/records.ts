@@ -60,11 +60,7 @@ export async function writeArchive(store: Store, owner: BareJid, messages: reado
   return ids;
 }
 
-/** The deletions of the archive of `jid`, for account removal. */
-export function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return mamArchive(store).deleteOps(mamOwner(jid));
-}
-
+/** The deletions of the archives of `jids`, for account removal. */
 export function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return mamArchive(store).deleteOps(...jids.map(mamOwner));
 }

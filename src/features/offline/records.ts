@@ -122,11 +122,7 @@ export async function writeOffline(store: Store, jid: BareJid, messages: readonl
   return ids;
 }
 
-/** The deletions of the queue of `jid`, for account removal. */
-export function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return offlineArchive(store).deleteOps(offlineOwner(jid));
-}
-
+/** The deletions of the queues of `jids`, for account removal. */
 export function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return offlineArchive(store).deleteOps(...jids.map(offlineOwner));
 }

@@ -98,12 +98,6 @@ export function privacyListRemovalOps(jid: BareJid, name: string): BatchOp[] {
   return [{ type: 'del', table: PRIVACY, key: privacyListKey(jid, name) }];
 }
 
-export async function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  const ops: BatchOp[] = [];
-  for await (const key of store.keys(PRIVACY, { prefix: [jid.host, jid.user] })) ops.push({ type: 'del', table: PRIVACY, key });
-  return ops;
-}
-
 export async function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return (await usersKeys(store, PRIVACY, jids)).map((key) => ({ type: 'del', table: PRIVACY, key }));
 }

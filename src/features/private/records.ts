@@ -59,12 +59,6 @@ export function privateOps(jid: BareJid, namespace: string, rec: PrivateRecord):
   return [{ type: 'put', table: PRIVATE, key: privateKey(jid, namespace), value: rec }];
 }
 
-export async function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  const ops: BatchOp[] = [];
-  for await (const key of store.keys(PRIVATE, { prefix: [jid.host, jid.user] })) ops.push({ type: 'del', table: PRIVATE, key });
-  return ops;
-}
-
 export async function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return (await usersKeys(store, PRIVATE, jids)).map((key) => ({ type: 'del', table: PRIVATE, key }));
 }

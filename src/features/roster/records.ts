@@ -106,13 +106,7 @@ export function rosterItemDelOp(owner: BareJid, contact: string): BatchOp {
   return { type: 'del', table: ROSTER, key: rosterKey(owner, contact) };
 }
 
-/** The user's own roster; the items naming the user in other rosters stay, as in ejabberd. */
-export async function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  const ops: BatchOp[] = [];
-  for await (const k of store.keys(ROSTER, { prefix: rosterPrefix(jid) })) ops.push({ type: 'del', table: ROSTER, key: k });
-  return ops;
-}
-
+/** The users' own rosters; the items naming the users in other rosters stay, as in ejabberd. */
 export async function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return (await usersKeys(store, ROSTER, jids)).map((key) => ({ type: 'del', table: ROSTER, key }));
 }

@@ -119,11 +119,7 @@ export async function* hostUserIndex(store: Store, host: string): AsyncIterable<
     ];
 }
 
-/** The memberships of an account that goes; the groups stay. */
-export async function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return (await userGroups(store, jid)).flatMap((g) => memberDelOps(g, jid));
-}
-
+/** The memberships of accounts that go; the groups stay. */
 export async function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return (await usersKeys(store, SRG_USER, jids)).flatMap((k) => memberDelOps({ host: k[2], group: k[3] }, { host: k[0], user: k[1] }));
 }

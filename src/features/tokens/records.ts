@@ -68,14 +68,6 @@ export async function accountTokens(store: Store, jid: BareJid): Promise<string[
   return hashes;
 }
 
-export async function userRows(store: Store, jid: BareJid): Promise<BatchOp[]> {
-  const ops: BatchOp[] = [];
-  for (const hash of await accountTokens(store, jid)) {
-    ops.push({ type: 'del', table: API_TOKENS, key: tokenKey(hash) }, { type: 'del', table: API_TOKENS_BY_ACCOUNT, key: [...ownerPrefix(jid), hash] });
-  }
-  return ops;
-}
-
 export async function usersRows(store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   const ops: BatchOp[] = [];
   for (const k of await usersKeys(store, API_TOKENS_BY_ACCOUNT, jids)) {

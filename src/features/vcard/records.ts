@@ -29,10 +29,6 @@ export function vcardOps(jid: BareJid, rec: VcardRecord): BatchOp[] {
   return [{ type: 'put', table: VCARD, key: vcardKey(jid), value: rec }];
 }
 
-export async function userRows(_store: Store, jid: BareJid): Promise<BatchOp[]> {
-  return [{ type: 'del', table: VCARD, key: vcardKey(jid) }];
-}
-
 export async function usersRows(_store: Store, jids: readonly BareJid[]): Promise<BatchOp[]> {
   return jids.map((jid) => ({ type: 'del', table: VCARD, key: vcardKey(jid) }));
 }
