@@ -24,3 +24,19 @@ export function createKeyedLock(): KeyedLock {
     },
   };
 }
+
+/** Runs work one call after another, in the order asked, whatever becomes of each. */
+export interface Serial {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export function createSerial(): Serial {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(fn: () => Promise<T>): Promise<T> {
+      const result = tail.then(fn, fn);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}

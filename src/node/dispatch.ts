@@ -5,6 +5,7 @@ import { execute, lookup } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { Command } from '../core/command';
 import type { Gate } from '../lib/gate';
+import { createSerial, type Serial } from '../lib/keyed-lock';
 import type { Store } from '../storage/types';
 import type { Request } from '../transports/socket/protocol';
 import type { Config } from '../config/config';
@@ -33,17 +34,13 @@ export interface NodeState {
  * Only a command that replaces the database (`exclusive`) runs alone, as do restarts and stops.
  */
 export function createDispatcher(registry: Registry, node: NodeControl, state: () => NodeState, gate: Gate, clock: () => number = Date.now) {
-  /** The database commands each connection has in progress, so that its next one waits for them. */
-  const tails = new WeakMap<object, Promise<unknown>>();
+  /** Each connection's database commands, so that its next one waits for those before it. */
+  const connections = new WeakMap<object, Serial>();
 
-  /** Runs `fn` after the connection's earlier database commands. */
   function inOrder<T>(connection: object, fn: () => Promise<T>): Promise<T> {
-    const run = (tails.get(connection) ?? Promise.resolve()).then(fn, fn);
-    tails.set(
-      connection,
-      run.catch(() => undefined),
-    );
-    return run;
+    let serial = connections.get(connection);
+    if (!serial) connections.set(connection, (serial = createSerial()));
+    return serial.run(fn);
   }
 
   /** Runs a command for a caller (absent: the node's operator, with every right). */

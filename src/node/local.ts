@@ -9,6 +9,7 @@ import { CommandError } from '../lib/errors';
 import { execute } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { CommandRunner } from '../core/runner';
+import { createSerial } from '../lib/keyed-lock';
 
 export interface LocalOptions {
   readonly home: Home;
@@ -61,12 +62,10 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   }
 
   // Commands run one after another, in the order they were asked for, as on a node.
-  let tail: Promise<unknown> = Promise.resolve();
+  const serial = createSerial();
   return {
     run(command, args) {
-      const result = tail.then(async () => execute(command, args, await context(command)));
-      tail = result.catch(() => undefined);
-      return result;
+      return serial.run(async () => execute(command, args, await context(command)));
     },
     async close() {
       const opened = await store?.catch(() => undefined);
