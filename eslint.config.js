@@ -55,6 +55,11 @@ module.exports = tseslint.config(
     'the documentation renders the registry it is given',
   ),
   layer(
+    ['src/xmpp/**/*.ts'],
+    ['commands', 'node', 'transports', 'docs', 'migrate', 'storage'],
+    'the XMPP server calls the features: it knows no command, transport of the admin API, migration format or table',
+  ),
+  layer(
     ['src/transports/**/*.ts'],
     ['commands', 'node', 'migrate', 'features', 'storage', 'xmpp'],
     'transports only translate: they are given the registry and the runners',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
-import { parseAdmins, parseListen, type Listener } from './listen';
+import { parseAdmins, parseListen, type C2sListener, type Listener } from './listen';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -17,8 +17,12 @@ export interface Config {
   readonly socketGroup?: string;
   /** Bare JIDs of the `admin` ACL: the accounts that may call every command over HTTP. */
   readonly admins: readonly string[];
-  /** HTTP listeners (JSON API, XML-RPC); none unless configured. */
+  /** HTTP listeners (JSON API, XML-RPC, WebSocket); none unless configured. */
   readonly listeners: readonly Listener[];
+  /** XMPP client listeners; 127.0.0.1:5222 when `listen` is absent. */
+  readonly c2s: readonly C2sListener[];
+  /** PEM files holding the certificates and keys; none: a self-signed certificate the node makes. */
+  readonly certfiles: readonly string[];
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -28,7 +32,7 @@ export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debu
 export const LOG_LEVEL_NAMES = ['No log', 'Critical', 'Error', 'Warning', 'Info', 'Debug'] as const;
 
 export function defaultConfig(file: string): Config {
-  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', admins: [], listeners: [], file };
+  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', admins: [], listeners: [], c2s: [], certfiles: [], file };
 }
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */

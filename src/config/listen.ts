@@ -29,6 +29,26 @@ export interface Listener {
 
 const HANDLERS: Record<string, Handler> = { mod_http_api: 'api', ejabberd_xmlrpc: 'xmlrpc' };
 
+/** An `ejabberd_c2s` listener: where XMPP clients connect. */
+export interface C2sListener {
+  readonly port: number;
+  readonly ip: string;
+  /** Offer STARTTLS. */
+  readonly starttls: boolean;
+  /** Refuse to authenticate a client that has not done STARTTLS. */
+  readonly starttlsRequired: boolean;
+  /** Direct TLS (XEP-0368): the handshake comes first. */
+  readonly tls: boolean;
+  /** Bytes; a larger stanza closes the stream with policy-violation. */
+  readonly maxStanzaSize: number;
+  /** The access rule that decides who may log in here; absent: everyone. */
+  readonly access?: string;
+  /** Not configured: the default 127.0.0.1:5222, which is skipped with a warning when the port is taken. */
+  readonly implicit?: boolean;
+}
+
+export const DEFAULT_MAX_STANZA_SIZE = 262144;
+
 /** The listeners, or a sentence saying what is wrong. */
 export function parseListen(value: unknown): Listener[] | string {
   if (!Array.isArray(value)) return "'listen' must be a list of listeners";

@@ -2,6 +2,7 @@ import type { Config } from '../config/config';
 import type { Registry } from './registry';
 import type { Caller } from './access';
 import { CommandError } from '../lib/errors';
+import type { XmppControl } from './sessions';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
 export interface Context<S = unknown> {
@@ -30,8 +31,10 @@ export interface NodeControl {
   uptimeSeconds(): number;
   /** Resources the node's event loop tracks (sockets, timers, pending I/O): its "processes". */
   activeResources(): number;
-  /** Connected client sessions, on one host or all; this node has none yet. */
+  /** Connected client sessions, on one host or all. */
   onlineUsers(host?: string): number;
+  /** The node's XMPP server: its live sessions. */
+  readonly xmpp: XmppControl;
   /** Server-to-server connections; this node has none yet. */
   s2sConnections(direction: 'incoming' | 'outgoing'): number;
   loglevel(): number;

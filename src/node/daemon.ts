@@ -89,6 +89,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
     activeResources: () => process.getActiveResourcesInfo().length,
     onlineUsers: () => 0,
+    // Replaced when the XMPP server is wired in: until then the node has no client sessions.
+    xmpp: {
+      sessions: () => [],
+      userSessions: () => [],
+      kickUser: () => 0,
+      kickSession: () => false,
+      setPresence: async () => false,
+      sendToSession: () => false,
+      route: async () => undefined,
+      announce: () => 0,
+      shutdown: () => undefined,
+      onlineSessions: () => 0,
+    },
     s2sConnections: () => 0,
     loglevel: () => logger.level(),
     setLoglevel(level) {
