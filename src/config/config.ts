@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
-import { parseAdmins, parseListen, type C2sListener, type Listener } from './listen';
+import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -21,7 +22,7 @@ export interface Config {
   readonly listeners: readonly Listener[];
   /** XMPP client listeners; 127.0.0.1:5222 when `listen` is absent. */
   readonly c2s: readonly C2sListener[];
-  /** PEM files holding the certificates and keys; none: a self-signed certificate the node makes. */
+  /** PEM files (or globs) holding the certificates and keys, absolute; none: a self-signed certificate the node makes. */
   readonly certfiles: readonly string[];
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
@@ -32,22 +33,21 @@ export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debu
 export const LOG_LEVEL_NAMES = ['No log', 'Critical', 'Error', 'Warning', 'Info', 'Debug'] as const;
 
 export function defaultConfig(file: string): Config {
-  return { hosts: ['localhost'], loglevel: 4, authPasswordFormat: 'scram', nodeName: 'ctl@localhost', admins: [], listeners: [], c2s: [], certfiles: [], file };
+  return {
+    hosts: ['localhost'],
+    loglevel: 4,
+    authPasswordFormat: 'scram',
+    nodeName: 'ctl@localhost',
+    admins: [],
+    listeners: [],
+    c2s: [implicitC2s()],
+    certfiles: [],
+    file,
+  };
 }
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
-const RESERVED = new Set([
-  'access_rules',
-  'api_permissions',
-  'modules',
-  'host_config',
-  'shaper',
-  'shaper_rules',
-  'certfiles',
-  'ca_file',
-  'define_macro',
-  'language',
-]);
+const RESERVED = new Set(['access_rules', 'api_permissions', 'modules', 'host_config', 'shaper', 'shaper_rules', 'ca_file', 'define_macro', 'language']);
 
 /** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */
 export function loadConfig(file: string): Config {
@@ -112,7 +112,14 @@ export function parseConfig(text: string, file: string): Config {
       case 'listen': {
         const listeners = parseListen(value);
         if (typeof listeners === 'string') throw bad(listeners, node ?? where);
-        config.listeners = listeners;
+        config.listeners = listeners.http;
+        config.c2s = listeners.c2s;
+        break;
+      }
+      case 'certfiles': {
+        const files = parseCertfiles(value);
+        if (typeof files === 'string') throw bad(files, node ?? where);
+        config.certfiles = files.map((f) => resolve(dirname(file), f));
         break;
       }
       case 'acl': {

@@ -5,19 +5,23 @@
  *     admin:
  *       user: ["admin@localhost"]
  *   listen:
+ *     - port: 5222
+ *       module: ejabberd_c2s
+ *       starttls_required: true
  *     - port: 5280
  *       ip: "127.0.0.1"
  *       module: ejabberd_http
  *       request_handlers:
  *         /api: mod_http_api
  *         /rpc: ejabberd_xmlrpc
+ *         /ws: ejabberd_http_ws
  *     - port: 4560
  *       module: ejabberd_xmlrpc
  */
 import { parseJid, formatJid } from '../lib/jid';
 
-/** What a path of a listener serves. */
-export type Handler = 'api' | 'xmlrpc';
+/** What a path of a listener serves: the JSON API, XML-RPC, or XMPP over WebSocket (RFC 7395). */
+export type Handler = 'api' | 'xmlrpc' | 'ws';
 
 export interface Listener {
   readonly port: number;
@@ -27,7 +31,7 @@ export interface Listener {
   readonly handlers: ReadonlyMap<string, Handler>;
 }
 
-const HANDLERS: Record<string, Handler> = { mod_http_api: 'api', ejabberd_xmlrpc: 'xmlrpc' };
+const HANDLERS: Record<string, Handler> = { mod_http_api: 'api', ejabberd_xmlrpc: 'xmlrpc', ejabberd_http_ws: 'ws' };
 
 /** An `ejabberd_c2s` listener: where XMPP clients connect. */
 export interface C2sListener {
@@ -49,35 +53,89 @@ export interface C2sListener {
 
 export const DEFAULT_MAX_STANZA_SIZE = 262144;
 
+/** Where clients connect when ctl.yml has no `listen`: the standard port, on loopback. */
+export function implicitC2s(port = 5222): C2sListener {
+  return { port, ip: '127.0.0.1', starttls: true, starttlsRequired: false, tls: false, maxStanzaSize: DEFAULT_MAX_STANZA_SIZE, implicit: true };
+}
+
+export interface Listeners {
+  readonly http: Listener[];
+  readonly c2s: C2sListener[];
+}
+
+type Item = Record<string, unknown>;
+
 /** The listeners, or a sentence saying what is wrong. */
-export function parseListen(value: unknown): Listener[] | string {
+export function parseListen(value: unknown): Listeners | string {
   if (!Array.isArray(value)) return "'listen' must be a list of listeners";
-  const out: Listener[] = [];
+  const out: Listeners = { http: [], c2s: [] };
   for (const [i, l] of value.entries()) {
     const where = `'listen' item ${i + 1}`;
     if (typeof l !== 'object' || l === null || Array.isArray(l)) return `${where} must be a mapping`;
-    const { port, ip = '127.0.0.1', module, request_handlers: rh, ...rest } = l as Record<string, unknown>;
+    const item = l as Item;
+    const { port, ip = '127.0.0.1', module } = item;
     if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return `${where}: 'port' must be a number from 0 to 65535`;
     if (typeof ip !== 'string' || ip === '') return `${where}: 'ip' must be an address`;
-    const handlers = new Map<string, Handler>();
-    if (module === 'ejabberd_xmlrpc') {
-      handlers.set('/', 'xmlrpc');
-    } else if (module === 'ejabberd_http') {
-      if (typeof rh !== 'object' || rh === null || Array.isArray(rh)) return `${where}: 'request_handlers' must map paths to mod_http_api or ejabberd_xmlrpc`;
-      for (const [path, name] of Object.entries(rh)) {
-        const handler = HANDLERS[String(name)];
-        if (!handler) return `${where}: unknown request handler '${String(name)}' for ${path} (this node serves mod_http_api and ejabberd_xmlrpc)`;
-        if (!path.startsWith('/')) return `${where}: request handler path '${path}' must start with /`;
-        handlers.set(path.replace(/\/+$/, '') || '/', handler);
-      }
-    } else {
-      return `${where}: module '${String(module)}' is not served by this node yet (ejabberd_http and ejabberd_xmlrpc are)`;
-    }
-    // ejabberd options this node does not implement yet are accepted, so a real ejabberd.yml reads.
-    void rest;
-    out.push({ port: port as number, ip, handlers });
+    // ejabberd options this node does not implement (shaper, zlib, protocol_options, ...) are
+    // accepted, so a real ejabberd.yml reads.
+    const parsed = module === 'ejabberd_c2s' ? c2sListener(item, port as number, ip) : httpListener(item, port as number, ip);
+    if (typeof parsed === 'string') return `${where}: ${parsed}`;
+    if ('handlers' in parsed) out.http.push(parsed);
+    else out.c2s.push(parsed);
   }
   return out;
+}
+
+function httpListener(item: Item, port: number, ip: string): Listener | string {
+  const { module, request_handlers: rh } = item;
+  const handlers = new Map<string, Handler>();
+  if (module === 'ejabberd_xmlrpc') {
+    handlers.set('/', 'xmlrpc');
+  } else if (module === 'ejabberd_http') {
+    if (typeof rh !== 'object' || rh === null || Array.isArray(rh))
+      return "'request_handlers' must map paths to mod_http_api, ejabberd_xmlrpc or ejabberd_http_ws";
+    for (const [path, name] of Object.entries(rh)) {
+      const handler = HANDLERS[String(name)];
+      if (!handler) return `unknown request handler '${String(name)}' for ${path} (this node serves mod_http_api, ejabberd_xmlrpc and ejabberd_http_ws)`;
+      if (!path.startsWith('/')) return `request handler path '${path}' must start with /`;
+      handlers.set(path.replace(/\/+$/, '') || '/', handler);
+    }
+  } else {
+    return `module '${String(module)}' is not served by this node yet (ejabberd_c2s, ejabberd_http and ejabberd_xmlrpc are)`;
+  }
+  return { port, ip, handlers };
+}
+
+function c2sListener(item: Item, port: number, ip: string): C2sListener | string {
+  const flags: Record<string, boolean> = {};
+  for (const key of ['starttls', 'starttls_required', 'tls']) {
+    const v = item[key];
+    if (v !== undefined && typeof v !== 'boolean') return `'${key}' must be true or false`;
+    flags[key] = v as boolean;
+  }
+  const size = item.max_stanza_size ?? DEFAULT_MAX_STANZA_SIZE;
+  if (size !== 'infinity' && (!Number.isInteger(size) || (size as number) <= 0)) return "'max_stanza_size' must be a positive number of bytes or infinity";
+  const { access } = item;
+  if (access !== undefined && (typeof access !== 'string' || access === '')) return "'access' must name an access rule";
+  const tls = flags.tls ?? false;
+  const starttlsRequired = !tls && (flags.starttls_required ?? false);
+  return {
+    port,
+    ip,
+    // The node always has a certificate (its own, when certfiles names none), so STARTTLS is offered unless turned off.
+    starttls: !tls && (starttlsRequired || (flags.starttls ?? true)),
+    starttlsRequired,
+    tls,
+    maxStanzaSize: size === 'infinity' ? Infinity : (size as number),
+    ...(access === undefined ? {} : { access: access as string }),
+  };
+}
+
+/** The `certfiles` option: PEM files (shell globs allowed), relative to the configuration's directory. */
+export function parseCertfiles(value: unknown): string[] | string {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p !== '')) return "'certfiles' must be a list of PEM file paths";
+  return list as string[];
 }
 
 /** The members of the `admin` ACL as bare JIDs, or a sentence saying what is wrong. */

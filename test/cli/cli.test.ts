@@ -170,8 +170,8 @@ describe('configuration', () => {
       /^Error: Invalid configuration .*ctl\.yml \(line 1\): 'loglevel' must be 0 to 5 or one of none, critical, error, warning, info, debug\n$/,
     ],
     [
-      'listen:\n  - port: 5280\n    module: ejabberd_c2s\n',
-      /\(line 2\): 'listen' item 1: module 'ejabberd_c2s' is not served by this node yet \(ejabberd_http and ejabberd_xmlrpc are\)\n$/,
+      'listen:\n  - port: 5269\n    module: ejabberd_s2s_in\n',
+      /\(line 2\): 'listen' item 1: module 'ejabberd_s2s_in' is not served by this node yet \(ejabberd_c2s, ejabberd_http and ejabberd_xmlrpc are\)\n$/,
     ],
     ['listen:\n  - port: 99999\n    module: ejabberd_xmlrpc\n', /'listen' item 1: 'port' must be a number from 0 to 65535\n$/],
     [
