@@ -1,0 +1,135 @@
+/**
+ * The live sessions: full JID → session, bare JID → the user's sessions in bind order. Sessions
+ * are small objects whose methods live on the prototype, so that ten thousand of them stay cheap.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Element } from 'ltx';
+import type { BareJid, Jid } from '../lib/jid';
+import type { ConnectionKind, Session, SessionTable, StreamError, StreamInfo } from './api';
+
+/** Work a session's queue holds besides stanzas: a close, or a call that waits for its turn. */
+export interface QueuedTask {
+  readonly task: () => void | Promise<void>;
+}
+
+export class LiveSession implements Session {
+  readonly bare: BareJid;
+  readonly connection: ConnectionKind;
+  readonly ip: string;
+  readonly port: number;
+  presence: Element | undefined = undefined;
+  priority = 0;
+  interested = false;
+  carbons = false;
+  inactive = false;
+  detached = false;
+  readonly directed = new Set<string>();
+  /** `user@host/resource`, the key of the full-JID table. */
+  readonly full: string;
+  /** Set once: the session left the table, and its stanzas are no longer taken. */
+  closed = false;
+  /** A stanza is being handled: the next ones wait in `backlog`, in order. */
+  busy = false;
+  backlog: (Element | QueuedTask)[] | undefined = undefined;
+
+  constructor(
+    readonly stream: StreamInfo,
+    readonly id: number,
+    readonly jid: Jid,
+    readonly startedAt: number,
+  ) {
+    this.bare = { user: jid.user, host: jid.host };
+    this.connection = stream.connection;
+    this.ip = stream.ip;
+    this.port = stream.port;
+    this.full = `${jid.user}@${jid.host}/${jid.resource}`;
+  }
+
+  send(stanza: Element): void {
+    this.stream.send(stanza);
+  }
+
+  close(error?: StreamError): void {
+    this.stream.close(error);
+  }
+}
+
+/** The sessions of one user, and the user's bare JID as routing hands it to hooks. */
+export interface UserEntry {
+  readonly jid: Jid;
+  readonly sessions: LiveSession[];
+}
+
+/** A random resource, as ejabberd makes one: digits and letters. */
+export function randomResource(): string {
+  return BigInt(`0x${randomBytes(10).toString('hex')}`).toString(36);
+}
+
+export class Sessions implements SessionTable {
+  readonly full = new Map<string, LiveSession>();
+  readonly bare = new Map<string, UserEntry>();
+  private nextId = 1;
+
+  get(jid: Jid): LiveSession | undefined {
+    return this.full.get(`${jid.user}@${jid.host}/${jid.resource}`);
+  }
+
+  ofUser(jid: BareJid): readonly LiveSession[] {
+    return this.bare.get(`${jid.user}@${jid.host}`)?.sessions ?? [];
+  }
+
+  /** Map order is insertion order: bind order, since a session is never re-inserted. */
+  all(host?: string): readonly LiveSession[] {
+    const out: LiveSession[] = [];
+    for (const s of this.full.values()) if (host === undefined || s.jid.host === host) out.push(s);
+    return out;
+  }
+
+  count(host?: string): number {
+    if (host === undefined) return this.full.size;
+    let n = 0;
+    for (const u of this.bare.values()) if (u.jid.host === host) n += u.sessions.length;
+    return n;
+  }
+
+  users(host?: string): number {
+    if (host === undefined) return this.bare.size;
+    let n = 0;
+    for (const u of this.bare.values()) if (u.jid.host === host) n++;
+    return n;
+  }
+
+  /** Adds a session for `resource` (not empty); the caller closes any session it replaces first. */
+  add(stream: StreamInfo, resource: string, now: number): LiveSession {
+    const jid: Jid = { user: stream.bare.user, host: stream.bare.host, resource };
+    const session = new LiveSession(stream, this.nextId++, jid, now);
+    this.full.set(session.full, session);
+    const key = `${jid.user}@${jid.host}`;
+    const entry = this.bare.get(key);
+    if (entry) entry.sessions.push(session);
+    else this.bare.set(key, { jid: { user: jid.user, host: jid.host, resource: '' }, sessions: [session] });
+    return session;
+  }
+
+  /** Takes the session out of both tables; false when it was not there. */
+  remove(session: LiveSession): boolean {
+    if (this.full.get(session.full) !== session) return false;
+    this.full.delete(session.full);
+    const key = `${session.jid.user}@${session.jid.host}`;
+    const entry = this.bare.get(key);
+    if (entry) {
+      const at = entry.sessions.indexOf(session);
+      if (at >= 0) entry.sessions.splice(at, 1);
+      if (entry.sessions.length === 0) this.bare.delete(key);
+    }
+    return true;
+  }
+
+  /** A resource nobody of this user holds. */
+  freeResource(bare: BareJid): string {
+    for (;;) {
+      const r = randomResource();
+      if (!this.full.has(`${bare.user}@${bare.host}/${r}`)) return r;
+    }
+  }
+}
