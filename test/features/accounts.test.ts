@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { defaultConfig, type Config } from '../../src/config/config';
 import { createAccounts } from '../../src/features/accounts/accounts';
-import { MAX_PASSWORD_BYTES, accountOps, readAccount } from '../../src/features/accounts/records';
+import { MAX_PASSWORD_BYTES, accountOps, decodeAccount, readAccount } from '../../src/features/accounts/records';
 import { featureDeps, type FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
 import { lastOps, readLast, usersRows as lastRows } from '../../src/features/last/records';
@@ -95,6 +95,69 @@ describe('register', () => {
     expect((await readAccount(store, alice))?.secret).toMatchObject({ format: 'scram', hash: 'sha1', iterations: 4096 });
     expect(await accounts.checkPassword(alice, 'pw')).toBe(true);
     expect(await accounts.checkPassword(alice, 'pW')).toBe(false);
+  });
+
+  test('stores SCRAM keys of both SHA-1 and SHA-256, each with its own salt, for every password it sets', async () => {
+    const { accounts, store } = setup({ authPasswordFormat: 'scram' });
+    const shape = (secret: unknown) => {
+      const s = secret as { salt: string; storedKey: string; serverKey: string; sha256: { salt: string; storedKey: string; serverKey: string } };
+      const len = (b64: string) => Buffer.from(b64, 'base64').length;
+      return [len(s.salt), len(s.storedKey), len(s.serverKey), len(s.sha256.salt), len(s.sha256.storedKey), len(s.sha256.serverKey), s.salt === s.sha256.salt];
+    };
+    await accounts.register(alice, 'pw');
+    const registered = (await readAccount(store, alice))?.secret;
+    expect(registered).toMatchObject({ format: 'scram', hash: 'sha1', iterations: 4096, sha256: { iterations: 4096 } });
+    expect(shape(registered)).toEqual([16, 20, 20, 16, 32, 32, false]);
+    await accounts.changePassword(alice, 'new');
+    expect(shape((await readAccount(store, alice))?.secret)).toEqual([16, 20, 20, 16, 32, 32, false]);
+    await accounts.ban(alice, 'spam');
+    expect(shape((await readAccount(store, alice))?.secret)).toEqual([16, 20, 20, 16, 32, 32, false]);
+  });
+
+  test('scramCredentials: the stored keys as bytes; none for a banned account, a missing one, or a hash an old record lacks', async () => {
+    const { accounts, store } = setup({ authPasswordFormat: 'scram' });
+    await accounts.register(alice, 'pw');
+    const secret = (await readAccount(store, alice))!.secret as { salt: string; storedKey: string; sha256: { serverKey: string } };
+    const sha1 = await accounts.scramCredentials(alice, 'sha1');
+    expect([sha1?.iterations, sha1?.salt.toString('base64'), sha1?.storedKey.toString('base64')]).toEqual([4096, secret.salt, secret.storedKey]);
+    expect((await accounts.scramCredentials(alice, 'sha256'))?.serverKey.toString('base64')).toBe(secret.sha256.serverKey);
+    expect(await accounts.scramCredentials(bob, 'sha1')).toBeUndefined();
+    const { sha256: _gone, ...old } = secret as unknown as Record<string, unknown>;
+    await store.batch(accountOps(bob, { secret: old as never, created: 1 }));
+    expect(await accounts.checkPassword(bob, 'pw')).toBe(true);
+    expect(await accounts.scramCredentials(bob, 'sha256')).toBeUndefined();
+    expect((await accounts.scramCredentials(bob, 'sha1'))?.storedKey.toString('base64')).toBe(secret.storedKey);
+    await accounts.ban(alice, 'spam');
+    expect(await accounts.scramCredentials(alice, 'sha1')).toBeUndefined();
+    expect(await accounts.checkPassword(alice, 'pw')).toBe(false);
+  });
+
+  test('scramCredentials of a plain password: derived, with a salt that stays the same', async () => {
+    const { accounts } = setup();
+    await accounts.register(alice, 'pw');
+    const a = await accounts.scramCredentials(alice, 'sha256');
+    const b = await accounts.scramCredentials(alice, 'sha256');
+    expect([a?.storedKey.length, a?.salt.length, a?.iterations]).toEqual([32, 16, 4096]);
+    expect(b).toEqual(a);
+    expect((await accounts.scramCredentials(alice, 'sha1'))?.storedKey.length).toBe(20);
+  });
+});
+
+describe('decodeAccount', () => {
+  const sha1 = { format: 'scram', hash: 'sha1', iterations: 4096, salt: 'c2FsdA==', storedKey: 'a2V5', serverKey: 'a2V5' };
+  test('reads old SHA-1 records and new ones with SHA-256 keys', () => {
+    expect(decodeAccount({ secret: sha1, created: 1 })).toEqual({ secret: sha1, created: 1 });
+    const both = { ...sha1, sha256: { iterations: 4096, salt: 'c2FsdA==', storedKey: 'a2V5', serverKey: 'a2V5' } };
+    expect(decodeAccount({ secret: both, created: 1 })).toEqual({ secret: both, created: 1 });
+  });
+  test('says which SHA-256 field is wrong', () => {
+    expect(() => decodeAccount({ secret: { ...sha1, sha256: 'x' }, created: 1 }, 'line 3')).toThrow('line 3: secret.sha256 must be an object');
+    expect(() => decodeAccount({ secret: { ...sha1, sha256: { iterations: 0, salt: '', storedKey: '', serverKey: '' } }, created: 1 })).toThrow(
+      'account: secret.sha256.iterations must be a positive integer',
+    );
+    expect(() => decodeAccount({ secret: { ...sha1, sha256: { iterations: 1, salt: 's', storedKey: 2, serverKey: '' } }, created: 1 })).toThrow(
+      'account: secret.sha256.storedKey must be base64 text',
+    );
   });
 });
 

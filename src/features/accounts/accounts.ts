@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { CommandError, fieldError } from '../../lib/errors';
 import { checkDays } from '../../lib/days';
 import { bareText, nameprep, nodeprep, type BareJid } from '../../lib/jid';
@@ -6,7 +6,27 @@ import type { BatchOp, Store } from '../../storage/types';
 import { accountLockKey, type FeatureDeps } from '../deps';
 import { hostLasts, readLasts } from '../last/records';
 import { PASSWD, accountKey, accountOps, usersRows, hostAccounts, hostUsers, hostUsersPage, readAccount, type AccountRecord } from './records';
-import { checkPasswordSize, makeSecret, unusablePassword, verifySecret } from './secret';
+import {
+  SCRAM_ITERATIONS,
+  checkPasswordSize,
+  deriveScramKeys,
+  makeSecret,
+  preparePassword,
+  scramKeysOf,
+  unusablePassword,
+  verifySecret,
+  type ScramHash,
+} from './secret';
+
+export type { ScramHash } from './secret';
+
+/** What the server side of a SCRAM exchange needs of an account (RFC 5802 §3). */
+export interface ScramCredentials {
+  readonly iterations: number;
+  readonly salt: Buffer;
+  readonly storedKey: Buffer;
+  readonly serverKey: Buffer;
+}
 
 /**
  * The deletions of everything one feature keeps for the accounts `jids`, with a few reads of the
@@ -39,6 +59,12 @@ export interface Accounts {
   /** Leaves the account with a password nobody knows and the reason it was banned. */
   ban(jid: BareJid, reason: string): Promise<void>;
   checkPassword(jid: BareJid, password: string): Promise<boolean>;
+  /**
+   * The SCRAM keys an account can log in with by `hash`; undefined for no account, a banned one,
+   * or one whose secret has no keys of that hash (set before SHA-256 keys were stored). A plain
+   * password gets keys derived on the fly, with a salt that stays the same while the node runs.
+   */
+  scramCredentials(jid: BareJid, hash: ScramHash): Promise<ScramCredentials | undefined>;
   /** Compares the hex `hash` (`method` md5 or sha) of a plain password. */
   checkPasswordHash(jid: BareJid, hash: string, method: string): Promise<boolean>;
   /** User names of a prepared host, sorted by their bytes as ejabberd sorts them. */
@@ -64,6 +90,8 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
   const { store, config, events, locks } = deps;
   const now = () => Math.floor(deps.clock() / 1000);
   const online = deps.isOnline ?? (() => false);
+  // Salts for plain passwords: the same for an account each time it is asked, told nobody.
+  const plainSaltKey = randomBytes(32);
 
   function host(name: string, field = 'host'): string {
     const prepared = nameprep(name, field);
@@ -160,6 +188,24 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     async checkPassword(jid, password) {
       const rec = await readAccount(store, jid);
       return rec !== undefined && !rec.banned && (await verifySecret(rec.secret, password));
+    },
+
+    async scramCredentials(jid, hash) {
+      const rec = await readAccount(store, jid);
+      if (!rec || rec.banned) return undefined;
+      if (rec.secret.format === 'plain') {
+        const salt = createHmac('sha256', plainSaltKey).update(`${hash}\0${jid.host}\0${jid.user}`).digest().subarray(0, 16);
+        const keys = await deriveScramKeys(preparePassword(rec.secret.password), hash, salt, SCRAM_ITERATIONS);
+        return { iterations: SCRAM_ITERATIONS, salt, ...keys };
+      }
+      const keys = scramKeysOf(rec.secret, hash);
+      if (!keys) return undefined;
+      return {
+        iterations: keys.iterations,
+        salt: Buffer.from(keys.salt, 'base64'),
+        storedKey: Buffer.from(keys.storedKey, 'base64'),
+        serverKey: Buffer.from(keys.serverKey, 'base64'),
+      };
     },
 
     async checkPasswordHash(jid, hash, method) {

@@ -83,8 +83,11 @@ export function decodeAccount(value: unknown, where = 'account'): AccountRecord 
     if (typeof secret.password !== 'string') bad('secret.password', 'text');
   } else if (secret.format === 'scram') {
     if (secret.hash !== 'sha1') bad('secret.hash', "'sha1'");
-    if (!Number.isInteger(secret.iterations) || (secret.iterations as number) <= 0) bad('secret.iterations', 'a positive integer');
-    for (const f of ['salt', 'storedKey', 'serverKey'] as const) if (typeof secret[f] !== 'string') bad(`secret.${f}`, 'base64 text');
+    checkKeys(secret, 'secret', bad);
+    if (secret.sha256 !== undefined) {
+      if (!isObject(secret.sha256)) return bad('secret.sha256', 'an object');
+      checkKeys(secret.sha256, 'secret.sha256', bad);
+    }
   } else {
     bad('secret.format', "'plain' or 'scram'");
   }
@@ -95,6 +98,11 @@ export function decodeAccount(value: unknown, where = 'account'): AccountRecord 
     if (!isSeconds(banned.at)) bad('banned.at', 'seconds since 1970');
   }
   return value as unknown as AccountRecord;
+}
+
+function checkKeys(keys: Record<string, unknown>, at: string, bad: (field: string, want: string) => never): void {
+  if (!Number.isInteger(keys.iterations) || (keys.iterations as number) <= 0) bad(`${at}.iterations`, 'a positive integer');
+  for (const f of ['salt', 'storedKey', 'serverKey'] as const) if (typeof keys[f] !== 'string') bad(`${at}.${f}`, 'base64 text');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,18 +1,33 @@
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import saslprep from '@mongodb-js/saslprep';
 import type { PasswordFormat } from '../../config/config';
 import { fieldError } from '../../lib/errors';
 
 const pbkdf2Async = promisify(pbkdf2);
 
-/** SCRAM-SHA-1 (RFC 5802) as ejabberd stores it: what XMPP clients can authenticate against. */
-export interface ScramSecret {
-  readonly format: 'scram';
-  readonly hash: 'sha1';
+/** The hashes of the SCRAM mechanisms the server offers: SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677). */
+export type ScramHash = 'sha1' | 'sha256';
+
+export const SCRAM_HASHES: readonly ScramHash[] = ['sha256', 'sha1'];
+
+/** What a SCRAM mechanism needs of an account, in base64 as ejabberd stores it. */
+export interface ScramKeys {
   readonly iterations: number;
   readonly salt: string;
   readonly storedKey: string;
   readonly serverKey: string;
+}
+
+/**
+ * SCRAM secrets: the SHA-1 keys at the top, as ejabberd stores them (and as older records and
+ * backups hold them alone), and the SHA-256 keys beside them for passwords set since. A record
+ * without `sha256` can log in with SCRAM-SHA-1 only, until its password is set again.
+ */
+export interface ScramSecret extends ScramKeys {
+  readonly format: 'scram';
+  readonly hash: 'sha1';
+  readonly sha256?: ScramKeys;
 }
 
 export interface PlainSecret {
@@ -23,6 +38,9 @@ export interface PlainSecret {
 export type Secret = ScramSecret | PlainSecret;
 
 export const SCRAM_ITERATIONS = 4096;
+
+/** The bytes of a key, by hash. */
+export const SCRAM_KEY_BYTES: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
 
 /** The longest password an account may have, here or in anything imported. */
 export const MAX_PASSWORD_BYTES = 1024;
@@ -35,33 +53,58 @@ export function checkPasswordSize(password: string, field = 'password'): void {
   }
 }
 
-async function scramKeys(password: string, salt: Buffer, iterations: number) {
-  const salted = await pbkdf2Async(password, salt, iterations, 20, 'sha1');
-  const clientKey = createHmac('sha1', salted).update('Client Key').digest();
+/**
+ * The password as SCRAM clients hash it (RFC 5802 §2.2, SASLprep of RFC 4013), or as given when
+ * SASLprep refuses it: an odd password still works where it is typed the same way (PLAIN, the
+ * admin commands), as ejabberd lets it.
+ */
+export function preparePassword(password: string): string {
+  try {
+    return saslprep(password);
+  } catch {
+    return password;
+  }
+}
+
+/** StoredKey and ServerKey of a password (RFC 5802 §3); `password` is used as given. */
+export async function deriveScramKeys(password: string, hash: ScramHash, salt: Buffer, iterations: number): Promise<{ storedKey: Buffer; serverKey: Buffer }> {
+  const salted = await pbkdf2Async(password, salt, iterations, SCRAM_KEY_BYTES[hash], hash);
+  const clientKey = createHmac(hash, salted).update('Client Key').digest();
   return {
-    storedKey: createHash('sha1').update(clientKey).digest(),
-    serverKey: createHmac('sha1', salted).update('Server Key').digest(),
+    storedKey: createHash(hash).update(clientKey).digest(),
+    serverKey: createHmac(hash, salted).update('Server Key').digest(),
   };
 }
 
+async function newKeys(password: string, hash: ScramHash): Promise<ScramKeys> {
+  const salt = randomBytes(16);
+  const { storedKey, serverKey } = await deriveScramKeys(password, hash, salt, SCRAM_ITERATIONS);
+  return { iterations: SCRAM_ITERATIONS, salt: salt.toString('base64'), storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') };
+}
+
+/** A new secret for `password`: SCRAM keys for both hashes, derived side by side, or the password itself. */
 export async function makeSecret(password: string, format: PasswordFormat): Promise<Secret> {
   if (format === 'plain') return { format, password };
-  const salt = randomBytes(16);
-  const { storedKey, serverKey } = await scramKeys(password, salt, SCRAM_ITERATIONS);
-  return {
-    format: 'scram',
-    hash: 'sha1',
-    iterations: SCRAM_ITERATIONS,
-    salt: salt.toString('base64'),
-    storedKey: storedKey.toString('base64'),
-    serverKey: serverKey.toString('base64'),
-  };
+  const prepared = preparePassword(password);
+  const [sha1, sha256] = await Promise.all([newKeys(prepared, 'sha1'), newKeys(prepared, 'sha256')]);
+  return { format: 'scram', hash: 'sha1', ...sha1, sha256 };
+}
+
+/** The stored keys of one hash, if the secret has them. */
+export function scramKeysOf(secret: ScramSecret, hash: ScramHash): ScramKeys | undefined {
+  return hash === 'sha1' ? secret : secret.sha256;
 }
 
 export async function verifySecret(secret: Secret, password: string): Promise<boolean> {
-  if (secret.format === 'plain') return equal(Buffer.from(secret.password), Buffer.from(password));
-  const { storedKey } = await scramKeys(password, Buffer.from(secret.salt, 'base64'), secret.iterations);
-  return equal(storedKey, Buffer.from(secret.storedKey, 'base64'));
+  const prepared = preparePassword(password);
+  if (secret.format === 'plain') return equal(Buffer.from(preparePassword(secret.password)), Buffer.from(prepared));
+  const [hash, keys] = secret.sha256 ? ['sha256' as const, secret.sha256] : ['sha1' as const, secret];
+  const matches = async (pw: string) => {
+    const { storedKey } = await deriveScramKeys(pw, hash, Buffer.from(keys.salt, 'base64'), keys.iterations);
+    return equal(storedKey, Buffer.from(keys.storedKey, 'base64'));
+  };
+  // Keys made before passwords were prepared hash the password as it was given.
+  return (await matches(prepared)) || (prepared !== password && (await matches(password)));
 }
 
 function equal(a: Buffer, b: Buffer): boolean {
