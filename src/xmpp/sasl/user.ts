@@ -1,0 +1,28 @@
+import saslprep from '@mongodb-js/saslprep';
+import { formatJid, nodeprep, parseJid, type BareJid } from '../../lib/jid';
+import { SaslFailure } from './types';
+
+/**
+ * The account a SASL user name names on `host`: SASLprep (RFC 4013), then nodeprep. Undefined
+ * when the name cannot be a user's: the caller fails it as it fails a wrong password.
+ */
+export function accountOf(name: string, host: string): BareJid | undefined {
+  try {
+    return { user: nodeprep(saslprep(name)), host };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws invalid-authzid unless `authzid` is absent or the bare JID of `jid` (no one acts for another here). */
+export function checkAuthzid(authzid: string, jid: BareJid | undefined): void {
+  if (authzid === '' || jid === undefined) return;
+  let asked: string | undefined;
+  try {
+    const parsed = parseJid(authzid);
+    if (parsed.resource === '') asked = formatJid(parsed);
+  } catch {
+    asked = undefined;
+  }
+  if (asked !== formatJid(jid)) throw new SaslFailure('invalid-authzid', `You may act only as ${formatJid(jid)}`);
+}
