@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, binary, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const sessions = () => require('./support/sessions') as typeof import('./support/sessions');
+
 export const sessionCommands = [
   defineCommand({
     name: 'connected_users',
@@ -11,11 +14,13 @@ export const sessionCommands = [
     needs: 'node',
     args: [],
     result: f('connected_users', list(f('sessions', string))),
+    handler: (_args, { node, services }) => sessions().connectedUsers(node.xmpp, services.accounts),
   }),
   defineCommand({
     name: 'connected_users_info',
     tags: ['session'],
     desc: 'List all established sessions and their information',
+    note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
@@ -37,6 +42,7 @@ export const sessionCommands = [
         ),
       ),
     ),
+    handler: (_args, { node }) => sessions().connectedUsersInfo(node.xmpp),
   }),
   defineCommand({
     name: 'connected_users_number',
@@ -47,6 +53,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [],
     result: f('num_sessions', integer),
+    handler: (_args, { node }) => node.xmpp.onlineSessions(),
   }),
   defineCommand({
     name: 'connected_users_vhost',
@@ -57,6 +64,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('host', binary)],
     result: f('connected_users_vhost', list(f('sessions', string))),
+    handler: ({ host }, { node, services }) => sessions().connectedUsers(node.xmpp, services.accounts, host),
   }),
   defineCommand({
     name: 'kick_session',
@@ -67,6 +75,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary), f('resource', binary), f('reason', binary)],
     result: f('res', rescode),
+    handler: ({ user, host, resource, reason }, { node, services }) => sessions().kickSession(node.xmpp, services.accounts, user, host, resource, reason),
   }),
   defineCommand({
     name: 'kick_user',
@@ -77,6 +86,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary)],
     result: f('num_resources', integer),
+    handler: ({ user, host }, { node, services }) => sessions().kickUser(node.xmpp, services.accounts, user, host),
   }),
   defineCommand({
     name: 'num_resources',
@@ -87,6 +97,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary)],
     result: f('resources', integer),
+    handler: ({ user, host }, { node, services }) => sessions().userResources(node.xmpp, services.accounts, user, host).length,
   }),
   defineCommand({
     name: 'resource_num',
@@ -97,6 +108,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary), f('num', integer)],
     result: f('resource', string),
+    handler: ({ user, host, num }, { node, services }) => sessions().resourceNum(node.xmpp, services.accounts, user, host, num),
   }),
   defineCommand({
     name: 'set_presence',
@@ -107,26 +119,31 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary), f('resource', binary), f('type', binary), f('show', binary), f('status', binary), f('priority', binary)],
     result: f('res', rescode),
+    handler: (args, { node, services }) => sessions().setPresence(node.xmpp, services.accounts, args),
   }),
   defineCommand({
     name: 'status_list',
     tags: ['session'],
     desc: 'List of logged users with this status',
+    note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
     args: [f('status', binary)],
     result: f('users', list(f('userstatus', tuple(f('user', string), f('host', string), f('resource', string), f('priority', integer), f('status', string))))),
+    handler: ({ status }, { node, services }) => sessions().statusList(node.xmpp, services.accounts, status),
   }),
   defineCommand({
     name: 'status_list_host',
     tags: ['session'],
     desc: 'List of users logged in host with their statuses',
+    note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
     args: [f('host', binary), f('status', binary)],
     result: f('users', list(f('userstatus', tuple(f('user', string), f('host', string), f('resource', string), f('priority', integer), f('status', string))))),
+    handler: ({ host, status }, { node, services }) => sessions().statusList(node.xmpp, services.accounts, status, host),
   }),
   defineCommand({
     name: 'status_num',
@@ -137,6 +154,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('status', binary)],
     result: f('users', integer),
+    handler: ({ status }, { node, services }) => sessions().statusNum(node.xmpp, services.accounts, status),
   }),
   defineCommand({
     name: 'status_num_host',
@@ -147,6 +165,7 @@ export const sessionCommands = [
     needs: 'node',
     args: [f('host', binary), f('status', binary)],
     result: f('users', integer),
+    handler: ({ host, status }, { node, services }) => sessions().statusNum(node.xmpp, services.accounts, status, host),
   }),
   defineCommand({
     name: 'user_resources',
@@ -157,11 +176,13 @@ export const sessionCommands = [
     needs: 'node',
     args: [],
     result: f('resources', list(f('resource', string))),
+    handler: ({ user, server }, { node, services }) => sessions().userResources(node.xmpp, services.accounts, user, server),
   }),
   defineCommand({
     name: 'user_sessions_info',
     tags: ['session'],
     desc: 'Get information about all sessions of a user',
+    note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
@@ -185,5 +206,6 @@ export const sessionCommands = [
         ),
       ),
     ),
+    handler: ({ user, host }, { node, services }) => sessions().userSessionsInfo(node.xmpp, services.accounts, user, host),
   }),
 ];

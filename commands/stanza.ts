@@ -4,6 +4,7 @@ import { f, integer, binary, rescode } from '../src/schema/types';
 // Loaded when a command of this file first runs: listing the commands must not load them.
 const offlineSupport = () => require('./support/offline') as typeof import('./support/offline');
 const privacySupport = () => require('./support/privacy') as typeof import('./support/privacy');
+const sessions = () => require('./support/sessions') as typeof import('./support/sessions');
 
 export const stanzaCommands = [
   defineCommand({
@@ -37,7 +38,8 @@ export const stanzaCommands = [
     needs: 'store',
     args: [f('type', binary), f('from', binary), f('to', binary), f('subject', binary), f('body', binary)],
     result: f('res', rescode),
-    handler: (args, { services, config }) => offlineSupport().sendMessage(services.offline, config, args),
+    note: 'On a running node the message is routed as any other: a recipient who is online gets it at once. Without a node it is stored offline.',
+    handler: (args, { services, config, running }) => offlineSupport().sendMessage(services.offline, config, args, running && ((m) => running.xmpp.route(m))),
   }),
   defineCommand({
     name: 'send_stanza',
@@ -48,6 +50,7 @@ export const stanzaCommands = [
     needs: 'node',
     args: [f('from', binary), f('to', binary), f('stanza', binary)],
     result: f('res', rescode),
+    handler: ({ from, to, stanza }, { node }) => sessions().sendStanza(node.xmpp, from, to, stanza),
   }),
   defineCommand({
     name: 'send_stanza_c2s',
@@ -58,5 +61,7 @@ export const stanzaCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary), f('resource', binary), f('stanza', binary)],
     result: f('res', rescode),
+    note: 'The stanza is written to that session, as if the server had sent it to the client.',
+    handler: ({ user, host, resource, stanza }, { node, services }) => sessions().sendStanzaC2s(node.xmpp, services.accounts, user, host, resource, stanza),
   }),
 ];

@@ -33,7 +33,7 @@ export const statsCommands = [
     name: 'stats',
     tags: ['stats'],
     desc: 'Get statistical value: registeredusers onlineusers onlineusersnode uptimeseconds processes',
-    note: 'processes is the number of resources the node is tracking in its event loop (sockets, timers, pending I/O), the closest thing it has to Erlang processes; online users are 0 until the node accepts XMPP clients.',
+    note: 'processes is the number of resources the node is tracking in its event loop (sockets, timers, pending I/O), the closest thing it has to Erlang processes; onlineusers counts client sessions.',
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',

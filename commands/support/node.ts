@@ -58,8 +58,8 @@ export async function stopKindly(
   if (delay < 0) throw new CommandError('bad_argument', `The delay (delay) must not be negative, got ${delay}`, { details: { arg: 'delay' } });
   const started = Date.now();
   const steps: [string, () => Promise<string>][] = [
-    ['Stopping new client connections', async () => 'ok'],
-    [`Sending announcement to connected users: ${announcement}`, async () => `${node.onlineUsers()} sessions`],
+    ['Stopping new client connections', async () => (await node.stopAccepting(), 'ok')],
+    [`Sending announcement to connected users: ${announcement}`, async () => `${node.xmpp.announce(announcement)} sessions`],
     ['Sending service message to MUC rooms', async () => '0 rooms'],
     [`Waiting ${delay} seconds`, async () => (await sleep(delay * 1000), 'ok')],
     ['Stopping the node', async () => (await node.stop(), 'ok')],

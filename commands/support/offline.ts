@@ -17,8 +17,11 @@ export interface SendMessageArgs {
   readonly body: string;
 }
 
-/** send_message: a `<message/>` from `from` to a local user, who gets it on logging in. */
-export async function sendMessage(offline: Offline, config: Config, a: SendMessageArgs): Promise<boolean> {
+/**
+ * send_message: a `<message/>` from `from` to a local user. `route` is the node's router when
+ * a node runs (an online user gets it at once); without one it is stored for the next login.
+ */
+export async function sendMessage(offline: Offline, config: Config, a: SendMessageArgs, route?: (message: Element) => Promise<void>): Promise<boolean> {
   if (!MESSAGE_TYPES.includes(a.type)) {
     throw new CommandError('bad_argument', `Unknown message type '${a.type}' (type): use chat, normal or headline`, { details: { arg: 'type' } });
   }
@@ -40,7 +43,8 @@ export async function sendMessage(offline: Offline, config: Config, a: SendMessa
   const message = new Element('message', { type: a.type, from: formatJid(sender), to: formatJid(recipient), id: randomUUID() });
   if (a.subject !== '') message.c('subject').t(a.subject);
   if (a.body !== '') message.c('body').t(a.body);
-  await offline.send({ user: recipient.user, host: recipient.host }, message);
+  if (route) await route(message);
+  else await offline.send({ user: recipient.user, host: recipient.host }, message);
   return true;
 }
 

@@ -14,6 +14,11 @@ export interface Context<S = unknown> {
   readonly services: S;
   /** The running node; only commands that declared `needs: 'node'` get it. */
   readonly node: NodeControl;
+  /**
+   * The node when the command runs on one, whatever it declared; absent in a local `ctl`. A
+   * command that also works without a node uses it to reach live sessions.
+   */
+  readonly running?: NodeControl;
   /** A line for the caller about a long command's steps: always shown, on standard error. */
   readonly progress: (text: string) => void;
   /** What a long command is doing now: a spinner on a terminal, nothing on a pipe. */
@@ -33,6 +38,8 @@ export interface NodeControl {
   activeResources(): number;
   /** Connected client sessions, on one host or all. */
   onlineUsers(host?: string): number;
+  /** Stops accepting new client connections; the sessions already open stay. */
+  stopAccepting(): Promise<void>;
   /** The node's XMPP server: its live sessions. */
   readonly xmpp: XmppControl;
   /** Server-to-server connections; this node has none yet. */
@@ -71,6 +78,7 @@ export function createContext<S>(parts: ContextParts<S>): Context<S> {
     progress: parts.progress ?? (() => undefined),
     working: parts.working ?? (() => undefined),
     caller: parts.caller,
+    running: parts.node,
     get services(): S {
       if (!parts.services) throw missing('the database');
       return parts.services;

@@ -89,6 +89,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
     activeResources: () => process.getActiveResourcesInfo().length,
     onlineUsers: () => 0,
+    stopAccepting: async () => undefined,
     // Replaced when the XMPP server is wired in: until then the node has no client sessions.
     xmpp: {
       sessions: () => [],
