@@ -15,6 +15,7 @@ const httpApi = require('./http');
 const backup = require('./backup');
 const piefxis = require('./piefxis');
 const accounts = require('./accounts');
+const xmpp = require('./xmpp');
 
 const quick = process.argv.includes('--quick');
 
@@ -115,6 +116,7 @@ async function manyUsers(count) {
 /** Interrupted, the run still stops its nodes and removes its homes. */
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
+    xmpp.killAll();
     for (const home of running) {
       try {
         ctl(home, ['stop']);
@@ -140,6 +142,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     print('HTTP JSON API (keep-alive, 127.0.0.1)', await httpApi.bench({ quick }));
     print('Backup, restore, dump, load', await backup.bench({ quick }));
     print('XEP-0227 export and import', await piefxis.bench({ quick }));
+    print('XMPP server under load (client swarm in its own process, bare Node relay as the baseline)', await xmpp.bench({ quick }));
   } finally {
     cleanup();
   }

