@@ -4,6 +4,7 @@ import type { Element } from '../../lib/xml';
 import type { BatchOp } from '../../storage/types';
 import type { Accounts } from '../accounts/accounts';
 import { accountLockKey, type FeatureDeps } from '../deps';
+import { isBlockItem } from './match';
 import {
   MAX_PRIVACY_ORDER,
   NS_PRIVACY,
@@ -54,17 +55,44 @@ export interface Privacy {
    * list and its use as default go together.
    */
   apply(jid: BareJid, query: PrivacyQuery): Promise<void>;
+  /** The blocklist (XEP-0191): the JIDs the default list denies everything, in its order. */
+  blocklist(jid: BareJid): Promise<string[]>;
+  /**
+   * Adds JIDs (prepared, each once) to the blocklist, before the default list's other items;
+   * without a default list, makes one named `BLOCKLIST_NAME`. Resolves to the JIDs newly blocked.
+   */
+  block(jid: BareJid, jids: readonly string[]): Promise<string[]>;
+  /** Removes JIDs from the blocklist, or all of them; resolves to the JIDs it removed. */
+  unblock(jid: BareJid, jids: readonly string[] | 'all'): Promise<string[]>;
+  /** Hears of every committed change of a user's lists (the XMPP server keeps them in memory); returns the unsubscribe. */
+  onChange(listener: (jid: BareJid) => void): () => void;
 }
+
+/** The list a blocklist is kept in when the user had no default list (ejabberd's name). */
+export const BLOCKLIST_NAME = 'Blocked contacts';
 
 /** Privacy lists (XEP-0016). */
 export function createPrivacy(deps: FeatureDeps, accounts: Accounts): Privacy {
   const { store, locks } = deps;
+  const listeners = new Set<(jid: BareJid) => void>();
 
-  async function apply(jid: BareJid, query: PrivacyQuery): Promise<void> {
-    await locks.run(accountLockKey(jid), async () => {
+  /** Applies the query `make` builds from the stored lists, under the account's lock; resolves to what `make` gave back. */
+  async function modify<T>(jid: BareJid, make: () => Promise<{ query: PrivacyQuery; result: T }>): Promise<T> {
+    const result = await locks.run(accountLockKey(jid), async () => {
       await accounts.requireUser(jid);
-      await store.batch(await changes(jid, query));
+      const made = await make();
+      await store.batch(await changes(jid, made.query));
+      return made.result;
     });
+    for (const listener of listeners) listener(jid);
+    return result;
+  }
+
+  const apply = (jid: BareJid, query: PrivacyQuery): Promise<void> => modify(jid, async () => ({ query, result: undefined }));
+
+  async function defaultList(jid: BareJid): Promise<PrivacyList | undefined> {
+    const name = await readPrivacyDefault(store, jid);
+    return name === undefined ? undefined : readPrivacyList(store, jid, name);
   }
 
   async function changes(jid: BareJid, query: PrivacyQuery): Promise<BatchOp[]> {
@@ -127,6 +155,41 @@ export function createPrivacy(deps: FeatureDeps, accounts: Accounts): Privacy {
     },
 
     apply,
+
+    async blocklist(jid) {
+      await accounts.requireUser(jid);
+      return ((await defaultList(jid))?.items ?? []).filter(isBlockItem).map((item) => item.value!);
+    },
+
+    block(jid, jids) {
+      return modify(jid, async () => {
+        const list = (await defaultList(jid)) ?? { name: BLOCKLIST_NAME, items: [] };
+        const blocked = new Set(list.items.filter(isBlockItem).map((item) => item.value));
+        const added = [...new Set(jids)].filter((j) => !blocked.has(j));
+        const fresh: PrivacyItem[] = added.map((value) => ({ type: 'jid', value, action: 'deny', order: 0, stanzas: [] }));
+        // Orders are renumbered so that the new entries come first and the others keep their order.
+        const items = [...fresh, ...list.items].map((item, order) => ({ ...item, order }));
+        return { query: { lists: new Map([[list.name, items]]), default: list.name }, result: added };
+      });
+    },
+
+    unblock(jid, jids) {
+      return modify(jid, async () => {
+        const list = await defaultList(jid);
+        if (!list) return { query: { lists: new Map() }, result: [] };
+        const drop = (item: PrivacyItem) => isBlockItem(item) && (jids === 'all' || jids.includes(item.value!));
+        const removed = list.items.filter(drop).map((item) => item.value!);
+        const items = list.items.filter((item) => !drop(item));
+        // A list cannot be empty: once the last entry goes, so do the list and its use as default.
+        const query: PrivacyQuery = items.length > 0 ? { lists: new Map([[list.name, items]]) } : { lists: new Map([[list.name, []]]), default: null };
+        return { query, result: removed };
+      });
+    },
+
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }
 

@@ -1,0 +1,200 @@
+import { Element } from 'ltx';
+import type { MamQuery } from '../../features/mam/mam';
+import type { ArchivedMessage } from '../../features/mam/records';
+import { CommandError } from '../../lib/errors';
+import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import { parseXml } from '../../lib/xml';
+import type { ModuleApi, Session, XmppModule } from '../api';
+import { NS, StanzaError } from '../stanza';
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 250;
+const FORM_FIELDS = ['with', 'start', 'end'];
+
+/**
+ * Message Archive Management (XEP-0313, urn:xmpp:mam:2) over the mam feature, the archive the
+ * admin mam commands purge: each one-to-one message with a body goes into the archive of the
+ * local user who sent it and of the local user it is for (also when it is stored offline),
+ * written in order without holding up delivery; a user queries their own archive by `with`,
+ * `start` and `end`, paging with RSM (XEP-0059).
+ */
+export const mam: XmppModule = (api) => {
+  const archiving = archiver(api);
+  api.discoFeature(NS.mam);
+
+  api.iq({ xmlns: NS.mam, to: ['host', 'self', 'bare'] }, async (iq, from, session) => {
+    const owner = ownArchive(iq, from);
+    const prefs = iq.getChild('prefs', NS.mam);
+    if (prefs) return defaultPrefs();
+    const query = iq.getChild('query', NS.mam);
+    if (!query) throw new StanzaError('bad-request', `Expected <query xmlns='${NS.mam}'/> or <prefs/>`);
+    if (iq.attrs.type === 'get') return formOf();
+    if (!session) throw new StanzaError('not-allowed', 'The archive is queried from a client session');
+    const page = await failsAs(api.features().mam.query(owner, readQuery(query)));
+    const queryid = query.attrs.queryid as string | undefined;
+    for (const m of page.messages) {
+      const result = resultMessage(m, owner, session, queryid);
+      if (result) session.send(result);
+    }
+    return fin(page);
+  });
+
+  api.hook('client-stanza', (stanza, session) => {
+    const to = archivable(stanza, 'to');
+    if (to) archiving(session.jid, bareText(to), stanza);
+  });
+
+  api.hook('deliver', (stanza, to) => {
+    const from = archivable(stanza, 'from');
+    if (from) archiving(to, from.user === '' ? from.host : bareText(from), stanza);
+  });
+};
+
+/** Writes to each owner's archive in the order asked, without making anyone wait; failures are logged. */
+function archiver(api: ModuleApi): (owner: BareJid, withJid: string, stanza: Element) => void {
+  const tails = new Map<string, Promise<void>>();
+  return (owner, withJid, stanza) => {
+    const jid = { user: owner.user, host: owner.host };
+    const key = bareText(jid);
+    const xml = stanza.toString();
+    const tail = (tails.get(key) ?? Promise.resolve())
+      .then(() => api.features().mam.archive(jid, 'chat', withJid, xml))
+      .then(
+        () => undefined,
+        (err: unknown) => console.error(`Could not archive a message of ${key}: ${(err as Error).message}`),
+      );
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+  };
+}
+
+/** The other party of a message worth archiving: chat or normal, with a body, not asking not to be stored. */
+function archivable(stanza: Element, side: 'from' | 'to'): Jid | undefined {
+  if (stanza.name !== 'message') return undefined;
+  const type = (stanza.attrs.type as string | undefined) ?? 'normal';
+  if ((type !== 'chat' && type !== 'normal') || stanza.getChild('body') === undefined) return undefined;
+  if (stanza.getChild('no-store', NS.hints) || stanza.getChild('no-permanent-store', NS.hints)) return undefined;
+  const text = stanza.attrs[side] as string | undefined;
+  if (text === undefined) return undefined;
+  try {
+    return parseJid(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A user queries only their own archive. */
+function ownArchive(iq: Element, from: Jid): BareJid {
+  const owner = { user: from.user, host: from.host };
+  const to = iq.attrs.to as string | undefined;
+  if (to !== undefined && to !== bareText(owner) && to !== owner.host) throw new StanzaError('forbidden', 'Only its owner may query an archive');
+  return owner;
+}
+
+/** The query a `<query/>` asks for: its form (with, start, end) and its RSM set (max, after, before). */
+function readQuery(query: Element): MamQuery {
+  const fields = formFields(query.getChild('x', NS.dataForms));
+  const set = query.getChild('set', NS.rsm);
+  if (set?.getChild('index')) throw new StanzaError('feature-not-implemented', 'Paging by index is not supported: use after and before');
+  const maxText = set?.getChildText('max');
+  if (maxText != null && !/^\d+$/.test(maxText.trim())) throw new StanzaError('bad-request', `RSM max must be a whole number, not '${maxText}'`);
+  const after = set?.getChildText('after') ?? undefined;
+  const before = set?.getChild('before') ? (set.getChildText('before') ?? '') : undefined;
+  if (after === '') throw new StanzaError('bad-request', 'RSM after needs an id');
+  return {
+    max: maxText == null ? DEFAULT_PAGE : Math.min(MAX_PAGE, Number(maxText.trim())),
+    ...(fields.with === undefined ? {} : { with: bareOf(fields.with) }),
+    ...(fields.start === undefined ? {} : { startMs: timeOf(fields.start, 'start') }),
+    ...(fields.end === undefined ? {} : { endMs: timeOf(fields.end, 'end') }),
+    ...(after === undefined ? {} : { after }),
+    ...(before === undefined ? {} : { before }),
+  };
+}
+
+function formFields(form: Element | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const field of form?.getChildren('field') ?? []) {
+    const name = field.attrs.var as string | undefined;
+    const value = field.getChildText('value') ?? '';
+    if (name === 'FORM_TYPE') {
+      if (value !== NS.mam) throw new StanzaError('bad-request', `The form is not a ${NS.mam} query`);
+    } else if (name !== undefined && FORM_FIELDS.includes(name)) {
+      out[name] = value;
+    } else {
+      throw new StanzaError('bad-request', `Unknown field '${name ?? ''}': use with, start or end`);
+    }
+  }
+  return out;
+}
+
+function bareOf(text: string): string {
+  try {
+    const jid = parseJid(text);
+    return jid.user === '' ? jid.host : bareText(jid);
+  } catch {
+    throw new StanzaError('jid-malformed', `Invalid JID '${text}' in the with field`);
+  }
+}
+
+/** An XEP-0082 date and time. */
+function timeOf(text: string, field: string): number {
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new StanzaError('bad-request', `The ${field} field must be a date and time such as 2024-01-31T12:00:00Z, not '${text}'`);
+  return ms;
+}
+
+function resultMessage(m: ArchivedMessage, owner: BareJid, session: Session, queryid: string | undefined): Element | undefined {
+  let inner: Element;
+  try {
+    inner = parseXml(m.xml, 'an archived message');
+  } catch {
+    return undefined;
+  }
+  if (inner.attrs.xmlns === undefined) inner.attrs.xmlns = NS.client;
+  const out = new Element('message', { from: bareText(owner), to: formatJid(session.jid) });
+  const result = out.c('result', { xmlns: NS.mam, id: m.id, ...(queryid === undefined ? {} : { queryid }) });
+  const forwarded = result.c('forwarded', { xmlns: NS.forward });
+  forwarded.c('delay', { xmlns: NS.delay, stamp: new Date(m.timestamp).toISOString() });
+  forwarded.cnode(inner);
+  return out;
+}
+
+function fin(page: { messages: readonly ArchivedMessage[]; count: number; complete: boolean; index: number }): Element {
+  const el = new Element('fin', { xmlns: NS.mam, complete: String(page.complete) });
+  const set = el.c('set', { xmlns: NS.rsm });
+  if (page.messages.length > 0) {
+    set.c('first', { index: String(page.index) }).t(page.messages[0].id);
+    set.c('last').t(page.messages[page.messages.length - 1].id);
+  }
+  set.c('count').t(String(page.count));
+  return el;
+}
+
+function formOf(): Element {
+  const query = new Element('query', { xmlns: NS.mam });
+  const form = query.c('x', { xmlns: NS.dataForms, type: 'form' });
+  form.c('field', { var: 'FORM_TYPE', type: 'hidden' }).c('value').t(NS.mam);
+  form.c('field', { var: 'with', type: 'jid-single' });
+  form.c('field', { var: 'start', type: 'text-single' });
+  form.c('field', { var: 'end', type: 'text-single' });
+  return query;
+}
+
+/** Every message is archived; preferences are not stored. */
+function defaultPrefs(): Element {
+  const prefs = new Element('prefs', { xmlns: NS.mam, default: 'always' });
+  prefs.c('always');
+  prefs.c('never');
+  return prefs;
+}
+
+async function failsAs<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof CommandError && err.code === 'not_found') throw new StanzaError('item-not-found', err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,187 @@
+import { Element } from 'ltx';
+import { createPrivacyCache } from '../../features/privacy/cache';
+import { decidingItem, isBlockItem, needsRoster, type PrivacyContact } from '../../features/privacy/match';
+import { parsePrivacyQuery, type PrivacyQuery, type PrivacySettings } from '../../features/privacy/privacy';
+import type { PrivacyItem, PrivacyList, PrivacyStanza } from '../../features/privacy/records';
+import { CommandError } from '../../lib/errors';
+import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import type { ModuleApi, Session, XmppModule } from '../api';
+import { errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
+
+const CACHED_USERS = 100_000;
+const NONE: PrivacySettings = { lists: [] };
+/** Presence that is about subscriptions, not availability: only items that deny everything stop it. */
+const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe']);
+
+/**
+ * Privacy Lists (XEP-0016) over the privacy feature (`privacy_set` stores the same lists):
+ * the user's lists, the default one, and each session's active one; the list in force (the
+ * session's active list, else the default) decides on incoming messages, IQs and presence and
+ * on outgoing presence, and an item without stanza kinds on everything, both ways.
+ */
+export const privacy: XmppModule = (api) => {
+  const settings = createPrivacyCache(
+    () => api.features().privacy,
+    (p, jid) => p.lists(jid),
+    NONE,
+    CACHED_USERS,
+  );
+  const active = new Map<number, string>();
+  api.discoFeature(NS.privacy);
+
+  api.iq({ xmlns: NS.privacy, to: ['host', 'self'] }, async (iq, from, session) => {
+    const query = iq.getChild('query', NS.privacy);
+    if (!query) throw new StanzaError('bad-request', `Expected <query xmlns='${NS.privacy}'/>`);
+    const owner: BareJid = { user: from.user, host: from.host };
+    if (iq.attrs.to !== undefined && iq.attrs.to !== bareText(owner) && iq.attrs.to !== owner.host) throw new StanzaError('forbidden');
+    if (iq.attrs.type === 'get') return answer(api, owner, query, session && active.get(session.id));
+    const q = failsAs(() => parsePrivacyQuery(query));
+    checkNotActiveElsewhere(api, owner, q, session, active);
+    await failsAs(() => api.features().privacy.apply(owner, q));
+    if (session && q.active !== undefined) {
+      if (q.active === '') active.delete(session.id);
+      else active.set(session.id, q.active);
+    }
+    for (const name of q.lists.keys()) pushList(api, owner, name);
+  });
+
+  api.hook('session-bound', (session) => void settings.load(session.jid).catch(() => undefined));
+  api.hook('session-closed', (session) => {
+    active.delete(session.id);
+    if (!api.sessions.ofUser(session.jid).some((s) => s.id !== session.id)) settings.forget(session.jid);
+  });
+
+  /** The list in force for `owner` (its session `session` when known), about `contact`; undefined: no list. */
+  function listOf(s: PrivacySettings, session: Session | undefined): PrivacyList | undefined {
+    const name = (session && active.get(session.id)) ?? s.default;
+    return name === undefined ? undefined : s.lists.find((l) => l.name === name);
+  }
+
+  async function decide(owner: BareJid, session: Session | undefined, kind: PrivacyStanza | 'all', contact: Jid): Promise<PrivacyItem | undefined> {
+    const s = settings.peek(owner) ?? (await settings.load(owner));
+    const list = listOf(s, session);
+    if (!list) return undefined;
+    const items = kind === 'all' ? list.items.filter((i) => i.stanzas.length === 0) : list.items;
+    const who: PrivacyContact = { jid: contact, roster: needsRoster(items) ? await rosterOf(api, owner, contact) : undefined };
+    const item = decidingItem(items, kind === 'all' ? 'message' : kind, who);
+    return item?.action === 'deny' ? item : undefined;
+  }
+
+  /** Without a list in force (the common case, once read), a stanza passes without waiting. */
+  function free(owner: BareJid, session: Session | undefined): boolean {
+    const s = settings.peek(owner);
+    return s !== undefined && listOf(s, session) === undefined;
+  }
+
+  api.hook('deliver', (stanza, to) => {
+    const from = jidOf(stanza.attrs.from);
+    if (!from || (from.user === to.user && from.host === to.host)) return false;
+    const session = to.resource === '' ? undefined : api.sessions.get(to);
+    return free(to, session) || refuseIncoming(stanza, to, session, from);
+  });
+
+  async function refuseIncoming(stanza: Element, to: Jid, session: Session | undefined, from: Jid): Promise<boolean> {
+    const kind =
+      stanza.name === 'presence' ? (SUBSCRIPTION_TYPES.has(stanza.attrs.type as string) ? 'all' : 'presence-in') : stanza.name === 'iq' ? 'iq' : 'message';
+    if (!(await decide(to, session, kind, from))) return false;
+    const bounces = stanza.name === 'message' || (stanza.name === 'iq' && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set'));
+    if (bounces && mayReplyWithError(stanza)) void api.route(errorReply(stanza, new StanzaError('service-unavailable'))).catch(() => undefined);
+    return true;
+  }
+
+  api.hook('client-stanza', (stanza, session) => {
+    const to = jidOf(stanza.attrs.to);
+    if (!to || (to.user === session.jid.user && to.host === session.jid.host)) return false;
+    return free(session.jid, session) || refuseOutgoing(stanza, session, to);
+  });
+
+  async function refuseOutgoing(stanza: Element, session: Session, to: Jid): Promise<boolean> {
+    const availability = stanza.name === 'presence' && !SUBSCRIPTION_TYPES.has(stanza.attrs.type as string);
+    const item = await decide(session.jid, session, availability ? 'presence-out' : 'all', to);
+    if (!item) return false;
+    if (stanza.name !== 'presence' && mayReplyWithError(stanza)) {
+      const blocked = isBlockItem(item) ? new Element('blocked', { xmlns: 'urn:xmpp:blocking:errors' }) : undefined;
+      session.send(errorReply(stanza, new StanzaError('not-acceptable', undefined, 'cancel', blocked)));
+    }
+    return true;
+  }
+};
+
+async function answer(api: ModuleApi, owner: BareJid, query: Element, activeName: string | undefined): Promise<Element> {
+  const asked = query.getChildren('list');
+  if (asked.length > 1) throw new StanzaError('bad-request', 'Ask for one list at a time');
+  const reply = new Element('query', { xmlns: NS.privacy });
+  const features = api.features();
+  if (asked.length === 1) {
+    const name = String(asked[0].attrs.name ?? '');
+    const list = await failsAs(() => features.privacy.list(owner, name));
+    if (!list) throw new StanzaError('item-not-found', `No privacy list '${name}'`);
+    reply.cnode(listElement(list));
+    return reply;
+  }
+  const s = await failsAs(() => features.privacy.lists(owner));
+  if (activeName !== undefined) reply.c('active', { name: activeName });
+  if (s.default !== undefined) reply.c('default', { name: s.default });
+  for (const list of s.lists) reply.c('list', { name: list.name });
+  return reply;
+}
+
+function listElement(list: PrivacyList): Element {
+  const el = new Element('list', { name: list.name });
+  for (const item of list.items) {
+    const attrs: Record<string, string> = { action: item.action, order: String(item.order) };
+    if (item.type !== undefined) Object.assign(attrs, { type: item.type, value: item.value ?? '' });
+    const child = el.c('item', attrs);
+    for (const kind of item.stanzas) child.c(kind);
+  }
+  return el;
+}
+
+/** XEP-0016 §2.6: removing a list another session has active is a conflict. */
+function checkNotActiveElsewhere(api: ModuleApi, owner: BareJid, q: PrivacyQuery, session: Session | undefined, active: Map<number, string>): void {
+  for (const [name, items] of q.lists) {
+    if (items.length > 0) continue;
+    const user = api.sessions.ofUser(owner).find((s) => s.id !== session?.id && active.get(s.id) === name);
+    if (user) throw new StanzaError('conflict', `Privacy list '${name}' is active for ${formatJid(user.jid)}`);
+  }
+}
+
+/** XEP-0016 §2.6: every session of the user hears the name of a list that changed. */
+function pushList(api: ModuleApi, owner: BareJid, name: string): void {
+  for (const session of api.sessions.ofUser(owner)) {
+    const iq = new Element('iq', { type: 'set', to: formatJid(session.jid), id: `push-privacy-${api.clock()}` });
+    iq.c('query', { xmlns: NS.privacy }).c('list', { name });
+    session.send(iq);
+  }
+}
+
+async function rosterOf(api: ModuleApi, owner: BareJid, contact: Jid): Promise<PrivacyContact['roster']> {
+  const item = await api.features().roster.get(owner, contact.user === '' ? contact.host : bareText(contact));
+  return item && { subscription: item.subscription, groups: item.groups };
+}
+
+function jidOf(text: unknown): Jid | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return parseJid(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function failsAs<T>(fn: () => T): T {
+  try {
+    const out = fn();
+    return out instanceof Promise ? (out.catch((err: unknown) => Promise.reject(stanzaError(err))) as T) : out;
+  } catch (err) {
+    throw stanzaError(err);
+  }
+}
+
+function stanzaError(err: unknown): unknown {
+  if (!(err instanceof CommandError)) return err;
+  if (err.code === 'bad_argument') return new StanzaError('bad-request', err.message);
+  if (err.code === 'not_found') return new StanzaError('item-not-found', err.message);
+  if (err.code === 'conflict') return new StanzaError('conflict', err.message);
+  return err;
+}
