@@ -98,10 +98,10 @@ export function scramKeysOf(secret: ScramSecret, hash: ScramHash): ScramKeys | u
 export async function verifySecret(secret: Secret, password: string): Promise<boolean> {
   const prepared = preparePassword(password);
   if (secret.format === 'plain') return equal(Buffer.from(preparePassword(secret.password)), Buffer.from(prepared));
-  const [hash, keys] = secret.sha256 ? ['sha256' as const, secret.sha256] : ['sha1' as const, secret];
+  // The SHA-1 keys: every SCRAM secret has them, and they are what ejabberd checks.
   const matches = async (pw: string) => {
-    const { storedKey } = await deriveScramKeys(pw, hash, Buffer.from(keys.salt, 'base64'), keys.iterations);
-    return equal(storedKey, Buffer.from(keys.storedKey, 'base64'));
+    const { storedKey } = await deriveScramKeys(pw, 'sha1', Buffer.from(secret.salt, 'base64'), secret.iterations);
+    return equal(storedKey, Buffer.from(secret.storedKey, 'base64'));
   };
   // Keys made before passwords were prepared hash the password as it was given.
   return (await matches(prepared)) || (prepared !== password && (await matches(password)));
