@@ -77,7 +77,7 @@ export const privacy: XmppModule = (api) => {
     const from = jidOf(stanza.attrs.from);
     if (!from || (from.user === to.user && from.host === to.host)) return false;
     const session = to.resource === '' ? undefined : api.sessions.get(to);
-    return free(to, session) || refuseIncoming(stanza, to, session, from);
+    return free(to, session) ? false : refuseIncoming(stanza, to, session, from);
   });
 
   async function refuseIncoming(stanza: Element, to: Jid, session: Session | undefined, from: Jid): Promise<boolean> {
@@ -92,7 +92,7 @@ export const privacy: XmppModule = (api) => {
   api.hook('client-stanza', (stanza, session) => {
     const to = jidOf(stanza.attrs.to);
     if (!to || (to.user === session.jid.user && to.host === session.jid.host)) return false;
-    return free(session.jid, session) || refuseOutgoing(stanza, session, to);
+    return free(session.jid, session) ? false : refuseOutgoing(stanza, session, to);
   });
 
   async function refuseOutgoing(stanza: Element, session: Session, to: Jid): Promise<boolean> {
