@@ -9,7 +9,7 @@ import type { RosterItem, Subscription } from '../../features/roster/records';
 import type { XmppModule } from '../api';
 import { hubApi, type HubApi } from '../hub';
 import type { LiveSession } from '../sessions';
-import { contacts, hidden } from './roster';
+import { contacts, hidden, pushesSent } from './roster';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
 
@@ -152,6 +152,7 @@ async function update(api: HubApi, owner: BareJid, contact: string, step: Step):
   // A request withdrawn before it was answered leaves nothing behind.
   if (old && hidden(old) && next.subscription === 'none' && next.ask === 'none') await f.roster.remove(owner, contact);
   else await f.roster.set(owner, contact, next);
+  await pushesSent(api, owner);
   return true;
 }
 

@@ -93,18 +93,38 @@ export const roster: XmppModule = (base) => {
     await setItem(api, owner, query);
   });
 
-  api.listen('roster-item-changed', async ({ owner, contact, item }) => {
-    const targets = api.sessions.ofUser(owner).filter((s) => s.interested);
-    if (targets.length === 0 || (item && hidden(item))) return;
-    const { ver } = await visibleRoster(api.features(), owner);
-    for (const s of targets) {
-      if (s.closed) continue;
-      const push = new Element('iq', { type: 'set', id: `push${++pushes}`, to: s.full });
-      push.c('query', { xmlns: NS.roster, ver }).cnode(itemElement(contact, item));
-      s.send(push);
-    }
+  const chains = new Map<string, Promise<void>>();
+  pushing.set(api, chains);
+  api.listen('roster-item-changed', ({ owner, contact, item }) => {
+    if (item && hidden(item)) return;
+    if (!api.sessions.ofUser(owner).some((s) => s.interested)) return;
+    // Pushes of one owner go out in the order of the changes.
+    const key = bareText(owner);
+    const next = (chains.get(key) ?? Promise.resolve())
+      .then(async () => {
+        const { ver } = await visibleRoster(api.features(), owner);
+        for (const s of api.sessions.ofUser(owner)) {
+          if (!s.interested) continue;
+          const push = new Element('iq', { type: 'set', id: `push${++pushes}`, to: s.full });
+          push.c('query', { xmlns: NS.roster, ver }).cnode(itemElement(contact, item));
+          s.send(push);
+        }
+      })
+      .catch((err: unknown) => api.logger.error(`roster push to ${key}: ${String(err)}`));
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
   });
 };
+
+/** Each hub's pushes under way, by owner. */
+const pushing = new WeakMap<HubApi, Map<string, Promise<void>>>();
+
+/** Resolves once the pushes of the owner's roster changes so far were sent: what follows a change goes after its push. */
+export function pushesSent(api: HubApi, owner: BareJid): Promise<void> {
+  return pushing.get(api)?.get(bareText(owner)) ?? Promise.resolve();
+}
 
 async function setItem(api: HubApi, owner: BareJid, query: Element): Promise<void> {
   const items = query.getChildren('item');
