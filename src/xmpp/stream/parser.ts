@@ -82,7 +82,8 @@ export class StreamParser {
     sax.on('doctype', () => this.fail('restricted-xml', 'DOCTYPE is not allowed in XMPP'));
     sax.on('comment', () => this.fail('restricted-xml', 'XML comments are not allowed in XMPP'));
     sax.on('processinginstruction', () => this.fail('restricted-xml', 'processing instructions are not allowed in XMPP'));
-    sax.on('error', (err) => this.fail('not-well-formed', err.message));
+    // A DOCTYPE after the prolog is an error to saxes, not a doctype event.
+    sax.on('error', (err) => this.fail(/doctype/i.test(err.message) ? 'restricted-xml' : 'not-well-formed', err.message));
     // saxes reports a close tag that does not match before saying so: note the name it read.
     const internal = sax as unknown as { closeTag(): void; name: string };
     const closeTag = internal.closeTag;

@@ -1,0 +1,526 @@
+/**
+ * One client stream (RFC 6120), from the first byte to the close: the stream header, STARTTLS,
+ * SASL, the stream restart, resource binding, then stanzas to the hub and from it. The same
+ * state machine serves TCP (one XML document, TLS upgraded in place) and WebSocket (RFC 7395:
+ * one element per frame, `<open/>` and `<close/>` for the stream's ends).
+ *
+ * Ten thousand idle streams must stay cheap: one object per stream whose methods live on the
+ * prototype, three socket listeners, one timer, and no buffers beyond the parser's.
+ */
+import { randomBytes } from 'node:crypto';
+import type * as net from 'node:net';
+import * as tls from 'node:tls';
+import { Element } from 'ltx';
+import type { C2sListener } from '../../config/listen';
+import { formatJid, nameprep, resourceprep, type BareJid } from '../../lib/jid';
+import type { ConnectionKind, Hub, Session, StreamError, StreamInfo } from '../api';
+import { SaslFailure, type SaslExchange, type SaslProvider } from '../sasl';
+import { NS, StanzaError, errorReply, iqResult, mayReplyWithError } from '../stanza';
+import { StreamParser, type StreamHandler, type StreamNames } from '../stream/parser';
+
+export interface C2sLogger {
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  debug?(message: string): void;
+}
+
+/** Milliseconds. */
+export interface C2sTimeouts {
+  /** No byte from an authenticated client for this long closes its stream with connection-timeout. */
+  readonly idle?: number;
+  /** A stream not authenticated this long after it connected is closed. */
+  readonly auth?: number;
+  /** How long a closing stream may take to flush before its socket is destroyed. */
+  readonly flush?: number;
+}
+
+/**
+ * What other parts of the server add to a stream after authentication (stream management, say):
+ * features to offer with bind, and top-level elements they take before the stream looks at them.
+ */
+export interface C2sExtension {
+  features?(stream: C2sConnection): readonly Element[];
+  /** True when the extension took the element. */
+  element?(stream: C2sConnection, el: Element, ns: string): boolean;
+}
+
+export interface C2sEnv {
+  readonly hub: Hub;
+  readonly sasl: SaslProvider;
+  secureContext(): tls.SecureContext;
+  readonly logger: C2sLogger;
+  readonly timeouts?: C2sTimeouts;
+  readonly extensions?: readonly C2sExtension[];
+  /** Bytes queued for a client that does not read beyond which its stream is closed (resource-constraint). */
+  readonly maxWriteBuffer?: number;
+}
+
+/** What a stream writes to: a socket, or the WebSocket adapter. */
+export interface Wire {
+  write(data: string): unknown;
+  readonly writableLength: number;
+  end(): unknown;
+  destroy(): unknown;
+}
+
+export const DEFAULT_TIMEOUTS = { idle: 300_000, auth: 30_000, flush: 2_000 } as const;
+const DEFAULT_MAX_WRITE_BUFFER = 1 << 20;
+/** Failed authentications one stream may make before it is closed. */
+const MAX_AUTH_FAILURES = 5;
+/** Elements a client may send while its SASL step is being checked. */
+const MAX_QUEUED = 16;
+const STANZAS = new Set(['iq', 'message', 'presence']);
+const PRESENCE_TYPES = new Set(['unavailable', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe', 'error']);
+const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+type State = 'header' | 'tls' | 'auth' | 'bind' | 'bound' | 'closed';
+
+/** `::ffff:127.0.0.1` is 127.0.0.1. */
+export function peerAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export class C2sConnection implements StreamInfo, StreamHandler {
+  bare!: BareJid;
+  connection: ConnectionKind;
+  readonly ip: string;
+  readonly port: number;
+  /** The served domain the client named in its first header. */
+  host = '';
+  session: Session | undefined = undefined;
+  private state: State = 'header';
+  private parser: StreamParser;
+  private headerSent = false;
+  private secure: boolean;
+  private readonly id = randomBytes(8).toString('hex');
+  private exchange: SaslExchange | undefined = undefined;
+  private mechanism = '';
+  private saslUser = '';
+  private failures = 0;
+  /** Elements that arrived while a SASL step was pending. */
+  private queue: Element[] | undefined = undefined;
+  private timer: NodeJS.Timeout;
+  private closeError: StreamError | undefined = undefined;
+  private gone = false;
+  private readonly framed: boolean;
+
+  constructor(
+    private wire: Wire,
+    private readonly env: C2sEnv,
+    private readonly listener: C2sListener,
+    peer: { ip: string; port: number; kind: ConnectionKind; framed?: boolean },
+    /** The TCP socket, for STARTTLS; absent on WebSocket. */
+    private raw?: net.Socket,
+  ) {
+    this.connection = peer.kind;
+    this.ip = peer.ip;
+    this.port = peer.port;
+    this.framed = peer.framed === true;
+    this.secure = peer.kind !== 'c2s';
+    this.parser = this.newParser();
+    this.timer = setTimeout(() => this.timedOut(), env.timeouts?.auth ?? DEFAULT_TIMEOUTS.auth);
+    if (raw) this.attach(raw);
+  }
+
+  /** A direct TLS listener: the handshake comes before the stream. */
+  startDirectTls(): void {
+    if (this.raw) this.upgrade(this.raw);
+  }
+
+  /** Bytes (TCP) or one frame (WebSocket) from the client. */
+  receive(data: Buffer | string): void {
+    if (this.bare !== undefined) this.timer.refresh();
+    this.parser.write(data);
+  }
+
+  /** The transport is gone: the hub hears of it once. */
+  transportClosed(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.state = 'closed';
+    this.parser.stop();
+    clearTimeout(this.timer);
+    const session = this.session;
+    this.session = undefined;
+    if (session) this.env.hub.unbind(session, this.closeError);
+  }
+
+  send(stanza: Element): void {
+    if (this.state === 'closed') return;
+    this.write(this.serialise(stanza));
+  }
+
+  close(error?: StreamError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeError = error;
+    this.parser.stop();
+    clearTimeout(this.timer);
+    let out = this.headerSent ? '' : this.header();
+    if (error) out += this.streamError(error);
+    out += this.framed ? `<close xmlns="${NS.framing}"/>` : '</stream:stream>';
+    this.wire.write(out);
+    this.wire.end();
+    const wire = this.wire;
+    setTimeout(() => wire.destroy(), this.env.timeouts?.flush ?? DEFAULT_TIMEOUTS.flush).unref();
+  }
+
+  // The parser's events.
+
+  onStreamOpen(attrs: Record<string, string>, names: StreamNames): void {
+    if (this.state !== 'header') return this.close({ condition: 'not-authorized', text: 'the stream is already open' });
+    if (!this.framed && names.local !== 'stream') return this.close({ condition: 'invalid-namespace', text: 'the stream root must be stream:stream' });
+    if (names.uri !== (this.framed ? NS.framing : NS.stream)) return this.close({ condition: 'invalid-namespace', text: `the stream must be in ${NS.stream}` });
+    if (names.defaultNs !== NS.client) return this.close({ condition: 'invalid-namespace', text: `the stream's default namespace must be ${NS.client}` });
+    const host = this.servedHost(attrs.to);
+    if (host === undefined)
+      return this.close({ condition: 'host-unknown', text: attrs.to ? `this server does not serve ${attrs.to}` : 'the stream names no host' });
+    if (this.host !== '' && host !== this.host) return this.close({ condition: 'host-unknown', text: `the restarted stream names ${host}, not ${this.host}` });
+    this.host = host;
+    this.write(this.header());
+    if (!/^1\.\d+$/.test(attrs.version ?? '')) return this.close({ condition: 'unsupported-version', text: 'this server speaks XMPP 1.0' });
+    this.state = this.bare === undefined ? 'auth' : 'bind';
+    this.write(this.features());
+  }
+
+  onStanza(el: Element, ns: string): void {
+    if (this.queue) {
+      if (this.queue.length >= MAX_QUEUED) return this.close({ condition: 'policy-violation', text: 'too many elements while authenticating' });
+      this.queue.push(el);
+      return;
+    }
+    this.handle(el, ns);
+  }
+
+  onStreamClose(): void {
+    this.close();
+  }
+
+  onError(condition: string, text: string): void {
+    this.close({ condition, text });
+  }
+
+  // The states.
+
+  private handle(el: Element, ns: string): void {
+    if (this.env.extensions && this.state === 'bound') {
+      for (const ext of this.env.extensions) if (ext.element?.(this, el, ns)) return;
+    }
+    switch (this.state) {
+      case 'auth':
+        return this.preAuth(el, ns);
+      case 'bind':
+        return this.preBind(el, ns);
+      case 'bound':
+        return this.stanza(el, ns);
+      default:
+        return;
+    }
+  }
+
+  private preAuth(el: Element, ns: string): void {
+    if (ns === NS.tls && el.name === 'starttls') return this.starttls();
+    if (ns === NS.sasl) {
+      if (this.mustStartTls()) return this.saslFailure('encryption-required', 'start TLS first');
+      if (el.name === 'auth') return this.auth(el);
+      if (el.name === 'response') return this.response(el);
+      if (el.name === 'abort') {
+        this.exchange = undefined;
+        return this.saslFailure('aborted');
+      }
+    }
+    this.close({ condition: 'not-authorized', text: 'authenticate first' });
+  }
+
+  private preBind(el: Element, ns: string): void {
+    if (ns === NS.client && el.name === 'iq' && el.attrs.type === 'set') {
+      if (el.getChild('bind', NS.bind)) return this.bind(el);
+      if (el.getChild('session', NS.session)) return this.write(this.serialise(iqResult(el)));
+    }
+    this.close({ condition: 'not-authorized', text: 'bind a resource first' });
+  }
+
+  private stanza(el: Element, ns: string): void {
+    if (ns !== NS.client || !STANZAS.has(el.name)) return this.close({ condition: 'unsupported-stanza-type', text: `<${el.name}/> in ${ns}` });
+    const problem = invalid(el);
+    if (problem !== undefined) {
+      if (mayReplyWithError(el)) this.send(errorReply(el, new StanzaError('bad-request', problem)));
+      return;
+    }
+    if (el.name === 'iq' && el.attrs.type === 'set' && el.getChild('session', NS.session) && noOtherAddress(el, this.host)) {
+      return this.send(iqResult(el));
+    }
+    if (el.name === 'iq' && el.getChild('bind', NS.bind)) {
+      return this.send(errorReply(el, new StanzaError('not-allowed', 'a resource is already bound')));
+    }
+    this.env.hub.receive(this.session!, el);
+  }
+
+  // STARTTLS.
+
+  private mustStartTls(): boolean {
+    return this.listener.starttlsRequired && !this.secure;
+  }
+
+  private starttls(): void {
+    if (!this.raw || this.secure || !(this.listener.starttls || this.listener.starttlsRequired)) {
+      return this.close({ condition: 'policy-violation', text: 'STARTTLS is not offered on this stream' });
+    }
+    this.wire.write(`<proceed xmlns="${NS.tls}"/>`);
+    // Whatever the client sent after <starttls/> is dropped unread: it came before TLS.
+    this.parser.stop();
+    this.upgrade(this.raw);
+  }
+
+  private upgrade(raw: net.Socket): void {
+    this.state = 'tls';
+    raw.removeListener('data', this.onData);
+    let socket: tls.TLSSocket;
+    try {
+      socket = new tls.TLSSocket(raw, { isServer: true, secureContext: this.env.secureContext() });
+    } catch (err) {
+      this.env.logger.error(`Cannot start TLS for ${this.ip}:${this.port}: ${(err as Error).message}`);
+      raw.destroy();
+      return;
+    }
+    this.wire = socket;
+    this.raw = undefined;
+    this.attach(socket);
+    socket.once('secure', () => {
+      this.secure = true;
+      this.connection = 'c2s_tls';
+      this.parser = this.newParser();
+      if (this.state === 'tls') this.state = 'header';
+    });
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', this.onData);
+    socket.on('close', this.onClose);
+    socket.on('error', this.onSocketError);
+  }
+
+  private readonly onData = (data: Buffer): void => this.receive(data);
+  private readonly onClose = (): void => this.transportClosed();
+  private readonly onSocketError = (err: Error): void => {
+    this.env.logger.debug?.(`client ${this.ip}:${this.port}: ${err.message}`);
+  };
+
+  // SASL.
+
+  private auth(el: Element): void {
+    if (this.exchange) return this.saslFailure('aborted', 'an authentication is already under way');
+    const mechanism = el.attrs.mechanism ?? '';
+    const offered = this.env.sasl.mechanisms(this.host, this.secure).includes(mechanism);
+    const exchange = offered || mechanism === 'PLAIN' ? this.env.sasl.start(mechanism, this.host, this.secure) : undefined;
+    if (!exchange) return this.saslFailure('invalid-mechanism', `${mechanism || 'no mechanism'} is not offered`);
+    const data = decode(el.text());
+    if (data === undefined) return this.saslFailure('incorrect-encoding');
+    this.exchange = exchange;
+    this.mechanism = mechanism;
+    this.saslUser = claimedUser(mechanism, data);
+    this.step(exchange, data);
+  }
+
+  private response(el: Element): void {
+    const exchange = this.exchange;
+    if (!exchange) return this.saslFailure('malformed-request', 'no authentication is under way');
+    const data = decode(el.text());
+    if (data === undefined) return this.saslFailure('incorrect-encoding');
+    this.step(exchange, data);
+  }
+
+  private step(exchange: SaslExchange, data: Buffer): void {
+    this.queue = [];
+    exchange.step(data).then(
+      (result) => {
+        if (this.state !== 'auth' || this.exchange !== exchange) return;
+        if ('challenge' in result) {
+          this.write(`<challenge xmlns="${NS.sasl}">${result.challenge.toString('base64')}</challenge>`);
+          return this.drain();
+        }
+        this.exchange = undefined;
+        this.queue = undefined;
+        this.bare = result.jid;
+        this.write(`<success xmlns="${NS.sasl}">${result.success && result.success.length > 0 ? result.success.toString('base64') : ''}</success>`);
+        // The client restarts the stream now; anything it sent before that is dropped.
+        this.state = 'header';
+        this.parser = this.newParser();
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.timedOut(), this.env.timeouts?.idle ?? DEFAULT_TIMEOUTS.idle);
+        this.env.logger.debug?.(`${formatJid(result.jid)} authenticated from ${this.ip}:${this.port} (${this.mechanism})`);
+      },
+      (err: unknown) => {
+        if (this.state !== 'auth' || this.exchange !== exchange) return;
+        this.exchange = undefined;
+        if (err instanceof SaslFailure) {
+          this.env.logger.warning(`failed login for ${this.saslUser || '?'}@${this.host} from ${this.ip}:${this.port} (${this.mechanism}): ${err.condition}`);
+          this.saslFailure(err.condition, err.text);
+        } else {
+          this.env.logger.error(`authentication of ${this.saslUser || '?'}@${this.host} failed: ${(err as Error).message}`);
+          this.saslFailure('temporary-auth-failure');
+        }
+        if (++this.failures >= MAX_AUTH_FAILURES) return this.close({ condition: 'policy-violation', text: 'too many failed authentication attempts' });
+        this.drain();
+      },
+    );
+  }
+
+  private drain(): void {
+    const queued = this.queue ?? [];
+    this.queue = undefined;
+    while (queued.length > 0 && this.state !== 'closed') {
+      // Another step began: the rest waits for it.
+      if (this.queue) return void (this.queue as Element[]).unshift(...queued);
+      const el = queued.shift()!;
+      this.handle(el, el.attrs.xmlns ?? NS.client);
+    }
+  }
+
+  private saslFailure(condition: string, text?: string): void {
+    const failure = new Element('failure', { xmlns: NS.sasl });
+    failure.c(condition);
+    if (text) failure.c('text', { 'xml:lang': 'en' }).t(text);
+    this.write(failure.toString());
+  }
+
+  // Binding.
+
+  private bind(iq: Element): void {
+    const resource = resourceprep(iq.getChild('bind', NS.bind)?.getChildText('resource') ?? '');
+    if (/[\u0000-\u001f\u007f]/.test(resource) || Buffer.byteLength(resource) > 1023) {
+      return this.send(errorReply(iq, new StanzaError('bad-request', 'that resource is not allowed')));
+    }
+    let session: Session;
+    try {
+      session = this.env.hub.bind(this, resource);
+    } catch (err) {
+      const error = err instanceof StanzaError ? err : new StanzaError('internal-server-error');
+      if (!(err instanceof StanzaError)) this.env.logger.error(`binding a resource for ${formatJid(this.bare)} failed: ${(err as Error).message}`);
+      return this.send(errorReply(iq, error));
+    }
+    this.session = session;
+    this.state = 'bound';
+    const bind = new Element('bind', { xmlns: NS.bind });
+    bind.c('jid').t(formatJid(session.jid));
+    this.send(iqResult(iq, bind));
+  }
+
+  // Writing.
+
+  private write(data: string): void {
+    if (this.gone) return;
+    this.wire.write(data);
+    if (this.wire.writableLength > (this.env.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER) && this.state !== 'closed') {
+      this.close({ condition: 'resource-constraint', text: 'the client does not read what it is sent' });
+    }
+  }
+
+  /** The stream's default namespace is jabber:client: TCP stanzas leave it out, WebSocket frames must carry it. */
+  private serialise(stanza: Element): string {
+    const xmlns = stanza.attrs.xmlns;
+    if (this.framed) {
+      if (xmlns !== undefined || !STANZAS.has(stanza.name)) return stanza.toString();
+      stanza.attrs.xmlns = NS.client;
+    } else {
+      if (xmlns !== NS.client) return stanza.toString();
+      delete stanza.attrs.xmlns;
+    }
+    // The element may be shared with other streams: put it back as it was.
+    const text = stanza.toString();
+    if (xmlns === undefined) delete stanza.attrs.xmlns;
+    else stanza.attrs.xmlns = xmlns;
+    return text;
+  }
+
+  private header(): string {
+    const from = this.host ? ` from='${this.host}'` : '';
+    this.headerSent = true;
+    if (this.framed) return `<open xmlns='${NS.framing}' id='${this.id}'${from} version='1.0' xml:lang='en'/>`;
+    return `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.stream}' id='${this.id}'${from} version='1.0' xml:lang='en'>`;
+  }
+
+  private features(): string {
+    const features = new Element('stream:features', this.framed ? { 'xmlns:stream': NS.stream } : {});
+    if (this.bare === undefined) {
+      const tlsOffered = this.raw !== undefined && !this.secure && (this.listener.starttls || this.listener.starttlsRequired);
+      if (tlsOffered) {
+        const starttls = features.c('starttls', { xmlns: NS.tls });
+        if (this.listener.starttlsRequired) starttls.c('required');
+      }
+      if (!this.mustStartTls()) {
+        const mechanisms = features.c('mechanisms', { xmlns: NS.sasl });
+        for (const name of this.env.sasl.mechanisms(this.host, this.secure)) mechanisms.c('mechanism').t(name);
+      }
+    } else {
+      features.c('bind', { xmlns: NS.bind });
+      features.c('session', { xmlns: NS.session }).c('optional');
+      for (const ext of this.env.extensions ?? []) for (const el of ext.features?.(this) ?? []) features.cnode(el);
+    }
+    return features.toString();
+  }
+
+  private streamError(error: StreamError): string {
+    const el = new Element('stream:error', this.framed ? { 'xmlns:stream': NS.stream } : {});
+    el.c(error.condition, { xmlns: NS.streams });
+    if (error.text) el.c('text', { xmlns: NS.streams, 'xml:lang': 'en' }).t(error.text);
+    return el.toString();
+  }
+
+  private servedHost(to: string | undefined): string | undefined {
+    if (!to) return undefined;
+    try {
+      const host = nameprep(to);
+      return this.env.hub.serves(host) ? host : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private newParser(): StreamParser {
+    return new StreamParser(this, { maxStanzaSize: this.listener.maxStanzaSize, framed: this.framed });
+  }
+
+  private timedOut(): void {
+    if (this.bare === undefined) this.close({ condition: 'connection-timeout', text: 'authentication took too long' });
+    else this.close({ condition: 'connection-timeout', text: 'no traffic from the client' });
+  }
+}
+
+/** Why a stanza is not one RFC 6120 allows, or undefined. */
+function invalid(el: Element): string | undefined {
+  if (el.name === 'iq') {
+    if (!el.attrs.id) return 'an iq needs an id';
+    const type = el.attrs.type;
+    if (!IQ_TYPES.has(type)) return "an iq's type is get, set, result or error";
+    if ((type === 'get' || type === 'set') && el.children.filter((c) => typeof c !== 'string').length !== 1)
+      return `an iq of type ${type} holds exactly one element`;
+  } else if (el.name === 'presence') {
+    if (el.attrs.type !== undefined && !PRESENCE_TYPES.has(el.attrs.type)) return `'${el.attrs.type}' is not a presence type`;
+  }
+  return undefined;
+}
+
+/** The legacy session IQ goes to the server itself. */
+function noOtherAddress(el: Element, host: string): boolean {
+  return el.attrs.to === undefined || el.attrs.to === host;
+}
+
+/** SASL's base64: empty means no data, `=` an empty response (RFC 6120 §6.4.2). */
+function decode(text: string): Buffer | undefined {
+  const s = text.replace(/\s+/g, '');
+  if (s === '' || s === '=') return Buffer.alloc(0);
+  if (s.length % 4 !== 0 || !BASE64.test(s)) return undefined;
+  return Buffer.from(s, 'base64');
+}
+
+/** The user a client says it is, for the log of a failed login. */
+function claimedUser(mechanism: string, data: Buffer): string {
+  const text = data.toString('utf8');
+  if (mechanism === 'PLAIN') return text.split('\u0000')[1] ?? '';
+  const m = /(?:^|,)n=([^,]*)/.exec(text.replace(/^[^,]*,[^,]*,/, ''));
+  return m ? m[1].replace(/=2C/g, ',').replace(/=3D/g, '=') : '';
+}
