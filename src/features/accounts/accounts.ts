@@ -16,6 +16,8 @@ import {
   unusablePassword,
   verifySecret,
   type ScramHash,
+  type ScramSecret,
+  type Secret,
 } from './secret';
 
 export type { ScramHash } from './secret';
@@ -92,6 +94,11 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
   const online = deps.isOnline ?? (() => false);
   // Salts for plain passwords: the same for an account each time it is asked, told nobody.
   const plainSaltKey = randomBytes(32);
+  let decoy: ScramSecret | undefined;
+  const decoySecret = (): Secret =>
+    config.authPasswordFormat === 'plain'
+      ? { format: 'plain', password: '' }
+      : (decoy ??= { format: 'scram', hash: 'sha1', iterations: SCRAM_ITERATIONS, salt: randomBytes(16).toString('base64'), storedKey: '', serverKey: '' });
 
   function host(name: string, field = 'host'): string {
     const prepared = nameprep(name, field);
@@ -187,7 +194,9 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
 
     async checkPassword(jid, password) {
       const rec = await readAccount(store, jid);
-      return rec !== undefined && !rec.banned && (await verifySecret(rec.secret, password));
+      // As long for a missing account as for one: the time a check takes tells no one which exist.
+      const matches = await verifySecret(rec?.secret ?? decoySecret(), password);
+      return rec !== undefined && !rec.banned && matches;
     },
 
     async scramCredentials(jid, hash) {
