@@ -106,6 +106,12 @@ describe('import_piefxis of the examples of XEP-0227', () => {
         salt: 'bW9udGFndWUubmV0IHNhbHQ=',
         storedKey: 'WT92r3qCtxbfqmTCylcc5n/nTTU=',
         serverKey: 'FPWbcU0wz+VBD7OUhg65GqXYvxY=',
+        sha256: {
+          iterations: 4096,
+          salt: 'bW9udGFndWUubmV0IHNhbHQ=',
+          storedKey: 'c3RvcmVkLWtleS1vZi0zMi1ieXRlcy0tLS0tLS0tLS0=',
+          serverKey: 'c2VydmVyLWtleS1vZi0zMi1ieXRlcy0tLS0tLS0tLS0=',
+        },
       },
       created: CREATED,
     });

@@ -14,6 +14,7 @@ import { hostOffline, type OfflineMessage } from '../../features/offline/records
 import { hostPrivate, NS_PRIVATE, type PrivateEntry } from '../../features/private/records';
 import { hostRosters, NS_ROSTER, type RosterEntry, type RosterItem } from '../../features/roster/records';
 import { hostVcards, type VcardRecord } from '../../features/vcard/records';
+import type { ScramKeys } from '../../features/accounts/secret';
 import { escaper, fileStem, hostFileName, NS_CLIENT, NS_PIE, NS_SCRAM, NS_XI } from './format';
 
 export interface Report {
@@ -72,12 +73,15 @@ type Esc = ReturnType<typeof escaper>;
 function credentials(rec: AccountRecord, esc: Esc): { attr: string; child: string } {
   const s = rec.secret;
   if (s.format === 'plain') return { attr: ` password='${esc.attr(s.password)}'`, child: '' };
-  return {
-    attr: '',
-    child:
-      `    <scram-credentials xmlns='${NS_SCRAM}' mechanism='SCRAM-SHA-1'><iter-count>${s.iterations}</iter-count>` +
-      `<salt>${esc.text(s.salt)}</salt><server-key>${esc.text(s.serverKey)}</server-key><stored-key>${esc.text(s.storedKey)}</stored-key></scram-credentials>\n`,
-  };
+  const child = scramCredentials('SCRAM-SHA-1', s, esc) + (s.sha256 ? scramCredentials('SCRAM-SHA-256', s.sha256, esc) : '');
+  return { attr: '', child };
+}
+
+function scramCredentials(mechanism: string, k: ScramKeys, esc: Esc): string {
+  return (
+    `    <scram-credentials xmlns='${NS_SCRAM}' mechanism='${mechanism}'><iter-count>${k.iterations}</iter-count>` +
+    `<salt>${esc.text(k.salt)}</salt><server-key>${esc.text(k.serverKey)}</server-key><stored-key>${esc.text(k.storedKey)}</stored-key></scram-credentials>\n`
+  );
 }
 
 /**

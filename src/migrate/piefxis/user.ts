@@ -68,6 +68,8 @@ export function readUser(u: UserElement, now: number): ImportedUser {
   };
   const mechanisms = new Map<string, number>();
   let scram: ScramSecret | undefined;
+  // SHA-256 keys go beside SHA-1 ones; alone, they are not enough to store (a secret has SHA-1 keys).
+  let scram256: ScramSecret | undefined;
   const otherMechanisms: string[] = [];
   const roster = new Map<string, RosterItem>();
   const rosterLines = new Map<string, number>();
@@ -88,8 +90,10 @@ export function readUser(u: UserElement, now: number): ImportedUser {
       mechanisms.set(mechanism, where.line);
       // -PLUS only adds channel binding: the stored keys are those of the plain mechanism.
       const sha1 = mechanism === 'SCRAM-SHA-1' || mechanism === 'SCRAM-SHA-1-PLUS';
-      const secret = readScram(child, meta, at, id, sha1 ? 20 : undefined);
+      const sha256 = mechanism === 'SCRAM-SHA-256' || mechanism === 'SCRAM-SHA-256-PLUS';
+      const secret = readScram(child, meta, at, id, sha1 ? 20 : sha256 ? 32 : undefined);
       if (sha1) scram ??= secret;
+      else if (sha256) scram256 ??= secret;
       else otherMechanisms.push(mechanism);
     } else if (uri === NS_ROSTER && local === 'query') {
       single(child, 'roster');
@@ -146,6 +150,10 @@ export function readUser(u: UserElement, now: number): ImportedUser {
     else if (item.ask === 'none') roster.set(jid, { ...item, ask: 'in' });
   }
 
+  if (scram256 && scram) {
+    const { iterations, salt, storedKey, serverKey } = scram256;
+    scram = { ...scram, sha256: { iterations, salt, storedKey, serverKey } };
+  } else if (scram256) otherMechanisms.push('SCRAM-SHA-256');
   return { host, user, where: u.where, password: password === '' ? undefined : password, scram, otherMechanisms, roster, vcard, privates, offline, ignored };
 }
 
@@ -186,7 +194,10 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
     const v = field(name);
     if (v === '' || !BASE64.test(v)) throw invalid(at(el), `the <${name}> of ${id} is not base64: '${v}'`);
     if (bytes !== undefined && Buffer.from(v, 'base64').length !== bytes) {
-      throw invalid(at(el), `the <${name}> of ${id} is ${Buffer.from(v, 'base64').length} bytes long, but a SCRAM-SHA-1 key is ${bytes}`);
+      throw invalid(
+        at(el),
+        `the <${name}> of ${id} is ${Buffer.from(v, 'base64').length} bytes long, but a ${bytes === 20 ? 'SCRAM-SHA-1' : 'SCRAM-SHA-256'} key is ${bytes}`,
+      );
     }
     return v;
   };
