@@ -111,7 +111,8 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     private wire: Wire,
     private readonly env: C2sEnv,
     private readonly listener: C2sListener,
-    peer: { ip: string; port: number; kind: ConnectionKind; framed?: boolean },
+    /** `secure`: TLS below the stream (WebSocket over https); TCP streams learn it themselves. */
+    peer: { ip: string; port: number; kind: ConnectionKind; framed?: boolean; secure?: boolean },
     /** The TCP socket, for STARTTLS; absent on WebSocket. */
     private raw?: net.Socket,
   ) {
@@ -119,7 +120,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     this.ip = peer.ip;
     this.port = peer.port;
     this.framed = peer.framed === true;
-    this.secure = peer.kind !== 'c2s';
+    this.secure = peer.secure ?? peer.kind === 'c2s_tls';
     this.parser = this.newParser();
     this.timer = setTimeout(() => this.timedOut(), env.timeouts?.auth ?? DEFAULT_TIMEOUTS.auth);
     if (raw) this.attach(raw);
@@ -159,10 +160,12 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     this.closeError = error;
     this.parser.stop();
     clearTimeout(this.timer);
-    let out = this.headerSent ? '' : this.header();
-    if (error) out += this.streamError(error);
-    out += this.framed ? `<close xmlns="${NS.framing}"/>` : '</stream:stream>';
-    this.wire.write(out);
+    const parts: string[] = this.headerSent ? [] : [this.header()];
+    if (error) parts.push(this.streamError(error));
+    parts.push(this.framed ? `<close xmlns="${NS.framing}"/>` : '</stream:stream>');
+    // A WebSocket frame holds one element.
+    if (this.framed) for (const part of parts) this.wire.write(part);
+    else this.wire.write(parts.join(''));
     this.wire.end();
     const wire = this.wire;
     setTimeout(() => wire.destroy(), this.env.timeouts?.flush ?? DEFAULT_TIMEOUTS.flush).unref();
