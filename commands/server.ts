@@ -73,8 +73,9 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
-    handler: (_args, { node }) => {
-      node.reloadConfig();
+    note: 'Applies the whole file: hosts, log level, ACL, certificates, and listen (client listeners are opened and closed; the HTTP listeners change at the next restart).',
+    handler: async (_args, { node }) => {
+      await node.reloadConfig();
       return true;
     },
   }),

@@ -48,8 +48,11 @@ export interface NodeControl {
   setLoglevel(level: number): void;
   reopenLog(): Promise<void>;
   rotateLog(): Promise<void>;
-  /** Re-reads the configuration; an invalid file throws and leaves the running one in place. */
-  reloadConfig(): void;
+  /**
+   * Re-reads the configuration and applies it: hosts and log level at once, `listen` by opening
+   * and closing client listeners. An invalid file throws and leaves the running one in place.
+   */
+  reloadConfig(): Promise<void>;
   /** Closes and reopens everything, in this process; resolves once the node serves again. */
   restart(): Promise<void>;
   /** Stops serving, closes the database; resolves once it is closed. */

@@ -19,7 +19,10 @@ import { createEventBus } from '../lib/events';
 import { createKeyedLock } from '../lib/keyed-lock';
 import { unsynced } from '../storage/unsynced';
 import type { FeatureEvents } from '../features/events';
+import type { BareJid } from '../lib/jid';
 import type { Server } from 'node:http';
+import type { XmppControl } from '../core/sessions';
+import type { XmppServer } from '../xmpp/server';
 
 export interface NodeOptions {
   readonly home: Home;
@@ -29,6 +32,30 @@ export interface NodeOptions {
   readonly lockTimeout: number;
   /** Where the log is echoed when the node runs in the foreground. */
   readonly echo?: { write(s: string): unknown };
+  /** The environment: `CTL_C2S_PORT` moves the client listener a configuration without `listen` gets. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** What the session commands see before the XMPP server runs, and after it stopped: nobody. */
+const NO_SESSIONS: XmppControl = {
+  sessions: () => [],
+  userSessions: () => [],
+  kickUser: () => 0,
+  kickSession: () => false,
+  setPresence: async () => false,
+  sendToSession: () => false,
+  route: async () => undefined,
+  announce: () => 0,
+  shutdown: () => undefined,
+  onlineSessions: () => 0,
+};
+
+/** `CTL_C2S_PORT`, when set: the port of the implicit client listener (0: any free port). */
+function implicitPort(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.CTL_C2S_PORT;
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new CommandError('failed', `CTL_C2S_PORT must be a port number from 0 to 65535, got '${text}'`);
+  return Number(text);
 }
 
 export interface RunningNode {
@@ -46,6 +73,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   mkdirSync(dirname(home.socket), { recursive: true, mode: 0o700 });
   await refuseIfRunning(home);
   let config = loadConfig(home.configFile);
+  const c2sPort = implicitPort(options.env ?? process.env);
   const socketGid = config.socketGroup === undefined ? undefined : groupId(config.socketGroup);
   const logger = createLogger(home.logFile, config.loglevel, options.echo);
   const cookie = readOrCreateCookie(home.cookieFile);
@@ -70,8 +98,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // The bus and the locks outlive restarts: the XMPP server's subscriptions stay in place.
   const events = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
   const locks = createKeyedLock();
+  let xmpp: XmppServer | undefined;
   const buildServices = () => {
-    const deps = { config, clock: Date.now, events, locks };
+    const deps = { config, clock: Date.now, events, locks, isOnline: (jid: BareJid) => xmpp?.isOnline(jid) ?? false };
     return { synced: createServices({ ...deps, store }), bulk: createServices({ ...deps, store: unsynced(store) }) };
   };
   let services: { synced: Services; bulk: Services } = buildServices();
@@ -82,26 +111,35 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
 
+  const startXmpp = async () => {
+    const { startXmppServer } = await import('../xmpp/server');
+    xmpp = await startXmppServer({
+      config: () => config,
+      home: home.dir,
+      features: () => services.synced,
+      events,
+      logger,
+      nodeName: config.nodeName,
+      implicitPort: c2sPort,
+    });
+  };
+  const stopXmpp = async () => {
+    const running = xmpp;
+    xmpp = undefined;
+    await running?.stop({ condition: 'system-shutdown' });
+  };
+  const websocket = (server: Server, path: string) => xmpp?.attachWebSocket(server, path);
+
   const control: NodeControl = {
     name: config.nodeName,
     version: options.version,
     cookie,
     uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
     activeResources: () => process.getActiveResourcesInfo().length,
-    onlineUsers: () => 0,
-    stopAccepting: async () => undefined,
-    // Replaced when the XMPP server is wired in: until then the node has no client sessions.
-    xmpp: {
-      sessions: () => [],
-      userSessions: () => [],
-      kickUser: () => 0,
-      kickSession: () => false,
-      setPresence: async () => false,
-      sendToSession: () => false,
-      route: async () => undefined,
-      announce: () => 0,
-      shutdown: () => undefined,
-      onlineSessions: () => 0,
+    onlineUsers: (host) => control.xmpp.onlineSessions(host),
+    stopAccepting: async () => xmpp?.stopAccepting(),
+    get xmpp() {
+      return xmpp?.control ?? NO_SESSIONS;
     },
     s2sConnections: () => 0,
     loglevel: () => logger.level(),
@@ -115,16 +153,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     async rotateLog() {
       logger.rotate();
     },
-    reloadConfig() {
+    async reloadConfig() {
       config = loadConfig(home.configFile);
       services = buildServices();
       logger.setLevel(config.loglevel);
+      // New hosts serve new streams at once (the hub reads the configuration); listeners follow `listen`.
+      await xmpp?.reload();
       logger.info(`configuration reloaded from ${home.configFile}`);
     },
     async restart() {
       const next = loadConfig(home.configFile);
       logger.info('restarting');
       await stopListeners(http);
+      await stopXmpp();
       await exclusive(async () => {
         await store.close();
         store = await openStore();
@@ -134,7 +175,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       });
       config = next;
       services = buildServices();
-      http = await startListeners(config, httpDeps, logger);
+      await plainly(startXmpp);
+      http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
       logger.reopen();
       logger.setLevel(config.loglevel);
       startedAt = Date.now();
@@ -145,6 +187,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         logger.info('stopping');
         server.server.close();
         await stopListeners(http);
+        // The streams end before the database closes: their last activity is stored.
+        await stopXmpp();
         await exclusive(() => store.close());
         rmSync(home.socket, { force: true });
         rmSync(home.pidFile, { force: true });
@@ -177,12 +221,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     chmodSync(home.socket, socketGid === undefined ? 0o600 : 0o660);
     if (socketGid !== undefined) chownSync(home.socket, -1, socketGid);
-    http = await startListeners(config, httpDeps, logger);
+    await plainly(startXmpp);
+    http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
     writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
     // A node that could not finish starting must not linger half-started.
+    logger.error((err as Error).message);
     server.server.close();
     await stopListeners(http);
+    await stopXmpp();
     await store.close();
     rmSync(home.socket, { force: true });
     logger.close();
@@ -190,6 +237,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   }
   logger.info(`node ${config.nodeName} started (ctl ${options.version}, pid ${process.pid}, socket ${home.socket})`);
   return { control, stopped };
+}
+
+/** A port that cannot be had or a certificate that cannot be read is the operator's to fix, not a crash. */
+async function plainly<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw err instanceof CommandError ? err : new CommandError('failed', (err as Error).message);
+  }
 }
 
 /** The id of the group that may use the socket (ctl_socket_group): a name or a number. */

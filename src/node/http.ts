@@ -57,12 +57,19 @@ export function createHttpDeps(ctx: HttpContext): HttpDeps {
   return deps;
 }
 
-/** Starts the configured listeners; resolves once all listen, or fails naming the one that cannot. */
-export async function startListeners(config: Config, deps: HttpDeps, logger: Logger): Promise<Server[]> {
+const HANDLER_NAMES = { api: 'JSON API', xmlrpc: 'XML-RPC', ws: 'XMPP over WebSocket' } as const;
+
+/**
+ * Starts the configured listeners; resolves once all listen, or fails naming the one that
+ * cannot. WebSocket paths are handed to `websocket`, which answers their upgrade requests.
+ */
+export async function startListeners(config: Config, deps: HttpDeps, logger: Logger, websocket?: (server: Server, path: string) => void): Promise<Server[]> {
   const servers: Server[] = [];
   try {
     for (const l of config.listeners) {
-      const server = createHttpServer(l, deps);
+      const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
+      const server = createHttpServer({ ...l, handlers: requests }, deps);
+      for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path);
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
           reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
@@ -70,7 +77,7 @@ export async function startListeners(config: Config, deps: HttpDeps, logger: Log
         server.listen(l.port, l.ip, () => resolve());
       });
       servers.push(server);
-      const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${h === 'api' ? 'JSON API' : 'XML-RPC'}`).join(', ');
+      const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
       logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
     }
   } catch (err) {

@@ -106,7 +106,7 @@ export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}
     setLoglevel: () => undefined,
     reopenLog: async () => undefined,
     rotateLog: async () => undefined,
-    reloadConfig: () => undefined,
+    reloadConfig: async () => undefined,
     restart: async () => undefined,
     stop: async () => undefined,
     ...overrides,

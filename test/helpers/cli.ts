@@ -17,6 +17,11 @@ export interface RunOptions extends CliAppOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+// Nodes that tests start in this process (and those `ctl start` spawns) take any free port for
+// clients when their configuration has no `listen`, never this machine's 5222.
+process.env.CTL_C2S_PORT = '0';
+const TEST_ENV: NodeJS.ProcessEnv = { CTL_C2S_PORT: '0' };
+
 /** Runs `ctl ARGV` in this process with captured streams. */
 export async function runCli(argv: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   let stdout = '';
@@ -27,7 +32,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
       stdout: { write: (s: string) => (stdout += s), isTTY: options.tty },
       stderr: { write: (s: string) => (stderr += s), isTTY: options.tty },
       stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
-      env: options.env ?? {},
+      env: { ...TEST_ENV, ...options.env },
     },
     cliApp(options),
   );

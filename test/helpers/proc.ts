@@ -42,6 +42,8 @@ export interface ProcResult {
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of ['CTL_HOME', 'CTL_CONFIG', 'XDG_DATA_HOME', 'NO_COLOR', 'FORCE_COLOR']) delete env[k];
+  // A node without `listen` takes any free port for clients, never this machine's 5222.
+  env.CTL_C2S_PORT = '0';
   return env;
 }
 

@@ -1,0 +1,256 @@
+/**
+ * The node's XMPP server, composed: the hub with every module, SASL, the certificate, and the
+ * client listeners of the configuration. The node starts one after its database opens, hands
+ * its `control` to the session commands, and stops it (streams closed with system-shutdown)
+ * before the database closes.
+ */
+import type { Server as HttpServer } from 'node:http';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Config } from '../config/config';
+import type { C2sListener } from '../config/listen';
+import type { Features } from '../features';
+import type { FeatureEvents } from '../features/events';
+import type { EventBus } from '../lib/events';
+import { globToRegExp } from '../lib/glob';
+import type { BareJid } from '../lib/jid';
+import type { SessionTable, StreamError, XmppControl, XmppModule } from './api';
+import { loadCertificate } from './c2s/certificate';
+import { closeC2s, listenC2s, openFilesLimit, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
+import { createHub, type HubHandle, type HubLogger } from './hub';
+import { blocking } from './modules/blocking';
+import { carbons } from './modules/carbons';
+import { csi } from './modules/csi';
+import { disco } from './modules/disco';
+import { last } from './modules/last';
+import { mam } from './modules/mam';
+import { message } from './modules/message';
+import { offline } from './modules/offline';
+import { ping } from './modules/ping';
+import { presence } from './modules/presence';
+import { privacy } from './modules/privacy';
+import { privateStorage } from './modules/private';
+import { roster } from './modules/roster';
+import { vcard } from './modules/vcard';
+import { version } from './modules/version';
+import { createSaslProvider } from './sasl';
+
+/**
+ * Every module the server runs. Blocking and privacy come before delivery, so their 'deliver'
+ * hooks drop what a user refuses before anything is delivered or stored offline.
+ */
+export const MODULES: readonly XmppModule[] = [
+  blocking,
+  privacy,
+  presence,
+  roster,
+  message,
+  offline,
+  carbons,
+  mam,
+  disco,
+  ping,
+  version,
+  last,
+  vcard,
+  privateStorage,
+  csi,
+];
+
+export interface XmppServerDeps {
+  /** Read on every use: a reload or restart changes it. */
+  readonly config: () => Config;
+  /** The node's home, where the self-signed certificate is kept. */
+  readonly home: string;
+  readonly features: () => Features;
+  readonly events: EventBus<FeatureEvents>;
+  readonly logger: HubLogger;
+  readonly nodeName: string;
+  readonly clock?: () => number;
+  /** The port of the listener a configuration without `listen` gets (5222 unless given). */
+  readonly implicitPort?: number;
+  readonly timeouts?: C2sTimeouts;
+}
+
+export interface XmppServer {
+  readonly control: XmppControl;
+  readonly sessions: SessionTable;
+  isOnline(jid: BareJid): boolean;
+  /** Where each listener listens, with the port it got (port 0 picks one). */
+  addresses(): { readonly ip: string; readonly port: number }[];
+  /** Opens the listeners of the current configuration, closes those it no longer has, and takes a changed certificate. */
+  reload(): Promise<void>;
+  /** Stops accepting clients; the open streams stay. */
+  stopAccepting(): Promise<void>;
+  /** Closes every stream (system-shutdown unless told otherwise) and every listener. */
+  stop(error?: StreamError): Promise<void>;
+  /** Serves RFC 7395 on `urlPath` of an HTTP listener. */
+  attachWebSocket(server: HttpServer, urlPath: string): void;
+}
+
+/** How long stopping waits for the streams to say goodbye and the hub to finish with them. */
+const STOP_WAIT = 3000;
+
+const key = (l: C2sListener) => JSON.stringify([l.ip, l.port, l.tls, l.starttls, l.starttlsRequired, l.maxStanzaSize, l.access ?? null]);
+const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip === 'localhost';
+
+/** Starts the hub and the configured listeners; fails with a plain sentence when an explicit listener cannot listen. */
+export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer> {
+  const { logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const handle: HubHandle = createHub({
+    features: deps.features,
+    config: deps.config,
+    clock,
+    nodeName: deps.nodeName,
+    events: deps.events,
+    logger,
+    modules: MODULES,
+  });
+  const certificate = certificateLoader(deps);
+  let secure = certificate.load();
+  const servers = new Map<string, C2sServer>();
+  const c2sLogger: C2sLogger = logger;
+
+  const envOf = (l: C2sListener): C2sEnv => ({
+    hub: handle.hub,
+    sasl: createSaslProvider({ accounts: () => deps.features().accounts, config: deps.config, loopback: isLoopback(l.ip) }),
+    secureContext: () => secure,
+    logger: c2sLogger,
+    timeouts: deps.timeouts,
+  });
+
+  const wanted = (): C2sListener[] => deps.config().c2s.map((l) => (l.implicit && deps.implicitPort !== undefined ? { ...l, port: deps.implicitPort } : l));
+
+  async function open(l: C2sListener): Promise<void> {
+    let server: C2sServer;
+    try {
+      server = await listenC2s(l, envOf(l));
+    } catch (err) {
+      if (!l.implicit) throw err;
+      logger.warning(`${(err as Error).message}; the node runs without a client listener (configure one under 'listen' to choose the port)`);
+      return;
+    }
+    servers.set(key(l), server);
+    const { port } = server.address() as { port: number };
+    const tls = l.tls ? 'direct TLS' : l.starttlsRequired ? 'STARTTLS required' : l.starttls ? 'STARTTLS' : 'no TLS';
+    logger.info(`listening for XMPP clients on ${l.ip} port ${port} (${tls})`);
+  }
+
+  async function closeAll(error: StreamError | undefined): Promise<void> {
+    await Promise.all([...servers.values()].map((s) => closeC2s(s, error)));
+    servers.clear();
+  }
+
+  try {
+    logOpenFiles(logger);
+    for (const l of wanted()) await open(l);
+  } catch (err) {
+    await closeAll(undefined);
+    handle.close();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    control: handle.control,
+    sessions: handle.sessions,
+    isOnline: (jid) => handle.sessions.ofUser(jid).length > 0,
+    addresses: () => [...servers.values()].map((s) => ({ ip: s.listener.ip, port: (s.address() as { port: number }).port })),
+    async reload() {
+      if (certificate.changed()) secure = certificate.load();
+      const next = new Map(wanted().map((l) => [key(l), l]));
+      for (const [k, server] of servers) {
+        if (next.has(k)) continue;
+        servers.delete(k);
+        // Closing a listener does not end the streams it accepted: their clients stay connected.
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        logger.info(`stopped listening for XMPP clients on ${server.listener.ip} port ${server.listener.port}`);
+      }
+      for (const [k, l] of next) if (!servers.has(k)) await open(l);
+    },
+    async stopAccepting() {
+      await Promise.all([...servers.values()].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    },
+    stop(error = { condition: 'system-shutdown' }) {
+      stopping ??= (async () => {
+        const closed = closeAll(error);
+        // Streams from WebSocket and those a closed listener left are the hub's to close.
+        handle.control.shutdown();
+        await Promise.race([closed, sleep(STOP_WAIT)]);
+        await waitFor(() => handle.sessions.count() === 0, STOP_WAIT);
+        handle.close();
+      })();
+      return stopping;
+    },
+    attachWebSocket(server, urlPath) {
+      const l: C2sListener = {
+        port: 0,
+        ip: '',
+        starttls: false,
+        starttlsRequired: false,
+        tls: false,
+        maxStanzaSize: deps.config().c2s[0]?.maxStanzaSize ?? 262144,
+      };
+      const websocket = require('./c2s/websocket') as { attachWebSocket(server: HttpServer, path: string, env: C2sEnv): void };
+      const env = envOf({
+        ...l,
+        ip: server.address() && typeof server.address() === 'object' ? (server.address() as { address: string }).address : '127.0.0.1',
+      });
+      websocket.attachWebSocket(server, urlPath, env);
+    },
+  };
+}
+
+/** The secure context from the configured files or the node's own certificate; knows when they changed. */
+function certificateLoader(deps: XmppServerDeps) {
+  let loadedFor = '';
+  const identity = () => JSON.stringify([deps.config().certfiles, deps.config().hosts]);
+  return {
+    load(): SecureContext {
+      loadedFor = identity();
+      const files = expandCertfiles(deps.config().certfiles);
+      const { key: k, cert } = loadCertificate(files, deps.config().hosts, deps.home);
+      return createSecureContext({ key: k, cert });
+    },
+    changed: () => identity() !== loadedFor,
+  };
+}
+
+/** ejabberd's certfiles are globs; a pattern that matches nothing is named in the error. */
+export function expandCertfiles(patterns: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    if (!/[*?[]/.test(pattern)) {
+      out.push(pattern);
+      continue;
+    }
+    const dir = path.dirname(pattern);
+    const re = globToRegExp(path.basename(pattern));
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((n) => re.test(n));
+    } catch {
+      names = [];
+    }
+    if (names.length === 0) throw new Error(`No certificate file matches ${pattern}`);
+    out.push(...names.sort().map((n) => path.join(dir, n)));
+  }
+  return out;
+}
+
+/** Node cannot raise its own open-files limit, so the node says what it has. */
+function logOpenFiles(logger: HubLogger): void {
+  const soft = openFilesLimit();
+  if (soft === undefined) return;
+  const note = soft < 10_000 ? ` (each client holds one; raise it with 'ulimit -n' or LimitNOFILE= for more than about ${soft - 100} clients)` : '';
+  logger.info(`open files limit ${soft}${note}`);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+async function waitFor(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await sleep(20);
+}

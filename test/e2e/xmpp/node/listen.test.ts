@@ -1,0 +1,205 @@
+/**
+ * The node as an XMPP server: its client listeners as the configuration asks, a real client
+ * stream on a loopback socket, and the session commands acting on it.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { allCommands } from '../../../../commands';
+import { resolveHome } from '../../../../src/config/home';
+import { createRegistry } from '../../../../src/core/registry';
+import { startNode, type RunningNode } from '../../../../src/node/daemon';
+import { runCli, tempHome } from '../../../helpers/cli';
+import { freePort } from '../../../helpers/http-node';
+
+jest.setTimeout(30_000);
+
+const homes: ReturnType<typeof tempHome>[] = [];
+const nodes: RunningNode[] = [];
+const blockers: Server[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  for (const n of nodes.splice(0)) {
+    await n.control.stop();
+    await n.stopped;
+  }
+  for (const b of blockers.splice(0)) await new Promise((r) => b.close(r));
+  for (const h of homes.splice(0)) h.cleanup();
+});
+
+function home(config?: string) {
+  const h = tempHome('ctl-xmpp-node-');
+  homes.push(h);
+  if (config !== undefined) writeFileSync(join(h.dir, 'ctl.yml'), config);
+  return h;
+}
+
+async function start(dir: string, env: NodeJS.ProcessEnv = { CTL_C2S_PORT: '0' }): Promise<RunningNode> {
+  const node = await startNode({ home: resolveHome({ home: dir }), registry: createRegistry(allCommands), version: '9.9.9', lockTimeout: 5000, env });
+  nodes.push(node);
+  return node;
+}
+
+/** A port something else holds for the length of the test. */
+async function busyPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  blockers.push(server);
+  return (server.address() as { port: number }).port;
+}
+
+const log = (dir: string) => readFileSync(join(dir, 'log', 'ctl.log'), 'utf8');
+const c2sConfig = (port: number, extra = '') => `listen:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_c2s\n${extra}`;
+
+/** A raw client stream: what it was sent so far, and a way to wait for a pattern in it. */
+function client(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let received = '';
+  const waiters: (() => void)[] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    received += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  socket.on('close', () => {
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = (pattern: RegExp, ms = 5000) =>
+    new Promise<string>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`no ${pattern} within ${ms} ms; received: ${received}`)), ms);
+      const check = () => {
+        if (pattern.test(received)) {
+          clearTimeout(deadline);
+          resolve(received);
+        } else if (socket.destroyed) {
+          clearTimeout(deadline);
+          reject(new Error(`the stream closed without ${pattern}; received: ${received}`));
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { socket, until, send: (s: string) => socket.write(s), received: () => received };
+}
+
+/** `fn` again until `ok` says its result is what the test waits for (the hub handles stanzas asynchronously). */
+async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const header = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+
+/** Logs in with PLAIN (offered on a loopback listener) and binds `resource`. */
+async function login(port: number, user: string, password: string, resource: string) {
+  const c = client(port);
+  c.send(header);
+  await c.until(/<mechanism>PLAIN<\/mechanism>[\s\S]*<\/stream:features>/);
+  c.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${user}\0${password}`).toString('base64')}</auth>`);
+  await c.until(/<success/);
+  c.send(header);
+  await c.until(/<bind[\s\S]*<\/stream:features>/);
+  c.send(`<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
+  await c.until(/<jid>[^<]+<\/jid>/);
+  return c;
+}
+
+test('an explicit c2s listener serves clients; the session commands see and act on the live session', async () => {
+  const port = await freePort();
+  const h = home(c2sConfig(port));
+  await runCli(['register', 'alice', 'localhost', 'secret', '--home', h.dir]);
+  await start(h.dir);
+  expect(log(h.dir)).toContain(`listening for XMPP clients on 127.0.0.1 port ${port} (STARTTLS)`);
+
+  const alice = await login(port, 'alice', 'secret', 'phone');
+  expect(alice.received()).toContain('<jid>alice@localhost/phone</jid>');
+  alice.send('<presence><show>away</show><status>at lunch</status><priority>3</priority></presence>');
+
+  const ctl = (...argv: string[]) => h.ctl(argv);
+  expect(await ctl('connected_users')).toEqual({ status: 0, stdout: 'alice@localhost/phone\n', stderr: '' });
+  expect(await ctl('connected_users_number')).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+  expect((await ctl('get_last', 'alice', 'localhost')).stdout).toBe('Online\n');
+  expect((await ctl('stats', 'onlineusers')).stdout).toBe('1\n');
+  const info = await eventually(
+    () => ctl('user_sessions_info', 'alice', 'localhost'),
+    (r) => r.stdout.includes('away'),
+  );
+  expect(info.stdout).toMatch(/^c2s\t127\.0\.0\.1\t\d+\t3\tctl@localhost\t\d+\taway\tphone\tat lunch\n$/);
+
+  expect(await ctl('send_stanza_c2s', 'alice', 'localhost', 'phone', "<message from='localhost'><body>from the operator</body></message>")).toMatchObject({
+    status: 0,
+  });
+  await alice.until(/<body>from the operator<\/body>/);
+
+  expect(await ctl('kick_user', 'alice', 'localhost')).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+  await alice.until(/<stream:error><policy-violation xmlns=["']urn:ietf:params:xml:ns:xmpp-streams["']\/><text [^>]*>has been kicked<\/text><\/stream:error>/);
+  await alice.until(/<\/stream:stream>/);
+});
+
+test('stop closes every stream with system-shutdown', async () => {
+  const port = await freePort();
+  const h = home(c2sConfig(port));
+  await runCli(['register', 'bob', 'localhost', 'pw', '--home', h.dir]);
+  const node = await start(h.dir);
+  const bob = await login(port, 'bob', 'pw', 'desk');
+  nodes.splice(nodes.indexOf(node), 1);
+  await node.control.stop();
+  await node.stopped;
+  await bob.until(/<stream:error><system-shutdown xmlns=["']urn:ietf:params:xml:ns:xmpp-streams["']\/><\/stream:error><\/stream:stream>$/);
+});
+
+test('an explicit listener whose port is taken stops the start with a plain message', async () => {
+  const port = await busyPort();
+  const h = home(c2sConfig(port));
+  const err = await start(h.dir).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
+  expect(err?.message).toBe(`Cannot listen on 127.0.0.1 port ${port}: the port is in use`);
+  expect(err?.code).toBe('failed');
+  expect(log(h.dir)).toContain(`[error] Cannot listen on 127.0.0.1 port ${port}: the port is in use\n`);
+  // Nothing was left half-started: the same home starts once the port is free.
+  await new Promise((r) => blockers.pop()!.close(r));
+  await start(h.dir);
+});
+
+test('without listen, a taken default port is skipped with a warning and the node runs', async () => {
+  const port = await busyPort();
+  const h = home('hosts: [localhost]\n');
+  const node = await start(h.dir, { CTL_C2S_PORT: String(port) });
+  expect(log(h.dir)).toContain(
+    `[warning] Cannot listen on 127.0.0.1 port ${port}: the port is in use; the node runs without a client listener (configure one under 'listen' to choose the port)`,
+  );
+  expect(node.control.xmpp.onlineSessions()).toBe(0);
+  expect((await h.ctl(['connected_users_number'])).stdout).toBe('0\n');
+});
+
+test('without listen, the default listener takes the port CTL_C2S_PORT names', async () => {
+  const port = await freePort();
+  const h = home();
+  await start(h.dir, { CTL_C2S_PORT: String(port) });
+  expect(log(h.dir)).toContain(`listening for XMPP clients on 127.0.0.1 port ${port} (STARTTLS)`);
+  const c = client(port);
+  c.send(header);
+  await c.until(/<starttls xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']\/>/);
+});
+
+test('reload_config opens the listeners the file now has and closes those it lost', async () => {
+  const [first, second] = [await freePort(), await freePort()];
+  const h = home(c2sConfig(first));
+  await start(h.dir);
+  writeFileSync(join(h.dir, 'ctl.yml'), c2sConfig(second));
+  expect(await h.ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: '' });
+  const c = client(second);
+  c.send(header);
+  await c.until(/<stream:features>/);
+  const refused = connect(first, '127.0.0.1');
+  sockets.push(refused);
+  await expect(new Promise((resolve, reject) => refused.on('connect', resolve).on('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+});
