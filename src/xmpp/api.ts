@@ -82,12 +82,27 @@ export interface HubHooks {
   'session-closed': (session: Session, error: StreamError | undefined) => void | Promise<void>;
 }
 
+/** The node's log, as the server writes to it. */
+export interface XmppLogger {
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  debug(message: string): void;
+}
+
+/** An entity the server's disco#items lists (the MUC service, say). */
+export interface DiscoItem {
+  readonly jid: string;
+  readonly name?: string;
+}
+
 /** What a module is given: the domain, the live sessions, routing, and registration. */
 export interface ModuleApi {
   readonly features: () => Features;
   readonly config: () => Config;
   readonly clock: () => number;
   readonly sessions: SessionTable;
+  readonly logger: XmppLogger;
   /** Routes a stanza whose `from` and `to` are set, as if its sender had sent it. */
   route(stanza: Element): Promise<void>;
   /** Answers IQ get/set with this payload namespace. */
@@ -95,6 +110,11 @@ export interface ModuleApi {
   hook<K extends keyof HubHooks>(name: K, handler: HubHooks[K]): void;
   /** A feature var the server's disco#info lists. */
   discoFeature(ns: string): void;
+  /** Every feature var registered so far. */
+  discoFeatures(): readonly string[];
+  /** An item the server's disco#items lists, for the host it is given. */
+  discoItem(host: string, item: DiscoItem): void;
+  discoItems(host: string): readonly DiscoItem[];
 }
 
 export type XmppModule = (api: ModuleApi) => void;

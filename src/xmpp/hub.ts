@@ -12,16 +12,11 @@ import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus, Listener } from '../lib/events';
 import { bareText, parseJid, type BareJid, type Jid } from '../lib/jid';
-import type { HubHooks, Hub, IqHandler, IqRoute, ModuleApi, Session, SessionTable, StreamError, StreamInfo, XmppModule } from './api';
+import type { DiscoItem, HubHooks, Hub, IqHandler, IqRoute, ModuleApi, Session, SessionTable, StreamError, StreamInfo, XmppLogger, XmppModule } from './api';
 import { Sessions, type LiveSession, type QueuedTask } from './sessions';
 import { StanzaError, errorReply, iqResult, mayReplyWithError } from './stanza';
 
-export interface HubLogger {
-  info(message: string): void;
-  warning(message: string): void;
-  error(message: string): void;
-  debug(message: string): void;
-}
+export type HubLogger = XmppLogger;
 
 export interface HubDeps {
   readonly features: () => Features;
@@ -42,7 +37,6 @@ export type LocalHandler = (stanza: Element, to: Jid) => void | Promise<void>;
  * feature events, and firing hooks.
  */
 export interface HubApi extends ModuleApi {
-  readonly logger: HubLogger;
   readonly sessions: Sessions;
   local(kind: 'message' | 'presence', handler: LocalHandler): void;
   closing(handler: (session: LiveSession) => void | Promise<void>): void;
@@ -53,7 +47,6 @@ export interface HubApi extends ModuleApi {
   bounce(stanza: Element, condition: string, text?: string): void | Promise<void>;
   /** Runs `task` in the session's queue, after the stanzas it already holds. */
   inTurn<T>(session: LiveSession, task: () => T | Promise<T>): Promise<T>;
-  discoFeatures(): readonly string[];
 }
 
 /** The hub's own api, for the modules that deliver stanzas; a plain `ModuleApi` cannot serve them. */
@@ -97,6 +90,7 @@ export function createHub(deps: HubDeps): HubHandle {
   const closingHandlers: ((s: LiveSession) => void | Promise<void>)[] = [];
   const unsubscribe: (() => void)[] = [];
   const disco = new Set<string>();
+  const items = new Map<string, DiscoItem[]>();
 
   const failed = (what: string) => (err: unknown) => logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 
@@ -355,6 +349,10 @@ export function createHub(deps: HubDeps): HubHandle {
       disco.add(ns);
     },
     discoFeatures: () => [...disco],
+    discoItem(host, item) {
+      items.set(host, [...(items.get(host) ?? []), item]);
+    },
+    discoItems: (host) => items.get(host) ?? [],
     local(kind, handler) {
       local[kind] = handler;
     },

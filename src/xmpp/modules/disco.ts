@@ -9,15 +9,10 @@ const SELF_FEATURES = [...ACCOUNT_FEATURES, NS.mam];
 
 /**
  * Service discovery (XEP-0030): the server's identity and the features the other modules
- * register with `discoFeature`, and an account's identity at its bare JID. The server lists
- * no items yet.
- *
- * The hub of hub.ts tells which features were registered (`discoFeatures`); a plain
- * `ModuleApi` has no way to read them back, so then this module records the `discoFeature`
- * calls made on the api it is given from then on (it belongs first in the list of modules).
+ * register with `discoFeature`, the items they register with `discoItem` (the MUC service),
+ * and an account's identity at its bare JID.
  */
 export const disco: XmppModule = (api) => {
-  const features = recordFeatures(api);
   for (const ns of [NS.discoInfo, NS.discoItems]) api.discoFeature(ns);
 
   api.iq({ xmlns: NS.discoInfo, to: ['host', 'self', 'bare'] }, async (iq, from) => {
@@ -27,7 +22,7 @@ export const disco: XmppModule = (api) => {
     const reply = new Element('query', { xmlns: NS.discoInfo });
     if (to.user === '') {
       reply.c('identity', { category: 'server', type: 'im', name: 'ctl' });
-      for (const ns of [...new Set(features())].sort()) reply.c('feature', { var: ns });
+      for (const ns of [...new Set(api.discoFeatures())].sort()) reply.c('feature', { var: ns });
       return reply;
     }
     if (!(await api.features().accounts.exists(to))) throw new StanzaError('service-unavailable');
@@ -42,21 +37,12 @@ export const disco: XmppModule = (api) => {
     if (query.attrs.node !== undefined) throw new StanzaError('item-not-found', `No node ${String(query.attrs.node)} here`);
     const to = target(api, iq, from);
     if (to.user !== '' && !(await api.features().accounts.exists(to))) throw new StanzaError('service-unavailable');
-    return new Element('query', { xmlns: NS.discoItems });
+    const reply = new Element('query', { xmlns: NS.discoItems });
+    if (to.user === '')
+      for (const item of api.discoItems(to.host)) reply.c('item', item.name === undefined ? { jid: item.jid } : { jid: item.jid, name: item.name });
+    return reply;
   });
 };
-
-function recordFeatures(api: ModuleApi): () => readonly string[] {
-  const told = (api as Partial<{ discoFeatures(): readonly string[] }>).discoFeatures;
-  if (typeof told === 'function') return () => told.call(api);
-  const features = new Set<string>();
-  const register = api.discoFeature.bind(api);
-  api.discoFeature = (ns: string) => {
-    features.add(ns);
-    register(ns);
-  };
-  return () => [...features];
-}
 
 function payload(iq: Element, xmlns: string): Element {
   const query = iq.getChild('query', xmlns);

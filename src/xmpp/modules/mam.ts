@@ -2,6 +2,7 @@ import { Element } from 'ltx';
 import type { MamQuery } from '../../features/mam/mam';
 import type { ArchivedMessage } from '../../features/mam/records';
 import { CommandError } from '../../lib/errors';
+import { createKeyedLock } from '../../lib/keyed-lock';
 import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import { parseXml } from '../../lib/xml';
 import type { ModuleApi, Session, XmppModule } from '../api';
@@ -52,21 +53,13 @@ export const mam: XmppModule = (api) => {
 
 /** Writes to each owner's archive in the order asked, without making anyone wait; failures are logged. */
 function archiver(api: ModuleApi): (owner: BareJid, withJid: string, stanza: Element) => void {
-  const tails = new Map<string, Promise<void>>();
+  const queues = createKeyedLock();
   return (owner, withJid, stanza) => {
     const jid = { user: owner.user, host: owner.host };
-    const key = bareText(jid);
     const xml = stanza.toString();
-    const tail = (tails.get(key) ?? Promise.resolve())
-      .then(() => api.features().mam.archive(jid, 'chat', withJid, xml))
-      .then(
-        () => undefined,
-        (err: unknown) => console.error(`Could not archive a message of ${key}: ${(err as Error).message}`),
-      );
-    tails.set(key, tail);
-    void tail.then(() => {
-      if (tails.get(key) === tail) tails.delete(key);
-    });
+    queues
+      .run(bareText(jid), () => api.features().mam.archive(jid, 'chat', withJid, xml))
+      .catch((err: unknown) => api.logger.error(`Could not archive a message of ${bareText(jid)}: ${(err as Error).message}`));
   };
 }
 
