@@ -128,7 +128,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     xmpp = undefined;
     await running?.stop({ condition: 'system-shutdown' });
   };
-  const websocket = (server: Server, path: string) => xmpp?.attachWebSocket(server, path);
+  const websocket = (server: Server, path: string, ip: string) => xmpp?.attachWebSocket(server, path, ip);
 
   const control: NodeControl = {
     name: config.nodeName,

@@ -63,13 +63,18 @@ const HANDLER_NAMES = { api: 'JSON API', xmlrpc: 'XML-RPC', ws: 'XMPP over WebSo
  * Starts the configured listeners; resolves once all listen, or fails naming the one that
  * cannot. WebSocket paths are handed to `websocket`, which answers their upgrade requests.
  */
-export async function startListeners(config: Config, deps: HttpDeps, logger: Logger, websocket?: (server: Server, path: string) => void): Promise<Server[]> {
+export async function startListeners(
+  config: Config,
+  deps: HttpDeps,
+  logger: Logger,
+  websocket?: (server: Server, path: string, ip: string) => void,
+): Promise<Server[]> {
   const servers: Server[] = [];
   try {
     for (const l of config.listeners) {
       const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
       const server = createHttpServer({ ...l, handlers: requests }, deps);
-      for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path);
+      for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
           reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),

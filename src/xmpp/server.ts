@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Config } from '../config/config';
-import type { C2sListener } from '../config/listen';
+import { implicitC2s, type C2sListener } from '../config/listen';
 import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus } from '../lib/events';
@@ -17,6 +17,7 @@ import { globToRegExp } from '../lib/glob';
 import type { BareJid } from '../lib/jid';
 import type { SessionTable, StreamError, XmppControl, XmppModule } from './api';
 import { loadCertificate } from './c2s/certificate';
+import { attachWebSocket, type WebSocketEndpoint } from './c2s/websocket';
 import { closeC2s, listenC2s, openFilesLimit, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
 import { createHub, type HubHandle, type HubLogger } from './hub';
 import { blocking } from './modules/blocking';
@@ -85,8 +86,8 @@ export interface XmppServer {
   stopAccepting(): Promise<void>;
   /** Closes every stream (system-shutdown unless told otherwise) and every listener. */
   stop(error?: StreamError): Promise<void>;
-  /** Serves RFC 7395 on `urlPath` of an HTTP listener. */
-  attachWebSocket(server: HttpServer, urlPath: string): void;
+  /** Serves RFC 7395 on `urlPath` of an HTTP listener listening on `ip`. */
+  attachWebSocket(server: HttpServer, urlPath: string, ip: string): void;
 }
 
 /** How long stopping waits for the streams to say goodbye and the hub to finish with them. */
@@ -111,6 +112,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
   const certificate = certificateLoader(deps);
   let secure = certificate.load();
   const servers = new Map<string, C2sServer>();
+  const endpoints: WebSocketEndpoint[] = [];
   const c2sLogger: C2sLogger = logger;
 
   const envOf = (l: C2sListener): C2sEnv => ({
@@ -176,7 +178,8 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     stop(error = { condition: 'system-shutdown' }) {
       stopping ??= (async () => {
         const closed = closeAll(error);
-        // Streams from WebSocket and those a closed listener left are the hub's to close.
+        for (const e of endpoints.splice(0)) e.close(error);
+        // Streams a listener closed by a reload left open are the hub's to close.
         handle.control.shutdown();
         await Promise.race([closed, sleep(STOP_WAIT)]);
         await waitFor(() => handle.sessions.count() === 0, STOP_WAIT);
@@ -184,21 +187,8 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
       })();
       return stopping;
     },
-    attachWebSocket(server, urlPath) {
-      const l: C2sListener = {
-        port: 0,
-        ip: '',
-        starttls: false,
-        starttlsRequired: false,
-        tls: false,
-        maxStanzaSize: deps.config().c2s[0]?.maxStanzaSize ?? 262144,
-      };
-      const websocket = require('./c2s/websocket') as { attachWebSocket(server: HttpServer, path: string, env: C2sEnv): void };
-      const env = envOf({
-        ...l,
-        ip: server.address() && typeof server.address() === 'object' ? (server.address() as { address: string }).address : '127.0.0.1',
-      });
-      websocket.attachWebSocket(server, urlPath, env);
+    attachWebSocket(server, urlPath, ip) {
+      endpoints.push(attachWebSocket(server, urlPath, envOf({ ...implicitC2s(), ip, implicit: false })));
     },
   };
 }

@@ -203,3 +203,37 @@ test('reload_config opens the listeners the file now has and closes those it los
   sockets.push(refused);
   await expect(new Promise((resolve, reject) => refused.on('connect', resolve).on('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });
+
+test('an ejabberd_http_ws path serves XMPP over WebSocket beside the JSON API', async () => {
+  const port = await freePort();
+  const h = home(
+    `listen:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_http_api\n      /ws: ejabberd_http_ws\n`,
+  );
+  await start(h.dir);
+  expect(log(h.dir)).toContain(`listening on http://127.0.0.1:${port} (/api JSON API, /ws XMPP over WebSocket)`);
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, 'xmpp');
+  const frames: string[] = [];
+  const features = new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`no stream features; frames: ${frames.join(' | ')}`)), 5000);
+    ws.on('message', (data) => {
+      frames.push(String(data));
+      if (String(data).includes('<stream:features')) {
+        clearTimeout(deadline);
+        resolve();
+      }
+    });
+    ws.on('error', reject);
+  });
+  ws.on('open', () => ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>"));
+  try {
+    await features;
+    expect(frames[0]).toMatch(/^<open [^>]*xmlns=["']urn:ietf:params:xml:ns:xmpp-framing["']/);
+    expect(frames.join('')).toMatch(/<mechanism>SCRAM-SHA-1<\/mechanism>/);
+  } finally {
+    ws.terminate();
+  }
+  // The HTTP API on the same port still answers (with its own authentication error).
+  const res = await fetch(`http://127.0.0.1:${port}/api/connected_users_number`, { method: 'POST', body: '{}' });
+  expect(res.status).toBe(401);
+});
