@@ -237,3 +237,26 @@ test('an ejabberd_http_ws path serves XMPP over WebSocket beside the JSON API', 
   const res = await fetch(`http://127.0.0.1:${port}/api/connected_users_number`, { method: 'POST', body: '{}' });
   expect(res.status).toBe(401);
 });
+
+test('admin commands reach live sessions: roster pushes, and ban_account and unregister end the streams', async () => {
+  const port = await freePort();
+  const h = home(c2sConfig(port));
+  for (const u of ['alice', 'bob']) await runCli(['register', u, 'localhost', 'pw', '--home', h.dir]);
+  await start(h.dir);
+  const alice = await login(port, 'alice', 'pw', 'phone');
+  alice.send("<iq type='get' id='r1'><query xmlns='jabber:iq:roster'/></iq>");
+  await alice.until(/<iq [^>]*id=["']r1["']/);
+
+  expect((await h.ctl(['add_rosteritem', 'alice', 'localhost', 'carol', 'localhost', 'Carol', 'Friends', 'both'])).status).toBe(0);
+  await alice.until(/<iq type=["']set["'][^>]*><query xmlns=["']jabber:iq:roster["'][^>]*><item [^>]*jid=["']carol@localhost["'][^>]*>/);
+  expect((await h.ctl(['delete_rosteritem', 'alice', 'localhost', 'carol', 'localhost'])).status).toBe(0);
+  await alice.until(/<item [^>]*subscription=["']remove["']/);
+
+  expect((await h.ctl(['ban_account', 'alice', 'localhost', 'Spamming'])).status).toBe(0);
+  await alice.until(/<stream:error>[\s\S]*<\/stream:stream>$/);
+
+  const bob = await login(port, 'bob', 'pw', 'desk');
+  expect((await h.ctl(['unregister', 'bob', 'localhost'])).status).toBe(0);
+  await bob.until(/<stream:error>[\s\S]*<\/stream:stream>$/);
+  expect((await h.ctl(['connected_users'])).stdout).toBe('');
+});
