@@ -260,3 +260,15 @@ test('admin commands reach live sessions: roster pushes, and ban_account and unr
   await bob.until(/<stream:error>[\s\S]*<\/stream:stream>$/);
   expect((await h.ctl(['connected_users'])).stdout).toBe('');
 });
+
+test('restart ends the streams with system-shutdown and serves clients again on the same port', async () => {
+  const port = await freePort();
+  const h = home(c2sConfig(port));
+  await runCli(['register', 'bob', 'localhost', 'pw', '--home', h.dir]);
+  await start(h.dir);
+  const before = await login(port, 'bob', 'pw', 'desk');
+  expect(await h.ctl(['restart'])).toEqual({ status: 0, stdout: '', stderr: '' });
+  await before.until(/<system-shutdown xmlns=["']urn:ietf:params:xml:ns:xmpp-streams["']\/>/);
+  await login(port, 'bob', 'pw', 'desk');
+  expect((await h.ctl(['connected_users'])).stdout).toBe('bob@localhost/desk\n');
+});
