@@ -110,7 +110,7 @@ class Client {
     this.jid = childText(xml, 'jid');
     this.state = 'ping';
     // The ping's answer comes after the server has handled the initial presence.
-    this.socket.write(`<presence/><iq type='get' id='p1' to='${this.domain}'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    this.socket.write(`<presence/><iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>`);
   }
 
   async ping(xml) {
@@ -177,7 +177,7 @@ async function login({ server, users, mechanism, concurrency, keep }) {
   // Closed after the clock stops: a logout is no part of a login.
   if (keep) sessions.push(...kept.filter(Boolean));
   else await closeList(kept.filter(Boolean));
-  return { ms, ok: users.length - failed, failed, errors, sessions: sessions.length };
+  return { ms, done: users.length - failed, failed, errors, sessions: sessions.length };
 }
 
 async function closeList(clients) {

@@ -304,9 +304,11 @@ async function bench({ quick, relayOnly = false }) {
         (n, b) => x(n.perSecond, b.perSecond),
       ),
     );
-    const latency = (r) => `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
+    const latency = (r) => (r.received ? `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms` : 'nothing arrived');
     for (const [i, how] of ['bursts spread over 2 s', 'all at once'].entries()) {
-      rows.push(...compare(`${burstUsers} users x 20 messages, ${how}`, bursts[i], latency, 'p99 < 50 ms', (n, b) => `p99 ${x(n.p99, b.p99)}`));
+      rows.push(
+        ...compare(`${burstUsers} users x 20 messages, ${how}`, bursts[i], latency, 'p99 < 50 ms', (n, b) => (n.received ? `p99 ${x(n.p99, b.p99)}` : '-')),
+      );
     }
     for (const kind of ['plain', 'tls']) {
       for (const [i, n] of sizes.entries()) {
