@@ -80,6 +80,12 @@ export interface HubHooks {
   'session-available': (session: Session) => void | Promise<void>;
   /** A session ended (unavailable already broadcast); last activity is stored then. */
   'session-closed': (session: Session, error: StreamError | undefined) => void | Promise<void>;
+  /**
+   * Presence the server sends on a session's behalf (its broadcasts, its unavailable on close,
+   * answers to probes, its probes) is about to go to `recipients` (bare or full JIDs): a handler
+   * deletes those the user's lists withhold it from (XEP-0016 presence-out, XEP-0191).
+   */
+  'presence-broadcast': (presence: Element, session: Session, recipients: Set<string>) => void | Promise<void>;
 }
 
 /** The node's log, as the server writes to it. */

@@ -84,6 +84,7 @@ export function createHub(deps: HubDeps): HubHandle {
     'session-bound': [],
     'session-available': [],
     'session-closed': [],
+    'presence-broadcast': [],
   };
   const iqHandlers = new Map<string, { host?: IqHandler; self?: IqHandler; bare?: IqHandler }>();
   const local: { message?: LocalHandler; presence?: LocalHandler } = {};
