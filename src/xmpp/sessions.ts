@@ -14,9 +14,10 @@ export interface QueuedTask {
 
 export class LiveSession implements Session {
   readonly bare: BareJid;
-  readonly connection: ConnectionKind;
-  readonly ip: string;
-  readonly port: number;
+  /** These four change when the session resumes on a new stream (XEP-0198). */
+  connection: ConnectionKind;
+  ip: string;
+  port: number;
   presence: Element | undefined = undefined;
   priority = 0;
   interested = false;
@@ -33,7 +34,7 @@ export class LiveSession implements Session {
   backlog: (Element | QueuedTask)[] | undefined = undefined;
 
   constructor(
-    readonly stream: StreamInfo,
+    public stream: StreamInfo,
     readonly id: number,
     readonly jid: Jid,
     readonly startedAt: number,
@@ -43,6 +44,15 @@ export class LiveSession implements Session {
     this.ip = stream.ip;
     this.port = stream.port;
     this.full = `${jid.user}@${jid.host}/${jid.resource}`;
+  }
+
+  /** The client resumed the session on `stream`: it is sent to there from now on. */
+  moveTo(stream: StreamInfo): void {
+    this.stream = stream;
+    this.connection = stream.connection;
+    this.ip = stream.ip;
+    this.port = stream.port;
+    this.detached = false;
   }
 
   send(stanza: Element): void {

@@ -41,8 +41,27 @@ export interface C2sTimeouts {
  */
 export interface C2sExtension {
   features?(stream: C2sConnection): readonly Element[];
-  /** True when the extension took the element. */
+  /** True when the extension took the element. Called once the client authenticated (before and after bind). */
   element?(stream: C2sConnection, el: Element, ns: string): boolean;
+}
+
+/**
+ * What an extension attaches to a bound stream when the client asks for it (stream management's
+ * counters and queue): every stanza sent goes through it, and it decides what the end of the
+ * transport means for the session.
+ */
+export interface StreamAttachment {
+  /** A stanza for the client: the attachment writes it (`writeStanza`) or keeps it. */
+  send(stream: C2sConnection, stanza: Element): void;
+  /** The transport of a bound stream is gone; `lost`: neither side closed the stream (or the client went idle). */
+  transportClosed(stream: C2sConnection, error: StreamError | undefined, lost: boolean): void;
+  /** `close()` on a stream whose transport is already gone. */
+  closeGone(stream: C2sConnection, error: StreamError | undefined): void;
+}
+
+/** A stream error with an application-specific condition element beside the defined one. */
+export interface C2sStreamError extends StreamError {
+  readonly extra?: Element;
 }
 
 export interface C2sEnv {
@@ -75,7 +94,9 @@ const PRESENCE_TYPES = new Set(['unavailable', 'subscribe', 'subscribed', 'unsub
 const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-type State = 'header' | 'tls' | 'auth' | 'bind' | 'bound' | 'closed';
+/** Where a stream is; 'bind': authenticated, no resource yet. */
+export type C2sStage = 'header' | 'tls' | 'auth' | 'bind' | 'bound' | 'closed';
+type State = C2sStage;
 
 /** `::ffff:127.0.0.1` is 127.0.0.1. */
 export function peerAddress(address: string | undefined): string {
@@ -91,6 +112,8 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   /** The served domain the client named in its first header. */
   host = '';
   session: Session | undefined = undefined;
+  /** Set by an extension on a bound stream (stream management); nothing otherwise. */
+  attachment: StreamAttachment | undefined = undefined;
   private state: State = 'header';
   private parser: StreamParser;
   private headerSent = false;
@@ -103,7 +126,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   /** Elements that arrived while a SASL step was pending. */
   private queue: Element[] | undefined = undefined;
   private timer: NodeJS.Timeout;
-  private closeError: StreamError | undefined = undefined;
+  private closeError: C2sStreamError | undefined = undefined;
   private gone = false;
   private readonly framed: boolean;
 
@@ -140,21 +163,60 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   /** The transport is gone: the hub hears of it once. */
   transportClosed(): void {
     if (this.gone) return;
+    // An idle client is as good as gone: its session may wait for it like one whose socket broke.
+    const lost = this.state !== 'closed' || this.closeError?.condition === 'connection-timeout';
     this.gone = true;
     this.state = 'closed';
     this.parser.stop();
     clearTimeout(this.timer);
-    const session = this.session;
-    this.session = undefined;
-    if (session) this.env.hub.unbind(session, this.closeError);
+    if (this.session && this.attachment) return this.attachment.transportClosed(this, this.closeError, lost);
+    this.endSession(this.closeError);
   }
 
   send(stanza: Element): void {
+    if (this.attachment) return this.attachment.send(this, stanza);
+    this.writeStanza(stanza);
+  }
+
+  /** Writes a stanza now, past any attachment. */
+  writeStanza(stanza: Element): void {
     if (this.state === 'closed') return;
     this.write(this.serialise(stanza));
   }
 
-  close(error?: StreamError): void {
+  /** Writes a top-level element that is not a stanza (`<r/>`, `<enabled/>`). */
+  writeElement(el: Element): void {
+    if (this.state === 'closed') return;
+    this.write(el.toString());
+  }
+
+  /** Where the stream is: authenticated and not bound is 'bind'. */
+  get stage(): State {
+    return this.state;
+  }
+
+  /** The transport is still there (it may be closing). */
+  get connected(): boolean {
+    return !this.gone;
+  }
+
+  /** The stream no longer serves its session: the hub hears that the session ended. */
+  endSession(error: StreamError | undefined): void {
+    const session = this.session;
+    this.session = undefined;
+    this.attachment = undefined;
+    if (session) this.env.hub.unbind(session, error);
+  }
+
+  /** This authenticated, unbound stream takes over `session` (a resumption). */
+  adopt(session: Session, attachment: StreamAttachment): void {
+    this.session = session;
+    this.attachment = attachment;
+    this.state = 'bound';
+  }
+
+  close(error?: C2sStreamError): void {
+    if (this.gone && this.attachment) return this.attachment.closeGone(this, error);
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeError = error;
@@ -209,7 +271,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   // The states.
 
   private handle(el: Element, ns: string): void {
-    if (this.env.extensions && this.state === 'bound') {
+    if (this.env.extensions && (this.state === 'bound' || this.state === 'bind')) {
       for (const ext of this.env.extensions) if (ext.element?.(this, el, ns)) return;
     }
     switch (this.state) {
@@ -466,10 +528,11 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     return features.toString();
   }
 
-  private streamError(error: StreamError): string {
+  private streamError(error: C2sStreamError): string {
     const el = new Element('stream:error', this.framed ? { 'xmlns:stream': NS.stream } : {});
     el.c(error.condition, { xmlns: NS.streams });
     if (error.text) el.c('text', { xmlns: NS.streams, 'xml:lang': 'en' }).t(error.text);
+    if (error.extra) el.cnode(error.extra);
     return el.toString();
   }
 
