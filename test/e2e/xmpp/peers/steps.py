@@ -1,0 +1,4 @@
+"""Runs the steps of the JSON script given as the first argument (see peer.py)."""
+from peer import main
+
+main()
