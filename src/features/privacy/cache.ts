@@ -14,9 +14,16 @@ export interface PrivacyCache<T> {
 /**
  * Reads `read` once per user and keeps it until the user's lists change; at most `limit`
  * users are kept (the oldest go first). `privacy` is asked for each time, since the features
- * may be rebuilt (a restore): the cache then starts anew, following the new ones.
+ * may be rebuilt (a restore): the cache then starts anew, following the new ones. `changed`
+ * hears of each change once what was kept is dropped, so that a `load` from it reads anew.
  */
-export function createPrivacyCache<T>(privacy: () => Privacy, read: (p: Privacy, jid: BareJid) => Promise<T>, empty: T, limit: number): PrivacyCache<T> {
+export function createPrivacyCache<T>(
+  privacy: () => Privacy,
+  read: (p: Privacy, jid: BareJid) => Promise<T>,
+  empty: T,
+  limit: number,
+  changed?: (jid: BareJid) => void,
+): PrivacyCache<T> {
   const ready = new Map<string, T>();
   const pending = new Map<string, Promise<T>>();
   let watched: Privacy | undefined;
@@ -31,6 +38,7 @@ export function createPrivacyCache<T>(privacy: () => Privacy, read: (p: Privacy,
         if (watched !== p) return;
         ready.delete(bareText(jid));
         pending.delete(bareText(jid));
+        changed?.(jid);
       });
     }
     return p;

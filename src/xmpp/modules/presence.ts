@@ -2,19 +2,24 @@
  * Presence (RFC 6121 §4) and subscriptions (§3) between local accounts: broadcast, probes,
  * directed presence, unavailable on close, and the subscription state machine stored in the
  * rosters of both ends, each change reaching the clients as a roster push.
+ *
+ * Presence the server sends for a session (broadcasts, probes, probe answers) goes only to the
+ * recipients the 'presence-broadcast' hooks leave: the user's blocklist and privacy lists. The
+ * roster view broadcasts need is kept in memory while its owner has sessions.
  */
 import { Element, clone } from 'ltx';
 import { bareText, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import type { Features } from '../../features';
 import type { RosterItem, Subscription } from '../../features/roster/records';
-import type { XmppModule } from '../api';
+import type { ModuleApi, Session, XmppModule } from '../api';
 import { hubApi, type HubApi } from '../hub';
 import type { LiveSession } from '../sessions';
 import { contacts, hidden, pushesSent } from './roster';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
 
-const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
-const hasTo = (s: Subscription) => s === 'to' || s === 'both';
+export const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
+export const hasTo = (s: Subscription) => s === 'to' || s === 'both';
 
 function copyTo(stanza: Element, to: string, from?: string): Element {
   const c = clone(stanza);
@@ -41,8 +46,97 @@ function priorityOf(p: Element): number {
 
 const available = (api: HubApi, jid: BareJid) => api.sessions.ofUser(jid).filter((s) => s.presence !== undefined);
 
+/** A roster as presence sees it: stored items and shared contacts, by contact. */
+export type RosterView = ReadonlyMap<string, RosterItem>;
+
+interface RosterCache {
+  get(owner: BareJid): Promise<RosterView>;
+  forget(owner: BareJid): void;
+}
+
+const rosterCaches = new WeakMap<ModuleApi, RosterCache>();
+
+/**
+ * The owner's roster view (`contacts` of modules/roster.ts), from memory while the owner has
+ * sessions. Treat it as read-only: it is shared.
+ */
+export function rosterView(api: ModuleApi, owner: BareJid): Promise<RosterView> {
+  return rosterCaches.get(api)?.get(owner) ?? contacts(api.features(), owner);
+}
+
+/**
+ * Keeps the roster view of users with sessions. Roster changes (the admin commands' and the
+ * server's own) drop the owner's view through 'roster-item-changed'; a registration or removal
+ * drops its host's views, since a group of all users changes with them. Shared roster group
+ * edits emit no event: a view taken before one lasts until the owner's roster changes or the
+ * owner's last session ends.
+ */
+function createRosterCache(api: HubApi): RosterCache {
+  const ready = new Map<string, RosterView>();
+  const pending = new Map<string, Promise<RosterView>>();
+  let features: Features | undefined;
+  const drop = (key: string) => {
+    ready.delete(key);
+    pending.delete(key);
+  };
+  const dropHost = (host: string) => {
+    for (const key of [...ready.keys(), ...pending.keys()]) if (key.endsWith(`@${host}`)) drop(key);
+  };
+  api.listen('roster-item-changed', ({ owner }) => drop(bareText(owner)));
+  api.listen('account-registered', ({ jid }) => dropHost(jid.host));
+  api.listen('account-removed', ({ jid }) => dropHost(jid.host));
+
+  return {
+    get(owner) {
+      const f = api.features();
+      // Features rebuilt (a restore): what was read came from the old ones.
+      if (f !== features) {
+        features = f;
+        ready.clear();
+        pending.clear();
+      }
+      const key = bareText(owner);
+      const hit = ready.get(key) ?? pending.get(key);
+      if (hit) return hit instanceof Promise ? hit : Promise.resolve(hit);
+      const loading = contacts(f, owner);
+      if (api.sessions.ofUser(owner).length === 0) return loading;
+      pending.set(key, loading);
+      loading.then(
+        (view) => {
+          // A change meanwhile dropped this read; a user gone offline is not kept.
+          if (pending.get(key) !== loading) return;
+          pending.delete(key);
+          if (api.sessions.ofUser(owner).length > 0) ready.set(key, view);
+        },
+        () => {
+          if (pending.get(key) === loading) pending.delete(key);
+        },
+      );
+      return loading;
+    },
+    forget: (owner) => drop(bareText(owner)),
+  };
+}
+
+/** The recipients the 'presence-broadcast' hooks leave for `p` from `s`, in the order given. */
+export async function allowedRecipients(api: HubApi, p: Element, s: Session, recipients: Iterable<string>): Promise<string[]> {
+  const left = new Set(recipients);
+  if (left.size > 0) await api.fire('presence-broadcast', p, s, left);
+  return [...left];
+}
+
+/** Sends `p` from `s` to each recipient its lists allow (the sender's; the recipients' lists decide on delivery). */
+export async function sendAllowed(api: HubApi, p: Element, s: Session, recipients: Iterable<string>, from?: string): Promise<void> {
+  for (const to of await allowedRecipients(api, p, s, recipients)) await api.route(copyTo(p, to, from));
+}
+
 export const presence: XmppModule = (base) => {
   const api = hubApi(base);
+  const cache = createRosterCache(api);
+  rosterCaches.set(api, cache);
+  api.hook('session-closed', (s) => {
+    if (api.sessions.ofUser(s.bare).length === 0) cache.forget(s.bare);
+  });
   api.hook('client-stanza', (stanza, session) => (stanza.name === 'presence' ? outbound(api, stanza, session as LiveSession) : undefined));
   api.local('presence', (stanza, to) => inbound(api, stanza, to));
   api.closing((s) => (s.presence !== undefined || s.directed.size > 0 ? unavailable(api, s, undefined) : undefined));
@@ -74,13 +168,17 @@ async function availableFrom(api: HubApi, s: LiveSession, p: Element): Promise<v
   const first = s.presence === undefined;
   s.presence = p;
   s.priority = priorityOf(p);
-  const roster = await contacts(api.features(), s.bare);
-  for (const [contact, item] of roster) if (hasFrom(item.subscription)) await api.route(copyTo(p, contact));
+  const roster = await rosterView(api, s.bare);
+  await sendAllowed(api, p, s, subscribers(roster));
   for (const o of available(api, s.bare)) o.send(copyTo(p, o.full));
   if (!first) return;
-  for (const [contact, item] of roster) {
-    if (hasTo(item.subscription)) await api.route(new Element('presence', { type: 'probe', from: s.full, to: contact }));
-  }
+  const probe = new Element('presence', { type: 'probe', from: s.full });
+  await sendAllowed(
+    api,
+    probe,
+    s,
+    [...roster].filter(([, item]) => hasTo(item.subscription)).map(([contact]) => contact),
+  );
   // RFC 6121 §3.1.3: a request not yet answered is delivered again at each login.
   const self = bareText(s.bare);
   for (const [contact, item] of roster) if (item.ask === 'in') s.send(new Element('presence', { type: 'subscribe', from: contact, to: self }));
@@ -94,18 +192,13 @@ async function unavailable(api: HubApi, s: LiveSession, p: Element | undefined):
   s.presence = undefined;
   const directed = [...s.directed];
   s.directed.clear();
-  const told = new Set<string>();
-  if (was) {
-    for (const [contact, item] of await contacts(api.features(), s.bare)) {
-      if (!hasFrom(item.subscription)) continue;
-      told.add(contact);
-      await api.route(copyTo(u, contact));
-    }
-  }
+  const told = new Set<string>(was ? subscribers(await rosterView(api, s.bare)) : []);
+  const recipients = [...told];
   for (const d of directed) {
     const b = bareOf(d);
-    if (!told.has(b ? bareText(b) : d)) await api.route(copyTo(u, d));
+    if (!told.has(b ? bareText(b) : d)) recipients.push(d);
   }
+  await sendAllowed(api, u, s, recipients);
   if (was) for (const o of available(api, s.bare)) if (o !== s) o.send(copyTo(u, o.full));
 }
 
@@ -127,14 +220,21 @@ async function answerProbe(api: HubApi, p: Element, to: Jid): Promise<void> {
   const prober = bareOf(from);
   if (!from || !prober) return;
   const owner = { user: to.user, host: to.host };
-  const item = (await contacts(api.features(), owner).catch(() => new Map<string, RosterItem>())).get(bareText(prober));
+  const item = (await rosterView(api, owner).catch(() => new Map<string, RosterItem>())).get(bareText(prober));
   if (!item || !hasFrom(item.subscription)) return;
   const live = available(api, owner).filter((s) => to.resource === '' || s.jid.resource === to.resource);
   if (live.length === 0) {
     await api.route(new Element('presence', { type: 'unavailable', from: bareText(owner), to: from }));
     return;
   }
-  for (const s of live) if (s.presence) await api.route(copyTo(s.presence, from, s.full));
+  for (const s of live) if (s.presence) await sendAllowed(api, s.presence, s, [from], s.full);
+}
+
+/** The contacts with a subscription to the user's presence. */
+function subscribers(roster: RosterView): string[] {
+  const out: string[] = [];
+  for (const [contact, item] of roster) if (hasFrom(item.subscription)) out.push(contact);
+  return out;
 }
 
 /** A roster item's new state, or undefined when nothing changes. */
@@ -195,7 +295,7 @@ async function outboundSubscription(api: HubApi, s: LiveSession, type: string, c
   }
   // RFC 6121 §3.1.2: the server stamps the bare JID on subscription requests.
   await api.route(copyTo(p, contact, from));
-  if (type === 'subscribed') for (const o of available(api, owner)) if (o.presence) await api.route(copyTo(o.presence, contact, o.full));
+  if (type === 'subscribed') for (const o of available(api, owner)) if (o.presence) await sendAllowed(api, o.presence, o, [contact], o.full);
 }
 
 /** Did `contact` ask for `owner`'s presence? Both ends are local, so the asker's own item says it too. */

@@ -7,6 +7,7 @@ import { CommandError } from '../../lib/errors';
 import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
+import { rosterView } from './presence';
 
 const CACHED_USERS = 100_000;
 const NONE: PrivacySettings = { lists: [] };
@@ -17,7 +18,9 @@ const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'u
  * Privacy Lists (XEP-0016) over the privacy feature (`privacy_set` stores the same lists):
  * the user's lists, the default one, and each session's active one; the list in force (the
  * session's active list, else the default) decides on incoming messages, IQs and presence and
- * on outgoing presence, and an item without stanza kinds on everything, both ways.
+ * on outgoing presence (the broadcasts and probe answers the server sends for the user too),
+ * and an item without stanza kinds on everything, both ways. Group and subscription items see
+ * the roster as presence does, shared contacts included.
  */
 export const privacy: XmppModule = (api) => {
   const settings = createPrivacyCache(
@@ -95,6 +98,16 @@ export const privacy: XmppModule = (api) => {
     return free(session.jid, session) ? false : refuseOutgoing(stanza, session, to);
   });
 
+  api.hook('presence-broadcast', (p, session, recipients) => (free(session.jid, session) ? undefined : withhold(p, session, recipients)));
+
+  async function withhold(p: Element, session: Session, recipients: Set<string>): Promise<void> {
+    const kind = SUBSCRIPTION_TYPES.has(p.attrs.type as string) ? 'all' : 'presence-out';
+    for (const text of [...recipients]) {
+      const to = jidOf(text);
+      if (to && (await decide(session.jid, session, kind, to))) recipients.delete(text);
+    }
+  }
+
   async function refuseOutgoing(stanza: Element, session: Session, to: Jid): Promise<boolean> {
     const availability = stanza.name === 'presence' && !SUBSCRIPTION_TYPES.has(stanza.attrs.type as string);
     const item = await decide(session.jid, session, availability ? 'presence-out' : 'all', to);
@@ -156,7 +169,7 @@ function pushList(api: ModuleApi, owner: BareJid, name: string): void {
 }
 
 async function rosterOf(api: ModuleApi, owner: BareJid, contact: Jid): Promise<PrivacyContact['roster']> {
-  const item = await api.features().roster.get(owner, contact.user === '' ? contact.host : bareText(contact));
+  const item = (await rosterView(api, owner)).get(contact.user === '' ? contact.host : bareText(contact));
   return item && { subscription: item.subscription, groups: item.groups };
 }
 
