@@ -286,3 +286,16 @@ export function expectClean(run: PeerRun): PeerRun {
   }
   return run;
 }
+
+/**
+ * `fn` again until `ok` holds of its result, for at most `ms`: what the node does after a client
+ * leaves (storing last activity, ending a session) happens after the client's process is gone.
+ */
+export async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
