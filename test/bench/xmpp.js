@@ -7,10 +7,10 @@
  * `node test/bench/xmpp.js [--quick]` runs it alone.
  */
 const { spawn, spawnSync } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const net = require('node:net');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { join, resolve } = require('node:path');
 const { CTL, ctl, dist, median, runAlone, tempHome } = require('./lib');
-const net = require('node:net');
 
 const REQUEST_TIMEOUT_MS = 180_000;
 const LOGIN_CONCURRENCY = 200;
@@ -81,7 +81,7 @@ function certificate(dir) {
   ]);
   if (r.status !== 0) throw new Error(`openssl could not make a certificate: ${r.stderr}`);
   const pem = join(dir, 'localhost.pem');
-  require('node:fs').writeFileSync(pem, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
+  writeFileSync(pem, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
   return { key, cert, pem };
 }
 
