@@ -100,11 +100,19 @@ export const privacy: XmppModule = (api) => {
 
   api.hook('presence-broadcast', (p, session, recipients) => (free(session.jid, session) ? undefined : withhold(p, session, recipients)));
 
+  /** One read of the list and the roster for all recipients: a broadcast may have hundreds. */
   async function withhold(p: Element, session: Session, recipients: Set<string>): Promise<void> {
-    const kind = SUBSCRIPTION_TYPES.has(p.attrs.type as string) ? 'all' : 'presence-out';
-    for (const text of [...recipients]) {
-      const to = jidOf(text);
-      if (to && (await decide(session.jid, session, kind, to))) recipients.delete(text);
+    const list = listOf(settings.peek(session.jid) ?? (await settings.load(session.jid)), session);
+    if (!list) return;
+    const probe = SUBSCRIPTION_TYPES.has(p.attrs.type as string);
+    const items = probe ? list.items.filter((i) => i.stanzas.length === 0) : list.items;
+    const roster = needsRoster(items) ? await rosterView(api, session.jid) : undefined;
+    for (const text of recipients) {
+      const jid = jidOf(text);
+      if (!jid) continue;
+      const item = roster?.get(jid.user === '' ? jid.host : bareText(jid));
+      const who: PrivacyContact = { jid, roster: item && { subscription: item.subscription, groups: item.groups } };
+      if (decidingItem(items, probe ? 'message' : 'presence-out', who)?.action === 'deny') recipients.delete(text);
     }
   }
 
