@@ -19,10 +19,11 @@ import type { SessionTable, StreamError, XmppControl, XmppModule } from './api';
 import { loadCertificate } from './c2s/certificate';
 import { attachWebSocket, type WebSocketEndpoint } from './c2s/websocket';
 import { closeC2s, listenC2s, openFilesLimit, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
+import { clientState } from './c2s/client-state';
+import { streamManagement } from './c2s/stream-management';
 import { createHub, type HubHandle, type HubLogger } from './hub';
 import { blocking } from './modules/blocking';
 import { carbons } from './modules/carbons';
-import { csi } from './modules/csi';
 import { disco } from './modules/disco';
 import { last } from './modules/last';
 import { mam } from './modules/mam';
@@ -56,7 +57,6 @@ export const MODULES: readonly XmppModule[] = [
   last,
   vcard,
   privateStorage,
-  csi,
 ];
 
 export interface XmppServerDeps {
@@ -114,6 +114,8 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
   const servers = new Map<string, C2sServer>();
   const endpoints: WebSocketEndpoint[] = [];
   const c2sLogger: C2sLogger = logger;
+  // One for every listener: a client may resume on another listener than the one it lost.
+  const sm = streamManagement({ route: (stanza) => handle.control.route(stanza), logger, clock });
 
   const envOf = (l: C2sListener): C2sEnv => ({
     hub: handle.hub,
@@ -121,6 +123,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     secureContext: () => secure,
     logger: c2sLogger,
     timeouts: deps.timeouts,
+    extensions: [clientState, sm],
   });
 
   const wanted = (): C2sListener[] => deps.config().c2s.map((l) => (l.implicit && deps.implicitPort !== undefined ? { ...l, port: deps.implicitPort } : l));

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Session } from '../../../src/xmpp/api';
-import { csi, setClientState } from '../../../src/xmpp/modules/csi';
 import { disco } from '../../../src/xmpp/modules/disco';
 import { last } from '../../../src/xmpp/modules/last';
 import { ping } from '../../../src/xmpp/modules/ping';
@@ -10,7 +8,7 @@ import { vcard } from '../../../src/xmpp/modules/vcard';
 import { version } from '../../../src/xmpp/modules/version';
 import { moduleHub, START } from './helpers';
 
-const all = [disco, ping, version, last, vcard, privateStorage, csi];
+const all = [disco, ping, version, last, vcard, privateStorage];
 const pkg = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string };
 
 describe('disco', () => {
@@ -190,17 +188,5 @@ describe('private storage', () => {
     expect(alice.take()[0]).toContain('<forbidden');
     await alice.send("<iq type='get' id='s7'><query xmlns='jabber:iq:private'/></iq>");
     expect(alice.take()[0]).toContain('<bad-request');
-  });
-});
-
-describe('client state', () => {
-  test('flips the session between active and inactive', () => {
-    const session = { inactive: false } as Session;
-    setClientState(session, false);
-    expect(session.inactive).toBe(true);
-    setClientState(session, false);
-    expect(session.inactive).toBe(true);
-    setClientState(session, true);
-    expect(session.inactive).toBe(false);
   });
 });

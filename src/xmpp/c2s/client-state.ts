@@ -1,0 +1,23 @@
+import { Element } from 'ltx';
+import type { Session } from '../api';
+import { NS } from '../stanza';
+import type { C2sExtension } from './connection';
+
+/**
+ * The post-authentication stream features that ask nothing of the hub: roster versioning
+ * (RFC 6121 §2.6, which the roster module answers) and client state indication (XEP-0352),
+ * whose `<active/>` and `<inactive/>` are top-level elements rather than stanzas.
+ */
+export const clientState: C2sExtension = {
+  features: () => [new Element('ver', { xmlns: NS.rosterver }), new Element('csi', { xmlns: NS.csi })],
+  element(stream, el, ns) {
+    if (ns !== NS.csi || (el.name !== 'active' && el.name !== 'inactive')) return false;
+    if (stream.session) setClientState(stream.session, el.name === 'active');
+    return true;
+  },
+};
+
+/** Records what the client said of itself; nothing is held back from an inactive client yet. */
+export function setClientState(session: Session, active: boolean): void {
+  session.inactive = !active;
+}
