@@ -4,7 +4,7 @@
  * is a script of steps (test/e2e/xmpp/peers/peer.py describes them); what the client saw comes
  * back as JSON events, which the tests assert on.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,7 @@ export async function startXmppNode(options: XmppNodeOptions = {}): Promise<Xmpp
     async stop() {
       if (stopped) return;
       stopped = true;
+      killPeers();
       const done = await within(
         node.control.stop().then(() => true),
         10_000,
@@ -131,8 +132,17 @@ export interface LivePeer {
   readonly done: Promise<PeerRun>;
 }
 
+/** Client processes still running: a failed test must not leave one waiting at a checkpoint. */
+const running = new Set<ChildProcess>();
+
+/** Kills every client process still running (stopping a node does too). */
+export function killPeers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 function runPeer(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): LivePeer {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.add(child);
   const events: PeerEvent[] = [];
   const waiters = new Set<() => void>();
   let stdout = '';
@@ -159,6 +169,7 @@ function runPeer(command: string, args: readonly string[], env: NodeJS.ProcessEn
   const done = new Promise<PeerRun>((resolve) => {
     child.on('close', (status) => {
       clearTimeout(killer);
+      running.delete(child);
       exited = true;
       wake();
       resolve({ status, events, stderr: status === null ? `${stderr}(killed after ${timeoutMs} ms)` : stderr });
