@@ -12,7 +12,7 @@ import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
 import type { Home } from '../config/home';
 import { createLogger } from './logger';
-import { createHttpDeps, startListeners, stopListeners } from './http';
+import { createHttpDeps, startListeners, stopListeners, type HttpListeners } from './http';
 import { createServices, type Services } from './services';
 import { createGate } from '../lib/gate';
 import { createEventBus } from '../lib/events';
@@ -159,12 +159,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       logger.setLevel(config.loglevel);
       // New hosts serve new streams at once (the hub reads the configuration); listeners follow `listen`.
       await xmpp?.reload();
+      http = await plainly(() => startListeners(config, httpDeps, logger, websocket, http));
       logger.info(`configuration reloaded from ${home.configFile}`);
     },
     async restart() {
       const next = loadConfig(home.configFile);
       logger.info('restarting');
-      await stopListeners(http);
+      await stopListeners(http.values());
       await stopXmpp();
       await exclusive(async () => {
         await store.close();
@@ -186,7 +187,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       stopping ??= (async () => {
         logger.info('stopping');
         server.server.close();
-        await stopListeners(http);
+        await stopListeners(http.values());
         // The streams end before the database closes: their last activity is stored.
         await stopXmpp();
         await exclusive(() => store.close());
@@ -212,7 +213,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     current: () => ({ config, services: services.synced }),
     logger,
   });
-  let http: Server[] = [];
+  let http: HttpListeners = new Map();
   rmSync(home.socket, { force: true });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -228,7 +229,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // A node that could not finish starting must not linger half-started.
     logger.error((err as Error).message);
     server.server.close();
-    await stopListeners(http);
+    await stopListeners(http.values());
     await stopXmpp();
     await store.close();
     rmSync(home.socket, { force: true });

@@ -6,6 +6,7 @@ import type { Services } from './services';
 import { createHttpServer } from '../transports/http/server';
 import { unauthenticated, type HttpDeps } from '../transports/http/common';
 import type { Config } from '../config/config';
+import type { Listener } from '../config/listen';
 import { bareText } from '../lib/jid';
 import type { Logger } from './logger';
 
@@ -59,42 +60,64 @@ export function createHttpDeps(ctx: HttpContext): HttpDeps {
 
 const HANDLER_NAMES = { api: 'JSON API', xmlrpc: 'XML-RPC', ws: 'XMPP over WebSocket' } as const;
 
+/** The HTTP listeners that run, by what they are configured to be. */
+export type HttpListeners = ReadonlyMap<string, Server>;
+
+const listenerKey = (l: Listener) => JSON.stringify([l.ip, l.port, [...l.handlers]]);
+
 /**
- * Starts the configured listeners; resolves once all listen, or fails naming the one that
- * cannot. WebSocket paths are handed to `websocket`, which answers their upgrade requests.
+ * Makes the running listeners those `config` names: keeps the unchanged ones, opens the new
+ * ones, then closes the removed ones. Fails naming the listener that cannot listen, and then
+ * leaves `running` as it was. WebSocket paths are handed to `websocket`, which answers their
+ * upgrade requests.
  */
 export async function startListeners(
   config: Config,
   deps: HttpDeps,
   logger: Logger,
   websocket?: (server: Server, path: string, ip: string) => void,
-): Promise<Server[]> {
-  const servers: Server[] = [];
+  running: HttpListeners = new Map(),
+): Promise<HttpListeners> {
+  const next = new Map<string, Server>();
+  const opened: Server[] = [];
   try {
     for (const l of config.listeners) {
-      const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
-      const server = createHttpServer({ ...l, handlers: requests }, deps);
-      for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err: NodeJS.ErrnoException) =>
-          reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
-        );
-        server.listen(l.port, l.ip, () => resolve());
-      });
-      servers.push(server);
-      const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
-      logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
+      const key = listenerKey(l);
+      const kept = running.get(key);
+      if (kept) {
+        next.set(key, kept);
+        continue;
+      }
+      const server = await openListener(l, deps, logger, websocket);
+      opened.push(server);
+      next.set(key, server);
     }
   } catch (err) {
-    await stopListeners(servers);
+    await stopListeners(opened);
     throw err;
   }
-  return servers;
+  await stopListeners([...running].filter(([key]) => !next.has(key)).map(([, server]) => server));
+  return next;
 }
 
-export async function stopListeners(servers: readonly Server[]): Promise<void> {
+async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websocket?: (server: Server, path: string, ip: string) => void): Promise<Server> {
+  const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
+  const server = createHttpServer({ ...l, handlers: requests }, deps);
+  for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
+    );
+    server.listen(l.port, l.ip, () => resolve());
+  });
+  const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
+  logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
+  return server;
+}
+
+export async function stopListeners(servers: Iterable<Server>): Promise<void> {
   await Promise.all(
-    servers.map(
+    [...servers].map(
       (s) =>
         new Promise<void>((resolve) => {
           s.close(() => resolve());

@@ -204,6 +204,26 @@ test('reload_config opens the listeners the file now has and closes those it los
   await expect(new Promise((resolve, reject) => refused.on('connect', resolve).on('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 });
 
+test('reload_config moves an HTTP listener and keeps the unchanged ones serving', async () => {
+  const [kept, first, second] = [await freePort(), await freePort(), await freePort()];
+  const http = (port: number, path: string) =>
+    `  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      ${path}: mod_http_api\n`;
+  const h = home(`listen:\n${http(kept, '/api')}${http(first, '/api')}`);
+  await start(h.dir);
+  const status = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/api/status`, { method: 'POST', body: '{}' }).then(
+      (r) => r.status,
+      (err: { cause?: { code?: string } }) => err.cause?.code,
+    );
+  expect(await status(first)).toBe(401);
+  writeFileSync(join(h.dir, 'ctl.yml'), `listen:\n${http(kept, '/api')}${http(second, '/api')}`);
+  expect(await h.ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: '' });
+  expect(await status(second)).toBe(401);
+  expect(await status(kept)).toBe(401);
+  expect(await status(first)).toBe('ECONNREFUSED');
+  expect(log(h.dir).match(new RegExp(`listening on http://127.0.0.1:${kept} `, 'g'))).toHaveLength(1);
+});
+
 test('an ejabberd_http_ws path serves XMPP over WebSocket beside the JSON API', async () => {
   const port = await freePort();
   const h = home(
