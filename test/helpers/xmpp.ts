@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allCommands } from '../../commands';
@@ -219,7 +220,16 @@ export interface SlixmppScript {
 /** Runs test/e2e/xmpp/peers/SCRIPT.py with Debian's Python (which has slixmpp), still running. */
 export function slixmppLive(script: string, args: SlixmppScript, options: PeerOptions = {}): LivePeer {
   const timeoutMs = options.timeoutMs ?? ((args.timeout ?? 30) + 5) * 1000;
-  return runPeer(PYTHON, [join(PEERS, `${script}.py`), JSON.stringify(args)], {}, timeoutMs);
+  const json = JSON.stringify(args);
+  // One argument may not exceed 128 KiB (MAX_ARG_STRLEN): a longer script goes in a file.
+  if (json.length > 64 * 1024) {
+    const dir = mkdtempSync(join(tmpdir(), 'ctl-peer-'));
+    writeFileSync(join(dir, 'script.json'), json);
+    const peer = runPeer(PYTHON, [join(PEERS, `${script}.py`), `@${join(dir, 'script.json')}`], {}, timeoutMs);
+    void peer.done.finally(() => rmSync(dir, { recursive: true, force: true }));
+    return peer;
+  }
+  return runPeer(PYTHON, [join(PEERS, `${script}.py`), json], {}, timeoutMs);
 }
 
 /** Runs test/e2e/xmpp/peers/SCRIPT.py to its end. */
@@ -309,4 +319,56 @@ export async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => bool
     if (ok(value) || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A raw TCP client stream, for what no real client sends: bytes as they are, and what came back. */
+export interface RawStream {
+  send(data: string): void;
+  /** Resolves with everything received once `pattern` matches it; rejects after `ms` or when the stream closes first. */
+  until(pattern: RegExp, ms?: number): Promise<string>;
+  /** Resolves once the node closed the connection, with everything received. */
+  closed(ms?: number): Promise<string>;
+  destroy(): void;
+}
+
+export const STREAM_HEADER = (to = 'localhost') =>
+  `<?xml version='1.0'?><stream:stream to='${to}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+
+export function rawStream(port: number): RawStream {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  let ended = false;
+  const waiters = new Set<() => void>();
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    received += d;
+    waiters.forEach((w) => w());
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    ended = true;
+    waiters.forEach((w) => w());
+  });
+  const wait = (done: () => boolean, what: string, ms: number) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`no ${what} within ${ms} ms; received: ${received}`)), ms);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (err) reject(err);
+        else resolve(received);
+      };
+      const check = () => {
+        if (done()) finish();
+        else if (ended) finish(new Error(`the stream closed without ${what}; received: ${received}`));
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    send: (data) => void socket.write(data),
+    until: (pattern, ms = 5000) => wait(() => pattern.test(received), String(pattern), ms),
+    closed: (ms = 5000) => wait(() => ended, 'close', ms).catch((err: Error) => (ended ? received : Promise.reject(err))),
+    destroy: () => socket.destroy(),
+  };
 }

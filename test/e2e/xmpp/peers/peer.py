@@ -258,7 +258,12 @@ async def run(script):
 
 
 def main():
-    script = json.loads(sys.argv[1])
+    arg = sys.argv[1]
+    # A script too long for the command line comes in a file: @PATH.
+    if arg.startswith('@'):
+        with open(arg[1:], encoding='utf-8') as f:
+            arg = f.read()
+    script = json.loads(arg)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
