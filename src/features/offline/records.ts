@@ -72,11 +72,13 @@ export function expiryOf(stanza: Element, now: number): number | undefined {
 
 /**
  * What the queue keeps of `stanza`, received at `now` by `host`: a copy of the stanza with a
- * XEP-0203 delay, and the expiry it asks for. The caller's element is not changed.
+ * XEP-0203 delay from the host, and the expiry it asks for. The caller's element is not changed.
  */
 export function offlineRecord(stanza: Element, host: string, now: number): OfflineMessage {
   const copy = clone(stanza);
-  copy.c('delay', { xmlns: DELAY_NS, from: host, stamp: new Date(now).toISOString() });
+  // A message the server already held (stream management's queue) keeps the delay it was given then.
+  const held = copy.getChildren('delay', DELAY_NS).some((d) => d.attrs.from === host);
+  if (!held) copy.c('delay', { xmlns: DELAY_NS, from: host, stamp: new Date(now).toISOString() });
   return delayedRecord(copy, now, expiryOf(stanza, now));
 }
 
