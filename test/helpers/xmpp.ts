@@ -246,12 +246,17 @@ export interface XmppClientScript {
   readonly timeout?: number;
 }
 
-/** Runs test/e2e/xmpp/peers/SCRIPT.mjs, an @xmpp/client session, to its end. */
-export function xmppClient(script: string, args: XmppClientScript, options: PeerOptions = {}): Promise<PeerRun> {
+/** Runs test/e2e/xmpp/peers/SCRIPT.mjs, an @xmpp/client session, still running. */
+export function xmppClientLive(script: string, args: XmppClientScript, options: PeerOptions = {}): LivePeer {
   const timeoutMs = options.timeoutMs ?? ((args.timeout ?? 20) + 5) * 1000;
   // The node's certificate is self-signed.
   const env = { NODE_TLS_REJECT_UNAUTHORIZED: '0', NODE_NO_WARNINGS: '1' };
-  return runPeer(process.execPath, [join(PEERS, `${script}.mjs`), JSON.stringify(args)], env, timeoutMs).done;
+  return runPeer(process.execPath, [join(PEERS, `${script}.mjs`), JSON.stringify(args)], env, timeoutMs);
+}
+
+/** Runs test/e2e/xmpp/peers/SCRIPT.mjs to its end. */
+export function xmppClient(script: string, args: XmppClientScript, options: PeerOptions = {}): Promise<PeerRun> {
+  return xmppClientLive(script, args, options).done;
 }
 
 export interface SendxmppOptions {

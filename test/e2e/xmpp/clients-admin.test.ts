@@ -63,6 +63,8 @@ test('session commands print the live sessions, and act on them as the clients s
   expect(await x.ctl(['status_num', 'away'])).toEqual(ok('1\n'));
   expect(await x.ctl(['status_num_host', 'localhost', 'available'])).toEqual(ok('2\n'));
   expect(await x.ctl(['status_list', 'away'])).toEqual(ok('sam\tlocalhost\tphone\t5\ton the bus\n'));
+  expect(await x.ctl(['status_list_host', 'localhost', 'available'])).toEqual(ok('sam\tlocalhost\tlaptop\t0\t\ntom\tlocalhost\tdesk\t0\t\n'));
+  expect(await x.ctl(['status_num_host', 'localhost', 'xa'])).toEqual(ok('0\n'));
 
   const info = (await x.ctl(['connected_users_info'])).stdout.split('\n');
   expect(info).toEqual([

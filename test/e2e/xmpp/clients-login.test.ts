@@ -3,7 +3,19 @@
  * TLS and plain TCP; @xmpp/client over TCP and WebSocket; go-sendxmpp sending a message that
  * another client receives. A wrong password fails, and the node's log names the peer.
  */
-import { eventsOf, expectClean, got, received, sendxmpp, slixmpp, slixmppLive, startXmppNode, xmppClient, type XmppNode } from '../../helpers/xmpp';
+import {
+  eventsOf,
+  expectClean,
+  got,
+  received,
+  sendxmpp,
+  slixmpp,
+  slixmppLive,
+  startXmppNode,
+  xmppClient,
+  xmppClientLive,
+  type XmppNode,
+} from '../../helpers/xmpp';
 
 jest.setTimeout(60_000);
 
@@ -96,4 +108,36 @@ test('go-sendxmpp with a wrong password fails and says so', async () => {
   const r = await sendxmpp({ jid: 'bob@localhost', password: 'nope', port: x.ports.c2s, to: 'carol@localhost', message: 'x' });
   expect(r.status).not.toBe(0);
   expect(r.stderr).toMatch(/auth failure|not-authorized/i);
+});
+
+test('a WebSocket client and a TCP client talk to each other; the session commands see the WebSocket session', async () => {
+  const web = xmppClientLive('xmpp-client', {
+    client: { service: `ws://127.0.0.1:${x.ports.http}/ws`, domain: 'localhost', username: 'bob', password: 'pw', resource: 'browser' },
+    steps: [
+      { checkpoint: 'online' },
+      { wait: ['<body>to the browser</body>'], label: 'in' },
+      { send: "<message to='carol@localhost/desk' type='chat'><body>from the browser</body></message>" },
+    ],
+  });
+  const desk = slixmppLive('steps', {
+    server: { port: x.ports.c2s },
+    clients: { c: { jid: 'carol@localhost/desk', password: 'pw' } },
+    steps: [
+      { checkpoint: 'online' },
+      { as: 'c', send: "<message to='bob@localhost/browser' type='chat'><body>to the browser</body></message>" },
+      { as: 'c', wait: ['<body>from the browser</body>'], label: 'in' },
+    ],
+  });
+  await Promise.all([web.checkpoint('online'), desk.checkpoint('online')]);
+  const info = await x.ctl(['user_sessions_info', 'bob', 'localhost']);
+  expect(info).toEqual({
+    status: 0,
+    stdout: expect.stringMatching(/^websocket\t127\.0\.0\.1\t\d+\t0\tctl@localhost\t\d+\tavailable\tbrowser\t\n$/),
+    stderr: '',
+  });
+  web.resume();
+  desk.resume();
+  const [w, d] = [expectClean(await web.done), expectClean(await desk.done)];
+  expect(got(w, 'in')).toContain("from='carol@localhost/desk'");
+  expect(got(d, 'in')).toContain("from='bob@localhost/browser'");
 });

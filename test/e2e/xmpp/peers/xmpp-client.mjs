@@ -65,8 +65,22 @@ function waitFor(needles, timeoutMs) {
   });
 }
 
+// The harness lets a script past a checkpoint with one line on stdin.
+const lines = [];
+let lineArrived = () => {};
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d) => {
+  lines.push(...d.split('\n').slice(0, -1));
+  lineArrived();
+});
+const nextLine = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((r) => (lineArrived = () => r(lines.shift()))));
+
 async function step(s, timeoutMs) {
   if (s.sleep !== undefined) return new Promise((r) => setTimeout(r, s.sleep));
+  if (s.checkpoint !== undefined) {
+    emit('checkpoint', { name: s.checkpoint });
+    return nextLine();
+  }
   // send() gives each stanza its namespace, as RFC 7395 framing needs; raw writes the bytes as they are.
   if (s.send !== undefined) return xmpp.send(parse(s.send));
   if (s.raw !== undefined) return xmpp.write(s.raw);
