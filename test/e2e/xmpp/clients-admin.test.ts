@@ -33,7 +33,6 @@ test('session commands print the live sessions, and act on them as the clients s
       desk: { jid: 'tom@localhost/desk', password: 'pw', tls: 'direct', port: x.ports.tls },
     },
     steps: [
-      { sleep: 300 },
       { checkpoint: 'online' },
       {
         as: 'phone',

@@ -72,7 +72,6 @@ test('a bare-JID message goes to the highest priority; a full-JID message to tha
       s: as('eve', 'x'),
     },
     [
-      { sleep: 200 },
       { as: 's', send: "<message to='dan@localhost' type='chat' id='m1'><body>to the bare jid</body></message>" },
       { as: 'hi', wait: ['<body>to the bare jid</body>'], label: 'bare' },
       { as: 's', send: "<message to='dan@localhost/lo' type='chat' id='m2'><body>to lo</body></message>" },
@@ -90,11 +89,12 @@ test('a bare-JID message goes to the highest priority; a full-JID message to tha
 });
 
 test('a message to an offline user is stored and delivered with <delay> at the next login', async () => {
-  await run({ s: as('eve', 'x') }, [
-    { as: 's', send: "<message to='fay@localhost' type='chat' id='off1'><body>while you were out</body></message>" },
-    { sleep: 200 },
-  ]);
-  expect(await x.ctl(['get_offline_count', 'fay', 'localhost'])).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+  await run({ s: as('eve', 'x') }, [{ as: 's', send: "<message to='fay@localhost' type='chat' id='off1'><body>while you were out</body></message>" }]);
+  const stored = await eventually(
+    () => x.ctl(['get_offline_count', 'fay', 'localhost']),
+    (c) => c.stdout === '1\n',
+  );
+  expect(stored).toEqual({ status: 0, stdout: '1\n', stderr: '' });
   const r = await run({ f: as('fay', 'back') }, [{ as: 'f', wait: ['<body>while you were out</body>'], label: 'offline' }]);
   expect(got(r, 'offline')).toMatch(/<delay [^>]*xmlns='urn:xmpp:delay'/);
   expect(got(r, 'offline')).toMatch(/stamp='\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z'/);

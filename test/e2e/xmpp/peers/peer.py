@@ -143,6 +143,9 @@ class Peer:
         presence = spec.get('presence', True)
         if presence:
             xmpp.send_raw(presence if isinstance(presence, str) else '<presence/>')
+            # RFC 6121 4.2.2: the server sends initial presence back to the resource that sent it.
+            # Once it is back, the server has taken it, and the script's steps may count on it.
+            await self.wait(['<presence', f"from='{self.xmpp.boundjid}'"], timeout)
         return True
 
     async def wait(self, needles, timeout, label=None):
