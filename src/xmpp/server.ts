@@ -18,9 +18,10 @@ import type { BareJid } from '../lib/jid';
 import type { SessionTable, StreamError, XmppControl, XmppModule } from './api';
 import { loadCertificate } from './c2s/certificate';
 import { attachWebSocket, type WebSocketEndpoint } from './c2s/websocket';
-import { closeC2s, listenC2s, openFilesLimit, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
+import { closeC2s, listenC2s, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
 import { clientState } from './c2s/client-state';
 import { streamManagement } from './c2s/stream-management';
+import { raiseOpenFilesLimit } from '../lib/open-files';
 import { createHub, type HubHandle, type HubLogger } from './hub';
 import { blocking } from './modules/blocking';
 import { carbons } from './modules/carbons';
@@ -233,12 +234,15 @@ export function expandCertfiles(patterns: readonly string[]): string[] {
   return out;
 }
 
-/** Node cannot raise its own open-files limit, so the node says what it has. */
+/** Each client holds a descriptor: the node takes what the hard limit allows, and says what it has. */
 function logOpenFiles(logger: HubLogger): void {
-  const soft = openFilesLimit();
-  if (soft === undefined) return;
-  const note = soft < 10_000 ? ` (each client holds one; raise it with 'ulimit -n' or LimitNOFILE= for more than about ${soft - 100} clients)` : '';
-  logger.info(`open files limit ${soft}${note}`);
+  const limits = raiseOpenFilesLimit();
+  if (limits === undefined) return;
+  const { soft, hard, failure } = limits;
+  const few =
+    soft < 10_000 ? `; each client holds one: raise the hard limit (LimitNOFILE= under systemd, ulimit -Hn) for more than about ${soft - 100} clients` : '';
+  if (failure) logger.warning(`open files limit ${soft} (hard ${hard}), not raised: ${failure}${few}`);
+  else logger.info(`open files limit ${soft}${few}`);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
