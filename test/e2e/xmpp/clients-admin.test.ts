@@ -108,6 +108,22 @@ test('session commands print the live sessions, and act on them as the clients s
   ).toEqual(ok());
 });
 
+test('a second login with the same resource replaces the first, which gets conflict', async () => {
+  const r = expectClean(
+    await slixmppLive('steps', {
+      server: { port: x.ports.c2s },
+      serial_login: true,
+      clients: { first: { jid: 'una@localhost/same', password: 'pw' }, second: { jid: 'una@localhost/same', password: 'pw' } },
+      steps: [
+        { as: 'first', wait_closed: true },
+        { as: 'second', iq: "<iq type='get' id='p' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>" },
+      ],
+    }).done,
+  );
+  expect(streamError(r, 'first')).toEqual([{ condition: 'conflict', text: 'Replaced by new connection' }]);
+  expect(eventsOf(r, 'online', 'second')).toMatchObject([{ jid: 'una@localhost/same' }]);
+});
+
 test('ban_account and unregister end the accounts’ streams; the banned account can no longer log in', async () => {
   const live = slixmppLive('steps', {
     server: { port: x.ports.c2s },

@@ -55,10 +55,14 @@ test('a subscription both ways: request, approval, pushes, presence seen both wa
     { as: 'b', wait: ["from='cat@localhost/desk'", '<show>away</show>'], label: 'cat-away' },
     { as: 'b2', login: true },
     { as: 'b2', wait: ["from='cat@localhost/desk'", '<show>away</show>'], label: 'probe-answer' },
+    { as: 'c', wait: ['<presence', "from='ben@localhost/later'"], label: 'later-available' },
+    { as: 'b2', disconnect: true },
+    { as: 'c', wait: ["from='ben@localhost/later'", "type='unavailable'"], label: 'later-gone' },
   ]);
   expect(got(r, 'request')).not.toContain('/desk');
   expect(got(r, 'cat-away')).toContain('<status>lunch</status>');
   expect(got(r, 'probe-answer')).toContain("to='ben@localhost/later'");
+  expect(got(r, 'later-available')).not.toContain('unavailable');
   expect((await x.ctl(['get_roster', 'ben', 'localhost'])).stdout).toBe('cat@localhost\t\tboth\tnone\t\n');
   expect((await x.ctl(['get_roster', 'cat', 'localhost'])).stdout).toBe('ben@localhost\t\tboth\tnone\t\n');
 });
