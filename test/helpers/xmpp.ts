@@ -377,3 +377,29 @@ export function rawStream(port: number): RawStream {
     destroy: () => socket.destroy(),
   };
 }
+
+function run(command: string, args: readonly string[], stdin: string, timeoutMs = 15_000): Promise<ProcResult> {
+  const child = spawn(command, args, { timeout: timeoutMs });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/**
+ * The certificate a listener presents, as `openssl x509 -noout -subject -ext subjectAltName`
+ * prints it: over direct TLS, or after `-starttls xmpp` for `xmpphost`.
+ */
+export async function presentedCertificate(port: number, starttls?: { xmpphost: string }): Promise<string> {
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', starttls?.xmpphost ?? 'localhost'];
+  if (starttls) args.push('-starttls', 'xmpp', '-xmpphost', starttls.xmpphost);
+  const hello = await run('openssl', args, '');
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(hello.stdout)?.[0];
+  if (!pem) throw new Error(`openssl s_client got no certificate from port ${port}:\n${hello.stdout}${hello.stderr}`);
+  const x509 = await run('openssl', ['x509', '-noout', '-subject', '-ext', 'subjectAltName'], pem);
+  if (x509.status !== 0) throw new Error(`openssl x509 failed: ${x509.stderr}`);
+  return x509.stdout;
+}

@@ -7,6 +7,7 @@ import {
   eventsOf,
   expectClean,
   got,
+  presentedCertificate,
   received,
   sendxmpp,
   slixmpp,
@@ -140,4 +141,11 @@ test('a WebSocket client and a TCP client talk to each other; the session comman
   const [w, d] = [expectClean(await web.done), expectClean(await desk.done)];
   expect(got(w, 'in')).toContain("from='carol@localhost/desk'");
   expect(got(d, 'in')).toContain("from='bob@localhost/browser'");
+});
+
+test('openssl sees the certificate naming the host on the direct TLS port and after STARTTLS', async () => {
+  const direct = await presentedCertificate(x.ports.tls);
+  expect(direct).toMatch(/subject=.*localhost/);
+  expect(direct).toMatch(/X509v3 Subject Alternative Name:\s*\n\s*DNS:localhost/);
+  expect(await presentedCertificate(x.ports.c2s, { xmpphost: 'localhost' })).toBe(direct);
 });
