@@ -5,6 +5,27 @@ Every client logs in the way a user's client would (STARTTLS, direct TLS or plai
 SASL mechanism), then the script's steps run in order, and everything a client receives is
 printed as one JSON line: the harness in test/helpers/xmpp.ts reads them. Nothing waits forever:
 each step has a timeout and the whole run has a hard one.
+
+The script (JSON, the first argument, or @FILE):
+  server      {"host", "port"}
+  clients     name -> {"jid", "password", "tls": "starttls" | "direct" | "none", "mech", "port",
+              "roster": fetch it at login (default true), "presence": true | false | "<presence .../>",
+              "connect": log in at the start (default true)}
+  steps       in order, each one of:
+              {"as": C, "login": true}            log C in now
+              {"as": C, "send": XML}              write XML on C's stream
+              {"as": C, "iq": XML}                send an IQ (with an id) and wait for its answer: event reply
+              {"as": C, "wait": [S, ...]}         the next stanza C got containing every S: event matched
+              {"as": C, "absent": [S], "for": MS} after MS, C's stanzas with every S not yet waited for: event absent
+              {"as": C, "disconnect": true}       close the stream properly
+              {"as": C, "abort": true}            drop the socket, no closing tag
+              {"as": C, "wait_closed": true}      until the node closes C's stream
+              {"sleep": MS}
+              {"checkpoint": NAME}                event checkpoint, then wait for a line on stdin
+              A step's "label" comes back in its event; "timeout" (s) bounds it.
+  timeout, step_timeout, serial_login
+Events: online, auth_failed, recv (every stanza once logged in), stream_error, closed, reply,
+matched, absent, checkpoint, error (a step failed: exit status 1), done.
 """
 import asyncio
 import json
