@@ -220,16 +220,18 @@ export interface SlixmppScript {
 /** Runs test/e2e/xmpp/peers/SCRIPT.py with Debian's Python (which has slixmpp), still running. */
 export function slixmppLive(script: string, args: SlixmppScript, options: PeerOptions = {}): LivePeer {
   const timeoutMs = options.timeoutMs ?? ((args.timeout ?? 30) + 5) * 1000;
+  // No __pycache__ left in the source tree.
+  const env = { PYTHONDONTWRITEBYTECODE: '1' };
   const json = JSON.stringify(args);
   // One argument may not exceed 128 KiB (MAX_ARG_STRLEN): a longer script goes in a file.
   if (json.length > 64 * 1024) {
     const dir = mkdtempSync(join(tmpdir(), 'ctl-peer-'));
     writeFileSync(join(dir, 'script.json'), json);
-    const peer = runPeer(PYTHON, [join(PEERS, `${script}.py`), `@${join(dir, 'script.json')}`], {}, timeoutMs);
+    const peer = runPeer(PYTHON, [join(PEERS, `${script}.py`), `@${join(dir, 'script.json')}`], env, timeoutMs);
     void peer.done.finally(() => rmSync(dir, { recursive: true, force: true }));
     return peer;
   }
-  return runPeer(PYTHON, [join(PEERS, `${script}.py`), json], {}, timeoutMs);
+  return runPeer(PYTHON, [join(PEERS, `${script}.py`), json], env, timeoutMs);
 }
 
 /** Runs test/e2e/xmpp/peers/SCRIPT.py to its end. */
