@@ -5,7 +5,7 @@ import { bareText, nameprep, nodeprep, type BareJid } from '../../lib/jid';
 import type { BatchOp, Store } from '../../storage/types';
 import { accountLockKey, type FeatureDeps } from '../deps';
 import { hostLasts, readLasts } from '../last/records';
-import { PASSWD, accountKey, accountOps, usersRows, hostAccounts, hostUsers, hostUsersPage, readAccount, type AccountRecord } from './records';
+import { PASSWD, accountKey, accountOps, usersRows, hostAccounts, hostUsers, hostUsersPage, readAccount, readAccounts, type AccountRecord } from './records';
 import {
   SCRAM_ITERATIONS,
   checkPasswordSize,
@@ -54,6 +54,14 @@ export interface Accounts {
   exists(jid: BareJid): Promise<boolean>;
   /** The one check that an account exists: throws `not_found` `User a@b does not exist`. */
   requireUser(jid: BareJid): Promise<void>;
+  /** Which of `jids` have an account, in their order, with one read. */
+  existing(jids: readonly BareJid[]): Promise<boolean[]>;
+  /**
+   * How many removals of accounts began and how many ended so far. A writer that checks accounts
+   * without taking their locks compares these before its check and after its write: when a
+   * removal ran meanwhile, it checks again under the locks.
+   */
+  removals(): { readonly started: number; readonly finished: number };
   register(jid: BareJid, password: string): Promise<void>;
   /** Removes the account and everything it owns, in one atomic step. */
   remove(jid: BareJid): Promise<void>;
@@ -129,9 +137,21 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     return ops;
   }
 
+  const removals = { started: 0, finished: 0 };
+
+  /** Writes the removal of accounts (under their locks), counted for the writers that do not take them. */
+  async function removeRows(jids: readonly BareJid[]): Promise<void> {
+    removals.started++;
+    try {
+      await store.batch(await ownedRows(jids));
+    } finally {
+      removals.finished++;
+    }
+  }
+
   /** Removes accounts together, under their locks so that no write to them slips in meanwhile. */
   async function removeAll(jids: readonly BareJid[]): Promise<void> {
-    await underLocks(jids.map(accountLockKey), async () => store.batch(await ownedRows(jids)));
+    await underLocks(jids.map(accountLockKey), () => removeRows(jids));
     for (const jid of jids) events.emit('account-removed', { jid });
   }
 
@@ -156,6 +176,12 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
       await current(jid);
     },
 
+    async existing(jids) {
+      return (await readAccounts(store, jids)).map((rec) => rec !== undefined);
+    },
+
+    removals: () => ({ ...removals }),
+
     async register(jid, password) {
       checkPasswordSize(password);
       if (await readAccount(store, jid)) throw taken(jid);
@@ -171,7 +197,7 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
       await current(jid);
       await locks.run(accountLockKey(jid), async () => {
         await current(jid);
-        await store.batch(await ownedRows([jid]));
+        await removeRows([jid]);
       });
       events.emit('account-removed', { jid });
     },

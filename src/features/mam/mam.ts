@@ -1,6 +1,7 @@
 import { CommandError } from '../../lib/errors';
 import { bareText, type BareJid } from '../../lib/jid';
 import { archiveIdMs } from '../../storage/archive';
+import type { BatchOp } from '../../storage/types';
 import { serialise, type Element } from '../../lib/xml';
 import type { Accounts } from '../accounts/accounts';
 import { accountLockKey, type FeatureDeps } from '../deps';
@@ -15,6 +16,11 @@ export interface Mam {
    * `groupchat`. `withJid` is the other party's bare JID. Resolves to the archive id.
    */
   archive(owner: BareJid, type: ArchiveType, withJid: string, stanza: Element | string): Promise<string>;
+  /**
+   * Archives one-to-one messages of many local users in one write, each user's in the order
+   * given. Resolves to their ids in the order of `items`; undefined for a user with no account.
+   */
+  archiveChats(items: readonly ChatToArchive[]): Promise<(string | undefined)[]>;
   /** The archive of `owner`, oldest first. */
   messages(owner: BareJid): Promise<ArchivedMessage[]>;
   /**
@@ -27,6 +33,17 @@ export interface Mam {
    * `after` or `before` id the archive does not hold is `not_found`.
    */
   query(owner: BareJid, query: MamQuery): Promise<MamPage>;
+}
+
+/** A one-to-one message for the archive of `owner`, a local user. */
+export interface ChatToArchive {
+  readonly owner: BareJid;
+  /** The other party's bare JID. */
+  readonly withJid: string;
+  /** The `<message/>` as it is kept. */
+  readonly xml: string;
+  /** When it was archived, in ms since the epoch. */
+  readonly timestamp: number;
 }
 
 /** Which messages of an archive, and which page of them. */
@@ -81,6 +98,45 @@ export function createMam(deps: FeatureDeps, accounts: Accounts): Mam {
     return out;
   }
 
+  /**
+   * One read of the accounts and one write for the whole lot, without the accounts' locks: if a
+   * removal ran meanwhile, each owner is checked again under its lock, and what went into the
+   * archive of an account gone since is taken out again.
+   */
+  async function archiveChats(items: readonly ChatToArchive[]): Promise<(string | undefined)[]> {
+    const byOwner = new Map<string, { owner: BareJid; at: number[] }>();
+    items.forEach((item, i) => {
+      const key = bareText(item.owner);
+      const group = byOwner.get(key);
+      if (group) group.at.push(i);
+      else byOwner.set(key, { owner: item.owner, at: [i] });
+    });
+    const groups = [...byOwner.values()];
+    const before = accounts.removals();
+    const exists = await accounts.existing(groups.map((g) => g.owner));
+    const ids: (string | undefined)[] = new Array(items.length).fill(undefined);
+    const ops: BatchOp[] = [];
+    const written: { owner: BareJid; ids: string[] }[] = [];
+    for (const [g, group] of groups.entries()) {
+      if (!exists[g]) continue;
+      const entries = group.at.map((i) => mamEntry({ type: 'chat', with: items[i].withJid, xml: items[i].xml, timestamp: items[i].timestamp }));
+      const out = await archive.appendOps(mamOwner(group.owner), entries);
+      out.ids.forEach((id, k) => (ids[group.at[k]] = id));
+      ops.push(...out.ops);
+      written.push({ owner: group.owner, ids: out.ids });
+    }
+    if (ops.length > 0) await deps.store.batch(ops);
+    const after = accounts.removals();
+    if (after.started !== before.started || before.finished !== before.started) {
+      for (const w of written) {
+        await deps.locks.run(accountLockKey(w.owner), async () => {
+          if (!(await accounts.exists(w.owner))) await archive.delete(mamOwner(w.owner), w.ids);
+        });
+      }
+    }
+    return ids;
+  }
+
   return {
     async archive(owner, type, withJid, stanza) {
       const xml = typeof stanza === 'string' ? stanza : serialise(stanza);
@@ -90,6 +146,10 @@ export function createMam(deps: FeatureDeps, accounts: Accounts): Mam {
         await accounts.requireUser(owner);
         return append(owner, type, withJid, xml);
       });
+    },
+
+    archiveChats(items) {
+      return archiveChats(items);
     },
 
     messages(owner) {

@@ -1,8 +1,7 @@
 import { Element } from 'ltx';
-import type { MamQuery } from '../../features/mam/mam';
+import type { ChatToArchive, MamQuery } from '../../features/mam/mam';
 import type { ArchivedMessage } from '../../features/mam/records';
 import { CommandError } from '../../lib/errors';
-import { createKeyedLock } from '../../lib/keyed-lock';
 import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import { parseXml } from '../../lib/xml';
 import type { ModuleApi, Session, XmppModule } from '../api';
@@ -51,16 +50,50 @@ export const mam: XmppModule = (api) => {
   });
 };
 
-/** Writes to each owner's archive in the order asked, without making anyone wait; failures are logged. */
+/** Messages one write takes at most: a larger backlog goes in several, one after another. */
+const MAX_BATCH = 2000;
+
+/**
+ * Writes to each owner's archive in the order asked, without making anyone wait: what is asked
+ * in one turn of the event loop goes in one write, after the writes asked before it (the next
+ * batch gathers while one is written). Failures are logged.
+ */
 function archiver(api: ModuleApi): (owner: BareJid, withJid: string, stanza: Element) => void {
-  const queues = createKeyedLock();
-  return (owner, withJid, stanza) => {
-    const jid = { user: owner.user, host: owner.host };
-    const xml = stanza.toString();
-    queues
-      .run(bareText(jid), () => api.features().mam.archive(jid, 'chat', withJid, xml))
-      .catch((err: unknown) => api.logger.error(`Could not archive a message of ${bareText(jid)}: ${(err as Error).message}`));
+  let pending: ChatToArchive[] = [];
+  let scheduled = false;
+  let writing: Promise<void> = Promise.resolve();
+
+  const write = async (batch: ChatToArchive[]) => {
+    try {
+      const ids = await api.features().mam.archiveChats(batch);
+      ids.forEach((id, i) => {
+        if (id === undefined) api.logger.error(`Could not archive a message of ${bareText(batch[i].owner)}: User ${bareText(batch[i].owner)} does not exist`);
+      });
+    } catch (err) {
+      api.logger.error(`Could not archive ${batch.length} message(s) of ${owners(batch)}: ${(err as Error).message}`);
+    }
   };
+  const flush = () => {
+    scheduled = false;
+    const all = pending;
+    pending = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) {
+      const batch = all.slice(i, i + MAX_BATCH);
+      writing = writing.then(() => write(batch));
+    }
+  };
+  return (owner, withJid, stanza) => {
+    pending.push({ owner: { user: owner.user, host: owner.host }, withJid, xml: stanza.toString(), timestamp: api.clock() });
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+}
+
+function owners(batch: readonly ChatToArchive[]): string {
+  const names = [...new Set(batch.map((m) => bareText(m.owner)))];
+  return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
 }
 
 /** The other party of a message worth archiving: chat or normal, with a body, not asking not to be stored. */
