@@ -94,6 +94,20 @@ const PRESENCE_TYPES = new Set(['unavailable', 'subscribe', 'subscribed', 'unsub
 const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/**
+ * Streams holding output for the end of this turn of the event loop: what a stream is sent in
+ * one turn leaves in one write, one system call, whoever sent it.
+ */
+let unflushed: C2sConnection[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  const list = unflushed;
+  unflushed = [];
+  for (const conn of list) conn.flush();
+}
+
 /** Where a stream is; 'bind': authenticated, no resource yet. */
 export type C2sStage = 'header' | 'tls' | 'auth' | 'bind' | 'bound' | 'closed';
 type State = C2sStage;
@@ -129,6 +143,8 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   private closeError: C2sStreamError | undefined = undefined;
   private gone = false;
   private readonly framed: boolean;
+  /** Written in this turn of the event loop, not yet handed to the wire (TCP only: a WebSocket frame is one element). */
+  private out = '';
 
   constructor(
     private wire: Wire,
@@ -222,6 +238,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     this.closeError = error;
     this.parser.stop();
     clearTimeout(this.timer);
+    this.flush();
     const parts: string[] = this.headerSent ? [] : [this.header()];
     if (error) parts.push(this.streamError(error));
     parts.push(this.framed ? `<close xmlns="${NS.framing}"/>` : '</stream:stream>');
@@ -334,6 +351,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     if (!this.raw || this.secure || !(this.listener.starttls || this.listener.starttlsRequired)) {
       return this.close({ condition: 'policy-violation', text: 'STARTTLS is not offered on this stream' });
     }
+    this.flush();
     this.wire.write(`<proceed xmlns="${NS.tls}"/>`);
     // Whatever the client sent after <starttls/> is dropped unread: it came before TLS.
     this.parser.stop();
@@ -478,10 +496,29 @@ export class C2sConnection implements StreamInfo, StreamHandler {
 
   private write(data: string): void {
     if (this.gone) return;
-    this.wire.write(data);
-    if (this.wire.writableLength > (this.env.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER) && this.state !== 'closed') {
+    if (this.framed) {
+      this.wire.write(data);
+    } else {
+      if (this.out === '') {
+        unflushed.push(this);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flushAll);
+        }
+      }
+      this.out += data;
+    }
+    if (this.out.length + this.wire.writableLength > (this.env.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER) && this.state !== 'closed') {
       this.close({ condition: 'resource-constraint', text: 'the client does not read what it is sent' });
     }
+  }
+
+  /** Hands what this turn wrote to the wire. */
+  flush(): void {
+    const data = this.out;
+    if (data === '') return;
+    this.out = '';
+    if (!this.gone) this.wire.write(data);
   }
 
   /** The stream's default namespace is jabber:client: TCP stanzas leave it out, WebSocket frames must carry it. */
