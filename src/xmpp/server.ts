@@ -40,12 +40,15 @@ import { version } from './modules/version';
 import { createSaslProvider } from './sasl';
 
 /**
- * Every module the server runs. Blocking and privacy come before delivery, so their 'deliver'
- * hooks drop what a user refuses before anything is delivered or stored offline.
+ * Every module the server runs, in the order their hooks run. Blocking and privacy come before
+ * delivery, so their 'deliver' hooks drop what a user refuses before anything is delivered or
+ * stored offline; last activity hears a client's unavailable presence (its status is the
+ * logout's) before presence takes it.
  */
 export const MODULES: readonly XmppModule[] = [
   blocking,
   privacy,
+  last,
   presence,
   roster,
   message,
@@ -55,7 +58,6 @@ export const MODULES: readonly XmppModule[] = [
   disco,
   ping,
   version,
-  last,
   vcard,
   privateStorage,
 ];
