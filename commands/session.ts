@@ -29,7 +29,7 @@ export const sessionCommands = [
       'connected_users_info',
       list(
         f(
-          'sessions',
+          'session',
           tuple(
             f('jid', string),
             f('connection', string),
@@ -38,6 +38,9 @@ export const sessionCommands = [
             f('priority', integer),
             f('node', string),
             f('uptime', integer),
+            f('status', string),
+            f('resource', string),
+            f('statustext', string),
           ),
         ),
       ),

@@ -41,17 +41,9 @@ export function connectedUsers(xmpp: XmppControl, accounts: Accounts, host?: str
 /** ejabberd prints `nil` for a session that gave no priority; RFC 6121 says that is 0. */
 const priorityOf = (s: SessionInfo) => s.priority ?? 0;
 
-/** connected_users_info: jid, connection, ip, port, priority, node, uptime; in JID order. */
+/** connected_users_info: the JID, then what user_sessions_info says of the session; in JID order. */
 export function connectedUsersInfo(xmpp: XmppControl) {
-  return sortSessions(xmpp.sessions()).map((s) => ({
-    jid: formatJid(s.jid),
-    connection: s.connection,
-    ip: s.ip,
-    port: s.port,
-    priority: priorityOf(s),
-    node: s.node,
-    uptime: s.uptimeSeconds,
-  }));
+  return sortSessions(xmpp.sessions()).map((s) => ({ jid: formatJid(s.jid), ...sessionFields(s) }));
 }
 
 function sortSessions(sessions: readonly SessionInfo[]): SessionInfo[] {
@@ -60,7 +52,12 @@ function sortSessions(sessions: readonly SessionInfo[]): SessionInfo[] {
 
 /** user_sessions_info: one row per session of the user, in resource order. */
 export function userSessionsInfo(xmpp: XmppControl, accounts: Accounts, user: string, host: string) {
-  return sortSessions(xmpp.userSessions(accounts.jid(user, host))).map((s) => ({
+  return sortSessions(xmpp.userSessions(accounts.jid(user, host))).map(sessionFields);
+}
+
+/** ejabberd's user_session_info. */
+function sessionFields(s: SessionInfo) {
+  return {
     connection: s.connection,
     ip: s.ip,
     port: s.port,
@@ -70,7 +67,7 @@ export function userSessionsInfo(xmpp: XmppControl, accounts: Accounts, user: st
     status: s.status,
     resource: s.jid.resource,
     statustext: s.statusText,
-  }));
+  };
 }
 
 /** user_resources: the user's resources, sorted. */

@@ -35,14 +35,14 @@ describe('listing sessions', () => {
     expect(await ctl(['connected_users'])).toEqual(ok(''));
   });
 
-  test('connected_users_info: jid, connection, ip, port, priority, node, uptime; no priority prints 0', async () => {
+  test('connected_users_info: jid, connection, ip, port, priority, node, uptime, status, resource, statustext; no priority prints 0', async () => {
     expect(await ctl(['connected_users_info'])).toEqual(
       ok(
         [
-          'alice@localhost/desk\twebsocket\t::1\t40003\t-1\tctl@localhost\t10',
-          'alice@localhost/phone\tc2s\t127.0.0.1\t40001\t0\tctl@localhost\t10',
-          'bob@localhost/laptop\tc2s_tls\t127.0.0.1\t40002\t5\tctl@localhost\t300',
-          'carol@example.org/home\tc2s_tls\t127.0.0.1\t40004\t1\tctl@localhost\t3600',
+          'alice@localhost/desk\twebsocket\t::1\t40003\t-1\tctl@localhost\t10\tdnd\tdesk\tbusy',
+          'alice@localhost/phone\tc2s\t127.0.0.1\t40001\t0\tctl@localhost\t10\tunavailable\tphone\t',
+          'bob@localhost/laptop\tc2s_tls\t127.0.0.1\t40002\t5\tctl@localhost\t300\taway\tlaptop\tout\\tfor lunch\\nback at 2',
+          'carol@example.org/home\tc2s_tls\t127.0.0.1\t40004\t1\tctl@localhost\t3600\tavailable\thome\t',
           '',
         ].join('\n'),
       ),

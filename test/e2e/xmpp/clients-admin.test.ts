@@ -67,9 +67,9 @@ test('session commands print the live sessions, and act on them as the clients s
 
   const info = (await x.ctl(['connected_users_info'])).stdout.split('\n');
   expect(info).toEqual([
-    expect.stringMatching(/^sam@localhost\/laptop\tc2s\t127\.0\.0\.1\t\d+\t0\tctl@localhost\t\d+$/),
-    expect.stringMatching(/^sam@localhost\/phone\tc2s_tls\t127\.0\.0\.1\t\d+\t5\tctl@localhost\t\d+$/),
-    expect.stringMatching(/^tom@localhost\/desk\tc2s_tls\t127\.0\.0\.1\t\d+\t0\tctl@localhost\t\d+$/),
+    expect.stringMatching(/^sam@localhost\/laptop\tc2s\t127\.0\.0\.1\t\d+\t0\tctl@localhost\t\d+\tavailable\tlaptop\t$/),
+    expect.stringMatching(/^sam@localhost\/phone\tc2s_tls\t127\.0\.0\.1\t\d+\t5\tctl@localhost\t\d+\taway\tphone\ton the bus$/),
+    expect.stringMatching(/^tom@localhost\/desk\tc2s_tls\t127\.0\.0\.1\t\d+\t0\tctl@localhost\t\d+\tavailable\tdesk\t$/),
     '',
   ]);
   const sessions = (await x.ctl(['user_sessions_info', 'sam', 'localhost'])).stdout;
