@@ -161,7 +161,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     this.framed = peer.framed === true;
     this.secure = peer.secure ?? peer.kind === 'c2s_tls';
     this.parser = this.newParser();
-    this.timer = setTimeout(() => this.timedOut(), env.timeouts?.auth ?? DEFAULT_TIMEOUTS.auth);
+    this.timer = setTimeout(C2sConnection.expire, env.timeouts?.auth ?? DEFAULT_TIMEOUTS.auth, this);
     if (raw) this.attach(raw);
   }
 
@@ -433,7 +433,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
         this.state = 'header';
         this.parser = this.newParser();
         clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.timedOut(), this.env.timeouts?.idle ?? DEFAULT_TIMEOUTS.idle);
+        this.timer = setTimeout(C2sConnection.expire, this.env.timeouts?.idle ?? DEFAULT_TIMEOUTS.idle, this);
         this.env.logger.debug?.(`${formatJid(result.jid)} authenticated from ${this.ip}:${this.port} (${this.mechanism})`);
       },
       (err: unknown) => {
@@ -585,6 +585,11 @@ export class C2sConnection implements StreamInfo, StreamHandler {
 
   private newParser(): StreamParser {
     return new StreamParser(this, { maxStanzaSize: this.listener.maxStanzaSize, framed: this.framed });
+  }
+
+  /** The timer's callback: a closure made where the timer is set would keep that scope (a SASL exchange, say) alive. */
+  private static expire(conn: C2sConnection): void {
+    conn.timedOut();
   }
 
   private timedOut(): void {
