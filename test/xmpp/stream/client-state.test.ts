@@ -1,23 +1,8 @@
 import type * as net from 'node:net';
 import { clientState } from '../../../src/xmpp/c2s/client-state';
 import { closeC2s, listenC2s, type C2sServer } from '../../../src/xmpp/c2s/listener';
-import { SaslFailure, type SaslProvider } from '../../../src/xmpp/sasl';
 import { makeHub, type TestHub } from '../hub/helpers';
-import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv } from './helpers';
-
-const sasl: SaslProvider = {
-  mechanisms: () => ['PLAIN'],
-  start: (mechanism, host) =>
-    mechanism !== 'PLAIN'
-      ? undefined
-      : {
-          step: async (data) => {
-            const [, user, password] = data.toString().split('\u0000');
-            if (password === 'secret') return { success: undefined, jid: { user, host } };
-            throw new SaslFailure('not-authorized');
-          },
-        },
-};
+import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv, fakeSasl } from './helpers';
 
 let hub: TestHub;
 let server: C2sServer;
@@ -26,7 +11,7 @@ let client: RawClient;
 beforeEach(async () => {
   hub = makeHub();
   await hub.features.accounts.register({ user: 'alice', host: 'localhost' }, 'pw');
-  server = await listenC2s(listenerOptions({ starttls: false }), testEnv(hub.hub, [], { sasl, extensions: [clientState] }));
+  server = await listenC2s(listenerOptions({ starttls: false }), testEnv(hub.hub, [], { sasl: fakeSasl, extensions: [clientState] }));
   client = await RawClient.connect((server.address() as net.AddressInfo).port);
 });
 

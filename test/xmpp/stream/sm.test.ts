@@ -2,27 +2,11 @@ import type * as net from 'node:net';
 import { closeC2s, listenC2s, type C2sServer } from '../../../src/xmpp/c2s/listener';
 import { streamManagement, type StreamManagement, type StreamManagementOptions } from '../../../src/xmpp/c2s/stream-management';
 import type { LiveSession } from '../../../src/xmpp/sessions';
-import { SaslFailure, type SaslProvider } from '../../../src/xmpp/sasl';
 import { makeHub, online, settle, type FakeClient, type TestHub } from '../hub/helpers';
-import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv, type Logged } from './helpers';
+import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv, type Logged, fakeSasl } from './helpers';
 
 const SM = 'urn:xmpp:sm:3';
 const ALICE = { user: 'alice', host: 'localhost' };
-
-/** PLAIN for any user whose password is "secret". */
-const sasl: SaslProvider = {
-  mechanisms: () => ['PLAIN'],
-  start: (mechanism, host) =>
-    mechanism !== 'PLAIN'
-      ? undefined
-      : {
-          step: async (data) => {
-            const [, user, password] = data.toString().split('\u0000');
-            if (password === 'secret') return { success: undefined, jid: { user, host } };
-            throw new SaslFailure('not-authorized');
-          },
-        },
-};
 
 let hub: TestHub;
 let sm: StreamManagement;
@@ -37,7 +21,7 @@ async function start(options: Partial<StreamManagementOptions> = {}): Promise<vo
   await hub.features.accounts.register(ALICE, 'pw');
   const own = hub;
   sm = streamManagement({ route: (s) => own.control.route(s), ...options });
-  server = await listenC2s(listenerOptions({ starttls: false }), testEnv(hub.hub, logs, { sasl, extensions: [sm] }));
+  server = await listenC2s(listenerOptions({ starttls: false }), testEnv(hub.hub, logs, { sasl: fakeSasl, extensions: [sm] }));
   port = (server.address() as net.AddressInfo).port;
 }
 
