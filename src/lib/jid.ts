@@ -67,6 +67,16 @@ export function parseJid(text: string, argName = 'jid'): Jid {
   };
 }
 
+/** The JID `text` names, or undefined when it is not a JID (an attribute a client got wrong). */
+export function tryParseJid(text: unknown): Jid | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return parseJid(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export function formatJid(jid: { user: string; host: string; resource?: string }): string {
   return (jid.user ? `${jid.user}@` : '') + jid.host + (jid.resource ? `/${jid.resource}` : '');
 }

@@ -11,7 +11,7 @@ import type { XmppControl, SessionInfo } from '../core/sessions';
 import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus, Listener } from '../lib/events';
-import { bareText, parseJid, type BareJid, type Jid } from '../lib/jid';
+import { bareText, tryParseJid, parseJid, type BareJid, type Jid } from '../lib/jid';
 import type { DiscoItem, HubHooks, Hub, IqHandler, IqRoute, ModuleApi, Session, SessionTable, StreamError, StreamInfo, XmppLogger, XmppModule } from './api';
 import { Sessions, type LiveSession, type QueuedTask } from './sessions';
 import { StanzaError, errorReply, iqResult, mayReplyWithError } from './stanza';
@@ -222,15 +222,7 @@ export function createHub(deps: HubDeps): HubHandle {
     return route(iqResult(iq, out ?? undefined));
   }
 
-  function fromOf(stanza: Element): Jid | undefined {
-    const from = stanza.attrs.from as string | undefined;
-    if (from === undefined) return undefined;
-    try {
-      return parseJid(from);
-    } catch {
-      return undefined;
-    }
-  }
+  const fromOf = (stanza: Element): Jid | undefined => tryParseJid(stanza.attrs.from);
 
   // ---- each session's queue ----
 

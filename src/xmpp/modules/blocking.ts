@@ -1,6 +1,6 @@
 import { Element } from 'ltx';
 import { CommandError } from '../../lib/errors';
-import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import { bareText, tryParseJid, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import { jidValueMatches } from '../../features/privacy/match';
 import { createPrivacyCache } from '../../features/privacy/cache';
 import type { ModuleApi, Session, XmppModule } from '../api';
@@ -85,7 +85,7 @@ export const blocking: XmppModule = (base) => {
   });
 
   api.hook('deliver', (stanza, to) => {
-    const from = jidOf(stanza.attrs.from);
+    const from = tryParseJid(stanza.attrs.from);
     if (!from || (from.user === to.user && from.host === to.host)) return false;
     const blocked = lists.peek(to);
     if (blocked) return refuseIncoming(api, stanza, from, blocked);
@@ -96,7 +96,7 @@ export const blocking: XmppModule = (base) => {
   });
 
   api.hook('client-stanza', (stanza, session) => {
-    const to = jidOf(stanza.attrs.to);
+    const to = tryParseJid(stanza.attrs.to);
     if (!to || (to.user === session.jid.user && to.host === session.jid.host)) return false;
     const blocked = lists.peek(session.jid);
     if (blocked) return refuseOutgoing(stanza, session, to, blocked);
@@ -120,7 +120,7 @@ function withhold(recipients: Set<string>, blocked: readonly string[]): void {
 }
 
 function matchesAny(values: readonly string[], text: string): boolean {
-  const jid = jidOf(text);
+  const jid = tryParseJid(text);
   return jid !== undefined && values.some((value) => jidValueMatches(value, jid));
 }
 
@@ -237,15 +237,6 @@ function push(api: ModuleApi, listeners: Set<Session>, owner: BareJid, kind: 'bl
     const iq = new Element('iq', { type: 'set', from: bareText(owner), to: formatJid(session.jid), id: `push-${kind}-${api.clock()}` });
     iq.cnode(itemsOf(kind, all ? [] : jids));
     session.send(iq);
-  }
-}
-
-function jidOf(text: unknown): Jid | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    return parseJid(text);
-  } catch {
-    return undefined;
   }
 }
 

@@ -4,7 +4,7 @@ import { decidingItem, isBlockItem, needsRoster, type PrivacyContact } from '../
 import { parsePrivacyQuery, type PrivacyQuery, type PrivacySettings } from '../../features/privacy/privacy';
 import type { PrivacyItem, PrivacyList, PrivacyStanza } from '../../features/privacy/records';
 import { CommandError } from '../../lib/errors';
-import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import { bareText, tryParseJid, formatJid, type BareJid, type Jid } from '../../lib/jid';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
 import { rosterView } from './presence';
@@ -77,7 +77,7 @@ export const privacy: XmppModule = (api) => {
   }
 
   api.hook('deliver', (stanza, to) => {
-    const from = jidOf(stanza.attrs.from);
+    const from = tryParseJid(stanza.attrs.from);
     if (!from || (from.user === to.user && from.host === to.host)) return false;
     const session = to.resource === '' ? undefined : api.sessions.get(to);
     return free(to, session) ? false : refuseIncoming(stanza, to, session, from);
@@ -93,7 +93,7 @@ export const privacy: XmppModule = (api) => {
   }
 
   api.hook('client-stanza', (stanza, session) => {
-    const to = jidOf(stanza.attrs.to);
+    const to = tryParseJid(stanza.attrs.to);
     if (!to || (to.user === session.jid.user && to.host === session.jid.host)) return false;
     return free(session.jid, session) ? false : refuseOutgoing(stanza, session, to);
   });
@@ -108,7 +108,7 @@ export const privacy: XmppModule = (api) => {
     const items = probe ? list.items.filter((i) => i.stanzas.length === 0) : list.items;
     const roster = needsRoster(items) ? await rosterView(api, session.jid) : undefined;
     for (const text of recipients) {
-      const jid = jidOf(text);
+      const jid = tryParseJid(text);
       if (!jid) continue;
       const item = roster?.get(jid.user === '' ? jid.host : bareText(jid));
       const who: PrivacyContact = { jid, roster: item && { subscription: item.subscription, groups: item.groups } };
@@ -179,15 +179,6 @@ function pushList(api: ModuleApi, owner: BareJid, name: string): void {
 async function rosterOf(api: ModuleApi, owner: BareJid, contact: Jid): Promise<PrivacyContact['roster']> {
   const item = (await rosterView(api, owner)).get(contact.user === '' ? contact.host : bareText(contact));
   return item && { subscription: item.subscription, groups: item.groups };
-}
-
-function jidOf(text: unknown): Jid | undefined {
-  if (typeof text !== 'string') return undefined;
-  try {
-    return parseJid(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function failsAs<T>(fn: () => T): T {
