@@ -38,19 +38,29 @@ export function x(xml: string): Element {
   return parseXml(xml, 'test stanza');
 }
 
-export function makeHub(extra: readonly XmppModule[] = [], hosts = ['localhost']): TestHub {
-  const deps = memoryDeps(hosts);
+export interface HubOptions {
+  /** Run `extra` before the delivery modules (their hooks see stanzas first), as the node does. */
+  readonly first?: boolean;
+  /** What the hub and the features read as the time. */
+  readonly clock?: () => number;
+}
+
+/** The real hub with its delivery modules and `extra`, over the features on a memory store. */
+export function makeHub(extra: readonly XmppModule[] = [], hosts = ['localhost'], options: HubOptions = {}): TestHub {
+  const clock = options.clock ?? (() => NOW);
+  const deps = { ...memoryDeps(hosts), clock };
   const features = createFeatures(deps);
   const errors: string[] = [];
   const logger = { info: () => undefined, warning: (m: string) => errors.push(m), error: (m: string) => errors.push(m), debug: () => undefined };
+  const delivery = [presence, roster, message, offline];
   const handle = createHub({
     features: () => features,
     config: () => deps.config,
-    clock: () => NOW,
+    clock,
     nodeName: 'ctl@localhost',
     events: deps.events,
     logger,
-    modules: [presence, roster, message, offline, ...extra],
+    modules: options.first ? [...extra, ...delivery] : [...delivery, ...extra],
   });
   async function login(user: string, resource = 'r', ip = '127.0.0.1'): Promise<FakeClient> {
     const bare = { user, host: hosts[0] };
