@@ -1,5 +1,6 @@
 /** Namespaces, stanza errors and replies: the vocabulary every part of the server shares. */
 import { Element, clone } from 'ltx';
+import { CommandError, type ErrorCode } from '../lib/errors';
 
 export const NS = {
   client: 'jabber:client',
@@ -111,4 +112,23 @@ export function iqResult(iq: Element, payload?: Element): Element {
 /** Never answer an error with an error (RFC 6120 §8.3.1), nor a result. */
 export function mayReplyWithError(stanza: Element): boolean {
   return stanza.attrs.type !== 'error' && !(stanza.name === 'iq' && stanza.attrs.type === 'result');
+}
+
+/**
+ * A domain error as the stanza error `conditions` names for its code (anything else is left
+ * as it is). `service-unavailable` goes without the text, which would say whether an account exists.
+ */
+export function stanzaErrorOf(err: unknown, conditions: Partial<Record<ErrorCode, string>>): unknown {
+  const condition = err instanceof CommandError ? conditions[err.code] : undefined;
+  if (condition === undefined) return err;
+  return new StanzaError(condition, condition === 'service-unavailable' ? undefined : (err as CommandError).message);
+}
+
+/** Awaits a domain call, its errors turned into stanza errors by `stanzaErrorOf`. */
+export async function asStanzaErrors<T>(p: Promise<T>, conditions: Partial<Record<ErrorCode, string>>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw stanzaErrorOf(err, conditions);
+  }
 }

@@ -1,11 +1,10 @@
 import { Element } from 'ltx';
 import type { ChatToArchive, MamQuery } from '../../features/mam/mam';
 import type { ArchivedMessage } from '../../features/mam/records';
-import { CommandError } from '../../lib/errors';
-import { bareText, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import { bareText, formatJid, parseJid, tryParseJid, type BareJid, type Jid } from '../../lib/jid';
 import { parseXml } from '../../lib/xml';
 import type { ModuleApi, Session, XmppModule } from '../api';
-import { NS, StanzaError } from '../stanza';
+import { NS, StanzaError, asStanzaErrors } from '../stanza';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 250;
@@ -30,7 +29,9 @@ export const mam: XmppModule = (api) => {
     if (!query) throw new StanzaError('bad-request', `Expected <query xmlns='${NS.mam}'/> or <prefs/>`);
     if (iq.attrs.type === 'get') return formOf();
     if (!session) throw new StanzaError('not-allowed', 'The archive is queried from a client session');
-    const page = await failsAs(api.features().mam.query(owner, readQuery(query)));
+    // What was delivered before the query is in the archive the query reads.
+    await archiving.settled();
+    const page = await asStanzaErrors(api.features().mam.query(owner, readQuery(query)), { not_found: 'item-not-found' });
     const queryid = query.attrs.queryid as string | undefined;
     for (const m of page.messages) {
       const result = resultMessage(m, owner, session, queryid);
@@ -41,12 +42,12 @@ export const mam: XmppModule = (api) => {
 
   api.hook('client-stanza', (stanza, session) => {
     const to = archivable(stanza, 'to');
-    if (to) archiving(session.jid, bareText(to), stanza);
+    if (to) archiving.add(session.jid, bareText(to), stanza);
   });
 
   api.hook('deliver', (stanza, to) => {
     const from = archivable(stanza, 'from');
-    if (from) archiving(to, from.user === '' ? from.host : bareText(from), stanza);
+    if (from && !redelivered(api, stanza)) archiving.add(to, from.user === '' ? from.host : bareText(from), stanza);
   });
 };
 
@@ -58,7 +59,13 @@ const MAX_BATCH = 2000;
  * in one turn of the event loop goes in one write, after the writes asked before it (the next
  * batch gathers while one is written). Failures are logged.
  */
-function archiver(api: ModuleApi): (owner: BareJid, withJid: string, stanza: Element) => void {
+interface Archiver {
+  add(owner: BareJid, withJid: string, stanza: Element): void;
+  /** Resolves once everything added so far is written. */
+  settled(): Promise<void>;
+}
+
+function archiver(api: ModuleApi): Archiver {
   let pending: ChatToArchive[] = [];
   let scheduled = false;
   let writing: Promise<void> = Promise.resolve();
@@ -82,13 +89,29 @@ function archiver(api: ModuleApi): (owner: BareJid, withJid: string, stanza: Ele
       writing = writing.then(() => write(batch));
     }
   };
-  return (owner, withJid, stanza) => {
-    pending.push({ owner: { user: owner.user, host: owner.host }, withJid, xml: stanza.toString(), timestamp: api.clock() });
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+  return {
+    add(owner, withJid, stanza) {
+      pending.push({ owner: { user: owner.user, host: owner.host }, withJid, xml: stanza.toString(), timestamp: api.clock() });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    settled() {
+      if (scheduled) flush();
+      return writing;
+    },
   };
+}
+
+/**
+ * A message this server delivers a second time (stream management sends what a lost session
+ * never acknowledged to the user's other resources or offline) carries the delay the server
+ * gave it; it was archived when it first came.
+ */
+function redelivered(api: ModuleApi, stanza: Element): boolean {
+  const hosts = api.config().hosts;
+  return stanza.getChildren('delay', NS.delay).some((d) => hosts.includes(d.attrs.from as string));
 }
 
 function owners(batch: readonly ChatToArchive[]): string {
@@ -102,13 +125,7 @@ function archivable(stanza: Element, side: 'from' | 'to'): Jid | undefined {
   const type = (stanza.attrs.type as string | undefined) ?? 'normal';
   if ((type !== 'chat' && type !== 'normal') || stanza.getChild('body') === undefined) return undefined;
   if (stanza.getChild('no-store', NS.hints) || stanza.getChild('no-permanent-store', NS.hints)) return undefined;
-  const text = stanza.attrs[side] as string | undefined;
-  if (text === undefined) return undefined;
-  try {
-    return parseJid(text);
-  } catch {
-    return undefined;
-  }
+  return tryParseJid(stanza.attrs[side]);
 }
 
 /** A user queries only their own archive. */
@@ -214,13 +231,4 @@ function defaultPrefs(): Element {
   prefs.c('always');
   prefs.c('never');
   return prefs;
-}
-
-async function failsAs<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof CommandError && err.code === 'not_found') throw new StanzaError('item-not-found', err.message);
-    throw err;
-  }
 }

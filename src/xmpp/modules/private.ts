@@ -1,8 +1,7 @@
 import { Element } from 'ltx';
-import { CommandError } from '../../lib/errors';
 import { bareText, parseJid, type Jid } from '../../lib/jid';
 import type { XmppModule } from '../api';
-import { NS, StanzaError } from '../stanza';
+import { NS, StanzaError, stanzaErrorOf } from '../stanza';
 
 /**
  * Private XML storage (XEP-0049) over the private feature: a user reads and writes only
@@ -48,9 +47,4 @@ function checkSelf(iq: Element, from: Jid): void {
 }
 
 // The feature refuses reserved and missing namespaces and malformed names as bad arguments.
-function stanzaError(err: unknown): unknown {
-  if (!(err instanceof CommandError)) return err;
-  if (err.code === 'bad_argument') return new StanzaError('not-acceptable', err.message);
-  if (err.code === 'not_found') return new StanzaError('service-unavailable');
-  return err;
-}
+const stanzaError = (err: unknown) => stanzaErrorOf(err, { bad_argument: 'not-acceptable', not_found: 'service-unavailable' });

@@ -1,8 +1,7 @@
 import { Element } from 'ltx';
-import { CommandError } from '../../lib/errors';
 import { bareText, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import type { XmppModule } from '../api';
-import { NS, StanzaError } from '../stanza';
+import { NS, StanzaError, stanzaErrorOf } from '../stanza';
 
 /**
  * vcard-temp (XEP-0054) over the vCard feature, the one the admin commands use: anyone may
@@ -30,12 +29,7 @@ export const vcard: XmppModule = (api) => {
   });
 };
 
-function stanzaError(err: unknown): unknown {
-  if (!(err instanceof CommandError)) return err;
-  if (err.code === 'not_found') return new StanzaError('service-unavailable');
-  if (err.code === 'bad_argument') return new StanzaError('not-acceptable', err.message);
-  return err;
-}
+const stanzaError = (err: unknown) => stanzaErrorOf(err, { not_found: 'service-unavailable', bad_argument: 'not-acceptable' });
 
 /** The account asked (no `to` is the sender's own, RFC 6120 §10.3.3), or the server at a served host. */
 function target(iq: Element, from: Jid, hosts: readonly string[]): BareJid | 'server' {

@@ -1,5 +1,5 @@
 import { mam } from '../../../src/xmpp/modules/mam';
-import { moduleHub, START, type Client } from './helpers';
+import { moduleHub, settle, START, x, type Client } from './helpers';
 
 const alice = { user: 'alice', host: 'localhost' };
 const bob = { user: 'bob', host: 'localhost' };
@@ -52,9 +52,34 @@ describe('archiving', () => {
     expect(await hub.features.offline.count(bob)).toBe(1);
     expect(bodies((await hub.features.mam.messages(bob)).map((m) => m.xml))).toEqual(['later']);
   });
+
+  test('a message the server delivers again (stream management, carrying its own delay) is not archived a second time', async () => {
+    const hub = moduleHub([mam]);
+    const a = await hub.online('alice');
+    await hub.online('bob');
+    await a.send("<message type='chat' to='bob@localhost'><body>once</body></message>");
+    await hub.control.route(
+      x(
+        "<message type='chat' from='alice@localhost/r' to='bob@localhost'><body>once</body><delay xmlns='urn:xmpp:delay' from='localhost' stamp='2023-11-14T22:13:20.000Z'/></message>",
+      ),
+    );
+    await settle();
+    expect(bodies((await hub.features.mam.messages(bob)).map((m) => m.xml))).toEqual(['once']);
+    expect(bodies((await hub.features.mam.messages(alice)).map((m) => m.xml))).toEqual(['once']);
+  });
 });
 
 describe('queries', () => {
+  test('a query right after a message finds it: the archive catches up before it is read', async () => {
+    const hub = moduleHub([mam]);
+    const a = await hub.online('alice');
+    await hub.online('bob');
+    hub.hub.receive(a.session, x("<message type='chat' to='bob@localhost' id='now'><body>just now</body></message>"));
+    const { results, iq } = await query(a);
+    expect(bodies(results)).toEqual(['just now']);
+    expect(iq).toContain("<fin xmlns='urn:xmpp:mam:2' complete='true'>".replace(/'/g, '"'));
+  });
+
   test('results come wrapped with delay and ids, then the fin with the RSM set', async () => {
     const { hub, a } = await talk(2);
     const [m1, m2] = await hub.features.mam.messages(alice);
