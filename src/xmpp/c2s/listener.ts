@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { C2sListener } from '../../config/listen';
 import type { StreamError } from '../api';
 import { C2sConnection, peerAddress, type C2sEnv } from './connection';
+import { openFilesLimits } from '../../lib/open-files';
 
 export type { C2sEnv, C2sExtension, C2sLogger, C2sTimeouts } from './connection';
 export { C2sConnection } from './connection';
@@ -49,7 +50,7 @@ export class C2sServer extends net.Server {
       if (now - this.emfileLoggedAt < EMFILE_LOG_INTERVAL) return;
       this.emfileLoggedAt = now;
       this.env.logger.error(
-        `out of file descriptors (open files limit ${openFilesLimit() ?? 'unknown'}): refusing connections on ${this.listener.ip} port ${this.listener.port}`,
+        `out of file descriptors (open files limit ${openFilesLimits()?.soft ?? 'unknown'}): refusing connections on ${this.listener.ip} port ${this.listener.port}`,
       );
       return;
     }
@@ -96,19 +97,5 @@ function listenError(listener: C2sListener, err: NodeJS.ErrnoException): string 
       return `${where}: the address does not resolve`;
     default:
       return `${where}: ${err.message}`;
-  }
-}
-
-/** The soft limit on open files, from /proc/self/limits (Linux). */
-export function openFilesLimit(): number | undefined {
-  try {
-    const line = fs
-      .readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined;
-  } catch {
-    return undefined;
   }
 }
