@@ -2,7 +2,6 @@
  * The `ejabberd_c2s` listeners: a TCP server per configured port, STARTTLS or direct TLS, each
  * accepted socket handed to a `C2sConnection`.
  */
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { C2sListener } from '../../config/listen';
 import type { StreamError } from '../api';
