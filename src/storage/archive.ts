@@ -65,41 +65,92 @@ export function recordArchives(store: RecordStore): Store['archive'] {
 }
 
 interface Sequence {
-  (owner: Key, atMs: number): Promise<string>;
-  /** Ids up to `seq` in the ms of time key `t` are taken. */
-  reserve(t: string, seq: number): void;
+  /** The ids of entries archived in ms `atMs`, in their order, for `owner`. */
+  (owner: Key, atMs: readonly number[]): Promise<string[]>;
+  /** Ids up to `seq` in the ms of time key `t` are taken for `owner`. */
+  reserve(owner: Key, t: string, seq: number): void;
 }
 
 /** How many recent ms the sequence remembers, so a clock that steps back a little reuses no id. */
 const RECENT_MS = 64;
 
+/** How many owners' newest ids the sequence keeps; an owner it forgot is read again. */
+const OWNERS_KEPT = 10_000;
+
+/** An id as its time key and sequence number; time keys compare as texts. */
+interface Place {
+  readonly t: string;
+  readonly seq: number;
+}
+
+const NOTHING: Place = { t: '', seq: -1 };
+const ID = /^(\d{15})-(\d{6})$/;
+
 /**
- * Hands out ids, strictly increasing per owner: within this process by counting, with no await
- * between reading and updating the count, so concurrent appends get distinct ids; across
- * processes (or with a clock that stands still, as in tests) by looking at the owner's newest
- * item of the same ms. One count per ms serves every owner of the archive, so items archived in
- * the same ms are numbered in the order they came, whoever owns them.
+ * Hands out ids, strictly increasing per owner. Each owner's newest id is read once (the
+ * first time it archives, after a restart too) and then counted on in memory, with no await
+ * between reading and updating the count, so concurrent appends get distinct ids and an
+ * archive under load reads nothing per item. An item of an ms older than the owner's newest
+ * (a clock that stepped back) is numbered after what is stored in that ms, read then. One
+ * count per ms serves every owner of the archive, so items archived in the same ms are
+ * numbered in the order they came, whoever owns them.
  */
 function createSequence(store: RecordStore, table: string): Sequence {
   const recent = new Map<string, number>();
+  const newest = new Map<string, Place>();
   const remember = (t: string, seq: number) => {
     if (!recent.has(t) && recent.size >= RECENT_MS) recent.delete(recent.keys().next().value as string);
     recent.set(t, Math.max(seq, recent.get(t) ?? -1));
   };
-  const next = async (owner: Key, atMs: number) => {
-    const t = timeKey(atMs);
-    let stored = -1;
-    const newest: Range = { prefix: owner, gte: [...owner, `${t}-`], lt: [...owner, `${t}.`], reverse: true, limit: 1 };
-    for await (const k of store.keys(table, newest)) {
-      const seq = Number(k[owner.length].slice(TIME_DIGITS + 1));
-      if (Number.isInteger(seq)) stored = seq;
-    }
-    const seq = Math.max(stored, recent.get(t) ?? -1) + 1;
-    if (seq > MAX_SEQ) throw new CommandError('failed', `More than ${MAX_SEQ + 1} items in one millisecond for ${owner.join(' ')} in ${table}`);
-    remember(t, seq);
-    return archiveId(atMs, seq);
+  const keep = (owner: string, place: Place) => {
+    const known = newest.get(owner);
+    newest.delete(owner);
+    if (newest.size >= OWNERS_KEPT) newest.delete(newest.keys().next().value as string);
+    newest.set(owner, known && later(known, place) ? known : place);
   };
-  return Object.assign(next, { reserve: remember });
+  /** The newest id stored in `range` of the owner's items. */
+  const stored = async (owner: Key, range: Range): Promise<Place> => {
+    for await (const k of store.keys(table, { ...range, prefix: owner, reverse: true, limit: 1 })) {
+      const m = ID.exec(k[owner.length] ?? '');
+      if (m) return { t: m[1], seq: Number(m[2]) };
+    }
+    return NOTHING;
+  };
+  const inMs = (owner: Key, t: string) => stored(owner, { gte: [...owner, `${t}-`], lt: [...owner, `${t}.`] });
+
+  const next = async (owner: Key, atMs: readonly number[]) => {
+    const name = owner.join('\u0000');
+    if (!newest.has(name)) keep(name, await stored(owner, {}));
+    // What this call knows even if many other owners push this one out of memory meanwhile.
+    let known = newest.get(name) ?? NOTHING;
+    const ids: string[] = [];
+    for (const ms of atMs) {
+      const t = timeKey(ms);
+      const past = t < known.t ? await inMs(owner, t) : undefined;
+      // Nothing awaits from here until the number is counted.
+      const now = newest.get(name);
+      if (now && later(now, known)) known = now;
+      const here = past?.seq ?? (t === known.t ? known.seq : -1);
+      const seq = Math.max(here, recent.get(t) ?? -1) + 1;
+      if (seq > MAX_SEQ) throw new CommandError('failed', `More than ${MAX_SEQ + 1} items in one millisecond for ${owner.join(' ')} in ${table}`);
+      remember(t, seq);
+      keep(name, { t, seq });
+      if (later({ t, seq }, known)) known = { t, seq };
+      ids.push(archiveId(ms, seq));
+    }
+    return ids;
+  };
+  return Object.assign(next, {
+    reserve(owner: Key, t: string, seq: number) {
+      remember(t, seq);
+      const name = owner.join('\u0000');
+      if (newest.has(name)) keep(name, { t, seq });
+    },
+  });
+}
+
+function later(a: Place, b: Place): boolean {
+  return a.t > b.t || (a.t === b.t && a.seq > b.seq);
 }
 
 function recordArchive<T>(store: RecordStore, name: string, sequence: Sequence, options: ArchiveOptions<T>): Archive<T> {
@@ -217,21 +268,20 @@ function recordArchive<T>(store: RecordStore, name: string, sequence: Sequence, 
     async append(owner, entry, o) {
       checkOwner(owner);
       checkEntry(entry);
-      const id = await sequence(owner, entry.atMs);
+      const [id] = await sequence(owner, [entry.atMs]);
       await store.batch(rows(owner, id, entry), o);
       return id;
     },
 
     async appendOps(owner, entries) {
       checkOwner(owner);
-      const ids: string[] = [];
+      entries.forEach(checkEntry);
+      const ids = await sequence(
+        owner,
+        entries.map((e) => e.atMs),
+      );
       const ops: BatchOp[] = [];
-      for (const entry of entries) {
-        checkEntry(entry);
-        const id = await sequence(owner, entry.atMs);
-        ids.push(id);
-        ops.push(...rows(owner, id, entry));
-      }
+      entries.forEach((entry, i) => ops.push(...rows(owner, ids[i], entry)));
       return { ids, ops };
     },
 
@@ -250,7 +300,7 @@ function recordArchive<T>(store: RecordStore, name: string, sequence: Sequence, 
         ops.push(...rows(owner, id, entry));
       }
       // Later appends of the same ms to this owner must not reuse these ids.
-      for (const [t, seq] of seqs) sequence.reserve(t, seq);
+      for (const [t, seq] of seqs) sequence.reserve(owner, t, seq);
       return { ids, ops };
     },
 

@@ -779,6 +779,22 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await expect(texts(alice)).resolves.toEqual(['first', 'same ms']);
       });
 
+      test("appendOps numbers a batch in its order, after what the owner has in each ms, even an ms older than the owner's newest", async () => {
+        const first = await add(alice, 7000, 'stored 7000');
+        const newest = await add(alice, 7002, 'stored 7002');
+        await add(bob, 7002, 'bob');
+        const { ids, ops } = await archive().appendOps(
+          alice,
+          [7002, 7002, 7000, 7001, 7002].map((atMs, i) => ({ atMs, value: { text: `batch ${i}` } })),
+        );
+        expect(new Set([first, newest, ...ids]).size).toBe(7);
+        expect([first, ids[2]].sort()).toEqual([first, ids[2]]);
+        expect([newest, ids[0], ids[1], ids[4]].sort()).toEqual([newest, ids[0], ids[1], ids[4]]);
+        await store.batch(ops);
+        await expect(texts(alice)).resolves.toEqual(['stored 7000', 'batch 2', 'batch 3', 'stored 7002', 'batch 0', 'batch 1', 'batch 4']);
+        await expect(archive().count(bob)).resolves.toBe(1);
+      });
+
       test("replaceOps replaces the owner's items, counting ids from 0 in each ms, and later appends go on from there", async () => {
         await add(alice, 1000, 'old', { expires: 2000 });
         await add(bob, 1000, 'bob keeps');
@@ -1217,6 +1233,21 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
           store = await reopen(store);
           await expect(collect(store.entries('t'))).resolves.toEqual([[['kept'], 1]]);
           await expect(keysOf('u')).resolves.toEqual([]);
+        });
+
+        test("after reopening, an owner's items are numbered after what is stored, in the newest ms and in older ones", async () => {
+          const owner = ['h', 'alice'];
+          const arch = () => store.archive<string>('arch');
+          const before = [await arch().append(owner, { atMs: 9000, value: 'a' }), await arch().append(owner, { atMs: 9000, value: 'b' })];
+          before.push(await arch().append(owner, { atMs: 9500, value: 'c' }));
+          store = await reopen(store);
+          const { ids, ops } = await arch().appendOps(owner, [
+            { atMs: 9500, value: 'd' },
+            { atMs: 9000, value: 'e' },
+          ]);
+          expect(ids.every((id) => !before.includes(id))).toBe(true);
+          await store.batch(ops);
+          await expect(collect(arch().find(owner))).resolves.toMatchObject(['a', 'b', 'e', 'c', 'd'].map((value) => ({ value })));
         });
 
         test('archive ids keep increasing after reopening, even within one ms', async () => {
