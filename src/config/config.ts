@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
+import { AccessError, checkAclNames, parseAccessRules, parseAcl, type AccessRule, type Matcher } from './access';
 import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
 
 export type PasswordFormat = 'scram' | 'plain';
@@ -18,6 +19,10 @@ export interface Config {
   readonly socketGroup?: string;
   /** Bare JIDs of the `admin` ACL: the accounts that may call every command over HTTP. */
   readonly admins: readonly string[];
+  /** The `acl` option: each ACL's matchers (`all` and `none` are built in). */
+  readonly acl: ReadonlyMap<string, readonly Matcher[]>;
+  /** The `access_rules` option: who a rule allows is `allowed()` in ./access. */
+  readonly accessRules: ReadonlyMap<string, AccessRule>;
   /** HTTP listeners (JSON API, XML-RPC, WebSocket); none unless configured. */
   readonly listeners: readonly Listener[];
   /** XMPP client listeners; 127.0.0.1:5222 when `listen` is absent. */
@@ -39,6 +44,8 @@ export function defaultConfig(file: string): Config {
     authPasswordFormat: 'scram',
     nodeName: 'ctl@localhost',
     admins: [],
+    acl: new Map(),
+    accessRules: new Map(),
     listeners: [],
     c2s: [implicitC2s()],
     certfiles: [],
@@ -47,7 +54,7 @@ export function defaultConfig(file: string): Config {
 }
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
-const RESERVED = new Set(['access_rules', 'api_permissions', 'modules', 'host_config', 'shaper', 'shaper_rules', 'ca_file', 'define_macro', 'language']);
+const RESERVED = new Set(['api_permissions', 'modules', 'host_config', 'shaper', 'shaper_rules', 'ca_file', 'define_macro', 'language']);
 
 /** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */
 export function loadConfig(file: string): Config {
@@ -77,6 +84,22 @@ export function parseConfig(text: string, file: string): Config {
   const config = { ...defaultConfig(file) } as { -readonly [K in keyof Config]: Config[K] };
   if (doc.contents === null) return config;
   if (!YAML.isMap(doc.contents)) throw bad('the top level must be a mapping of option: value', doc.contents);
+  const at = (path: readonly (string | number)[]) => {
+    for (let n = path.length; n > 0; n--) {
+      const found = doc.getIn(path.slice(0, n), true);
+      if (YAML.isNode(found)) return found;
+    }
+    return undefined;
+  };
+  const access = <T>(parse: () => T): T => {
+    try {
+      return parse();
+    } catch (err) {
+      if (err instanceof AccessError) throw bad(err.message, at(err.path));
+      throw err;
+    }
+  };
+  let listen: unknown;
   for (const pair of doc.contents.items) {
     const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const node = pair.value as { range?: [number, number, number?] | null } | null;
@@ -112,6 +135,7 @@ export function parseConfig(text: string, file: string): Config {
       case 'listen': {
         const listeners = parseListen(value);
         if (typeof listeners === 'string') throw bad(listeners, node ?? where);
+        listen = value;
         config.listeners = listeners.http;
         config.c2s = listeners.c2s;
         break;
@@ -123,11 +147,15 @@ export function parseConfig(text: string, file: string): Config {
         break;
       }
       case 'acl': {
+        config.acl = access(() => parseAcl(value));
         const admins = parseAdmins(value);
         if (typeof admins === 'string') throw bad(admins, node ?? where);
         config.admins = admins;
         break;
       }
+      case 'access_rules':
+        config.accessRules = access(() => parseAccessRules(value));
+        break;
       case 'node_name':
         if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);
         config.nodeName = value;
@@ -136,5 +164,17 @@ export function parseConfig(text: string, file: string): Config {
         if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
     }
   }
+  access(() => checkAclNames(config));
+  access(() => checkListenerRules(listen, config.accessRules));
   return config;
+}
+
+/** A client listener's `access` names a rule the configuration has (or a built-in one). */
+function checkListenerRules(listen: unknown, rules: ReadonlyMap<string, AccessRule>): void {
+  if (!Array.isArray(listen)) return;
+  for (const [i, l] of listen.entries()) {
+    const { module, access } = l as { module?: unknown; access?: unknown };
+    if (module !== 'ejabberd_c2s' || typeof access !== 'string' || access === 'all' || access === 'none' || rules.has(access)) continue;
+    throw new AccessError(`'listen' item ${i + 1}: 'access' names the rule '${access}', which 'access_rules' does not define`, ['listen', i, 'access']);
+  }
 }

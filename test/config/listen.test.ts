@@ -27,6 +27,9 @@ describe('c2s listeners', () => {
   test("ejabberd.yml's ejabberd_c2s items: defaults, options, and the options this node ignores", () => {
     const config = parse(
       [
+        'access_rules:',
+        '  c2s:',
+        '    allow: all',
         'listen:',
         '  - port: 5222',
         '    module: ejabberd_c2s',
