@@ -8,6 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { allowed } from '../config/access';
 import type { Config } from '../config/config';
 import { implicitC2s, type C2sListener } from '../config/listen';
 import type { Features } from '../features';
@@ -127,6 +128,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     logger: c2sLogger,
     timeouts: deps.timeouts,
     extensions: [clientState, sm],
+    allowed: (rule, who) => allowed(deps.config(), rule, who),
   });
 
   const wanted = (): C2sListener[] => deps.config().c2s.map((l) => (l.implicit && deps.implicitPort !== undefined ? { ...l, port: deps.implicitPort } : l));

@@ -73,6 +73,12 @@ export interface C2sEnv {
   readonly extensions?: readonly C2sExtension[];
   /** Bytes queued for a client that does not read beyond which its stream is closed (resource-constraint). */
   readonly maxWriteBuffer?: number;
+  /**
+   * Whether the access rule a listener names (`access`) lets this account log in from this
+   * address. Asked at each login, so a reloaded configuration decides the next one; absent, a
+   * listener with `access` lets no one in.
+   */
+  allowed?(rule: string, who: { jid: BareJid; ip: string }): boolean;
 }
 
 /** What a stream writes to: a socket, or the WebSocket adapter. */
@@ -426,6 +432,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
           return this.drain();
         }
         this.exchange = undefined;
+        if (!this.mayLogIn(result.jid)) return this.failed();
         this.queue = undefined;
         this.bare = result.jid;
         this.write(`<success xmlns="${NS.sasl}">${result.success && result.success.length > 0 ? result.success.toString('base64') : ''}</success>`);
@@ -446,10 +453,24 @@ export class C2sConnection implements StreamInfo, StreamHandler {
           this.env.logger.error(`authentication of ${this.saslUser || '?'}@${this.host} failed: ${(err as Error).message}`);
           this.saslFailure('temporary-auth-failure');
         }
-        if (++this.failures >= MAX_AUTH_FAILURES) return this.close({ condition: 'policy-violation', text: 'too many failed authentication attempts' });
-        this.drain();
+        this.failed();
       },
     );
+  }
+
+  /** After a SASL failure: the client may try again, a few times. */
+  private failed(): void {
+    if (++this.failures >= MAX_AUTH_FAILURES) return this.close({ condition: 'policy-violation', text: 'too many failed authentication attempts' });
+    this.drain();
+  }
+
+  /** The listener's access rule, asked once the credentials are right; refused, the client gets not-authorized with ejabberd's text. */
+  private mayLogIn(jid: BareJid): boolean {
+    const rule = this.listener.access;
+    if (rule === undefined || this.env.allowed?.(rule, { jid, ip: this.ip })) return true;
+    this.env.logger.warning(`login of ${formatJid(jid)} from ${this.ip}:${this.port} refused by access rule ${rule}`);
+    this.saslFailure('not-authorized', 'Access denied by service policy');
+    return false;
   }
 
   private drain(): void {
