@@ -295,3 +295,69 @@ describe('deleteOldUsers', () => {
     expect(await accounts.countUsers()).toBe(500);
   });
 });
+
+describe('checks of accounts with sessions', () => {
+  function withSessions() {
+    const online = new Set<string>();
+    const reads: string[] = [];
+    const gate = { wait: Promise.resolve(), entered: () => undefined as void };
+    const store = createMemoryStore();
+    const spied: Store = Object.assign(Object.create(store) as Store, {
+      get: <T>(table: string, key: readonly string[]) => (table === 'passwd' && reads.push(key.join('@')), store.get<T>(table, key)),
+      batch: async (ops: readonly BatchOp[]) => {
+        gate.entered();
+        await gate.wait;
+        return store.batch(ops);
+      },
+    });
+    const deps = featureDeps({
+      store: spied,
+      config: { ...defaultConfig('/etc/ctl.yml'), authPasswordFormat: 'plain' },
+      clock: () => NOW_S * 1000,
+      isOnline: (jid) => online.has(jid.user),
+    });
+    return { accounts: createAccounts(deps, () => [lastRows]), online, reads, gate };
+  }
+
+  test('read nothing once the login read the account, while it has a session', async () => {
+    const { accounts, online, reads } = withSessions();
+    await accounts.register(alice, 'pw');
+    online.add('alice');
+    await expect(accounts.checkPassword(alice, 'pw')).resolves.toBe(true);
+    reads.length = 0;
+    await accounts.requireUser(alice);
+    await expect(accounts.exists(alice)).resolves.toBe(true);
+    expect(reads).toEqual([]);
+    online.delete('alice');
+    await accounts.requireUser(alice);
+    expect(reads).toHaveLength(1);
+  });
+
+  test('see a removal at once, even while the account still has a session', async () => {
+    const { accounts, online } = withSessions();
+    await accounts.register(alice, 'pw');
+    online.add('alice');
+    await accounts.requireUser(alice);
+    await accounts.remove(alice);
+    await expect(accounts.exists(alice)).resolves.toBe(false);
+    expect((await failure(accounts.requireUser(alice))).message).toBe('User alice@localhost does not exist');
+    await accounts.register(alice, 'pw2');
+    await expect(accounts.exists(alice)).resolves.toBe(true);
+  });
+
+  test('do not trust a read made while a removal ran', async () => {
+    const { accounts, online, gate } = withSessions();
+    await accounts.register(alice, 'pw');
+    online.add('alice');
+    let release!: () => void;
+    gate.wait = new Promise((resolve) => (release = resolve));
+    const writing = new Promise<void>((resolve) => (gate.entered = resolve));
+    const removal = accounts.remove(alice);
+    await writing;
+    // The removal's write is under way: the account is still there to read.
+    await expect(accounts.exists(alice)).resolves.toBe(true);
+    release();
+    await removal;
+    await expect(accounts.exists(alice)).resolves.toBe(false);
+  });
+});

@@ -46,6 +46,9 @@ function removalPage(removed: number): number {
   return Math.min(10_000, Math.max(1000, Math.floor(removed / 4)));
 }
 
+/** How many accounts the checks of accounts with sessions remember. */
+const SEEN_KEPT = 100_000;
+
 export interface Accounts {
   /** A host name prepared and checked against the configuration; errors name `field`. */
   host(name: string, field?: string): string;
@@ -116,8 +119,29 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     return prepared;
   }
 
-  async function current(jid: BareJid): Promise<AccountRecord> {
+  /**
+   * Accounts read while no removal ran, until a removal of theirs begins. While such an account
+   * has a session, its checks read nothing: the XMPP server's modules check the account of each
+   * login again and again, a moment after its stream read it.
+   */
+  const seen = new Map<string, true>();
+  const removals = { started: 0, finished: 0 };
+  const live = (jid: BareJid) => online(jid) && seen.has(bareText(jid));
+
+  async function read(jid: BareJid): Promise<AccountRecord | undefined> {
+    const { started, finished } = removals;
     const rec = await readAccount(store, jid);
+    if (rec && started === finished && removals.started === started) {
+      const key = bareText(jid);
+      seen.delete(key);
+      if (seen.size >= SEEN_KEPT) seen.delete(seen.keys().next().value as string);
+      seen.set(key, true);
+    }
+    return rec;
+  }
+
+  async function current(jid: BareJid): Promise<AccountRecord> {
+    const rec = await read(jid);
     if (!rec) throw missing(jid);
     return rec;
   }
@@ -137,11 +161,10 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     return ops;
   }
 
-  const removals = { started: 0, finished: 0 };
-
   /** Writes the removal of accounts (under their locks), counted for the writers that do not take them. */
   async function removeRows(jids: readonly BareJid[]): Promise<void> {
     removals.started++;
+    for (const jid of jids) seen.delete(bareText(jid));
     try {
       await store.batch(await ownedRows(jids));
     } finally {
@@ -169,11 +192,11 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     },
 
     async exists(jid) {
-      return (await readAccount(store, jid)) !== undefined;
+      return live(jid) || (await read(jid)) !== undefined;
     },
 
     async requireUser(jid) {
-      await current(jid);
+      if (!live(jid)) await current(jid);
     },
 
     async existing(jids) {
@@ -219,14 +242,14 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
     },
 
     async checkPassword(jid, password) {
-      const rec = await readAccount(store, jid);
+      const rec = await read(jid);
       // As long for a missing account as for one: the time a check takes tells no one which exist.
       const matches = await verifySecret(rec?.secret ?? decoySecret(), password);
       return rec !== undefined && !rec.banned && matches;
     },
 
     async scramCredentials(jid, hash) {
-      const rec = await readAccount(store, jid);
+      const rec = await read(jid);
       if (!rec || rec.banned) return undefined;
       if (rec.secret.format === 'plain') {
         const salt = createHmac('sha256', plainSaltKey).update(`${hash}\0${jid.host}\0${jid.user}`).digest().subarray(0, 16);
