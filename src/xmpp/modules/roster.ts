@@ -50,8 +50,10 @@ export async function sharedContacts(features: Features, owner: BareJid): Promis
 
 /** The owner's stored roster with the shared contacts merged in (subscription both), by contact. */
 export async function contacts(features: Features, owner: BareJid): Promise<Map<string, RosterItem>> {
-  const items = new Map((await features.roster.items(owner)).map(({ contact, item }) => [contact, item]));
-  for (const [contact, groups] of await sharedContacts(features, owner)) {
+  // Two reads that do not depend on each other: a login waits for one round trip, not two.
+  const [stored, shared] = await Promise.all([features.roster.items(owner), sharedContacts(features, owner)]);
+  const items = new Map(stored.map(({ contact, item }) => [contact, item]));
+  for (const [contact, groups] of shared) {
     const old = items.get(contact);
     items.set(contact, { name: old?.name ?? '', subscription: 'both', ask: 'none', groups: normalGroups([...(old?.groups ?? []), ...groups]) });
   }
