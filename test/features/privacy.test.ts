@@ -16,6 +16,7 @@ import {
 import { CommandError, renameField } from '../../src/lib/errors';
 import type { BareJid } from '../../src/lib/jid';
 import { parseXml } from '../../src/lib/xml';
+import type { Range } from '../../src/storage/types';
 import { memoryDeps, rejection } from '../helpers/features';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
@@ -165,5 +166,38 @@ describe('records', () => {
     expect(() => decodePrivacyList({ name: 'a', items: [deny(1, { stanzas: ['presence' as never] })] })).toThrow('items[0].stanzas must be a list of');
     expect(decodePrivacyDefault({ name: 'a' })).toEqual({ name: 'a' });
     expect(() => decodePrivacyDefault({ name: '' })).toThrow('default privacy list: name must be non-empty text');
+  });
+});
+
+describe('reads under way', () => {
+  test('the lists and the blocklist asked at once are read once, and what each caller gets is its own', async () => {
+    await privacy.block(alice, ['eve@example.org']);
+    const entries = jest.spyOn(deps.store, 'entries');
+    const [settings, blocked] = await Promise.all([privacy.lists(alice), privacy.blocklist(alice)]);
+    expect(entries).toHaveBeenCalledTimes(1);
+    expect(blocked).toEqual(['eve@example.org']);
+    expect(settings.default).toBe('Blocked contacts');
+    settings.lists.length = 0;
+    await expect(privacy.lists(alice)).resolves.toMatchObject({ lists: [{ name: 'Blocked contacts' }] });
+  });
+
+  test('an ask after a change sees the change, though a read begun before it is still under way', async () => {
+    const entries = deps.store.entries.bind(deps.store);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let begun!: () => void;
+    const reading = new Promise<void>((resolve) => (begun = resolve));
+    jest.spyOn(deps.store, 'entries').mockImplementationOnce(async function* <T>(table: string, range?: Range) {
+      begun();
+      await held;
+      yield* entries<T>(table, range);
+    });
+    const before = privacy.blocklist(alice);
+    await reading;
+    await privacy.block(alice, ['eve@example.org']);
+    const after = privacy.blocklist(alice);
+    release();
+    await expect(after).resolves.toEqual(['eve@example.org']);
+    await expect(before).resolves.toEqual([]);
   });
 });

@@ -81,11 +81,32 @@ export function createPrivacy(deps: FeatureDeps, accounts: Accounts): Privacy {
     const result = await locks.run(accountLockKey(jid), async () => {
       await accounts.requireUser(jid);
       const made = await make();
+      // A read that began before this change is shared with nobody from now on.
+      reading.delete(bareText(jid));
       await store.batch(await changes(jid, made.query));
       return made.result;
     });
     for (const listener of listeners) listener(jid);
     return result;
+  }
+
+  /**
+   * Reads of a user's lists under way, shared by the asks that come meanwhile: a login asks for
+   * the lists and the blocklist at once. A change takes the user's read out before it writes.
+   */
+  const reading = new Map<string, Promise<PrivacySettings>>();
+
+  function settings(jid: BareJid): Promise<PrivacySettings> {
+    const key = bareText(jid);
+    const pending = reading.get(key);
+    if (pending) return pending;
+    const read = Promise.all([readPrivacyLists(store, jid), readPrivacyDefault(store, jid)]).then(([lists, dflt]): PrivacySettings =>
+      dflt === undefined ? { lists } : { lists, default: dflt },
+    );
+    reading.set(key, read);
+    const done = () => void (reading.get(key) === read && reading.delete(key));
+    read.then(done, done);
+    return read;
   }
 
   const apply = (jid: BareJid, query: PrivacyQuery): Promise<void> => modify(jid, async () => ({ query, result: undefined }));
@@ -133,9 +154,8 @@ export function createPrivacy(deps: FeatureDeps, accounts: Accounts): Privacy {
   return {
     async lists(jid) {
       await accounts.requireUser(jid);
-      const lists = await readPrivacyLists(store, jid);
-      const dflt = await readPrivacyDefault(store, jid);
-      return dflt === undefined ? { lists } : { lists, default: dflt };
+      const { lists, default: dflt } = await settings(jid);
+      return dflt === undefined ? { lists: [...lists] } : { lists: [...lists], default: dflt };
     },
 
     async list(jid, name) {
@@ -158,7 +178,9 @@ export function createPrivacy(deps: FeatureDeps, accounts: Accounts): Privacy {
 
     async blocklist(jid) {
       await accounts.requireUser(jid);
-      return ((await defaultList(jid))?.items ?? []).filter(isBlockItem).map((item) => item.value!);
+      const { lists, default: dflt } = await settings(jid);
+      const list = dflt === undefined ? undefined : lists.find((l) => l.name === dflt);
+      return (list?.items ?? []).filter(isBlockItem).map((item) => item.value!);
     },
 
     block(jid, jids) {
