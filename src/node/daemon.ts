@@ -14,7 +14,7 @@ import type { Home } from '../config/home';
 import { createLogger } from './logger';
 import { createHttpDeps, startListeners, stopListeners, type HttpListeners } from './http';
 import { createServices, type Services } from './services';
-import { createGate } from '../lib/gate';
+import { createGate, type Gate } from '../lib/gate';
 import { createEventBus } from '../lib/events';
 import { createKeyedLock } from '../lib/keyed-lock';
 import { unsynced } from '../storage/unsynced';
@@ -205,7 +205,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     },
   };
 
-  const { dispatch, run } = createDispatcher(options.registry, control, () => ({ config, store, services, stopping: stopping !== undefined }), gate);
+  // A command that replaced the database (restore) leaves the features' memories of it stale:
+  // accounts known to exist, rosters and lists the XMPP server keeps for online users.
+  const commandGate: Gate = {
+    shared: gate.shared,
+    exclusive: (fn) =>
+      gate.exclusive(async () => {
+        try {
+          return await fn();
+        } finally {
+          services = buildServices();
+        }
+      }),
+  };
+  const { dispatch, run } = createDispatcher(options.registry, control, () => ({ config, store, services, stopping: stopping !== undefined }), commandGate);
   const server = createControlServer(dispatch);
   const httpDeps = createHttpDeps({
     registry: options.registry,

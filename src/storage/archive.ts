@@ -53,15 +53,18 @@ export type RecordStore = Pick<Store, 'get' | 'getMany' | 'batch' | 'entries' | 
 
 /**
  * `Store.archive` over `store`'s records. One per store: it keeps, per archive, the sequence
- * numbers it handed out, so that two handles on one archive never hand out one id twice.
+ * numbers it handed out, so that two handles on one archive never hand out one id twice; the
+ * driver calls `forget` when a replacement of the whole database commits.
  */
-export function recordArchives(store: RecordStore): Store['archive'] {
+export function recordArchives(store: RecordStore): Store['archive'] & { forget(): void } {
   const sequences = new Map<string, Sequence>();
-  return <T>(name: string, options: ArchiveOptions<T> = {}) => {
+  const archive = <T>(name: string, options: ArchiveOptions<T> = {}) => {
     let sequence = sequences.get(name);
     if (!sequence) sequences.set(name, (sequence = createSequence(store, name)));
     return recordArchive<T>(store, name, sequence, options);
   };
+  // Once the whole database is replaced (restore), the newest ids it knew are no longer the stored ones.
+  return Object.assign(archive, { forget: () => sequences.clear() });
 }
 
 interface Sequence {

@@ -193,7 +193,10 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
         put(table: string, k: Key, json: string) {
           batch.put(rootKey(table, k), json);
         },
-        commit: () => batch.write({ sync: true }),
+        async commit() {
+          await batch.write({ sync: true });
+          archives.forget();
+        },
         abort: () => batch.close(),
       };
     },

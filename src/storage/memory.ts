@@ -202,6 +202,7 @@ export function createMemoryStore(): Store {
           finished = true;
           const removals = existing.flatMap(([name, ks]) => ks.map((k): [string, Change] => [name, [k, undefined]]));
           for (const [name, list] of byTable([...removals, ...added])) table(name).write(list);
+          archives.forget();
         },
         async abort() {
           finished = true;

@@ -779,6 +779,24 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await expect(texts(alice)).resolves.toEqual(['first', 'same ms']);
       });
 
+      test('after a replacement brings items this store never numbered, appends are numbered after them', async () => {
+        // What a restore from another node's backup does: the items come from elsewhere.
+        const other = await open();
+        const elsewhere = () => other.archive<Msg>('arch', { expiresOf: (m) => m.expires });
+        for (const text of ['one', 'two', 'three']) await elsewhere().append(alice, { atMs: 7000, value: { text } });
+        const snap = await other.snapshot();
+        const saved: [string, Key, string][] = [];
+        for (const table of await snap.tables()) for await (const [k, json] of snap.entriesJson(table)) saved.push([table, k, json]);
+        await snap.close();
+        await other.close();
+        await add(alice, 7000, 'before');
+        const back = await store.replaceAll();
+        for (const [table, k, json] of saved) back.put(table, k, json);
+        await back.commit();
+        await add(alice, 7000, 'after');
+        await expect(texts(alice)).resolves.toEqual(['one', 'two', 'three', 'after']);
+      });
+
       test("appendOps numbers a batch in its order, after what the owner has in each ms, even an ms older than the owner's newest", async () => {
         const first = await add(alice, 7000, 'stored 7000');
         const newest = await add(alice, 7002, 'stored 7002');

@@ -292,3 +292,18 @@ test('restart ends the streams with system-shutdown and serves clients again on 
   await login(port, 'bob', 'pw', 'desk');
   expect((await h.ctl(['connected_users'])).stdout).toBe('bob@localhost/desk\n');
 });
+
+test('a restore that drops the account of an online user is seen at once: the node forgets what it knew of the database', async () => {
+  const port = await freePort();
+  const h = home(c2sConfig(port));
+  await start(h.dir);
+  expect((await h.ctl(['register', 'bob', 'localhost', 'pw'])).status).toBe(0);
+  const backup = join(h.dir, 'before-alice.backup');
+  expect((await h.ctl(['backup', backup])).status).toBe(0);
+  expect((await h.ctl(['register', 'alice', 'localhost', 'secret'])).status).toBe(0);
+  await login(port, 'alice', 'secret', 'phone');
+  expect(await h.ctl(['check_account', 'alice', 'localhost'])).toMatchObject({ status: 0 });
+  expect((await h.ctl(['restore', backup])).status).toBe(0);
+  expect(await h.ctl(['check_account', 'alice', 'localhost'])).toMatchObject({ status: 1 });
+  expect(await h.ctl(['registered_users', 'localhost'])).toMatchObject({ status: 0, stdout: 'bob\n' });
+});
