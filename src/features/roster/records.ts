@@ -23,6 +23,12 @@ export interface RosterItem {
   readonly ask: Ask;
   /** Sorted by their bytes, without duplicates. */
   readonly groups: readonly string[];
+  /**
+   * The user approved the contact's subscription before it was asked for (RFC 6121 §3.4); only
+   * on an item without subscription from or both. Absent, never false, so that items without a
+   * pre-approval are stored, dumped and exported as they always were.
+   */
+  readonly approved?: true;
 }
 
 /** One item of one roster. */
@@ -42,6 +48,15 @@ export function rosterKey(owner: BareJid, contact: string): Key {
 
 function rosterPrefix(owner: BareJid): Key {
   return [owner.host, owner.user];
+}
+
+/** Does the contact receive the user's presence? */
+export const hasFrom = (s: Subscription): boolean => s === 'from' || s === 'both';
+
+/** The item as stored: groups sorted without duplicates, a pre-approval only where it can still mean something. */
+export function normalItem(item: RosterItem): RosterItem {
+  const value: RosterItem = { name: item.name, subscription: item.subscription, ask: item.ask, groups: normalGroups(item.groups) };
+  return item.approved === true && !hasFrom(item.subscription) ? { ...value, approved: true } : value;
 }
 
 /** Groups as a stored item holds them: without duplicates, sorted by their bytes. */
@@ -121,6 +136,8 @@ export function decodeRosterItem(value: unknown, where = 'roster item'): RosterI
   if (typeof v.name !== 'string') bad('name', 'text');
   if (!(SUBSCRIPTIONS as readonly unknown[]).includes(v.subscription)) bad('subscription', SUBSCRIPTIONS.map((s) => `'${s}'`).join(', '));
   if (!(ASKS as readonly unknown[]).includes(v.ask)) bad('ask', ASKS.map((s) => `'${s}'`).join(', '));
+  if ('approved' in v && v.approved !== true) bad('approved', 'true, or absent');
+  if (v.approved === true && hasFrom(v.subscription as Subscription)) bad('approved', "absent when the subscription is 'from' or 'both'");
   const groups = v.groups;
   if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string')) return bad('groups', 'a list of texts');
   const sorted = normalGroups(groups as string[]);

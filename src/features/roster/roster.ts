@@ -9,6 +9,7 @@ import {
   countHostItems,
   hostRosters,
   normalGroups,
+  normalItem,
   readRoster,
   rosterItemDelOp,
   rosterKey,
@@ -83,8 +84,8 @@ export function createRoster(deps: FeatureDeps, accounts: Accounts): Roster {
       const existing = await store.getMany<RosterItem>(ROSTER, keys);
       const items = wanted.map((e, i): RosterItem => {
         const old = existing[i];
+        // Subscription both: a pre-approval the old item held is spent.
         return {
-          ...old,
           name: e.name !== '' ? e.name : (old?.name ?? ''),
           subscription: 'both',
           ask: 'none',
@@ -120,7 +121,7 @@ export function createRoster(deps: FeatureDeps, accounts: Accounts): Roster {
 
     async set(owner, contact, item) {
       checkItemText(item);
-      const value: RosterItem = { name: item.name, subscription: item.subscription, ask: item.ask, groups: normalGroups(item.groups) };
+      const value = normalItem(item);
       await locks.run(accountLockKey(owner), async () => {
         await accounts.requireUser(owner);
         await store.update<RosterItem>(ROSTER, rosterKey(owner, contact), () => value);

@@ -1,7 +1,8 @@
 /**
  * Presence (RFC 6121 §4) and subscriptions (§3) between local accounts: broadcast, probes,
  * directed presence, unavailable on close, and the subscription state machine stored in the
- * rosters of both ends, each change reaching the clients as a roster push.
+ * rosters of both ends, pre-approvals (§3.4) included, each change reaching the clients as a
+ * roster push.
  *
  * Presence the server sends for a session (broadcasts, probes, probe answers) goes only to the
  * recipients the 'presence-broadcast' hooks leave: the user's blocklist and privacy lists. The
@@ -10,7 +11,7 @@
 import { Element, clone } from 'ltx';
 import { bareText, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import type { Features } from '../../features';
-import type { RosterItem, Subscription } from '../../features/roster/records';
+import { hasFrom, type RosterItem, type Subscription } from '../../features/roster/records';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { hubApi, type HubApi } from '../hub';
 import type { LiveSession } from '../sessions';
@@ -18,7 +19,7 @@ import { contacts, hidden, pushesSent } from './roster';
 
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed']);
 
-export const hasFrom = (s: Subscription) => s === 'from' || s === 'both';
+export { hasFrom };
 export const hasTo = (s: Subscription) => s === 'to' || s === 'both';
 
 function copyTo(stanza: Element, to: string, from?: string): Element {
@@ -258,6 +259,11 @@ async function update(api: HubApi, owner: BareJid, contact: string, step: Step):
 
 const with_ = (item: RosterItem | undefined, change: Partial<RosterItem>): RosterItem => ({ ...(item ?? blank), ...change });
 
+function withoutApproval(item: RosterItem): RosterItem {
+  const { approved: _, ...rest } = item;
+  return rest;
+}
+
 async function outboundSubscription(api: HubApi, s: LiveSession, type: string, contact: string, p: Element): Promise<void> {
   const owner = s.bare;
   const from = bareText(owner);
@@ -266,7 +272,11 @@ async function outboundSubscription(api: HubApi, s: LiveSession, type: string, c
     await update(api, owner, contact, (i) => (i && hasTo(i.subscription) ? undefined : i?.ask === 'out' ? undefined : with_(i, { ask: 'out' })));
   } else if (type === 'subscribed') {
     const item = await f.roster.get(owner, contact);
-    if (!(await pendingIn(api, owner, contact, item))) return; // pre-approval is not offered
+    if (!(await pendingIn(api, owner, contact, item))) {
+      // RFC 6121 §3.4.1: not sent to the contact, but kept to answer the contact's request when it comes.
+      await update(api, owner, contact, (i) => (i && (hasFrom(i.subscription) || i.approved) ? undefined : with_(i, { approved: true })));
+      return;
+    }
     await update(api, owner, contact, (i) =>
       with_(i, { subscription: i?.subscription === 'to' ? 'both' : 'from', ask: i?.ask === 'in' ? 'none' : (i?.ask ?? 'none') }),
     );
@@ -281,9 +291,10 @@ async function outboundSubscription(api: HubApi, s: LiveSession, type: string, c
     );
   } else {
     const item = await f.roster.get(owner, contact);
+    // RFC 6121 §3.4.2: an unsubscribed also cancels a pre-approval.
     await update(api, owner, contact, (i) =>
-      i && (hasFrom(i.subscription) || i.ask === 'in')
-        ? with_(i, {
+      i && (hasFrom(i.subscription) || i.ask === 'in' || i.approved)
+        ? with_(withoutApproval(i), {
             subscription: i.subscription === 'both' ? 'to' : i.subscription === 'from' ? 'none' : i.subscription,
             ask: i.ask === 'in' ? 'none' : i.ask,
           })
@@ -327,6 +338,7 @@ async function inboundSubscription(api: HubApi, p: Element, type: string, to: Ji
       await api.route(new Element('presence', { type: 'subscribed', from: bareText(owner), to: contact }));
       return;
     }
+    if (item?.approved) return preApproved(api, owner, contact);
     // When the user has asked the contact too, the item keeps 'out': the contact's own item holds this request.
     await update(api, owner, contact, (i) => (i?.ask === 'in' || i?.ask === 'out' ? undefined : with_(i, { ask: 'in' })));
     deliver = await f.accounts.exists(owner);
@@ -358,6 +370,20 @@ async function inboundSubscription(api: HubApi, p: Element, type: string, to: Ji
   if (!deliver) return;
   const self = bareText(owner);
   for (const s of available(api, owner)) s.send(copyTo(p, self));
+}
+
+/**
+ * RFC 6121 §3.4.1: the contact's request meets the user's pre-approval. The server approves it
+ * for the user, who never sees the request; the roster item's new subscription spends the
+ * pre-approval.
+ */
+async function preApproved(api: HubApi, owner: BareJid, contact: string): Promise<void> {
+  const changed = await update(api, owner, contact, (i) =>
+    i && !hasFrom(i.subscription) ? with_(i, { subscription: i.subscription === 'to' ? 'both' : 'from' }) : undefined,
+  );
+  if (!changed) return;
+  await api.route(new Element('presence', { type: 'subscribed', from: bareText(owner), to: contact }));
+  for (const o of available(api, owner)) if (o.presence) await sendAllowed(api, o.presence, o, [contact], o.full);
 }
 
 /** RFC 6121 §3.3.3: the contact's resources go unavailable for the user who unsubscribed. */

@@ -72,6 +72,7 @@ export function itemElement(contact: string, item: RosterItem | undefined): Elem
   const el = new Element('item', { jid: contact, subscription: item.subscription });
   if (item.name !== '') el.attrs.name = item.name;
   if (item.ask === 'out') el.attrs.ask = 'subscribe';
+  if (item.approved) el.attrs.approved = 'true';
   for (const g of item.groups) el.c('group').t(g);
   return el;
 }
@@ -138,18 +139,18 @@ async function setItem(api: HubApi, owner: BareJid, query: Element): Promise<voi
   const groups = el.getChildren('group').map((g) => g.getText());
   if (groups.some((g) => g === '')) throw new StanzaError('not-acceptable', 'A group name must not be empty');
   if (new Set(groups).size !== groups.length) throw new StanzaError('bad-request', 'A group is named twice');
-  // The subscription and ask a client sends are ignored (RFC 6121 §2.1.2.5): only presence changes them.
+  // The subscription, ask and approved a client sends are ignored (RFC 6121 §2.1.2.5): only presence changes them.
   const old = await features.roster.get(owner, contact);
   const name = String(el.attrs.name ?? '');
   try {
-    await features.roster.set(owner, contact, { name, groups, subscription: old?.subscription ?? 'none', ask: old?.ask ?? 'none' });
+    await features.roster.set(owner, contact, { ...old, name, groups, subscription: old?.subscription ?? 'none', ask: old?.ask ?? 'none' });
   } catch (err) {
     if (err instanceof CommandError && err.code === 'bad_argument') throw new StanzaError('not-acceptable', err.message);
     throw err;
   }
 }
 
-/** RFC 6121 §2.5.2: removing an item cancels both subscriptions and any pending request. */
+/** RFC 6121 §2.5.2: removing an item cancels both subscriptions, any pending request and any pre-approval. */
 async function removeItem(api: HubApi, owner: BareJid, contact: string): Promise<void> {
   const features = api.features();
   const old = await features.roster.get(owner, contact);
