@@ -34,6 +34,8 @@ test('start, status, a second start, ping, stop: the whole round trip', async ()
   expect(statSync(join(home, 'run', 'ctl.sock')).mode & 0o777).toBe(0o600);
   const pid = Number(readFileSync(join(home, 'run', 'ctl.pid'), 'utf8'));
   expect(() => process.kill(pid, 0)).not.toThrow();
+  // The node runs with a small young generation: idle client sessions cost half the memory.
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=1');
   const version = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).version;
   expect(await ctl(['status'])).toEqual(ok(`The node ctl@localhost is started with status: started\nctl ${version} is running in that node\n`));
   expect(await ctl(['start'])).toEqual({ status: 1, stdout: '', stderr: `Error: A node is already running on ${home}\n` });
