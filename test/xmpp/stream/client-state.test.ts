@@ -32,12 +32,14 @@ async function authenticate(): Promise<string> {
   client.send(HEADER);
   const after = await client.waitFor('</stream:features>');
   expect(before).not.toContain('urn:xmpp:csi:0');
+  expect(before).not.toContain('urn:xmpp:features:pre-approval');
   return after;
 }
 
-test('after authentication the stream offers roster versioning and client state indication', async () => {
+test('after authentication the stream offers roster versioning, pre-approval and client state indication', async () => {
   const features = await authenticate();
   expect(features).toContain('<ver xmlns="urn:xmpp:features:rosterver"/>');
+  expect(features).toContain('<sub xmlns="urn:xmpp:features:pre-approval"/>');
   expect(features).toContain('<csi xmlns="urn:xmpp:csi:0"/>');
 });
 
