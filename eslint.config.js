@@ -1,10 +1,10 @@
 // The house's rules that a linter can check: which folder may import which (dependencies point
-// down DESIGN's list: commands, node, transports, docs, migrate, features, core, schema,
+// down DESIGN's list: commands, node, transports, docs, migrate, xmpp, features, core, schema,
 // storage, config, lib), and a few type-aware rules.
 'use strict';
 const tseslint = require('typescript-eslint');
 
-const folders = ['commands', 'node', 'transports', 'docs', 'migrate', 'features', 'xmpp', 'core', 'schema', 'storage', 'config', 'lib'];
+const folders = ['commands', 'node', 'transports', 'docs', 'migrate', 'xmpp', 'features', 'core', 'schema', 'storage', 'config', 'lib'];
 
 /** `no-restricted-imports` for a folder that may not import `forbidden` (folders of src/, or commands). */
 function layer(files, forbidden, why) {
