@@ -1,16 +1,7 @@
 import { allowed, parseAddress } from '../../src/config/access';
-import { parseConfig, type Config } from '../../src/config/config';
+import type { Config } from '../../src/config/config';
+import { CONFIG_FILE as FILE, failure, parse } from '../helpers/config';
 
-const FILE = '/etc/ctl/ctl.yml';
-const parse = (text: string) => parseConfig(text, FILE);
-const failure = (text: string) => {
-  try {
-    parse(text);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the configuration was accepted');
-};
 const who = (jid: string, ip = '192.0.2.7') => {
   const [user, host] = jid.split('@');
   return { jid: { user, host }, ip };

@@ -1,16 +1,5 @@
-import { parseConfig } from '../../src/config/config';
 import { DEFAULT_MAX_STANZA_SIZE } from '../../src/config/listen';
-
-const FILE = '/etc/ctl/ctl.yml';
-const parse = (text: string) => parseConfig(text, FILE);
-const failure = (text: string) => {
-  try {
-    parse(text);
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('the configuration was accepted');
-};
+import { CONFIG_FILE as FILE, failure, parse } from '../helpers/config';
 
 describe('c2s listeners', () => {
   test('without a listen key the node listens for clients on 127.0.0.1:5222, marked implicit', () => {
