@@ -52,6 +52,7 @@ async function fill(home: ReturnType<typeof tempHome>): Promise<void> {
     ['roster', ['capulet.com', 'juliet', 'benvolio@montague.net'], { name: 'Ben', subscription: 'from', ask: 'in', groups: ['Cousins'] }],
     ['roster', ['capulet.com', 'juliet', 'mercutio@montague.net'], { name: '', subscription: 'none', ask: 'in', groups: [] }],
     ['roster', ['montague.net', 'romeo', 'rosaline@capulet.com'], { name: 'Rosaline', subscription: 'none', ask: 'out', groups: [] }],
+    ['roster', ['montague.net', 'romeo', 'benvolio@montague.net'], { name: '', subscription: 'to', ask: 'none', groups: [], approved: true }],
     ['offline', ['shakespeare.lit', 'hamlet'], { from: 'friar@shakespeare.lit', to: '', xml: expiring, timestamp: 1700000000000, expires: 1700003600000 }],
   ]);
 }
@@ -63,7 +64,7 @@ describe('export_piefxis, then import_piefxis into a fresh node, gives back the 
     await fill(a);
     const original = await dump(a.dir);
     expect(Object.keys(original.offline)).toHaveLength(4);
-    expect(Object.keys(original.roster)).toHaveLength(7);
+    expect(Object.keys(original.roster)).toHaveLength(8);
 
     const out = join(a.dir, 'export');
     expect((await a.ctl(['export_piefxis', out], { clock })).status).toBe(0);
@@ -72,7 +73,7 @@ describe('export_piefxis, then import_piefxis into a fresh node, gives back the 
       status: 0,
       stdout: '',
       stderr:
-        `Imported 4 users (passwords: 4 ${format === 'scram' ? 'SCRAM' : 'plain'}), 7 roster items, 2 vCards, 2 private storage elements, 4 offline messages ` +
+        `Imported 4 users (passwords: 4 ${format === 'scram' ? 'SCRAM' : 'plain'}), 8 roster items, 2 vCards, 2 private storage elements, 4 offline messages ` +
         `from ${out}/20240102-030405.xml and 3 included files\n`,
     });
     // Every table, every byte: secrets (salts included), rosters, vCards, private data, offline queues and their indexes.

@@ -97,7 +97,8 @@ function roster(owner: string, rows: readonly { contact: string; item: RosterIte
     if (item.ask === 'in' && item.subscription === 'none' && item.name === '' && item.groups.length === 0) continue;
     const name = item.name === '' ? '' : ` name='${esc.attr(item.name)}'`;
     const ask = item.ask === 'out' ? ` ask='subscribe'` : '';
-    const head = `      <item jid='${esc.attr(jid)}'${name} subscription='${item.subscription}'${ask}`;
+    const approved = item.approved ? ` approved='true'` : '';
+    const head = `      <item jid='${esc.attr(jid)}'${name} subscription='${item.subscription}'${ask}${approved}`;
     items += item.groups.length === 0 ? `${head}/>\n` : `${head}>${item.groups.map((g) => `<group>${esc.text(g)}</group>`).join('')}</item>\n`;
   }
   return (items === '' ? '' : `    <query xmlns='${NS_ROSTER}'>\n${items}    </query>\n`) + requests;

@@ -9,7 +9,7 @@ import { MAX_PASSWORD_BYTES } from '../../features/accounts/records';
 import type { ScramSecret } from '../../features/accounts/secret';
 import { delayedRecord, offlineRecord, type OfflineMessage } from '../../features/offline/records';
 import { isReservedPrivateNamespace, NS_PRIVATE } from '../../features/private/records';
-import { normalGroups, NS_ROSTER, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../../features/roster/records';
+import { normalItem, NS_ROSTER, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../../features/roster/records';
 import { NS_VCARD } from '../../features/vcard/records';
 import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_SCRAM, NS_XI, type Where } from './format';
 import { label, type ElementInfo, type UserElement } from './read';
@@ -233,7 +233,12 @@ function rosterItem(item: Element, meta: (e: Element) => ElementInfo, at: (e: El
     const text = g.getText();
     if (text !== '') groups.add(text);
   }
-  return [formatJid({ user: jid.user, host: jid.host }), { name: a.name ?? '', subscription, ask, groups: normalGroups(groups) }];
+  // RFC 6121 §3.4: a pre-approval the owner gave before the contact asked.
+  const approved = a.approved === 'true' || a.approved === '1';
+  return [
+    formatJid({ user: jid.user, host: jid.host }),
+    normalItem({ name: a.name ?? '', subscription, ask, groups: [...groups], ...(approved && { approved }) }),
+  ];
 }
 
 function sized(xml: string, where: Where, what: string): string {
