@@ -41,7 +41,7 @@ export interface StreamParserOptions {
   readonly maxDepth?: number;
 }
 
-export const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_DEPTH = 64;
 
 /** The root a framed stream's frames are parsed under: it makes jabber:client their default namespace. */
 const FRAME_ROOT = `<frames xmlns='${NS.client}'>`;
@@ -99,6 +99,12 @@ function giveBack(sax: PooledSax): void {
   if (pool.length >= POOL_SIZE) return;
   (sax as unknown as SaxInternals)._init();
   pool.push(sax);
+}
+
+function attributesOf(tag: SaxesTagNS): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  for (const name in tag.attributes) attrs[name] = tag.attributes[name].value;
+  return attrs;
 }
 
 const escapeAttr = (v: string) => v.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
@@ -272,8 +278,7 @@ export class StreamParser {
     const depth = this.stack.length;
     // The document root: the stream header (framed: the root this parser wrote itself).
     if (!this.rootOpen) return this.openRoot(tag);
-    const attrs: Record<string, string> = {};
-    for (const name in tag.attributes) attrs[name] = tag.attributes[name].value;
+    const attrs = attributesOf(tag);
     if (depth === 0 && this.options.framed && tag.uri === NS.framing) {
       if (tag.local === 'open') return this.handler.onStreamOpen(attrs, { local: tag.local, uri: tag.uri, defaultNs: NS.client });
       if (tag.local === 'close') return this.handler.onStreamClose();
@@ -292,13 +297,9 @@ export class StreamParser {
   private openRoot(tag: SaxesTagNS): void {
     this.rootOpen = true;
     if (this.options.framed) return;
-    const attrs: Record<string, string> = {};
+    const attrs = attributesOf(tag);
     let root = `<${tag.name}`;
-    for (const name in tag.attributes) {
-      const value = tag.attributes[name].value;
-      attrs[name] = value;
-      if (name === 'xmlns' || name.startsWith('xmlns:')) root += ` ${name}='${escapeAttr(value)}'`;
-    }
+    for (const name in attrs) if (name === 'xmlns' || name.startsWith('xmlns:')) root += ` ${name}='${escapeAttr(attrs[name])}'`;
     this.root = `${root}>`;
     this.handler.onStreamOpen(attrs, { local: tag.local, uri: tag.uri, defaultNs: tag.ns[''] });
   }
@@ -338,8 +339,4 @@ export class StreamParser {
       this.fail('bad-format', 'text between stanzas');
     }
   }
-}
-
-export function createStreamParser(handler: StreamHandler, options: StreamParserOptions): StreamParser {
-  return new StreamParser(handler, options);
 }
