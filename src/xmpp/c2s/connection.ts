@@ -143,8 +143,8 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   private mechanism = '';
   private saslUser = '';
   private failures = 0;
-  /** Elements that arrived while a SASL step was pending. */
-  private queue: Element[] | undefined = undefined;
+  /** Elements that arrived while a SASL step was pending, with the namespace the parser found them in. */
+  private queue: [Element, string][] | undefined = undefined;
   private timer: NodeJS.Timeout;
   private closeError: C2sStreamError | undefined = undefined;
   private gone = false;
@@ -277,7 +277,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   onStanza(el: Element, ns: string): void {
     if (this.queue) {
       if (this.queue.length >= MAX_QUEUED) return this.close({ condition: 'policy-violation', text: 'too many elements while authenticating' });
-      this.queue.push(el);
+      this.queue.push([el, ns]);
       return;
     }
     this.handle(el, ns);
@@ -478,9 +478,9 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     this.queue = undefined;
     while (queued.length > 0 && this.state !== 'closed') {
       // Another step began: the rest waits for it.
-      if (this.queue) return void (this.queue as Element[]).unshift(...queued);
-      const el = queued.shift()!;
-      this.handle(el, el.attrs.xmlns ?? NS.client);
+      if (this.queue) return void (this.queue as [Element, string][]).unshift(...queued);
+      const [el, ns] = queued.shift()!;
+      this.handle(el, ns);
     }
   }
 
