@@ -9,7 +9,7 @@
  * roster view broadcasts need is kept in memory while its owner has sessions.
  */
 import { Element, clone } from 'ltx';
-import { bareText, parseJid, type BareJid, type Jid } from '../../lib/jid';
+import { bareText, tryParseJid, type BareJid, type Jid } from '../../lib/jid';
 import type { Features } from '../../features';
 import { hasFrom, type RosterItem, type Subscription } from '../../features/roster/records';
 import type { ModuleApi, Session, XmppModule } from '../api';
@@ -30,13 +30,8 @@ function copyTo(stanza: Element, to: string, from?: string): Element {
 }
 
 function bareOf(text: string | undefined): BareJid | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const j = parseJid(text);
-    return j.user === '' ? undefined : { user: j.user, host: j.host };
-  } catch {
-    return undefined;
-  }
+  const j = tryParseJid(text);
+  return j === undefined || j.user === '' ? undefined : { user: j.user, host: j.host };
 }
 
 /** RFC 6121 §4.7.2.3: an integer from -128 to 127, 0 when absent. */

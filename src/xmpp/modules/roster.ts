@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Element } from 'ltx';
 import { CommandError } from '../../lib/errors';
-import { bareText, parseJid, type BareJid } from '../../lib/jid';
+import { bareText, formatJid, tryParseJid, type BareJid } from '../../lib/jid';
 import type { Features } from '../../features';
 import { ALL_USERS } from '../../features/srg/records';
 import { normalGroups, type RosterItem } from '../../features/roster/records';
@@ -169,10 +169,7 @@ async function removeItem(api: HubApi, owner: BareJid, contact: string): Promise
 
 /** The bare JID a roster item names. */
 function contactOf(text: string): string {
-  try {
-    const jid = parseJid(text);
-    return jid.user === '' ? jid.host : `${jid.user}@${jid.host}`;
-  } catch {
-    throw new StanzaError('jid-malformed', `Not a JID: '${text}'`);
-  }
+  const jid = tryParseJid(text);
+  if (jid === undefined) throw new StanzaError('jid-malformed', `Not a JID: '${text}'`);
+  return formatJid({ user: jid.user, host: jid.host });
 }
