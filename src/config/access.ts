@@ -306,6 +306,14 @@ export function parseAddress(address: string): bigint | undefined {
   return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
+const V4_LOOPBACK = (V4_MAPPED | (127n << 24n)) >> 24n;
+
+/** 127.0.0.0/8 or ::1, in any of their spellings (::ffff:127.0.0.1, 0:0:0:0:0:0:0:1). */
+export function isLoopback(address: string): boolean {
+  const ip = parseAddress(address);
+  return ip === 1n || (ip !== undefined && ip >> 24n === V4_LOOPBACK);
+}
+
 function v4Number(address: string): bigint {
   return address.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
 }

@@ -8,7 +8,7 @@ import type { Server as HttpServer } from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { allowed } from '../config/access';
+import { allowed, isLoopback } from '../config/access';
 import type { Config } from '../config/config';
 import { implicitC2s, type C2sListener } from '../config/listen';
 import type { Features } from '../features';
@@ -98,7 +98,6 @@ export interface XmppServer {
 const STOP_WAIT = 3000;
 
 const key = (l: C2sListener) => JSON.stringify([l.ip, l.port, l.tls, l.starttls, l.starttlsRequired, l.maxStanzaSize, l.access ?? null]);
-const isLoopback = (ip: string) => ip === '::1' || ip.startsWith('127.') || ip === 'localhost';
 
 /** Starts the hub and the configured listeners; fails with a plain sentence when an explicit listener cannot listen. */
 export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer> {
@@ -123,7 +122,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
 
   const envOf = (l: C2sListener): C2sEnv => ({
     hub: handle.hub,
-    sasl: createSaslProvider({ accounts: () => deps.features().accounts, config: deps.config, loopback: isLoopback(l.ip) }),
+    sasl: createSaslProvider({ accounts: () => deps.features().accounts, config: deps.config, loopback: l.ip === 'localhost' || isLoopback(l.ip) }),
     secureContext: () => secure,
     logger: c2sLogger,
     timeouts: deps.timeouts,
