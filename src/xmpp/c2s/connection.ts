@@ -95,7 +95,8 @@ const DEFAULT_MAX_WRITE_BUFFER = 1 << 20;
 const MAX_AUTH_FAILURES = 5;
 /** Elements a client may send while its SASL step is being checked. */
 const MAX_QUEUED = 16;
-const STANZAS = new Set(['iq', 'message', 'presence']);
+/** The top-level elements of jabber:client that are stanzas. */
+export const STANZAS: ReadonlySet<string> = new Set(['iq', 'message', 'presence']);
 const PRESENCE_TYPES = new Set(['unavailable', 'subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe', 'error']);
 const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -116,7 +117,6 @@ function flushAll(): void {
 
 /** Where a stream is; 'bind': authenticated, no resource yet. */
 export type C2sStage = 'header' | 'tls' | 'auth' | 'bind' | 'bound' | 'closed';
-type State = C2sStage;
 
 /** `::ffff:127.0.0.1` is 127.0.0.1. */
 export function peerAddress(address: string | undefined): string {
@@ -134,7 +134,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   session: Session | undefined = undefined;
   /** Set by an extension on a bound stream (stream management); nothing otherwise. */
   attachment: StreamAttachment | undefined = undefined;
-  private state: State = 'header';
+  private state: C2sStage = 'header';
   private parser: StreamParser;
   private headerSent = false;
   private secure: boolean;
@@ -213,7 +213,7 @@ export class C2sConnection implements StreamInfo, StreamHandler {
   }
 
   /** Where the stream is: authenticated and not bound is 'bind'. */
-  get stage(): State {
+  get stage(): C2sStage {
     return this.state;
   }
 
@@ -625,8 +625,7 @@ function invalid(el: Element): string | undefined {
     if (!el.attrs.id) return 'an iq needs an id';
     const type = el.attrs.type;
     if (!IQ_TYPES.has(type)) return "an iq's type is get, set, result or error";
-    if ((type === 'get' || type === 'set') && el.children.filter((c) => typeof c !== 'string').length !== 1)
-      return `an iq of type ${type} holds exactly one element`;
+    if ((type === 'get' || type === 'set') && el.getChildElements().length !== 1) return `an iq of type ${type} holds exactly one element`;
   } else if (el.name === 'presence') {
     if (el.attrs.type !== undefined && !PRESENCE_TYPES.has(el.attrs.type)) return `'${el.attrs.type}' is not a presence type`;
   }

@@ -15,7 +15,7 @@ import { bareText } from '../../lib/jid';
 import type { Session, StreamError } from '../api';
 import { LiveSession } from '../sessions';
 import { NS, StanzaError, errorReply } from '../stanza';
-import type { C2sConnection, C2sExtension, C2sLogger, C2sStreamError, StreamAttachment } from './connection';
+import { STANZAS, type C2sConnection, type C2sExtension, type C2sLogger, type C2sStreamError, type StreamAttachment } from './connection';
 
 export interface StreamManagementOptions {
   /** Routes a stanza whose `from` and `to` are set, as if its sender had sent it (the hub's control.route). */
@@ -42,7 +42,6 @@ export const DEFAULT_RESUME_TIMEOUT = 300;
 const DEFAULT_MAX_QUEUE = 500;
 const DEFAULT_ACK_AFTER = 5;
 const DEFAULT_ACK_INTERVAL = 30_000;
-const STANZAS = new Set(['iq', 'message', 'presence']);
 const MOD = 2 ** 32;
 
 interface Shared {
