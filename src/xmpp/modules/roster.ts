@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Element } from 'ltx';
 import { CommandError } from '../../lib/errors';
+import { createKeyedLock, type KeyedLock } from '../../lib/keyed-lock';
 import { bareText, formatJid, tryParseJid, type BareJid } from '../../lib/jid';
 import type { Features } from '../../features';
 import { ALL_USERS } from '../../features/srg/records';
@@ -96,15 +97,15 @@ export const roster: XmppModule = (base) => {
     await setItem(api, owner, query);
   });
 
-  const chains = new Map<string, Promise<void>>();
-  pushing.set(api, chains);
+  const lock = createKeyedLock();
+  pushing.set(api, lock);
   api.listen('roster-item-changed', ({ owner, contact, item }) => {
     if (item && hidden(item)) return;
     if (!api.sessions.ofUser(owner).some((s) => s.interested)) return;
     // Pushes of one owner go out in the order of the changes.
     const key = bareText(owner);
-    const next = (chains.get(key) ?? Promise.resolve())
-      .then(async () => {
+    void lock
+      .run(key, async () => {
         const { ver } = await visibleRoster(api.features(), owner);
         for (const s of api.sessions.ofUser(owner)) {
           if (!s.interested) continue;
@@ -114,19 +115,15 @@ export const roster: XmppModule = (base) => {
         }
       })
       .catch((err: unknown) => api.logger.error(`roster push to ${key}: ${String(err)}`));
-    chains.set(key, next);
-    void next.then(() => {
-      if (chains.get(key) === next) chains.delete(key);
-    });
   });
 };
 
 /** Each hub's pushes under way, by owner. */
-const pushing = new WeakMap<HubApi, Map<string, Promise<void>>>();
+const pushing = new WeakMap<HubApi, KeyedLock>();
 
 /** Resolves once the pushes of the owner's roster changes so far were sent: what follows a change goes after its push. */
 export function pushesSent(api: HubApi, owner: BareJid): Promise<void> {
-  return pushing.get(api)?.get(bareText(owner)) ?? Promise.resolve();
+  return pushing.get(api)?.run(bareText(owner), async () => undefined) ?? Promise.resolve();
 }
 
 async function setItem(api: HubApi, owner: BareJid, query: Element): Promise<void> {
