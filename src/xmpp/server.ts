@@ -174,13 +174,13 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
         if (next.has(k)) continue;
         servers.delete(k);
         // Closing a listener does not end the streams it accepted: their clients stay connected.
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await stopListening(server);
         logger.info(`stopped listening for XMPP clients on ${server.listener.ip} port ${server.listener.port}`);
       }
       for (const [k, l] of next) if (!servers.has(k)) await open(l);
     },
     async stopAccepting() {
-      await Promise.all([...servers.values()].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+      await Promise.all([...servers.values()].map(stopListening));
     },
     stop(error = { condition: 'system-shutdown' }) {
       stopping ??= (async () => {
@@ -246,6 +246,11 @@ function logOpenFiles(logger: HubLogger): void {
     soft < 10_000 ? `; each client holds one: raise the hard limit (LimitNOFILE= under systemd, ulimit -Hn) for more than about ${soft - 100} clients` : '';
   if (failure) logger.warning(`open files limit ${soft} (hard ${hard}), not raised: ${failure}${few}`);
   else logger.info(`open files limit ${soft}${few}`);
+}
+
+/** Stops accepting clients on one listener; one already stopped is done at once. */
+function stopListening(server: C2sServer): Promise<void> {
+  return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
