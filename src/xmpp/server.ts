@@ -7,6 +7,7 @@
 import type { Server as HttpServer } from 'node:http';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { allowed, isLoopback } from '../config/access';
 import type { Config } from '../config/config';
@@ -188,7 +189,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
         for (const e of endpoints.splice(0)) e.close(error);
         // Streams a listener closed by a reload left open are the hub's to close.
         handle.control.shutdown();
-        await Promise.race([closed, sleep(STOP_WAIT)]);
+        await Promise.race([closed, sleep(STOP_WAIT, undefined, { ref: false })]);
         await waitFor(() => handle.sessions.count() === 0, STOP_WAIT);
         handle.close();
       })();
@@ -253,9 +254,7 @@ function stopListening(server: C2sServer): Promise<void> {
   return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 async function waitFor(done: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await sleep(20);
+  while (!done() && Date.now() < deadline) await sleep(20, undefined, { ref: false });
 }
