@@ -218,11 +218,9 @@ export function streamManagement(options: StreamManagementOptions): StreamManage
     }
     if (!state.ack(el.attrs.h, conn)) return;
     const old = state.conn;
-    if (old.connected) {
-      // The old stream may not know yet that its client moved: it is replaced.
-      old.session = undefined;
-      old.close({ condition: 'conflict', text: 'the session was resumed on another stream' });
-    } else old.session = undefined;
+    old.session = undefined;
+    // The old stream may not know yet that its client moved: it is replaced.
+    if (old.connected) old.close({ condition: 'conflict', text: 'the session was resumed on another stream' });
     state.undetach();
     state.session.moveTo(conn);
     state.conn = conn;
