@@ -1,16 +1,17 @@
 import { Element } from 'ltx';
-import { CommandError } from '../../lib/errors';
 import { bareText, tryParseJid, formatJid, parseJid, type BareJid, type Jid } from '../../lib/jid';
 import { jidValueMatches } from '../../features/privacy/match';
 import { createPrivacyCache } from '../../features/privacy/cache';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { hubApi, type HubApi } from '../hub';
-import { errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
+import { asStanzaErrors, errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
 import { hasFrom, hasTo, rosterView, sendAllowed } from './presence';
 
 const NS_BLOCKED = 'urn:xmpp:blocking:errors';
 /** Users whose blocklists are kept in memory: online users, and those mail arrives for. */
 const CACHED_USERS = 100_000;
+/** The privacy feature's refusals as stanza errors. */
+const STANZA_ERRORS = { not_found: 'item-not-found', bad_argument: 'bad-request' } as const;
 
 /**
  * Blocking Command (XEP-0191). The blocklist is kept in the user's default privacy list, as
@@ -48,17 +49,17 @@ export const blocking: XmppModule = (base) => {
     if (iq.attrs.type === 'get') {
       if (!iq.getChild('blocklist', NS.blocking)) throw new StanzaError('bad-request', 'Expected <blocklist/>');
       if (session) listeners.add(session);
-      return itemsOf('blocklist', await failsAs(privacy.blocklist(owner)));
+      return itemsOf('blocklist', await asStanzaErrors(privacy.blocklist(owner), STANZA_ERRORS));
     }
     const block = iq.getChild('block', NS.blocking);
     const unblock = iq.getChild('unblock', NS.blocking);
     if (block) {
       const jids = requested(block);
       if (jids.length === 0) throw new StanzaError('bad-request', 'A <block/> names at least one JID');
-      push(api, listeners, owner, 'block', await failsAs(privacy.block(owner, jids)));
+      push(api, listeners, owner, 'block', await asStanzaErrors(privacy.block(owner, jids), STANZA_ERRORS));
     } else if (unblock) {
       const jids = requested(unblock);
-      push(api, listeners, owner, 'unblock', await failsAs(privacy.unblock(owner, jids.length === 0 ? 'all' : jids)), jids.length === 0);
+      push(api, listeners, owner, 'unblock', await asStanzaErrors(privacy.unblock(owner, jids.length === 0 ? 'all' : jids), STANZA_ERRORS), jids.length === 0);
     } else {
       throw new StanzaError('bad-request', 'Expected <block/> or <unblock/>');
     }
@@ -237,15 +238,5 @@ function push(api: ModuleApi, listeners: Set<Session>, owner: BareJid, kind: 'bl
     const iq = new Element('iq', { type: 'set', from: bareText(owner), to: formatJid(session.jid), id: `push-${kind}-${api.clock()}` });
     iq.cnode(itemsOf(kind, all ? [] : jids));
     session.send(iq);
-  }
-}
-
-async function failsAs<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof CommandError && err.code === 'not_found') throw new StanzaError('item-not-found', err.message);
-    if (err instanceof CommandError && err.code === 'bad_argument') throw new StanzaError('bad-request', err.message);
-    throw err;
   }
 }
