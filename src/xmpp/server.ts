@@ -204,20 +204,19 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
 /** The secure context from the configured files or the node's own certificate; knows when they changed. */
 function certificateLoader(deps: XmppServerDeps) {
   let loadedFor = '';
-  const identity = () => JSON.stringify([deps.config().certfiles, deps.config().hosts]);
+  const identity = ({ certfiles, hosts }: Config) => JSON.stringify([certfiles, hosts]);
   return {
     load(): SecureContext {
-      loadedFor = identity();
-      const files = expandCertfiles(deps.config().certfiles);
-      const { key: k, cert } = loadCertificate(files, deps.config().hosts, deps.home);
-      return createSecureContext({ key: k, cert });
+      const config = deps.config();
+      loadedFor = identity(config);
+      return createSecureContext(loadCertificate(expandCertfiles(config.certfiles), config.hosts, deps.home));
     },
-    changed: () => identity() !== loadedFor,
+    changed: () => identity(deps.config()) !== loadedFor,
   };
 }
 
 /** ejabberd's certfiles are globs; a pattern that matches nothing is named in the error. */
-export function expandCertfiles(patterns: readonly string[]): string[] {
+function expandCertfiles(patterns: readonly string[]): string[] {
   const out: string[] = [];
   for (const pattern of patterns) {
     if (!/[*?[]/.test(pattern)) {
@@ -230,7 +229,7 @@ export function expandCertfiles(patterns: readonly string[]): string[] {
     try {
       names = fs.readdirSync(dir).filter((n) => re.test(n));
     } catch {
-      names = [];
+      // A directory that cannot be read matches nothing.
     }
     if (names.length === 0) throw new Error(`No certificate file matches ${pattern}`);
     out.push(...names.sort().map((n) => path.join(dir, n)));
