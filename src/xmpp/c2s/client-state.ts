@@ -1,5 +1,4 @@
 import { Element } from 'ltx';
-import type { Session } from '../api';
 import { NS } from '../stanza';
 import type { C2sExtension } from './connection';
 
@@ -15,12 +14,8 @@ export const clientState: C2sExtension = {
   features: () => [new Element('ver', { xmlns: NS.rosterver }), new Element('sub', { xmlns: NS_PREAPPROVAL }), new Element('csi', { xmlns: NS.csi })],
   element(stream, el, ns) {
     if (ns !== NS.csi || (el.name !== 'active' && el.name !== 'inactive')) return false;
-    if (stream.session) setClientState(stream.session, el.name === 'active');
+    // Only recorded: nothing is held back from an inactive client yet.
+    if (stream.session) stream.session.inactive = el.name === 'inactive';
     return true;
   },
 };
-
-/** Records what the client said of itself; nothing is held back from an inactive client yet. */
-export function setClientState(session: Session, active: boolean): void {
-  session.inactive = !active;
-}
