@@ -284,7 +284,7 @@ export function createHub(deps: HubDeps): HubHandle {
 
   function bind(stream: StreamInfo, resource: string): Session {
     const r = resource === '' ? sessions.freeResource(stream.bare) : resource;
-    const old = sessions.full.get(`${stream.bare.user}@${stream.bare.host}/${r}`);
+    const old = sessions.get({ ...stream.bare, resource: r });
     if (old) kill(old, { condition: 'conflict', text: 'Replaced by new connection' });
     const session = sessions.add(stream, r, deps.clock());
     const bound = fire('session-bound', session);

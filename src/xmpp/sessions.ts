@@ -4,8 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Element } from 'ltx';
-import type { BareJid, Jid } from '../lib/jid';
+import { bareText, type BareJid, type Jid } from '../lib/jid';
 import type { ConnectionKind, Session, SessionTable, StreamError, StreamInfo } from './api';
+
+/** The key of the full-JID table. */
+const fullKey = (bare: BareJid, resource: string) => `${bare.user}@${bare.host}/${resource}`;
 
 /** Work a session's queue holds besides stanzas: a close, or a call that waits for its turn. */
 export interface QueuedTask {
@@ -43,7 +46,7 @@ export class LiveSession implements Session {
     this.connection = stream.connection;
     this.ip = stream.ip;
     this.port = stream.port;
-    this.full = `${jid.user}@${jid.host}/${jid.resource}`;
+    this.full = fullKey(jid, jid.resource);
   }
 
   /** The client resumed the session on `stream`: it is sent to there from now on. */
@@ -81,11 +84,11 @@ export class Sessions implements SessionTable {
   private nextId = 1;
 
   get(jid: Jid): LiveSession | undefined {
-    return this.full.get(`${jid.user}@${jid.host}/${jid.resource}`);
+    return this.full.get(fullKey(jid, jid.resource));
   }
 
   ofUser(jid: BareJid): readonly LiveSession[] {
-    return this.bare.get(`${jid.user}@${jid.host}`)?.sessions ?? [];
+    return this.bare.get(bareText(jid))?.sessions ?? [];
   }
 
   /** Map order is insertion order: bind order, since a session is never re-inserted. */
@@ -114,7 +117,7 @@ export class Sessions implements SessionTable {
     const jid: Jid = { user: stream.bare.user, host: stream.bare.host, resource };
     const session = new LiveSession(stream, this.nextId++, jid, now);
     this.full.set(session.full, session);
-    const key = `${jid.user}@${jid.host}`;
+    const key = bareText(jid);
     const entry = this.bare.get(key);
     if (entry) entry.sessions.push(session);
     else this.bare.set(key, { jid: { user: jid.user, host: jid.host, resource: '' }, sessions: [session] });
@@ -125,7 +128,7 @@ export class Sessions implements SessionTable {
   remove(session: LiveSession): boolean {
     if (this.full.get(session.full) !== session) return false;
     this.full.delete(session.full);
-    const key = `${session.jid.user}@${session.jid.host}`;
+    const key = bareText(session.jid);
     const entry = this.bare.get(key);
     if (entry) {
       const at = entry.sessions.indexOf(session);
@@ -139,7 +142,7 @@ export class Sessions implements SessionTable {
   freeResource(bare: BareJid): string {
     for (;;) {
       const r = randomResource();
-      if (!this.full.has(`${bare.user}@${bare.host}/${r}`)) return r;
+      if (!this.full.has(fullKey(bare, r))) return r;
     }
   }
 }

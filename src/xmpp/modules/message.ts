@@ -41,7 +41,7 @@ export const message: XmppModule = (base) => {
 function deliverMessage(api: HubApi, m: Element, to: Jid): void | Promise<void> {
   const type = (m.attrs.type as string | undefined) ?? 'normal';
   if (to.resource !== '') {
-    const s = api.sessions.full.get(`${to.user}@${to.host}/${to.resource}`);
+    const s = api.sessions.get(to);
     if (s) return delivered(api, m, to, [s]);
     // RFC 6121 §8.5.3.2.1: an offline resource.
     if (type === 'error' || type === 'headline') return;
