@@ -73,7 +73,7 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
-    note: 'Applies the whole file: hosts, log level, ACL, certificates, and listen (client listeners are opened and closed; the HTTP listeners change at the next restart).',
+    note: 'Applies the whole file: hosts, log level, ACL and access rules, certificates, and listen (client and HTTP listeners are opened and closed; unchanged ones keep serving).',
     handler: async (_args, { node }) => {
       await node.reloadConfig();
       return true;

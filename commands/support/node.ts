@@ -34,9 +34,9 @@ export async function statistic(node: NodeControl, accounts: Accounts, name: str
     case 'registeredusers':
       return accounts.countUsers(host === undefined ? undefined : accounts.host(host));
     case 'onlineusers':
-      return node.onlineUsers(host === undefined ? undefined : accounts.host(host));
+      return node.xmpp.onlineSessions(host === undefined ? undefined : accounts.host(host));
     case 'onlineusersnode':
-      return node.onlineUsers();
+      return node.xmpp.onlineSessions();
     case 'uptimeseconds':
       return node.uptimeSeconds();
     default:

@@ -36,8 +36,6 @@ export interface NodeControl {
   uptimeSeconds(): number;
   /** Resources the node's event loop tracks (sockets, timers, pending I/O): its "processes". */
   activeResources(): number;
-  /** Connected client sessions, on one host or all. */
-  onlineUsers(host?: string): number;
   /** Stops accepting new client connections; the sessions already open stay. */
   stopAccepting(): Promise<void>;
   /** The node's XMPP server: its live sessions. */
@@ -50,7 +48,7 @@ export interface NodeControl {
   rotateLog(): Promise<void>;
   /**
    * Re-reads the configuration and applies it: hosts and log level at once, `listen` by opening
-   * and closing client listeners. An invalid file throws and leaves the running one in place.
+   * and closing client and HTTP listeners. An invalid file throws and leaves the running one in place.
    */
   reloadConfig(): Promise<void>;
   /** Closes and reopens everything, in this process; resolves once the node serves again. */

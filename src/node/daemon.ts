@@ -136,7 +136,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cookie,
     uptimeSeconds: () => Math.floor((Date.now() - startedAt) / 1000),
     activeResources: () => process.getActiveResourcesInfo().length,
-    onlineUsers: (host) => control.xmpp.onlineSessions(host),
     stopAccepting: async () => xmpp?.stopAccepting(),
     get xmpp() {
       return xmpp?.control ?? NO_SESSIONS;

@@ -98,7 +98,6 @@ export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}
     cookie: 'cookie',
     uptimeSeconds: () => 42,
     activeResources: () => 7,
-    onlineUsers: (host) => xmpp.onlineSessions(host),
     stopAccepting: async () => undefined,
     xmpp,
     s2sConnections: () => 0,
