@@ -1,5 +1,5 @@
 import saslprep from '@mongodb-js/saslprep';
-import { formatJid, nodeprep, parseJid, type BareJid } from '../../lib/jid';
+import { formatJid, nodeprep, tryParseJid, type BareJid } from '../../lib/jid';
 import { SaslFailure } from './types';
 
 /**
@@ -17,12 +17,6 @@ export function accountOf(name: string, host: string): BareJid | undefined {
 /** Throws invalid-authzid unless `authzid` is absent or the bare JID of `jid` (no one acts for another here). */
 export function checkAuthzid(authzid: string, jid: BareJid | undefined): void {
   if (authzid === '' || jid === undefined) return;
-  let asked: string | undefined;
-  try {
-    const parsed = parseJid(authzid);
-    if (parsed.resource === '') asked = formatJid(parsed);
-  } catch {
-    asked = undefined;
-  }
-  if (asked !== formatJid(jid)) throw new SaslFailure('invalid-authzid', `You may act only as ${formatJid(jid)}`);
+  const asked = tryParseJid(authzid);
+  if (asked?.resource !== '' || formatJid(asked) !== formatJid(jid)) throw new SaslFailure('invalid-authzid', `You may act only as ${formatJid(jid)}`);
 }
