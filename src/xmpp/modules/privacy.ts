@@ -3,14 +3,15 @@ import { createPrivacyCache } from '../../features/privacy/cache';
 import { decidingItem, isBlockItem, needsRoster, type PrivacyContact } from '../../features/privacy/match';
 import { parsePrivacyQuery, type PrivacyQuery, type PrivacySettings } from '../../features/privacy/privacy';
 import type { PrivacyItem, PrivacyList, PrivacyStanza } from '../../features/privacy/records';
-import { CommandError } from '../../lib/errors';
 import { bareText, tryParseJid, formatJid, type BareJid, type Jid } from '../../lib/jid';
 import type { ModuleApi, Session, XmppModule } from '../api';
-import { errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
+import { asStanzaErrors, errorReply, mayReplyWithError, NS, StanzaError, stanzaErrorOf } from '../stanza';
 import { rosterView } from './presence';
 
 const CACHED_USERS = 100_000;
 const NONE: PrivacySettings = { lists: [] };
+/** The privacy feature's refusals as stanza errors. */
+const STANZA_ERRORS = { bad_argument: 'bad-request', not_found: 'item-not-found', conflict: 'conflict' } as const;
 /** Presence that is about subscriptions, not availability: only items that deny everything stop it. */
 const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe']);
 
@@ -38,9 +39,9 @@ export const privacy: XmppModule = (api) => {
     const owner: BareJid = { user: from.user, host: from.host };
     if (iq.attrs.to !== undefined && iq.attrs.to !== bareText(owner) && iq.attrs.to !== owner.host) throw new StanzaError('forbidden');
     if (iq.attrs.type === 'get') return answer(api, owner, query, session && active.get(session.id));
-    const q = failsAs(() => parsePrivacyQuery(query));
+    const q = parsed(query);
     checkNotActiveElsewhere(api, owner, q, session, active);
-    await failsAs(() => api.features().privacy.apply(owner, q));
+    await asStanzaErrors(api.features().privacy.apply(owner, q), STANZA_ERRORS);
     if (session && q.active !== undefined) {
       if (q.active === '') active.delete(session.id);
       else active.set(session.id, q.active);
@@ -135,12 +136,12 @@ async function answer(api: ModuleApi, owner: BareJid, query: Element, activeName
   const features = api.features();
   if (asked.length === 1) {
     const name = String(asked[0].attrs.name ?? '');
-    const list = await failsAs(() => features.privacy.list(owner, name));
+    const list = await asStanzaErrors(features.privacy.list(owner, name), STANZA_ERRORS);
     if (!list) throw new StanzaError('item-not-found', `No privacy list '${name}'`);
     reply.cnode(listElement(list));
     return reply;
   }
-  const s = await failsAs(() => features.privacy.lists(owner));
+  const s = await asStanzaErrors(features.privacy.lists(owner), STANZA_ERRORS);
   if (activeName !== undefined) reply.c('active', { name: activeName });
   if (s.default !== undefined) reply.c('default', { name: s.default });
   for (const list of s.lists) reply.c('list', { name: list.name });
@@ -181,19 +182,10 @@ async function rosterOf(api: ModuleApi, owner: BareJid, contact: Jid): Promise<P
   return item && { subscription: item.subscription, groups: item.groups };
 }
 
-function failsAs<T>(fn: () => T): T {
+function parsed(query: Element): PrivacyQuery {
   try {
-    const out = fn();
-    return out instanceof Promise ? (out.catch((err: unknown) => Promise.reject(stanzaError(err))) as T) : out;
+    return parsePrivacyQuery(query);
   } catch (err) {
-    throw stanzaError(err);
+    throw stanzaErrorOf(err, STANZA_ERRORS);
   }
-}
-
-function stanzaError(err: unknown): unknown {
-  if (!(err instanceof CommandError)) return err;
-  if (err.code === 'bad_argument') return new StanzaError('bad-request', err.message);
-  if (err.code === 'not_found') return new StanzaError('item-not-found', err.message);
-  if (err.code === 'conflict') return new StanzaError('conflict', err.message);
-  return err;
 }
