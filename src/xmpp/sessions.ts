@@ -68,13 +68,13 @@ export class LiveSession implements Session {
 }
 
 /** The sessions of one user, and the user's bare JID as routing hands it to hooks. */
-export interface UserEntry {
+interface UserEntry {
   readonly jid: Jid;
   readonly sessions: LiveSession[];
 }
 
 /** A random resource, as ejabberd makes one: digits and letters. */
-export function randomResource(): string {
+function randomResource(): string {
   return BigInt(`0x${randomBytes(10).toString('hex')}`).toString(36);
 }
 

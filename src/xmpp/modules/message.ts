@@ -27,7 +27,7 @@ export function topResources(sessions: readonly LiveSession[]): LiveSession[] {
 }
 
 /** A body or a subject is worth keeping unless the sender said not to (XEP-0334); chat states alone are not. */
-export function worthStoring(m: Element): boolean {
+function worthStoring(m: Element): boolean {
   if (m.getChild('no-store', NS.hints) || m.getChild('no-permanent-store', NS.hints)) return false;
   return m.getChild('body') !== undefined || m.getChild('subject') !== undefined || m.getChild('store', NS.hints) !== undefined;
 }

@@ -114,16 +114,15 @@ function createRosterCache(api: HubApi): RosterCache {
   };
 }
 
-/** The recipients the 'presence-broadcast' hooks leave for `p` from `s`, in the order given. */
-export async function allowedRecipients(api: HubApi, p: Element, s: Session, recipients: Iterable<string>): Promise<string[]> {
-  const left = new Set(recipients);
-  if (left.size > 0) await api.fire('presence-broadcast', p, s, left);
-  return [...left];
-}
-
-/** Sends `p` from `s` to each recipient its lists allow (the sender's; the recipients' lists decide on delivery). */
+/**
+ * Sends `p` from `s` to each recipient the 'presence-broadcast' hooks leave, in the order given
+ * (the sender's lists; the recipients' lists decide on delivery).
+ */
 export async function sendAllowed(api: HubApi, p: Element, s: Session, recipients: Iterable<string>, from?: string): Promise<void> {
-  for (const to of await allowedRecipients(api, p, s, recipients)) await api.route(copyTo(p, to, from));
+  const left = new Set(recipients);
+  if (left.size === 0) return;
+  await api.fire('presence-broadcast', p, s, left);
+  for (const to of left) await api.route(copyTo(p, to, from));
 }
 
 export const presence: XmppModule = (base) => {

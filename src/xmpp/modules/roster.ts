@@ -24,7 +24,7 @@ export function hidden(item: RosterItem): boolean {
  * The contacts of shared roster groups that `owner` sees: members of the groups displayed to
  * the owner's groups, each with the display names of the groups it comes from.
  */
-export async function sharedContacts(features: Features, owner: BareJid): Promise<Map<string, string[]>> {
+async function sharedContacts(features: Features, owner: BareJid): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const ids = await features.srg.list(owner.host);
   if (ids.length === 0) return out;
@@ -68,7 +68,7 @@ async function visibleRoster(features: Features, owner: BareJid): Promise<{ item
   return { items, ver };
 }
 
-export function itemElement(contact: string, item: RosterItem | undefined): Element {
+function itemElement(contact: string, item: RosterItem | undefined): Element {
   if (!item) return new Element('item', { jid: contact, subscription: 'remove' });
   const el = new Element('item', { jid: contact, subscription: item.subscription });
   if (item.name !== '') el.attrs.name = item.name;
