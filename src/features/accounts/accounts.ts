@@ -124,7 +124,7 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
    * has a session, its checks read nothing: the XMPP server's modules check the account of each
    * login again and again, a moment after its stream read it.
    */
-  const seen = new Map<string, true>();
+  const seen = new Set<string>();
   const removals = { started: 0, finished: 0 };
   const live = (jid: BareJid) => online(jid) && seen.has(bareText(jid));
 
@@ -135,7 +135,7 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
       const key = bareText(jid);
       seen.delete(key);
       if (seen.size >= SEEN_KEPT) seen.delete(seen.keys().next().value as string);
-      seen.set(key, true);
+      seen.add(key);
     }
     return rec;
   }
@@ -333,7 +333,6 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
   };
 }
 
-/** Throws unless `days` may be a number of days back. */
 /** The digest of a password-hash method (md5, sha). */
 export function hashAlgorithm(method: string, field = 'method'): string {
   const algorithm = ({ md5: 'md5', sha: 'sha1' } as Record<string, string>)[method.toLowerCase()];
