@@ -3,7 +3,7 @@ import { ownersRows } from '../../storage/owners';
 import type { BatchOp, Key, Store } from '../../storage/types';
 import type { Secret } from './secret';
 
-export { MAX_PASSWORD_BYTES, checkPasswordSize } from './secret';
+export { MAX_PASSWORD_BYTES } from './secret';
 
 /** `[host, user]` → AccountRecord. */
 export const PASSWD = 'passwd';

@@ -9,8 +9,6 @@ const pbkdf2Async = promisify(pbkdf2);
 /** The hashes of the SCRAM mechanisms the server offers: SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677). */
 export type ScramHash = 'sha1' | 'sha256';
 
-export const SCRAM_HASHES: readonly ScramHash[] = ['sha256', 'sha1'];
-
 /** What a SCRAM mechanism needs of an account, in base64 as ejabberd stores it. */
 export interface ScramKeys {
   readonly iterations: number;
@@ -40,7 +38,7 @@ export type Secret = ScramSecret | PlainSecret;
 export const SCRAM_ITERATIONS = 4096;
 
 /** The bytes of a key, by hash. */
-export const SCRAM_KEY_BYTES: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
+const SCRAM_KEY_BYTES: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
 
 /** The longest password an account may have, here or in anything imported. */
 export const MAX_PASSWORD_BYTES = 1024;
