@@ -8,8 +8,7 @@ import type { StreamError } from '../api';
 import { C2sConnection, peerAddress, type C2sEnv } from './connection';
 import { openFilesLimits } from '../../lib/open-files';
 
-export type { C2sEnv, C2sExtension, C2sLogger, C2sTimeouts } from './connection';
-export { C2sConnection } from './connection';
+export type { C2sEnv, C2sLogger, C2sTimeouts } from './connection';
 
 /** How often running out of file descriptors is logged while it lasts. */
 const EMFILE_LOG_INTERVAL = 60_000;
@@ -72,14 +71,13 @@ export function listenC2s(listener: C2sListener, env: C2sEnv): Promise<C2sServer
 }
 
 /** Closes a c2s server and all its streams with `error`. */
-export function closeC2s(server: net.Server, error?: StreamError): Promise<void> {
-  if (server instanceof C2sServer) return server.closeAll(error);
-  return new Promise((resolve) => server.close(() => resolve()));
+export function closeC2s(server: C2sServer, error?: StreamError): Promise<void> {
+  return server.closeAll(error);
 }
 
 /** How many streams a c2s server holds open. */
-export function c2sConnectionCount(server: net.Server): number {
-  return server instanceof C2sServer ? server.streams.size : 0;
+export function c2sConnectionCount(server: C2sServer): number {
+  return server.streams.size;
 }
 
 function listenError(listener: C2sListener, err: NodeJS.ErrnoException): string {
