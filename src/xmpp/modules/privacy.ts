@@ -6,7 +6,7 @@ import type { PrivacyItem, PrivacyList, PrivacyStanza } from '../../features/pri
 import { bareText, tryParseJid, formatJid, type BareJid, type Jid } from '../../lib/jid';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { asStanzaErrors, errorReply, mayReplyWithError, NS, StanzaError, stanzaErrorOf } from '../stanza';
-import { rosterView } from './presence';
+import { rosterView, type RosterView } from './presence';
 
 const CACHED_USERS = 100_000;
 const NONE: PrivacySettings = { lists: [] };
@@ -55,7 +55,7 @@ export const privacy: XmppModule = (api) => {
     if (!api.sessions.ofUser(session.jid).some((s) => s.id !== session.id)) settings.forget(session.jid);
   });
 
-  /** The list in force for `owner` (its session `session` when known), about `contact`; undefined: no list. */
+  /** The list in force: the session's active list, else the default; undefined: none. */
   function listOf(s: PrivacySettings, session: Session | undefined): PrivacyList | undefined {
     const name = (session && active.get(session.id)) ?? s.default;
     return name === undefined ? undefined : s.lists.find((l) => l.name === name);
@@ -66,8 +66,8 @@ export const privacy: XmppModule = (api) => {
     const list = listOf(s, session);
     if (!list) return undefined;
     const items = kind === 'all' ? list.items.filter((i) => i.stanzas.length === 0) : list.items;
-    const who: PrivacyContact = { jid: contact, roster: needsRoster(items) ? await rosterOf(api, owner, contact) : undefined };
-    const item = decidingItem(items, kind === 'all' ? 'message' : kind, who);
+    const roster = needsRoster(items) ? await rosterView(api, owner) : undefined;
+    const item = decidingItem(items, kind === 'all' ? 'message' : kind, contactIn(roster, contact));
     return item?.action === 'deny' ? item : undefined;
   }
 
@@ -111,9 +111,7 @@ export const privacy: XmppModule = (api) => {
     for (const text of recipients) {
       const jid = tryParseJid(text);
       if (!jid) continue;
-      const item = roster?.get(jid.user === '' ? jid.host : bareText(jid));
-      const who: PrivacyContact = { jid, roster: item && { subscription: item.subscription, groups: item.groups } };
-      if (decidingItem(items, probe ? 'message' : 'presence-out', who)?.action === 'deny') recipients.delete(text);
+      if (decidingItem(items, probe ? 'message' : 'presence-out', contactIn(roster, jid))?.action === 'deny') recipients.delete(text);
     }
   }
 
@@ -177,9 +175,9 @@ function pushList(api: ModuleApi, owner: BareJid, name: string): void {
   }
 }
 
-async function rosterOf(api: ModuleApi, owner: BareJid, contact: Jid): Promise<PrivacyContact['roster']> {
-  const item = (await rosterView(api, owner)).get(contact.user === '' ? contact.host : bareText(contact));
-  return item && { subscription: item.subscription, groups: item.groups };
+/** `jid` with the owner's roster item for its bare JID, when the roster is needed. */
+function contactIn(roster: RosterView | undefined, jid: Jid): PrivacyContact {
+  return { jid, roster: roster?.get(jid.user === '' ? jid.host : bareText(jid)) };
 }
 
 function parsed(query: Element): PrivacyQuery {
