@@ -11,6 +11,7 @@ import { createRegistry } from '../../../../src/core/registry';
 import { startNode, type RunningNode } from '../../../../src/node/daemon';
 import { runCli, tempHome } from '../../../helpers/cli';
 import { freePort } from '../../../helpers/http-node';
+import { eventually, rawStream, STREAM_HEADER, type RawStream } from '../../../helpers/xmpp';
 
 jest.setTimeout(30_000);
 
@@ -18,9 +19,11 @@ const homes: ReturnType<typeof tempHome>[] = [];
 const nodes: RunningNode[] = [];
 const blockers: Server[] = [];
 const sockets: Socket[] = [];
+const streams: RawStream[] = [];
 
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
+  for (const s of streams.splice(0)) s.destroy();
   for (const n of nodes.splice(0)) {
     await n.control.stop();
     await n.stopped;
@@ -53,48 +56,14 @@ async function busyPort(): Promise<number> {
 const log = (dir: string) => readFileSync(join(dir, 'log', 'ctl.log'), 'utf8');
 const c2sConfig = (port: number, extra = '') => `listen:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_c2s\n${extra}`;
 
-/** A raw client stream: what it was sent so far, and a way to wait for a pattern in it. */
-function client(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  sockets.push(socket);
-  let received = '';
-  const waiters: (() => void)[] = [];
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => {
-    received += d;
-    for (const w of waiters.splice(0)) w();
-  });
-  socket.on('close', () => {
-    for (const w of waiters.splice(0)) w();
-  });
-  const until = (pattern: RegExp, ms = 5000) =>
-    new Promise<string>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`no ${pattern} within ${ms} ms; received: ${received}`)), ms);
-      const check = () => {
-        if (pattern.test(received)) {
-          clearTimeout(deadline);
-          resolve(received);
-        } else if (socket.destroyed) {
-          clearTimeout(deadline);
-          reject(new Error(`the stream closed without ${pattern}; received: ${received}`));
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { socket, until, send: (s: string) => socket.write(s), received: () => received };
+/** A raw client stream, closed at the end of the test. */
+function client(port: number): RawStream {
+  const stream = rawStream(port);
+  streams.push(stream);
+  return stream;
 }
 
-/** `fn` again until `ok` says its result is what the test waits for (the hub handles stanzas asynchronously). */
-async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const header = "<?xml version='1.0'?><stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
+const header = STREAM_HEADER();
 
 /** Logs in with PLAIN (offered on a loopback listener) and binds `resource`. */
 async function login(port: number, user: string, password: string, resource: string) {
@@ -118,7 +87,7 @@ test('an explicit c2s listener serves clients; the session commands see and act 
   expect(log(h.dir)).toContain(`listening for XMPP clients on 127.0.0.1 port ${port} (STARTTLS)`);
 
   const alice = await login(port, 'alice', 'secret', 'phone');
-  expect(alice.received()).toContain('<jid>alice@localhost/phone</jid>');
+  expect(await alice.until(/<jid>/)).toContain('<jid>alice@localhost/phone</jid>');
   alice.send('<presence><show>away</show><status>at lunch</status><priority>3</priority></presence>');
 
   const ctl = (...argv: string[]) => h.ctl(argv);
