@@ -60,10 +60,10 @@ function check(certificate: Certificate, where: string): void {
 function selfSigned(hosts: readonly string[], dir: string): Certificate {
   const keyFile = path.join(dir, 'selfsigned.key');
   const certFile = path.join(dir, 'selfsigned.pem');
-  const existing = readIfCurrent(keyFile, certFile, hosts);
+  const names = hosts.length > 0 ? hosts : ['localhost'];
+  const existing = readIfCurrent(keyFile, certFile, names);
   if (existing) return existing;
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const names = hosts.length > 0 ? hosts : ['localhost'];
   const san = names.map((h) => `DNS:${h}`).join(',');
   const tmpKey = `${keyFile}.${process.pid}.tmp`;
   const tmpCert = `${certFile}.${process.pid}.tmp`;
@@ -102,7 +102,7 @@ function selfSigned(hosts: readonly string[], dir: string): Certificate {
 }
 
 /** The stored certificate, unless it is missing, expired, or names other hosts than those served now. */
-function readIfCurrent(keyFile: string, certFile: string, hosts: readonly string[]): Certificate | undefined {
+function readIfCurrent(keyFile: string, certFile: string, names: readonly string[]): Certificate | undefined {
   let key: string;
   let cert: string;
   try {
@@ -114,12 +114,11 @@ function readIfCurrent(keyFile: string, certFile: string, hosts: readonly string
   try {
     const x509 = new X509Certificate(cert);
     if (Date.parse(x509.validTo) < Date.now()) return undefined;
-    const named = (x509.subjectAltName ?? '')
+    const stored = (x509.subjectAltName ?? '')
       .split(',')
       .map((s) => s.trim().replace(/^DNS:/, ''))
       .sort();
-    const wanted = [...(hosts.length > 0 ? hosts : ['localhost'])].sort();
-    if (named.join('\n') !== wanted.join('\n')) return undefined;
+    if (stored.join('\n') !== [...names].sort().join('\n')) return undefined;
     createSecureContext({ key, cert });
   } catch {
     return undefined;
