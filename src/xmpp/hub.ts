@@ -172,7 +172,7 @@ export function createHub(deps: HubDeps): HubHandle {
     const entry = iqHandlers.get(payloadNs(iq));
     const handler = noTo ? (entry?.self ?? entry?.host) : entry?.host;
     if (!handler) return bounce(iq, 'service-unavailable');
-    return answer(iq, handler, sender);
+    return answer(iq, handler, sender?.jid ?? fromOf(iq), sender);
   }
 
   function toAccount(stanza: Element, to: Jid, session: LiveSession | undefined, sender: LiveSession | undefined): void | Promise<void> {
@@ -199,13 +199,13 @@ export function createHub(deps: HubDeps): HubHandle {
     const entry = iqHandlers.get(payloadNs(iq));
     const handler = self ? (entry?.self ?? entry?.bare) : entry?.bare;
     if (!handler) return bounce(iq, 'service-unavailable');
-    if (self) return answer(iq, handler, sender);
+    if (self) return answer(iq, handler, from, sender);
     const taken = hooks.deliver.length === 0 ? false : runHooks(hooks.deliver, [iq, to]);
-    return after(taken, (t) => (t ? undefined : answer(iq, handler, sender)));
+    return after(taken, (t) => (t ? undefined : answer(iq, handler, from, sender)));
   }
 
-  function answer(iq: Element, handler: IqHandler, sender: LiveSession | undefined): void | Promise<void> {
-    const from = sender?.jid ?? fromOf(iq);
+  /** `from`: the sender's JID, parsed once by the caller; none (a `from` that is not a JID) gets no answer. */
+  function answer(iq: Element, handler: IqHandler, from: Jid | undefined, sender: LiveSession | undefined): void | Promise<void> {
     if (!from) return;
     const fail = (err: unknown) => {
       if (err instanceof StanzaError) return route(errorReply(iq, err));
