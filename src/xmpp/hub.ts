@@ -423,7 +423,7 @@ export function createHub(deps: HubDeps): HubHandle {
     hub,
     control,
     sessions,
-    discoFeatures: () => [...disco],
+    discoFeatures: api.discoFeatures,
     close() {
       for (const off of unsubscribe.splice(0)) off();
     },
