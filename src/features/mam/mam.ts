@@ -5,7 +5,7 @@ import type { BatchOp } from '../../storage/types';
 import { serialise, type Element } from '../../lib/xml';
 import type { Accounts } from '../accounts/accounts';
 import { accountLockKey, type FeatureDeps } from '../deps';
-import { mamArchive, mamEntry, mamOwner, readArchive, type ArchivedMessage, type ArchiveType } from './records';
+import { archivedMessage, mamArchive, mamEntry, mamOwner, readArchive, type ArchivedMessage, type ArchiveType } from './records';
 
 const DAY_MS = 86_400_000;
 
@@ -93,7 +93,7 @@ export function createMam(deps: FeatureDeps, accounts: Accounts): Mam {
     const out: ArchivedMessage[] = [];
     const range = { ...(q.startMs === undefined ? {} : { startMs: q.startMs }), ...(q.endMs === undefined ? {} : { endMs: q.endMs + 1 }) };
     for await (const item of archive.find(mamOwner(owner), range)) {
-      if (q.with === undefined || item.value.with === q.with) out.push({ ...item.value, id: item.id });
+      if (q.with === undefined || item.value.with === q.with) out.push(archivedMessage(item));
     }
     return out;
   }
@@ -148,9 +148,7 @@ export function createMam(deps: FeatureDeps, accounts: Accounts): Mam {
       });
     },
 
-    archiveChats(items) {
-      return archiveChats(items);
-    },
+    archiveChats,
 
     messages(owner) {
       return readArchive(deps.store, owner);

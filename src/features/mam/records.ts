@@ -41,7 +41,8 @@ export function mamEntry(message: StoredMessage): ArchiveEntry<StoredMessage> {
   return { atMs: message.timestamp, kind: message.type, value: message };
 }
 
-function archivedMessage(item: ArchiveItem<StoredMessage>): ArchivedMessage {
+/** A stored item as callers get it: with the archive's id, never a stored copy of it. */
+export function archivedMessage(item: ArchiveItem<StoredMessage>): ArchivedMessage {
   return { ...item.value, id: item.id };
 }
 
