@@ -7,7 +7,8 @@ import { hubApi, type HubApi } from '../hub';
 import { asStanzaErrors, errorReply, mayReplyWithError, NS, StanzaError } from '../stanza';
 import { hasFrom, hasTo, rosterView, sendAllowed } from './presence';
 
-const NS_BLOCKED = 'urn:xmpp:blocking:errors';
+/** XEP-0191's application condition for a stanza to a blocked JID. */
+export const NS_BLOCKED = 'urn:xmpp:blocking:errors';
 /** Users whose blocklists are kept in memory: online users, and those mail arrives for. */
 const CACHED_USERS = 100_000;
 /** The privacy feature's refusals as stanza errors. */

@@ -6,6 +6,7 @@ import type { PrivacyItem, PrivacyList, PrivacyStanza } from '../../features/pri
 import { bareText, tryParseJid, formatJid, type BareJid, type Jid } from '../../lib/jid';
 import type { ModuleApi, Session, XmppModule } from '../api';
 import { asStanzaErrors, errorReply, mayReplyWithError, NS, StanzaError, stanzaErrorOf } from '../stanza';
+import { NS_BLOCKED } from './blocking';
 import { rosterView, type RosterView } from './presence';
 
 const CACHED_USERS = 100_000;
@@ -120,7 +121,7 @@ export const privacy: XmppModule = (api) => {
     const item = await decide(session.jid, session, availability ? 'presence-out' : 'all', to);
     if (!item) return false;
     if (stanza.name !== 'presence' && mayReplyWithError(stanza)) {
-      const blocked = isBlockItem(item) ? new Element('blocked', { xmlns: 'urn:xmpp:blocking:errors' }) : undefined;
+      const blocked = isBlockItem(item) ? new Element('blocked', { xmlns: NS_BLOCKED }) : undefined;
       session.send(errorReply(stanza, new StanzaError('not-acceptable', undefined, 'cancel', blocked)));
     }
     return true;
