@@ -253,6 +253,10 @@ async function update(api: HubApi, owner: BareJid, contact: string, step: Step):
 
 const with_ = (item: RosterItem | undefined, change: Partial<RosterItem>): RosterItem => ({ ...(item ?? blank), ...change });
 
+/** The subscription once the user's to the contact (`withoutTo`) or the contact's to the user (`withoutFrom`) ends. */
+const withoutTo = (s: Subscription): Subscription => (s === 'both' ? 'from' : s === 'to' ? 'none' : s);
+const withoutFrom = (s: Subscription): Subscription => (s === 'both' ? 'to' : s === 'from' ? 'none' : s);
+
 function withoutApproval(item: RosterItem): RosterItem {
   const { approved: _, ...rest } = item;
   return rest;
@@ -278,7 +282,7 @@ async function outboundSubscription(api: HubApi, s: LiveSession, type: string, c
     await update(api, owner, contact, (i) =>
       i && (hasTo(i.subscription) || i.ask === 'out')
         ? with_(i, {
-            subscription: i.subscription === 'both' ? 'from' : i.subscription === 'to' ? 'none' : i.subscription,
+            subscription: withoutTo(i.subscription),
             ask: i.ask === 'out' ? 'none' : i.ask,
           })
         : undefined,
@@ -289,7 +293,7 @@ async function outboundSubscription(api: HubApi, s: LiveSession, type: string, c
     await update(api, owner, contact, (i) =>
       i && (hasFrom(i.subscription) || i.ask === 'in' || i.approved)
         ? with_(withoutApproval(i), {
-            subscription: i.subscription === 'both' ? 'to' : i.subscription === 'from' ? 'none' : i.subscription,
+            subscription: withoutFrom(i.subscription),
             ask: i.ask === 'in' ? 'none' : i.ask,
           })
         : undefined,
@@ -345,7 +349,7 @@ async function inboundSubscription(api: HubApi, p: Element, type: string, to: Ji
     deliver = await update(api, owner, contact, (i) =>
       i && (hasFrom(i.subscription) || i.ask === 'in')
         ? with_(i, {
-            subscription: i.subscription === 'both' ? 'to' : i.subscription === 'from' ? 'none' : i.subscription,
+            subscription: withoutFrom(i.subscription),
             ask: i.ask === 'in' ? 'none' : i.ask,
           })
         : undefined,
@@ -355,7 +359,7 @@ async function inboundSubscription(api: HubApi, p: Element, type: string, to: Ji
     deliver = await update(api, owner, contact, (i) =>
       i && (hasTo(i.subscription) || i.ask === 'out')
         ? with_(i, {
-            subscription: i.subscription === 'both' ? 'from' : i.subscription === 'to' ? 'none' : i.subscription,
+            subscription: withoutTo(i.subscription),
             ask: i.ask === 'out' ? 'none' : i.ask,
           })
         : undefined,
