@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { allowed } from '../../../src/config/access';
 import { parseConfig, type Config } from '../../../src/config/config';
 import { closeC2s, listenC2s, type C2sServer } from '../../../src/xmpp/c2s/listener';
-import { AUTH, FakeHub, HEADER, RawClient, listenerOptions, removeCertificate, testEnv, type Logged } from './helpers';
+import { AUTH, FakeHub, HEADER, RawClient, listenerOptions, plainAuth, removeCertificate, testEnv, type Logged } from './helpers';
 
 const RULES = [
   'hosts: [localhost]',
@@ -19,8 +19,6 @@ const RULES = [
   '',
 ].join('\n');
 const DENIED = '<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized/><text xml:lang="en">Access denied by service policy</text></failure>';
-const plain = (user: string, password = 'secret') =>
-  `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${password}`).toString('base64')}</auth>`;
 
 let hub: FakeHub;
 let logs: Logged[];
@@ -68,7 +66,7 @@ describe("a c2s listener's access rule", () => {
   test('refuses a denied user with right credentials: not-authorized, a warning, and the stream stays for another try', async () => {
     const c = await opened();
     const localPort = (c.socket as net.Socket).localPort;
-    c.send(plain('mallory'));
+    c.send(plainAuth('mallory'));
     expect(await c.waitFor('</failure>')).toBe(DENIED);
     expect(warnings()).toEqual([`login of mallory@localhost from 127.0.0.1:${localPort} refused by access rule c2s`]);
     c.reset();
@@ -79,7 +77,7 @@ describe("a c2s listener's access rule", () => {
 
   test('checks the credentials first: a wrong password is refused as one, whoever the rule would deny', async () => {
     const c = await opened();
-    c.send(plain('mallory', 'wrong'));
+    c.send(plainAuth('mallory', 'wrong'));
     const text = await c.waitFor('</failure>');
     expect(text).toContain('<not-authorized/>');
     expect(text).not.toContain('service policy');

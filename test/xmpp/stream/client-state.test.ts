@@ -2,7 +2,7 @@ import type * as net from 'node:net';
 import { clientState } from '../../../src/xmpp/c2s/client-state';
 import { closeC2s, listenC2s, type C2sServer } from '../../../src/xmpp/c2s/listener';
 import { makeHub, type TestHub } from '../hub/helpers';
-import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv, fakeSasl } from './helpers';
+import { AUTH, HEADER, RawClient, listenerOptions, removeCertificate, testEnv, fakeSasl } from './helpers';
 
 let hub: TestHub;
 let server: C2sServer;
@@ -26,7 +26,7 @@ afterAll(() => removeCertificate());
 async function authenticate(): Promise<string> {
   client.send(HEADER);
   const before = await client.waitFor('</stream:features>');
-  client.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\u0000alice\u0000secret').toString('base64')}</auth>`);
+  client.send(AUTH);
   await client.waitFor('<success');
   client.reset();
   client.send(HEADER);

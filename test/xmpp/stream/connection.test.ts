@@ -35,13 +35,7 @@ async function connect(port: number): Promise<RawClient> {
 /** Logs in as alice over plain TCP and binds `phone`. */
 async function bound(port: number): Promise<RawClient> {
   const c = await connect(port);
-  c.send(HEADER);
-  await c.waitFor('</stream:features>');
-  c.send(AUTH);
-  await c.waitFor('<success');
-  c.reset();
-  c.send(HEADER);
-  await c.waitFor('</stream:features>');
+  await c.logIn();
   c.send(BIND);
   await c.waitFor("id='b1'".replace(/'/g, '"'));
   return c;

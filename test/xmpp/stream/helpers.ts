@@ -12,8 +12,9 @@ import { SaslFailure, type SaslProvider } from '../../../src/xmpp/sasl';
 import { iqResult } from '../../../src/xmpp/stanza';
 
 export const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
-export const PLAIN_ALICE = Buffer.from('\u0000alice\u0000secret').toString('base64');
-export const AUTH = `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${PLAIN_ALICE}</auth>`;
+export const plainAuth = (user = 'alice', password = 'secret') =>
+  `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000${password}`).toString('base64')}</auth>`;
+export const AUTH = plainAuth();
 export const BIND = "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>phone</resource></bind></iq>";
 
 /** A hub serving localhost: it records what it is given and answers every IQ get with an empty result. */
@@ -167,6 +168,16 @@ export class RawClient {
       if (Date.now() > deadline) throw new Error(`timed out waiting for the server to close; received: ${this.text}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+  /** Opens a stream, authenticates with `auth` and opens the restarted stream; what was received since the restart. */
+  async logIn(auth = AUTH): Promise<string> {
+    this.send(HEADER);
+    await this.waitFor('</stream:features>');
+    this.send(auth);
+    await this.waitFor('<success');
+    this.reset();
+    this.send(HEADER);
+    return this.waitFor('</stream:features>');
   }
   /** The client's side of STARTTLS after `<proceed/>`. */
   startTls(): Promise<void> {

@@ -3,7 +3,7 @@ import { closeC2s, listenC2s, type C2sServer } from '../../../src/xmpp/c2s/liste
 import { streamManagement, type StreamManagement, type StreamManagementOptions } from '../../../src/xmpp/c2s/stream-management';
 import type { LiveSession } from '../../../src/xmpp/sessions';
 import { makeHub, online, settle, type FakeClient, type TestHub } from '../hub/helpers';
-import { HEADER, RawClient, listenerOptions, removeCertificate, testEnv, type Logged, fakeSasl } from './helpers';
+import { HEADER, RawClient, listenerOptions, plainAuth, removeCertificate, testEnv, type Logged, fakeSasl } from './helpers';
 
 const SM = 'urn:xmpp:sm:3';
 const ALICE = { user: 'alice', host: 'localhost' };
@@ -37,13 +37,7 @@ afterAll(() => removeCertificate());
 async function login(user = 'alice', resource: string | null = 'phone'): Promise<RawClient> {
   const c = await RawClient.connect(port);
   clients.push(c);
-  c.send(HEADER);
-  await c.waitFor('</stream:features>');
-  c.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\u0000${user}\u0000secret`).toString('base64')}</auth>`);
-  await c.waitFor('<success');
-  c.reset();
-  c.send(HEADER);
-  await c.waitFor('</stream:features>');
+  await c.logIn(plainAuth(user));
   if (resource !== null) {
     c.send(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`);
     await c.waitFor('id="bind"');

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { attachWebSocket, type WebSocketEndpoint } from '../../../src/xmpp/c2s/websocket';
-import { FakeHub, PLAIN_ALICE, removeCertificate, testEnv, type Logged } from './helpers';
+import { AUTH, FakeHub, removeCertificate, testEnv, type Logged } from './helpers';
 
 const OPEN = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>";
 
@@ -76,7 +76,7 @@ describe('XMPP over WebSocket', () => {
     expect(features).toBe(
       '<stream:features xmlns:stream="http://etherx.jabber.org/streams"><mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><mechanism>PLAIN</mechanism></mechanisms></stream:features>',
     );
-    c.ws.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${PLAIN_ALICE}</auth>`);
+    c.ws.send(AUTH);
     await c.next('<success');
     c.frames = [];
     c.ws.send(OPEN);
