@@ -1,7 +1,6 @@
 import type { Element } from 'ltx';
 import { StreamParser, type StreamHandler, type StreamNames } from '../../../src/xmpp/stream/parser';
-
-const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>";
+import { HEADER } from './helpers';
 
 interface Events {
   opens: { attrs: Record<string, string>; names: StreamNames }[];
