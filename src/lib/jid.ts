@@ -87,7 +87,7 @@ export interface BareJid {
   readonly host: string;
 }
 
-/** `user@host`. */
+/** `user@host`, or `host` for a server's JID. */
 export function bareText(jid: BareJid): string {
-  return `${jid.user}@${jid.host}`;
+  return jid.user === '' ? jid.host : `${jid.user}@${jid.host}`;
 }

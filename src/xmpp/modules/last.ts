@@ -59,7 +59,7 @@ async function userLast(api: ModuleApi, to: Jid, from: Jid): Promise<Element> {
 
 /** The user, and contacts the user's roster lets see its presence (subscription from or both). */
 async function maySee(api: ModuleApi, owner: BareJid, asker: Jid): Promise<boolean> {
-  const askerBare = asker.user === '' ? asker.host : bareText(asker);
+  const askerBare = bareText(asker);
   if (askerBare === bareText(owner)) return true;
   const item = await api.features().roster.get(owner, askerBare);
   return item?.subscription === 'from' || item?.subscription === 'both';

@@ -47,7 +47,7 @@ export const mam: XmppModule = (api) => {
 
   api.hook('deliver', (stanza, to) => {
     const from = archivable(stanza, 'from');
-    if (from && !redelivered(api, stanza)) archiving.add(to, from.user === '' ? from.host : bareText(from), stanza);
+    if (from && !redelivered(api, stanza)) archiving.add(to, bareText(from), stanza);
   });
 };
 
@@ -175,7 +175,7 @@ function formFields(form: Element | undefined): Record<string, string> {
 function bareOf(text: string): string {
   try {
     const jid = parseJid(text);
-    return jid.user === '' ? jid.host : bareText(jid);
+    return bareText(jid);
   } catch {
     throw new StanzaError('jid-malformed', `Invalid JID '${text}' in the with field`);
   }

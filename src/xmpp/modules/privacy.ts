@@ -178,7 +178,7 @@ function pushList(api: ModuleApi, owner: BareJid, name: string): void {
 
 /** `jid` with the owner's roster item for its bare JID, when the roster is needed. */
 function contactIn(roster: RosterView | undefined, jid: Jid): PrivacyContact {
-  return { jid, roster: roster?.get(jid.user === '' ? jid.host : bareText(jid)) };
+  return { jid, roster: roster?.get(bareText(jid)) };
 }
 
 function parsed(query: Element): PrivacyQuery {
