@@ -219,22 +219,41 @@ function certificateLoader(deps: XmppServerDeps) {
 function expandCertfiles(patterns: readonly string[]): string[] {
   const out: string[] = [];
   for (const pattern of patterns) {
-    if (!/[*?[]/.test(pattern)) {
-      out.push(pattern);
-      continue;
-    }
-    const dir = path.dirname(pattern);
-    const re = globToRegExp(path.basename(pattern));
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir).filter((n) => re.test(n));
-    } catch {
-      // A directory that cannot be read matches nothing.
-    }
-    if (names.length === 0) throw new Error(`No certificate file matches ${pattern}`);
-    out.push(...names.sort().map((n) => path.join(dir, n)));
+    const paths = matchingPaths(pattern);
+    if (paths.length === 0) throw new Error(`No certificate file matches ${pattern}`);
+    out.push(...paths);
   }
   return out;
+}
+
+/** The paths a shell glob names, each part of the path matched in turn (a glob in a directory name too), sorted. */
+function matchingPaths(pattern: string): string[] {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const { root } = path.parse(pattern);
+  let found = [root];
+  for (const part of pattern
+    .slice(root.length)
+    .split(path.sep)
+    .filter((p) => p !== '')) {
+    if (!/[*?[]/.test(part)) {
+      found = found.map((dir) => path.join(dir, part));
+      continue;
+    }
+    const re = globToRegExp(part);
+    found = found.flatMap((dir) => {
+      try {
+        return fs
+          .readdirSync(dir)
+          .filter((name) => re.test(name))
+          .sort()
+          .map((name) => path.join(dir, name));
+      } catch {
+        // A directory that cannot be read matches nothing.
+        return [];
+      }
+    });
+  }
+  return found.filter((p) => fs.existsSync(p));
 }
 
 /** Each client holds a descriptor: the node takes what the hard limit allows, and says what it has. */

@@ -2,7 +2,8 @@
  * The node as an XMPP server: its client listeners as the configuration asks, a real client
  * stream on a loopback socket, and the session commands acting on it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { allCommands } from '../../../../commands';
@@ -11,7 +12,7 @@ import { createRegistry } from '../../../../src/core/registry';
 import { startNode, type RunningNode } from '../../../../src/node/daemon';
 import { runCli, tempHome } from '../../../helpers/cli';
 import { freePort } from '../../../helpers/http-node';
-import { eventually, rawStream, STREAM_HEADER, type RawStream } from '../../../helpers/xmpp';
+import { eventually, presentedCertificate, rawStream, STREAM_HEADER, type RawStream } from '../../../helpers/xmpp';
 
 jest.setTimeout(30_000);
 
@@ -275,4 +276,35 @@ test('a restore that drops the account of an online user is seen at once: the no
   expect((await h.ctl(['restore', backup])).status).toBe(0);
   expect(await h.ctl(['check_account', 'alice', 'localhost'])).toMatchObject({ status: 1 });
   expect(await h.ctl(['registered_users', 'localhost'])).toMatchObject({ status: 0, stdout: 'bob\n' });
+});
+
+test('certfiles globs match directories too, as in ejabberd’s /etc/letsencrypt/live/*/*.pem', async () => {
+  const port = await freePort();
+  const h = home();
+  const live = join(h.dir, 'letsencrypt', 'live', 'example.org');
+  mkdirSync(live, { recursive: true });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=example.org',
+      '-keyout',
+      join(live, 'privkey.pem'),
+      '-out',
+      join(live, 'fullchain.pem'),
+    ],
+    {
+      stdio: 'pipe',
+    },
+  );
+  writeFileSync(join(h.dir, 'ctl.yml'), `${c2sConfig(port, '    tls: true\n    starttls: false\n')}certfiles:\n  - letsencrypt/live/*/*.pem\n`);
+  await start(h.dir);
+  expect(await presentedCertificate(port)).toContain('CN = example.org');
 });
