@@ -120,8 +120,18 @@ export interface ModuleApi {
   discoFeatures(): readonly string[];
   /** An item the server's disco#items lists, for the host it is given. */
   discoItem(host: string, item: DiscoItem): void;
+  /** Items computed on each request (they may follow the configuration's hosts). */
+  discoItemsFrom(provider: (host: string) => readonly DiscoItem[]): void;
   discoItems(host: string): readonly DiscoItem[];
+  /**
+   * Takes every stanza (any type) addressed to a domain that is not a served host and that
+   * `owns` claims: a component such as the MUC service. `from` is the sender, parsed.
+   */
+  component(owns: (domain: string) => boolean, handler: ComponentHandler): void;
 }
+
+/** Takes a stanza for a component's domain; `session` is the sender's when a local client sent it. */
+export type ComponentHandler = (stanza: Element, from: Jid, session: Session | undefined) => void | Promise<void>;
 
 export type XmppModule = (api: ModuleApi) => void;
 

@@ -12,7 +12,21 @@ import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus, Listener } from '../lib/events';
 import { bareText, tryParseJid, parseJid, type BareJid, type Jid } from '../lib/jid';
-import type { DiscoItem, HubHooks, Hub, IqHandler, IqRoute, ModuleApi, Session, SessionTable, StreamError, StreamInfo, XmppLogger, XmppModule } from './api';
+import type {
+  ComponentHandler,
+  DiscoItem,
+  HubHooks,
+  Hub,
+  IqHandler,
+  IqRoute,
+  ModuleApi,
+  Session,
+  SessionTable,
+  StreamError,
+  StreamInfo,
+  XmppLogger,
+  XmppModule,
+} from './api';
 import { Sessions, type LiveSession, type QueuedTask } from './sessions';
 import { StanzaError, errorReply, iqResult, mayReplyWithError } from './stanza';
 
@@ -92,6 +106,8 @@ export function createHub(deps: HubDeps): HubHandle {
   const unsubscribe: (() => void)[] = [];
   const disco = new Set<string>();
   const items = new Map<string, DiscoItem[]>();
+  const itemProviders: ((host: string) => readonly DiscoItem[])[] = [];
+  const components: { owns: (domain: string) => boolean; handler: ComponentHandler }[] = [];
 
   const failed = (what: string) => (err: unknown) => logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 
@@ -148,9 +164,22 @@ export function createHub(deps: HubDeps): HubHandle {
     } catch {
       return bounce(stanza, 'jid-malformed');
     }
-    if (!serves(jid.host)) return bounce(stanza, 'remote-server-not-found');
+    if (!serves(jid.host)) return toComponent(stanza, jid.host, sender);
     if (jid.user === '') return toHost(stanza, sender);
     return toAccount(stanza, jid, jid.resource === '' ? undefined : sessions.get(jid), sender);
+  }
+
+  function toComponent(stanza: Element, domain: string, sender: LiveSession | undefined): void | Promise<void> {
+    const component = components.find((c) => c.owns(domain));
+    if (!component) return bounce(stanza, 'remote-server-not-found');
+    const from = sender?.jid ?? fromOf(stanza);
+    if (!from) return;
+    try {
+      const r = component.handler(stanza, from, sender);
+      if (r instanceof Promise) return r.catch(failed(`stanza for ${domain}`));
+    } catch (err) {
+      failed(`stanza for ${domain}`)(err);
+    }
   }
 
   function routeNoTo(stanza: Element, sender: LiveSession | undefined): void | Promise<void> {
@@ -345,7 +374,13 @@ export function createHub(deps: HubDeps): HubHandle {
     discoItem(host, item) {
       items.set(host, [...(items.get(host) ?? []), item]);
     },
-    discoItems: (host) => items.get(host) ?? [],
+    discoItemsFrom(provider) {
+      itemProviders.push(provider);
+    },
+    discoItems: (host) => [...(items.get(host) ?? []), ...itemProviders.flatMap((p) => p(host))],
+    component(owns, handler) {
+      components.push({ owns, handler });
+    },
     local(kind, handler) {
       local[kind] = handler;
     },

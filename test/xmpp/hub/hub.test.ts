@@ -231,3 +231,46 @@ describe('XmppControl', () => {
     expect(hub.control.onlineSessions()).toBe(0);
   });
 });
+
+describe('components', () => {
+  const echo: XmppModule = (api) => {
+    api.component(
+      (domain) => domain === 'conference.localhost',
+      (stanza, from) => {
+        if (stanza.attrs.type === 'error') return;
+        const reply = new Element(stanza.name, { from: stanza.attrs.to, to: stanza.attrs.from, type: 'error', id: stanza.attrs.id });
+        reply.c('got', { xmlns: 'urn:test', from: `${from.user}@${from.host}/${from.resource}` });
+        return api.route(reply);
+      },
+    );
+    api.discoItemsFrom((host) => [{ jid: `conference.${host}`, name: 'Chatrooms' }]);
+  };
+
+  test('a stanza for a component domain reaches its handler with the parsed sender, of every kind', async () => {
+    const hub = makeHub([echo]);
+    const a = await hub.login('alice');
+    a.send("<presence to='room@conference.localhost/nick'/>");
+    a.send("<message to='room@conference.localhost' id='m' type='groupchat'><body>hi</body></message>");
+    await settle();
+    expect(a.take()).toEqual([
+      '<presence from="room@conference.localhost/nick" to="alice@localhost/r" type="error"><got xmlns="urn:test" from="alice@localhost/r"/></presence>',
+      '<message from="room@conference.localhost" to="alice@localhost/r" type="error" id="m"><got xmlns="urn:test" from="alice@localhost/r"/></message>',
+    ]);
+  });
+
+  test('a domain no component claims is still remote-server-not-found', async () => {
+    const hub = makeHub([echo]);
+    const a = await hub.login('alice');
+    a.send("<message to='room@muc.example.net' id='m'><body>hi</body></message>");
+    await settle();
+    expect(a.take()).toEqual([
+      '<message to="alice@localhost/r" id="m" from="room@muc.example.net" type="error"><body>hi</body><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>',
+    ]);
+  });
+
+  test('disco item providers are asked on each request, after the fixed items', async () => {
+    let items: readonly { jid: string; name?: string }[] = [];
+    makeHub([echo, (api) => api.discoItem('localhost', { jid: 'pubsub.localhost' }), (api) => void (items = api.discoItems('localhost'))]);
+    expect(items).toEqual([{ jid: 'pubsub.localhost' }, { jid: 'conference.localhost', name: 'Chatrooms' }]);
+  });
+});
