@@ -111,6 +111,7 @@ export const serverCommands = [
     module: 'init',
     policy: 'restricted',
     needs: 'node',
+    lifecycle: true,
     args: [],
     result: f('res', rescode),
     handler: async (_args, { node }) => {
@@ -162,6 +163,7 @@ export const serverCommands = [
     module: 'init',
     policy: 'restricted',
     needs: 'node',
+    lifecycle: true,
     args: [],
     result: f('res', rescode),
     handler: async (_args, { node }) => {
@@ -178,6 +180,7 @@ export const serverCommands = [
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
+    lifecycle: true,
     args: [f('delay', integer), f('announcement', string)],
     result: f('res', rescode),
     handler: ({ delay, announcement }, { node, progress }) => nodeSupport().stopKindly(node, delay, announcement, progress),

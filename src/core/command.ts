@@ -33,6 +33,11 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
    * Every other command runs side by side with the others.
    */
   readonly exclusive?: boolean;
+  /**
+   * Stops or restarts the node, closing the database to everyone itself: it must not wait
+   * beside the others for it. Every other command that needs a node reads its database too.
+   */
+  readonly lifecycle?: boolean;
   /** Arguments that name files: a caller in another directory sends them as absolute paths. */
   readonly paths?: readonly string[];
   /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */

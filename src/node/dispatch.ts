@@ -29,6 +29,14 @@ export interface NodeState {
 }
 
 /**
+ * Work on the database waits at the gate, so that it sees the database before or after a
+ * command that replaces it, never between: what the node does (sessions, rooms) reads it too.
+ */
+function passesGate(command: Command): boolean {
+  return command.needs === 'store' || (command.needs === 'node' && !command.lifecycle);
+}
+
+/**
  * Runs requests on the node. Commands run side by side: the features serialise what must not
  * interleave per account (two `register`s of one name give one success and one conflict).
  * Only a command that replaces the database (`exclusive`) runs alone, as do restarts and stops.
@@ -48,15 +56,15 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
     const send = options.send ?? (() => undefined);
     const go = () => {
       const s = state();
-      if (s.stopping && command.needs === 'store') throw new CommandError('unavailable', 'The node is stopping');
+      if (s.stopping && passesGate(command)) throw new CommandError('unavailable', 'The node is stopping');
       const services = command.needs === 'none' ? undefined : options.bulk ? s.services.bulk : s.services.synced;
       const progress = (text: string) => send(text);
       const working = (text: string) => send(text, true);
       const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress, working, caller: options.caller });
       return execute(command, args, ctx);
     };
-    // Only database work passes the gate: `stop` and `restart` close it themselves.
-    if (command.needs !== 'store') return Promise.resolve().then(go);
+    // `stop` and `restart` close the gate themselves.
+    if (!passesGate(command)) return Promise.resolve().then(go);
     return command.exclusive ? gate.exclusive(go) : gate.shared(go);
   }
 
@@ -68,7 +76,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
     }
     const command = lookup(registry, request.command);
     const go = () => run(command, request.args, { bulk: request.bulk, send });
-    return command.needs === 'store' ? inOrder(connection, go) : go();
+    return passesGate(command) ? inOrder(connection, go) : go();
   }
 
   return { dispatch, run };
