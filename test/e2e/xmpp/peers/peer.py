@@ -20,6 +20,13 @@ The script (JSON, the first argument, or @FILE):
               {"as": C, "disconnect": true}       close the stream properly
               {"as": C, "abort": true}            drop the socket, no closing tag
               {"as": C, "wait_closed": true}      until the node closes C's stream
+              {"as": C, "plugin": P, "call": M, "args": [...], "kwargs": {...}}
+                                                  slixmpp's own plugin P (xep_0045, xep_0249) calls
+                                                  method M, awaited when it returns an awaitable:
+                                                  event called, with its result as text
+              {"as": C, "configure": ROOM, "fields": {VAR: VALUE}}
+                                                  the room's owner form (xep_0045) fetched, the
+                                                  fields set, submitted: event configured, the form
               {"sleep": MS}
               {"checkpoint": NAME}                event checkpoint, then wait for a line on stdin
               A step's "label" comes back in its event; "timeout" (s) bounds it.
@@ -88,6 +95,8 @@ class Peer:
         xmpp.auto_subscribe = False
         if spec.get('mech') == 'PLAIN':
             xmpp['feature_mechanisms'].unencrypted_plain = True
+        for plugin in ('xep_0030', 'xep_0004', 'xep_0045', 'xep_0249'):
+            xmpp.register_plugin(plugin)
         xmpp.add_filter('in', self.record)
         xmpp.add_event_handler('session_start', self.on_session_start)
         xmpp.add_event_handler('failed_auth', self.on_failed_auth)
@@ -213,6 +222,15 @@ class Peer:
             self.xmpp.abort()
 
 
+def describe(value):
+    """A plugin call's result as JSON: stanzas as their XML, lists and tuples item by item."""
+    if isinstance(value, (list, tuple)):
+        return [describe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return normalize(str(value))
+
+
 async def read_line():
     return await asyncio.get_event_loop().run_in_executor(None, sys.stdin.readline)
 
@@ -253,6 +271,24 @@ async def run_step(peers, step, index, default_timeout):
         await peer.wait_closed(timeout)
     elif step.get('wait_closed'):
         await peer.wait_closed(timeout)
+    elif 'plugin' in step:
+        method = getattr(peer.xmpp.plugin[step['plugin']], step['call'])
+        result = method(*step.get('args', []), **step.get('kwargs', {}))
+        if asyncio.iscoroutine(result) or asyncio.isfuture(result):
+            try:
+                result = await asyncio.wait_for(result, timeout)
+            except Exception as err:  # an IQ error or a refusal is what some tests expect
+                emit('called', client=peer.name, label=step.get('label'), error=normalize(str(getattr(err, 'iq', err))))
+                return
+        emit('called', client=peer.name, label=step.get('label'), result=describe(result))
+    elif 'configure' in step:
+        muc = peer.xmpp.plugin['xep_0045']
+        form = await muc.get_room_config(step['configure'], timeout=timeout)
+        offered = normalize(str(form))
+        for var, value in step.get('fields', {}).items():
+            form.field[var].set_value(value)
+        await muc.set_room_config(step['configure'], form, timeout=timeout)
+        emit('configured', client=peer.name, label=step.get('label'), form=offered)
     else:
         raise StepFailed(f'step {index} does nothing: {json.dumps(step)}')
 
