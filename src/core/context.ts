@@ -3,6 +3,7 @@ import type { Registry } from './registry';
 import type { Caller } from './access';
 import { CommandError } from '../lib/errors';
 import type { XmppControl } from './sessions';
+import type { MucControl } from './muc';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
 export interface Context<S = unknown> {
@@ -40,6 +41,8 @@ export interface NodeControl {
   stopAccepting(): Promise<void>;
   /** The node's XMPP server: its live sessions. */
   readonly xmpp: XmppControl;
+  /** The XMPP server's MUC service: its rooms. */
+  readonly muc: MucControl;
   /** Server-to-server connections; this node has none yet. */
   s2sConnections(direction: 'incoming' | 'outgoing'): number;
   loglevel(): number;

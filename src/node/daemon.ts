@@ -22,6 +22,7 @@ import type { FeatureEvents } from '../features/events';
 import type { BareJid } from '../lib/jid';
 import type { Server } from 'node:http';
 import type { XmppControl } from '../core/sessions';
+import type { MucControl } from '../core/muc';
 import type { XmppServer } from '../xmpp/server';
 
 export interface NodeOptions {
@@ -48,6 +49,31 @@ const NO_SESSIONS: XmppControl = {
   announce: () => 0,
   shutdown: () => undefined,
   onlineSessions: () => 0,
+};
+
+const mucUnavailable = (): never => {
+  throw new CommandError('unavailable', 'The XMPP server is not running, so the MUC service and its rooms cannot be reached');
+};
+
+/** What the room commands see before the XMPP server runs, and after it stopped: an error. */
+const NO_MUC: MucControl = {
+  services: mucUnavailable,
+  createRoom: async () => mucUnavailable(),
+  createRooms: async () => mucUnavailable(),
+  destroyRoom: async () => mucUnavailable(),
+  destroyRooms: async () => mucUnavailable(),
+  exists: async () => mucUnavailable(),
+  options: async () => mucUnavailable(),
+  changeOption: async () => mucUnavailable(),
+  setAffiliation: async () => mucUnavailable(),
+  affiliations: async () => mucUnavailable(),
+  occupants: async () => mucUnavailable(),
+  rooms: async () => mucUnavailable(),
+  unusedRooms: async () => mucUnavailable(),
+  emptyRooms: async () => mucUnavailable(),
+  userRooms: mucUnavailable,
+  inviteDirect: async () => mucUnavailable(),
+  unregisterNick: async () => mucUnavailable(),
 };
 
 /** `CTL_C2S_PORT`, when set: the port of the implicit client listener (0: any free port). */
@@ -139,6 +165,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     stopAccepting: async () => xmpp?.stopAccepting(),
     get xmpp() {
       return xmpp?.control ?? NO_SESSIONS;
+    },
+    get muc() {
+      return (xmpp as { muc?: MucControl } | undefined)?.muc ?? NO_MUC;
     },
     s2sConnections: () => 0,
     loglevel: () => logger.level(),

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Element } from 'ltx';
 import { allCommands } from '../../commands';
 import type { NodeControl } from '../../src/core/context';
+import type { MucControl } from '../../src/core/muc';
 import { createContext } from '../../src/core/context';
 import { execute } from '../../src/core/executor';
 import { createRegistry } from '../../src/core/registry';
@@ -91,6 +92,13 @@ export function fakeXmpp(list: SessionInfo[]): FakeXmpp {
   };
 }
 
+/** A MUC service for tests that have none: any use of it fails the test. */
+const NO_MUC = new Proxy({} as MucControl, {
+  get: (_target, method) => () => {
+    throw new Error(`this test's node has no MUC service, but ${String(method)} was asked of it`);
+  },
+});
+
 export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}): NodeControl {
   return {
     name: 'ctl@localhost',
@@ -100,6 +108,7 @@ export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}
     activeResources: () => 7,
     stopAccepting: async () => undefined,
     xmpp,
+    muc: NO_MUC,
     s2sConnections: () => 0,
     loglevel: () => 4,
     setLoglevel: () => undefined,
