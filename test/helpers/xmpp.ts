@@ -269,13 +269,30 @@ export interface SendxmppOptions {
   readonly message: string;
   /** Direct TLS (`-t`) rather than STARTTLS. */
   readonly directTls?: boolean;
+  /** `to` is a room (`-c`): go-sendxmpp joins it as `alias`, says the message, and leaves. */
+  readonly chatroom?: boolean;
+  readonly alias?: string;
   readonly timeoutMs?: number;
 }
 
 /** go-sendxmpp sends one message; its certificate check is off (`-n`), its home a temporary one. */
 export function sendxmpp(o: SendxmppOptions): Promise<ProcResult> {
   const home = mkdtempSync(join(tmpdir(), 'ctl-sendxmpp-'));
-  const args = ['-u', o.jid, '-p', o.password, '-j', `127.0.0.1:${o.port}`, '-n', '--timeout', '10', ...(o.directTls ? ['-t'] : []), o.to];
+  const args = [
+    '-u',
+    o.jid,
+    '-p',
+    o.password,
+    '-j',
+    `127.0.0.1:${o.port}`,
+    '-n',
+    '--timeout',
+    '10',
+    ...(o.directTls ? ['-t'] : []),
+    ...(o.chatroom ? ['-c'] : []),
+    ...(o.alias ? ['-a', o.alias] : []),
+    o.to,
+  ];
   const child = spawn('go-sendxmpp', args, { env: { PATH: process.env.PATH, HOME: home }, timeout: o.timeoutMs ?? 20_000 });
   let stdout = '';
   let stderr = '';

@@ -278,7 +278,8 @@ async def run_step(peers, step, index, default_timeout):
             try:
                 result = await asyncio.wait_for(result, timeout)
             except Exception as err:  # an IQ error or a refusal is what some tests expect
-                emit('called', client=peer.name, label=step.get('label'), error=normalize(str(getattr(err, 'iq', err))))
+                stanza = getattr(err, 'iq', None) or getattr(err, 'presence', None)
+                emit('called', client=peer.name, label=step.get('label'), error=normalize(str(stanza)) if stanza is not None else f'{type(err).__name__}: {err}')
                 return
         emit('called', client=peer.name, label=step.get('label'), result=describe(result))
     elif 'configure' in step:
