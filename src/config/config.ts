@@ -4,6 +4,7 @@ import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
 import { AccessError, checkAclNames, parseAccessRules, parseAcl, type AccessRule, type Matcher } from './access';
 import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
+import { checkMucHosts, defaultMucConfig, MucConfigError, parseMucModule, type MucConfig } from './muc';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -29,6 +30,8 @@ export interface Config {
   readonly c2s: readonly C2sListener[];
   /** PEM files (or globs) holding the certificates and keys, absolute; none: a self-signed certificate the node makes. */
   readonly certfiles: readonly string[];
+  /** The MUC service (`modules: mod_muc`); on with ejabberd's defaults when `modules` is absent, off when `modules` lists no mod_muc. */
+  readonly muc: MucConfig | undefined;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -49,12 +52,13 @@ export function defaultConfig(file: string): Config {
     listeners: [],
     c2s: [implicitC2s()],
     certfiles: [],
+    muc: defaultMucConfig(),
     file,
   };
 }
 
 /** ejabberd.yml options we accept and will use in later versions; present, they are not errors. */
-const RESERVED = new Set(['api_permissions', 'modules', 'host_config', 'shaper', 'shaper_rules', 'ca_file', 'define_macro', 'language']);
+const RESERVED = new Set(['api_permissions', 'host_config', 'shaper', 'shaper_rules', 'ca_file', 'define_macro', 'language']);
 
 /** Reads `file`; a missing file means the defaults, an invalid one an error naming key and line. */
 export function loadConfig(file: string): Config {
@@ -100,6 +104,7 @@ export function parseConfig(text: string, file: string): Config {
     }
   };
   let listen: unknown;
+  let mucRules: ReadonlyMap<string, AccessRule> = new Map();
   for (const pair of doc.contents.items) {
     const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const node = pair.value as { range?: [number, number, number?] | null } | null;
@@ -156,6 +161,24 @@ export function parseConfig(text: string, file: string): Config {
       case 'access_rules':
         config.accessRules = access(() => parseAccessRules(value));
         break;
+      case 'modules': {
+        if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw bad("'modules' must map module names to their options", node ?? where);
+        // Modules other than mod_muc are accepted as they are, so that an ejabberd.yml reads.
+        const modules = (value ?? {}) as Record<string, unknown>;
+        if (!Object.prototype.hasOwnProperty.call(modules, 'mod_muc')) {
+          config.muc = undefined;
+          break;
+        }
+        try {
+          const { muc, rules } = parseMucModule(modules.mod_muc);
+          config.muc = muc;
+          mucRules = rules;
+        } catch (err) {
+          if (err instanceof MucConfigError) throw bad(err.message, at(err.path));
+          throw err;
+        }
+        break;
+      }
       case 'node_name':
         if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);
         config.nodeName = value;
@@ -164,9 +187,24 @@ export function parseConfig(text: string, file: string): Config {
         if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
     }
   }
+  if (mucRules.size > 0) config.accessRules = new Map([...config.accessRules, ...mucRules]);
   access(() => checkAclNames(config));
   access(() => checkListenerRules(listen, config.accessRules));
+  access(() => checkMucRules(config));
+  const mucHosts = checkMucHosts(config);
+  if (mucHosts !== undefined) throw bad(mucHosts, at(['modules', 'mod_muc', 'host']) ?? at(['hosts']));
   return config;
+}
+
+/** mod_muc's access options name rules the configuration has (or built-in ones). */
+function checkMucRules(config: Config): void {
+  const muc = config.muc;
+  if (muc === undefined) return;
+  const keys = { access: muc.access, access_create: muc.accessCreate, access_admin: muc.accessAdmin, access_persistent: muc.accessPersistent };
+  for (const [key, rule] of Object.entries(keys)) {
+    if (rule === 'all' || rule === 'none' || config.accessRules.has(rule)) continue;
+    throw new AccessError(`'modules: mod_muc: ${key}' names the rule '${rule}', which 'access_rules' does not define`, ['modules', 'mod_muc', key]);
+  }
 }
 
 /** A client listener's `access` names a rule the configuration has (or a built-in one). */
