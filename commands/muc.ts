@@ -1,6 +1,9 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, binary, atom, rescode } from '../src/schema/types';
 
+// Loaded when a command of this file first runs: listing the commands must not load them.
+const muc = () => require('./support/muc') as typeof import('./support/muc');
+
 export const mucCommands = [
   defineCommand({
     name: 'change_room_option',
@@ -11,6 +14,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary), f('option', binary), f('value', binary)],
     result: f('res', rescode),
+    handler: ({ name, service, option, value }, { node }) => muc().changeRoomOption(node.muc, name, service, option, value),
   }),
   defineCommand({
     name: 'create_room',
@@ -21,6 +25,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary), f('host', binary)],
     result: f('res', rescode),
+    handler: ({ name, service, host }, { node, config }) => muc().createRoom(node.muc, config, name, service, host),
   }),
   defineCommand({
     name: 'create_rooms_file',
@@ -31,7 +36,9 @@ export const mucCommands = [
     policy: 'restricted',
     needs: 'node',
     args: [f('file', string)],
+    paths: ['file'],
     result: f('res', rescode),
+    handler: ({ file }, { node, progress }) => muc().createRoomsFile(node.muc, file, progress),
   }),
   defineCommand({
     name: 'destroy_room',
@@ -42,6 +49,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary)],
     result: f('res', rescode),
+    handler: ({ name, service }, { node }) => muc().destroyRoom(node.muc, name, service),
   }),
   defineCommand({
     name: 'destroy_rooms_file',
@@ -52,7 +60,9 @@ export const mucCommands = [
     policy: 'restricted',
     needs: 'node',
     args: [f('file', string)],
+    paths: ['file'],
     result: f('res', rescode),
+    handler: ({ file }, { node, progress }) => muc().destroyRoomsFile(node.muc, file, progress),
   }),
   defineCommand({
     name: 'get_room_affiliations',
@@ -63,6 +73,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary)],
     result: f('affiliations', list(f('affiliation', tuple(f('username', string), f('domain', string), f('affiliation', atom), f('reason', string))))),
+    handler: ({ name, service }, { node }) => muc().roomAffiliations(node.muc, name, service),
   }),
   defineCommand({
     name: 'get_room_occupants',
@@ -73,6 +84,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary)],
     result: f('occupants', list(f('occupant', tuple(f('jid', string), f('nick', string), f('role', string))))),
+    handler: ({ name, service }, { node }) => muc().roomOccupants(node.muc, name, service),
   }),
   defineCommand({
     name: 'get_room_occupants_number',
@@ -83,6 +95,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary)],
     result: f('occupants', integer),
+    handler: ({ name, service }, { node }) => muc().occupantsNumber(node.muc, name, service),
   }),
   defineCommand({
     name: 'get_room_options',
@@ -93,6 +106,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary)],
     result: f('options', list(f('option', tuple(f('name', string), f('value', string))))),
+    handler: ({ name, service }, { node }) => muc().roomOptions(node.muc, name, service),
   }),
   defineCommand({
     name: 'get_user_rooms',
@@ -103,6 +117,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('user', binary), f('host', binary)],
     result: f('rooms', list(f('room', string))),
+    handler: ({ user, host }, { node, config }) => muc().userRooms(node.muc, config, user, host),
   }),
   defineCommand({
     name: 'muc_online_rooms',
@@ -113,6 +128,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('host', binary)],
     result: f('rooms', list(f('room', string))),
+    handler: ({ host }, { node }) => muc().onlineRooms(node.muc, host),
   }),
   defineCommand({
     name: 'muc_unregister_nick',
@@ -123,6 +139,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('nick', binary)],
     result: f('res', rescode),
+    handler: ({ nick }, { node }) => muc().unregisterNick(node.muc, nick),
   }),
   defineCommand({
     name: 'rooms_unused_destroy',
@@ -133,6 +150,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('host', binary), f('days', integer)],
     result: f('rooms', list(f('room', string))),
+    handler: ({ host, days }, { node, progress }) => muc().unusedRooms(node.muc, host, days, true, progress),
   }),
   defineCommand({
     name: 'rooms_unused_list',
@@ -143,6 +161,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('host', binary), f('days', integer)],
     result: f('rooms', list(f('room', string))),
+    handler: ({ host, days }, { node, progress }) => muc().unusedRooms(node.muc, host, days, false, progress),
   }),
   defineCommand({
     name: 'send_direct_invitation',
@@ -154,6 +173,7 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary), f('password', binary), f('reason', binary), f('users', binary)],
     result: f('res', rescode),
+    handler: ({ name, service, password, reason, users }, { node }) => muc().sendDirectInvitation(node.muc, name, service, password, reason, users),
   }),
   defineCommand({
     name: 'set_room_affiliation',
@@ -164,5 +184,6 @@ export const mucCommands = [
     needs: 'node',
     args: [f('name', binary), f('service', binary), f('jid', binary), f('affiliation', binary)],
     result: f('res', rescode),
+    handler: ({ name, service, jid, affiliation }, { node }) => muc().setRoomAffiliation(node.muc, name, service, jid, affiliation),
   }),
 ];
