@@ -3,6 +3,7 @@ import { createAccounts, type Accounts, type UsersRows } from './accounts/accoun
 import type { FeatureDeps } from './deps';
 import type { Last } from './last/last';
 import type { Mam } from './mam/mam';
+import type { Muc } from './muc/types';
 import type { Offline } from './offline/offline';
 import type { Privacy } from './privacy/privacy';
 import type { Private } from './private/private';
@@ -22,6 +23,7 @@ export interface Features {
   readonly privacy: Privacy;
   readonly offline: Offline;
   readonly mam: Mam;
+  readonly muc: Muc;
 }
 
 type Built = Exclude<keyof Features, 'accounts'>;
@@ -38,6 +40,7 @@ const load: { readonly [K in Built]: () => (deps: FeatureDeps, accounts: Account
   privacy: () => (require('./privacy/privacy') as typeof import('./privacy/privacy')).createPrivacy,
   offline: () => (require('./offline/offline') as typeof import('./offline/offline')).createOffline,
   mam: () => (require('./mam/mam') as typeof import('./mam/mam')).createMam,
+  muc: () => (require('./muc/muc') as typeof import('./muc/muc')).createMuc,
 };
 
 /**
@@ -54,6 +57,7 @@ const USERS_ROWS: readonly (() => UsersRows)[] = [
   () => (require('./privacy/records') as typeof import('./privacy/records')).usersRows,
   () => (require('./offline/records') as typeof import('./offline/records')).usersRows,
   () => (require('./mam/records') as typeof import('./mam/records')).usersRows,
+  () => (require('./muc/records') as typeof import('./muc/records')).usersRows,
 ];
 
 /** The features over one store, each built on first use. */
