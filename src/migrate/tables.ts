@@ -1,6 +1,7 @@
 import { PASSWD } from '../features/accounts/records';
 import { LAST } from '../features/last/records';
 import { MAM } from '../features/mam/records';
+import { MUC_NICK, MUC_REGISTERED, MUC_ROOM } from '../features/muc/records';
 import { OFFLINE } from '../features/offline/records';
 import { PRIVACY } from '../features/privacy/records';
 import { PRIVATE } from '../features/private/records';
@@ -28,6 +29,9 @@ export function databaseTables(): string[] {
     SRG_USER,
     API_TOKENS,
     API_TOKENS_BY_ACCOUNT,
+    MUC_ROOM,
+    MUC_REGISTERED,
+    MUC_NICK,
     ...recordArchiveTables(OFFLINE, true),
     ...recordArchiveTables(MAM, false),
   ].sort();

@@ -9,6 +9,7 @@ import { createFeatures } from '../../src/features';
 import { featureDeps } from '../../src/features/deps';
 import { databaseTables } from '../../src/migrate/tables';
 import { defaultConfig } from '../../src/config/config';
+import { DEFAULT_ROOM_OPTIONS } from '../../src/config/muc';
 import { parseXml } from '../../src/lib/xml';
 import type { CliResult, RunOptions } from '../helpers/cli';
 
@@ -75,6 +76,15 @@ export async function fillEveryTable(homeDir: string, ctl: Ctl, users: readonly 
       const jid = { host: 'localhost', user: u };
       await features.mam.archive(jid, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
       await features.offline.store(jid, parseXml(expiring(`${u}@localhost`, 'expires'), 'a message'));
+      await features.muc.registerNick('conference.localhost', jid, `${u} ☕`);
+      await features.muc.saveRoom('conference.localhost', `${u}-room`, {
+        options: { ...DEFAULT_ROOM_OPTIONS, persistent: true, title: `${u}'s "room"\twith tabs`, presence_broadcast: ['moderator'] },
+        affiliations: [{ jid: `${u}@localhost`, affiliation: 'owner', reason: 'made it' }],
+        subject: 'Tea ☕',
+        subjectAuthor: u,
+        createdAt: 1700000000000,
+        lastActivity: 1700000100000,
+      });
     }
     const filled = new Set<string>();
     const snap = await store.snapshot();
@@ -93,6 +103,9 @@ export const FILLED_BY_COMMANDS = [
   'last',
   'mam',
   'mam_by_time',
+  'muc_registered',
+  'muc_registered_nick',
+  'muc_room',
   'offline',
   'offline_by_expiry',
   'offline_by_time',

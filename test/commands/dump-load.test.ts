@@ -21,7 +21,7 @@ afterEach(() => home.cleanup());
 const HEADER = '{"format":"ctl-dump","version":1,"node":"ctl@localhost","created":"2025-01-01T00:00:00.000Z","tables":["last"]}\n';
 const GOOD = '{"table":"last","key":["localhost","zed"],"value":{"timestamp":1,"status":""}}\n';
 const TABLE_LIST =
-  'api_tokens, api_tokens_by_account, last, mam, mam_by_time, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
+  'api_tokens, api_tokens_by_account, last, mam, mam_by_time, muc_registered, muc_registered_nick, muc_room, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
 
 async function refused(message: string) {
   expect(await home.ctl(['load', file()])).toEqual({ status: 1, stdout: '', stderr: `Error: ${message}\n` });

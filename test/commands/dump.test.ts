@@ -18,7 +18,7 @@ const NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
 const ctl = (...argv: string[]) => home.ctl(argv, { clock: () => NOW });
 const at = (argv: readonly string[]) => home.ctl(argv, { clock: () => NOW });
 const TABLE_LIST =
-  'api_tokens, api_tokens_by_account, last, mam, mam_by_time, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
+  'api_tokens, api_tokens_by_account, last, mam, mam_by_time, muc_registered, muc_registered_nick, muc_room, offline, offline_by_expiry, offline_by_time, passwd, privacy, private, roster, srg, srg_member, srg_user, vcard';
 
 async function two() {
   await ctlOk(at, 'register', 'bob', 'localhost', 'pw');
