@@ -40,6 +40,8 @@ import { roster } from './modules/roster';
 import { vcard } from './modules/vcard';
 import { version } from './modules/version';
 import { createSaslProvider } from './sasl';
+import type { MucControl } from '../core/muc';
+import { createMucService } from './muc/service';
 
 /**
  * Every module the server runs, in the order their hooks run. Blocking and privacy come before
@@ -81,6 +83,8 @@ export interface XmppServerDeps {
 
 export interface XmppServer {
   readonly control: XmppControl;
+  /** The MUC service, for the room commands. */
+  readonly muc: MucControl;
   readonly sessions: SessionTable;
   isOnline(jid: BareJid): boolean;
   /** Where each listener listens, with the port it got (port 0 picks one). */
@@ -104,6 +108,7 @@ const key = (l: C2sListener) => JSON.stringify([l.ip, l.port, l.tls, l.starttls,
 export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
+  const muc = createMucService();
   const handle: HubHandle = createHub({
     features: deps.features,
     config: deps.config,
@@ -111,7 +116,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     nodeName: deps.nodeName,
     events: deps.events,
     logger,
-    modules: MODULES,
+    modules: [...MODULES, muc.module],
   });
   const certificate = certificateLoader(deps);
   let secure = certificate.load();
@@ -165,6 +170,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
   let stopping: Promise<void> | undefined;
   return {
     control: handle.control,
+    muc: muc.control,
     sessions: handle.sessions,
     isOnline: (jid) => handle.sessions.ofUser(jid).length > 0,
     addresses: () => [...servers.values()].map((s) => ({ ip: s.listener.ip, port: (s.address() as { port: number }).port })),
@@ -191,6 +197,8 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
         handle.control.shutdown();
         await Promise.race([closed, sleep(STOP_WAIT, undefined, { ref: false })]);
         await waitFor(() => handle.sessions.count() === 0, STOP_WAIT);
+        // The rooms' last activity, kept back to spare writes, is stored before the database closes.
+        await muc.flush().catch((err: unknown) => logger.error(`storing the rooms: ${(err as Error).message}`));
         handle.close();
       })();
       return stopping;
