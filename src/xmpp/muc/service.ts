@@ -74,12 +74,15 @@ function payloadNs(iq: Element): string {
   return '';
 }
 
-/** Did a change touch more than the last activity? References first: a room keeps what did not change. */
+/** Did a change touch more than the last activity? Compared field by field: this runs for every message. */
 function onlyActivity(prev: RoomRecord, next: RoomRecord): boolean {
-  if (prev.options === next.options && prev.affiliations === next.affiliations && prev.subject === next.subject && prev.subjectAuthor === next.subjectAuthor) {
-    return true;
+  if (prev.subject !== next.subject || prev.subjectAuthor !== next.subjectAuthor || prev.createdAt !== next.createdAt) return false;
+  const [a, b] = [prev.affiliations, next.affiliations];
+  if (a !== b) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i].jid !== b[i].jid || a[i].affiliation !== b[i].affiliation || a[i].reason !== b[i].reason) return false;
   }
-  return JSON.stringify({ ...prev, lastActivity: 0 }) === JSON.stringify({ ...next, lastActivity: 0 });
+  return prev.options === next.options || JSON.stringify(prev.options) === JSON.stringify(next.options);
 }
 
 export function createMucService(options: MucServiceOptions = {}): MucServer {
