@@ -76,7 +76,9 @@ const ADMIN_SEATS = 5;
 async function join(room: RoomState, stanza: Element, from: Jid, nick: string, rawNick: string): Promise<void> {
   const problem = await joinProblem(room, stanza, from, nick);
   if (problem) return refuse(room, stanza, from, problem);
-  // The awaited checks may have let another stanza in: the nick may be taken by now.
+  // The awaited checks may have let another stanza in: this session may have joined by now, or the nick gone to another.
+  const joined = room.occupantOf(from);
+  if (joined) return joined.nick === nick ? update(room, stanza, from, joined) : undefined;
   const holder = room.nicks.get(nick);
   if (holder && holder.bareText !== bareText(from))
     return refuse(room, stanza, from, new StanzaError('conflict', 'That nickname is already in use by another occupant'));
@@ -96,13 +98,19 @@ async function join(room: RoomState, stanza: Element, from: Jid, nick: string, r
   room.addSession(occupant, from);
   const created = room.creating;
   room.creating = false;
-  const self: number[] = [];
+  const self = roomCodes(room);
   if (created) self.push(201);
-  if (!room.options.anonymous) self.push(100);
-  if (room.options.logging) self.push(170);
   if (rawNick !== nick) self.push(210);
   welcome(room, stanza, occupant, text, self);
   room.touch();
+}
+
+/** What the joiner's own presence says of the room: 100 non-anonymous, 170 logged. */
+function roomCodes(room: RoomState): number[] {
+  const codes: number[] = [];
+  if (!room.options.anonymous) codes.push(100);
+  if (room.options.logging) codes.push(170);
+  return codes;
 }
 
 /**
@@ -140,7 +148,7 @@ function update(room: RoomState, stanza: Element, from: Jid, occupant: Occupant)
   const text = formatJid(from);
   occupant.shown = text;
   occupant.presence = visiblePresence(room, stanza, occupant);
-  if (stanza.getChild('x', NS_MUC)) welcome(room, stanza, occupant, text, []);
+  if (stanza.getChild('x', NS_MUC)) welcome(room, stanza, occupant, text, roomCodes(room));
   else room.broadcastPresence(occupant);
 }
 
