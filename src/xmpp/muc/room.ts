@@ -97,7 +97,10 @@ class Room implements LiveRoom {
 
   handle(stanza: Element, from: Jid): void | Promise<void> {
     const s = this.s;
-    if (s.destroyed) return s.reject(stanza, from, new StanzaError('item-not-found', 'The room does not exist'));
+    if (s.destroyed) {
+      if (stanza.name === 'presence' && stanza.attrs.type === 'unavailable') return;
+      return s.reject(stanza, from, new StanzaError('item-not-found', 'The room does not exist'));
+    }
     const to = typeof stanza.attrs.to === 'string' ? stanza.attrs.to : '';
     const slash = to.indexOf('/');
     const rawNick = slash < 0 ? '' : to.slice(slash + 1);

@@ -22,6 +22,19 @@ describe('kick and voice (roles)', () => {
     expect(fx.room.hasUser({ user: 'bob', host: 'localhost' })).toBe(false);
   });
 
+  test('a kick reaches every resource of the nick, each named by its own JID; the others hear of it once', async () => {
+    const fx = await threeInRoom();
+    await fx.join('bob@localhost/phone', 'Bob');
+    fx.take();
+    await fx.send(A, admin('set', "<item nick='Bob' role='none'/>"));
+    expect(fx.take('bob@localhost/phone')).toEqual([
+      `<presence from="${ROOM}/Bob" to="bob@localhost/phone" type="unavailable"><x ${X}><item affiliation="none" role="none" jid="bob@localhost/phone"><actor nick="Alice"/></item><status code="110"/><status code="307"/></x></presence>`,
+    ]);
+    expect(fx.take(B)).toHaveLength(1);
+    expect(fx.take(C)).toHaveLength(1);
+    expect(fx.room.occupantCount).toBe(2);
+  });
+
   test('only moderators kick (forbidden); nobody kicks an owner (not-allowed); an unknown nick is not-acceptable', async () => {
     const fx = await threeInRoom();
     await fx.send(B, admin('set', "<item nick='Carol' role='none'/>"));
