@@ -3,6 +3,9 @@ import { hostAccounts } from '../features/accounts/records';
 import type { FeatureDeps } from '../features/deps';
 import type { Features } from '../features';
 import { hostLasts } from '../features/last/records';
+import { hostRegistrations, hostRooms } from '../features/muc/records';
+import type { RoomRecord } from '../features/muc/types';
+import type { RoomOptionName } from '../config/muc';
 import { hostOffline } from '../features/offline/records';
 import { hostPrivacy, type PrivacyItem } from '../features/privacy/records';
 import { hostPrivate } from '../features/private/records';
@@ -10,6 +13,7 @@ import { hostRosters } from '../features/roster/records';
 import { ALL_USERS, hostGroups, hostMembers, isMember, memberText, type SharedGroup } from '../features/srg/records';
 import { hostVcards } from '../features/vcard/records';
 import { CommandError } from '../lib/errors';
+import { bareText } from '../lib/jid';
 import { writeFileAtomicStream } from '../lib/files';
 import { parseXml, type Element } from '../lib/xml';
 import type { Store } from '../storage/types';
@@ -69,6 +73,74 @@ function srgOpts(g: SharedGroup, allUsers: boolean): string {
     `{displayed_groups,[${g.displayed.map(erlangBinary).join(',')}]}`,
   ];
   if (allUsers) opts.push('{all_users,true}');
+  return `[${opts.join(',')}]`;
+}
+
+/** The room options in the order ejabberd's mod_muc_room:make_opts writes them; captcha_whitelist follows apart. */
+const MAKE_OPTS_ORDER: readonly Exclude<RoomOptionName, 'captcha_whitelist'>[] = [
+  'title',
+  'description',
+  'allow_change_subj',
+  'allow_query_users',
+  'allow_private_messages',
+  'allow_private_messages_from_visitors',
+  'allow_visitor_status',
+  'allow_visitor_nickchange',
+  'public',
+  'public_list',
+  'persistent',
+  'moderated',
+  'members_by_default',
+  'members_only',
+  'allow_user_invites',
+  'password_protected',
+  'captcha_protected',
+  'password',
+  'anonymous',
+  'logging',
+  'max_users',
+  'allow_voice_requests',
+  'allow_subscription',
+  'mam',
+  'presence_broadcast',
+  'voice_request_min_interval',
+  'vcard',
+  'vcard_xupdate',
+  'pubsub',
+  'enable_hats',
+  'lang',
+];
+
+/** ejabberd's `{User, Server, Resource}` of a bare JID (a server's JID has an empty user). */
+function ljid(jid: string): string {
+  const at = jid.indexOf('@');
+  const [user, server] = at < 0 ? ['', jid] : [jid.slice(0, at), jid.slice(at + 1)];
+  return `{${erlangBinary(user)},${erlangBinary(server)},<<>>}`;
+}
+
+function roomOptionTerm(name: Exclude<RoomOptionName, 'captcha_whitelist'>, value: unknown): string {
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return `[${value.join(',')}]`;
+  // Atoms in ejabberd's record; the other options are binaries.
+  if (name === 'allow_private_messages_from_visitors') return String(value);
+  if (name === 'vcard_xupdate' && (value === 'undefined' || value === 'external')) return value;
+  return erlangBinary(String(value));
+}
+
+/**
+ * muc_room.opts: the room as ejabberd's mod_muc_room:make_opts keeps it and mod_muc_sql stores
+ * it, an Erlang term that restore_room reads back: the options, affiliations with their
+ * reasons, the subject as xmpp's `#text{}` records, no occupants' roles and no subscribers.
+ */
+export function mucRoomOpts(record: RoomRecord): string {
+  const o = record.options;
+  const opts = MAKE_OPTS_ORDER.map((name) => `{${name},${roomOptionTerm(name, o[name])}}`);
+  opts.push(`{captcha_whitelist,[${o.captcha_whitelist.map(ljid).join(',')}]}`);
+  opts.push(`{affiliations,[${record.affiliations.map((a) => `{${ljid(a.jid)},{${a.affiliation},${erlangBinary(a.reason)}}}`).join(',')}]}`);
+  opts.push('{roles,[]}');
+  opts.push(`{subject,${record.subject === '' ? '[]' : `[{text,<<>>,${erlangBinary(record.subject)}}]`}}`);
+  opts.push(`{subject_author,${erlangBinary(record.subjectAuthor)}}`);
+  opts.push('{hats_users,[]}', '{hibernation_time,undefined}');
   return `[${opts.join(',')}]`;
 }
 
@@ -165,6 +237,26 @@ const SECTIONS: readonly Section[] = [
     async *rows({ store, host }) {
       for await (const [{ user: username }, rec] of hostLasts(store, host)) {
         yield del('last', { username }) + insert('last', { username, seconds: String(rec.timestamp), state: rec.status });
+      }
+    },
+  },
+  {
+    mnesia: 'muc_room',
+    sqlTable: 'muc_room',
+    working: 'Exporting rooms',
+    async *rows({ store, host }) {
+      for await (const { service, name, record } of hostRooms(store, host)) {
+        yield del('muc_room', { name, host: service }) + insert('muc_room', { name, host: service, opts: mucRoomOpts(record) });
+      }
+    },
+  },
+  {
+    mnesia: 'muc_registered',
+    sqlTable: 'muc_registered',
+    async *rows({ store, host }) {
+      for await (const { service, jid, nick } of hostRegistrations(store, host)) {
+        const text = bareText(jid);
+        yield del('muc_registered', { jid: text, host: service }) + insert('muc_registered', { jid: text, host: service, nick });
       }
     },
   },

@@ -1,6 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../src/config/config';
+import { DEFAULT_ROOM_OPTIONS } from '../../src/config/muc';
+import { createFeatures } from '../../src/features';
+import { featureDeps } from '../../src/features/deps';
+import { openLevelStore } from '../../src/storage/level';
 import { tempHome } from '../helpers/cli';
 import { startPostgres, type Postgres } from './sql-export-pg';
 
@@ -45,6 +50,22 @@ beforeAll(async () => {
     'example.org',
     "<query xmlns='jabber:iq:privacy'><list name=\"it's\"><item type='group' value='Friends' action='allow' order='5'><iq/><presence-in/></item><item action='deny' order='10'/></list><default name=\"it's\"/></query>",
   );
+  const store = await openLevelStore(join(home.dir, 'db'));
+  try {
+    const { muc } = createFeatures(featureDeps({ store, config: loadConfig(join(home.dir, 'ctl.yml')), clock: () => NOW }));
+    await muc.saveRoom('conference.example.org', 'tea', {
+      options: { ...DEFAULT_ROOM_OPTIONS, persistent: true, title: "Tea & 'cake' 李", password: 'p"w\\', presence_broadcast: ['moderator'] },
+      affiliations: [{ jid: 'alice@example.org', affiliation: 'owner', reason: "it's hers" }],
+      subject: "'); DROP TABLE muc_room; --",
+      subjectAuthor: 'alice',
+      createdAt: NOW,
+      lastActivity: NOW,
+    });
+    await muc.registerNick('conference.example.org', { user: '李', host: 'example.org' }, "Lǐ 'the' nick");
+    await muc.registerNick('conference.localhost', { user: 'nobody', host: 'localhost' }, 'elsewhere');
+  } finally {
+    await store.close();
+  }
   exported = join(home.dir, 'example.org.sql');
   await ctl('export_odbc', 'example.org', exported);
 }, 120_000);
@@ -248,12 +269,29 @@ describe("export_odbc loaded into PostgreSQL with ejabberd's schema", () => {
     ]);
   });
 
+  test("rooms with their options as the Erlang term ejabberd reads back, and registered nicks; only this host's service", async () => {
+    const d = await loaded();
+    const rooms = await pg.rows<{ name: string; host: string; opts: string }>(d, 'SELECT name, host, opts FROM muc_room');
+    expect(rooms.map((r) => [r.name, r.host])).toEqual([['tea', 'conference.example.org']]);
+    const { opts } = rooms[0];
+    expect(opts).toMatch(/^\[\{title,<<"Tea & 'cake' \\346\\235\\216">>\},\{description,<<"">>\},/);
+    expect(opts).toContain('{persistent,true}');
+    expect(opts).toContain('{password,<<"p\\"w\\\\">>}');
+    expect(opts).toContain('{presence_broadcast,[moderator]}');
+    expect(opts).toContain(`{affiliations,[{{<<"alice">>,<<"example.org">>,<<>>},{owner,<<"it's hers">>}}]}`);
+    expect(opts).toContain(`{subject,[{text,<<>>,<<"'); DROP TABLE muc_room; --">>}]},{subject_author,<<"alice">>}`);
+    expect(await pg.rows(d, 'SELECT jid, host, nick FROM muc_registered')).toEqual([
+      { jid: '李@example.org', host: 'conference.example.org', nick: "Lǐ 'the' nick" },
+    ]);
+  });
+
   test('loading the file a second time replaces the rows instead of doubling them', async () => {
     const d = await loaded();
     const count = `SELECT (SELECT count(*) FROM users) u, (SELECT count(*) FROM rosterusers) r, (SELECT count(*) FROM rostergroups) g,
-      (SELECT count(*) FROM spool) s, (SELECT count(*) FROM privacy_list_data) p, (SELECT count(*) FROM sr_user) m, (SELECT count(*) FROM vcard_search) v`;
+      (SELECT count(*) FROM spool) s, (SELECT count(*) FROM privacy_list_data) p, (SELECT count(*) FROM sr_user) m, (SELECT count(*) FROM vcard_search) v,
+      (SELECT count(*) FROM muc_room) mr, (SELECT count(*) FROM muc_registered) mn`;
     const before = await pg.rows(d, count);
-    expect(before).toEqual([{ u: 3, r: 4, g: 3, s: 3, p: 2, m: 2, v: 2 }]);
+    expect(before).toEqual([{ u: 3, r: 4, g: 3, s: 3, p: 2, m: 2, v: 2, mr: 1, mn: 1 }]);
     await pg.psql(d, readFileSync(exported, 'utf8'), { singleTransaction: true });
     expect(await pg.rows(d, count)).toEqual(before);
   });

@@ -90,6 +90,21 @@ export async function roomsPage(store: Store, service: string | undefined, after
   return page;
 }
 
+/** The rooms of every service whose domain is `host` or ends in `.host`, by service then name, read in pages. */
+export async function* hostRooms(store: Store, host: string, pageSize = 500): AsyncIterable<StoredRoom> {
+  let after: Key | undefined;
+  for (;;) {
+    const page = await roomsPage(store, undefined, after, pageSize);
+    for (const room of page) if (onHost(room.service, host)) yield room;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1];
+    after = [last.service, last.name];
+  }
+}
+
+/** A service belongs to a host whose domain ends it, as ejabberd's export decides. */
+const onHost = (service: string, host: string) => service === host || service.endsWith(`.${host}`);
+
 /** Every registration on a service whose domain is `host` or ends in `.host`, by service then nick. */
 export async function* hostRegistrations(
   store: Store,
@@ -97,7 +112,7 @@ export async function* hostRegistrations(
 ): AsyncIterable<{ readonly service: string; readonly jid: BareJid; readonly nick: string }> {
   for await (const [k, owner] of store.entries<NickOwner>(MUC_NICK)) {
     const service = k[0];
-    if (service !== host && !service.endsWith(`.${host}`)) continue;
+    if (!onHost(service, host)) continue;
     const jid = { user: owner.user, host: owner.host };
     const reg = await store.get<RegisteredNick>(MUC_REGISTERED, registrationKey(jid, service));
     if (reg !== undefined) yield { service, jid, nick: reg.nick };
