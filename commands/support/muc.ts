@@ -16,6 +16,8 @@ const GLOBAL = 'global';
 const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outcast', 'none'];
 /** The longest line a rooms file may have: a room JID is at most two 1023-byte parts and `@`. */
 const MAX_ROOMS_LINE = 4096;
+/** How much of a bad line an error repeats. */
+const MAX_SHOWN = 80;
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const roomJid = (room: RoomAddress) => `${room.name}@${room.service}`;
@@ -77,17 +79,18 @@ interface RoomLine {
  */
 async function readRoomsFile(file: string): Promise<RoomLine[]> {
   const rooms = new Map<string, RoomLine>();
-  const bad = (line: number, why: string) => new CommandError('failed', `${file} line ${line}: ${why}`, { details: { arg: 'file', line } });
+  const bad = (line: number, why: string) => new CommandError('failed', `Line ${line} of the rooms file: ${why}`, { details: { arg: 'file', line } });
   for await (const line of readLines(file, 'the rooms file', MAX_ROOMS_LINE)) {
     const text = lineText(line).trim();
     if (text === '') continue;
     const at = text.indexOf('@');
-    if (at <= 0 || text.includes('/')) throw bad(line.number, `'${text}' is not a room JID (room@service)`);
+    const shown = text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}...` : text;
+    if (at <= 0 || text.includes('/')) throw bad(line.number, `'${shown}' is not a room JID (room@service)`);
     let room: RoomAddress;
     try {
       room = { name: roomName(text.slice(0, at), 'room'), service: nameprep(text.slice(at + 1), 'room') };
     } catch (err) {
-      throw bad(line.number, `'${text}' is not a room JID (room@service): ${err instanceof Error ? err.message : String(err)}`);
+      throw bad(line.number, `'${shown}' is not a room JID (room@service): ${err instanceof Error ? err.message : String(err)}`);
     }
     rooms.set(roomJid(room), rooms.get(roomJid(room)) ?? { room, line: line.number });
   }
@@ -95,23 +98,23 @@ async function readRoomsFile(file: string): Promise<RoomLine[]> {
 }
 
 /** Asks `check` of each room, naming the line of the first that fails. */
-async function checkLines(lines: readonly RoomLine[], file: string, check: (room: RoomAddress) => Promise<string | undefined>): Promise<void> {
+async function checkLines(lines: readonly RoomLine[], check: (room: RoomAddress) => Promise<string | undefined>): Promise<void> {
   for (const { room, line } of lines) {
     let why: string | undefined;
     try {
       why = await check(room);
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
-      throw new CommandError(err.code, `${file} line ${line}: ${err.message}`, { details: { arg: 'file', line } });
+      throw new CommandError(err.code, `Line ${line} of the rooms file: ${err.message}`, { details: { arg: 'file', line } });
     }
-    if (why !== undefined) throw new CommandError('failed', `${file} line ${line}: ${why}`, { details: { arg: 'file', line } });
+    if (why !== undefined) throw new CommandError('failed', `Line ${line} of the rooms file: ${why}`, { details: { arg: 'file', line } });
   }
 }
 
 /** create_rooms_file: stores every room of the file, or none. */
 export async function createRoomsFile(muc: MucControl, file: string, progress: (text: string) => void): Promise<boolean> {
   const lines = await readRoomsFile(file);
-  await checkLines(lines, file, async (room) => ((await muc.exists(room)) ? `room ${roomJid(room)} already exists` : undefined));
+  await checkLines(lines, async (room) => ((await muc.exists(room)) ? `room ${roomJid(room)} already exists` : undefined));
   const rooms = lines.map((l) => l.room);
   await muc.createRooms(rooms);
   for (const room of rooms) progress(`Creating room ${roomJid(room)}`);
@@ -121,7 +124,7 @@ export async function createRoomsFile(muc: MucControl, file: string, progress: (
 /** destroy_rooms_file: destroys every room of the file; a room that does not exist stops it before any is destroyed. */
 export async function destroyRoomsFile(muc: MucControl, file: string, progress: (text: string) => void): Promise<boolean> {
   const lines = await readRoomsFile(file);
-  await checkLines(lines, file, async (room) => ((await muc.exists(room)) ? undefined : `room ${roomJid(room)} does not exist`));
+  await checkLines(lines, async (room) => ((await muc.exists(room)) ? undefined : `room ${roomJid(room)} does not exist`));
   const hosts = new Map(muc.services().map((s) => [s.service, s.host]));
   const destroyed = await muc.destroyRooms(lines.map((l) => l.room));
   for (const room of destroyed) progress(`Destroying room: ${roomJid(room)} - vhost: ${hosts.get(room.service) ?? room.service}`);

@@ -167,7 +167,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       return xmpp?.control ?? NO_SESSIONS;
     },
     get muc() {
-      return (xmpp as { muc?: MucControl } | undefined)?.muc ?? NO_MUC;
+      return xmpp?.muc ?? NO_MUC;
     },
     s2sConnections: () => 0,
     loglevel: () => logger.level(),

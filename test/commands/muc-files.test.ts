@@ -47,30 +47,37 @@ describe('create_rooms_file', () => {
   });
 
   test.each([
-    ['lobby', "line 2: 'lobby' is not a room JID (room@service)"],
-    ['lobby@conference.localhost/desk', "line 2: 'lobby@conference.localhost/desk' is not a room JID (room@service)"],
+    ['lobby', "Line 2 of the rooms file: 'lobby' is not a room JID (room@service)"],
+    ['lobby@conference.localhost/desk', "Line 2 of the rooms file: 'lobby@conference.localhost/desk' is not a room JID (room@service)"],
     [
       'lob by@conference.localhost',
-      `line 2: 'lob by@conference.localhost' is not a room JID (room@service): Invalid room name 'lob by' (room): a room name cannot contain spaces, control characters or any of "&'/:<>@`,
+      `Line 2 of the rooms file: 'lob by@conference.localhost' is not a room JID (room@service): Invalid room name 'lob by' (room): a room name cannot contain spaces, control characters or any of "&'/:<>@`,
     ],
-    ['@conference.localhost', "line 2: '@conference.localhost' is not a room JID (room@service)"],
-    ['lobby@', "line 2: 'lobby@' is not a room JID (room@service): The host name (room) must not be empty"],
+    ['@conference.localhost', "Line 2 of the rooms file: '@conference.localhost' is not a room JID (room@service)"],
+    ['lobby@', "Line 2 of the rooms file: 'lobby@' is not a room JID (room@service): The host name (room) must not be empty"],
     [
       'lobby@conference.nowhere.example',
-      'line 2: No MUC service conference.nowhere.example here: the services are conference.localhost, conference.example.org',
+      'Line 2 of the rooms file: No MUC service conference.nowhere.example here: the services are conference.localhost, conference.example.org',
     ],
-    ['lobby@localhost', 'line 2: localhost is a host, not a MUC service: its rooms are on conference.localhost'],
+    ['lobby@localhost', 'Line 2 of the rooms file: localhost is a host, not a MUC service: its rooms are on conference.localhost'],
   ])('a bad line (%s) is an error naming its number, and nothing is created', async (line, why) => {
     const file = roomsFile(`attic@conference.localhost\n${line}\nhall@conference.localhost\n`);
-    expect(await ctl(['create_rooms_file', file])).toEqual(fails(1, `Error: ${file} ${why}\n`));
+    expect(await ctl(['create_rooms_file', file])).toEqual(fails(1, `Error: ${why}\n`));
     expect(muc.state.size).toBe(0);
     expect(muc.calls).toEqual([]);
+  });
+
+  test('a long bad line is repeated in the error only in part', async () => {
+    const junk = 'x'.repeat(500);
+    expect(await ctl(['create_rooms_file', roomsFile(`${junk}\n`)])).toEqual(
+      fails(1, `Error: Line 1 of the rooms file: '${'x'.repeat(80)}...' is not a room JID (room@service)\n`),
+    );
   });
 
   test('a room that exists already is an error naming its line, and nothing is created', async () => {
     room('hall@conference.localhost');
     const file = roomsFile('attic@conference.localhost\n\nhall@conference.localhost\n');
-    expect(await ctl(['create_rooms_file', file])).toEqual(fails(1, `Error: ${file} line 3: room hall@conference.localhost already exists\n`));
+    expect(await ctl(['create_rooms_file', file])).toEqual(fails(1, `Error: Line 3 of the rooms file: room hall@conference.localhost already exists\n`));
     expect([...muc.state.keys()]).toEqual(['hall@conference.localhost']);
   });
 
@@ -102,14 +109,14 @@ describe('destroy_rooms_file', () => {
     expect(await ctl(['destroy_rooms_file', bad])).toEqual(
       fails(
         1,
-        `Error: ${bad} line 2: 'not a@jid' is not a room JID (room@service): Invalid room name 'not a' (room): a room name cannot contain spaces, control characters or any of "&'/:<>@\n`,
+        `Error: Line 2 of the rooms file: 'not a@jid' is not a room JID (room@service): Invalid room name 'not a' (room): a room name cannot contain spaces, control characters or any of "&'/:<>@\n`,
       ),
     );
     const missing = roomsFile('lobby@conference.localhost\ncellar@conference.localhost\n');
-    expect(await ctl(['destroy_rooms_file', missing])).toEqual(fails(1, `Error: ${missing} line 2: room cellar@conference.localhost does not exist\n`));
+    expect(await ctl(['destroy_rooms_file', missing])).toEqual(fails(1, `Error: Line 2 of the rooms file: room cellar@conference.localhost does not exist\n`));
     const plain = roomsFile('lobby@localhost\n');
     expect(await ctl(['destroy_rooms_file', plain])).toEqual(
-      fails(1, `Error: ${plain} line 1: localhost is a host, not a MUC service: its rooms are on conference.localhost\n`),
+      fails(1, `Error: Line 1 of the rooms file: localhost is a host, not a MUC service: its rooms are on conference.localhost\n`),
     );
     expect(muc.state.size).toBe(3);
     expect(muc.calls).toEqual([]);
