@@ -25,7 +25,10 @@ export const ENVIRONMENT: readonly [string, string][] = [
 ];
 
 export const FILES: readonly [string, string][] = [
-  ['HOME/ctl.yml', 'configuration (YAML, ejabberd.yml key names): hosts, loglevel, auth_password_format'],
+  [
+    'HOME/ctl.yml',
+    'configuration (YAML, ejabberd.yml key names): hosts, loglevel, auth_password_format, listen, modules (mod_muc: the MUC service at conference.HOST)',
+  ],
   ['HOME/db/', 'the LevelDB database'],
   ['HOME/run/ctl.sock', 'the control socket of a running node'],
   ['HOME/log/ctl.log', 'the node log'],

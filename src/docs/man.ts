@@ -68,7 +68,13 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
     const c = registry.get(name);
     if (c) out.push(roff(exampleLine(c)));
   }
-  out.push(roff("printf 'register bob example.org pw1\\nregister carol example.org pw2\\n' | ctl batch"), '.fi', '');
+  out.push(
+    roff("printf 'register bob example.org pw1\\nregister carol example.org pw2\\n' | ctl batch"),
+    roff('ctl create_room lounge conference.example.org example.org'),
+    roff('ctl get_room_occupants lounge conference.example.org'),
+    '.fi',
+    '',
+  );
   return out.join('\n');
 }
 
