@@ -69,7 +69,7 @@ const join = (who: string, name: string, nick: string, kwargs: Record<string, un
 /** What a plugin call gave: its result (stanzas as XML) or the error stanza. */
 function called(r: PeerRun, label: string): { result?: unknown; error?: string } {
   // The last call of that label: a script may try the same join again.
-  const e = eventsOf(r, 'called').findLast((c) => c.label === label);
+  const e = [...eventsOf(r, 'called')].reverse().find((c) => c.label === label);
   if (!e) throw new Error(`no call labelled '${label}':\n${r.events.map((v) => JSON.stringify(v)).join('\n')}`);
   return { result: e.result, error: e.error as string | undefined };
 }
