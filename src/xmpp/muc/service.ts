@@ -456,6 +456,12 @@ export function createMucService(options: MucServiceOptions = {}): MucServer {
         await bounce(stanza, 'jid-malformed', 'Invalid room name');
         return;
       }
+      // Leaving is never refused: a user the rule now denies must still get out of the rooms.
+      const leaving = stanza.name === 'presence' && stanza.attrs.type === 'unavailable';
+      if (!leaving && !allowed(moduleApi.config(), mucConfig().access, { jid: bareOf(from), ip: session?.ip ?? '' })) {
+        await bounce(stanza, 'forbidden', 'Access denied by service policy');
+        return;
+      }
       if (to.user === '') return toService(stanza, to.host, from);
       return toRoom(stanza, to, from, session);
     });

@@ -78,6 +78,22 @@ describe('the MUC service', () => {
     expect(await hub.service.control.exists(ROOM('lobby'))).toBe(false);
   });
 
+  test('access decides who may use the service at all; leaving is never refused', async () => {
+    const open = mucHub();
+    const alice = await open.online('alice');
+    expect((await join(alice, 'lobby', 'A')).join('')).toContain('<status code="201"/>');
+    const closed = mucHub({ muc: { access: 'none' } });
+    const bob = await closed.online('bob');
+    const got = (await join(bob, 'lobby', 'B')).join('');
+    expect(got).toContain('<forbidden');
+    expect(got).toContain('Access denied by service policy');
+    await bob.send(`<iq type='get' id='d1' to='conference.localhost'><query xmlns='${DISCO_INFO}'/></iq>`);
+    expect(bob.take()[0]).toContain('<forbidden');
+    await bob.send(`<presence type='unavailable' to='lobby@conference.localhost/B'/>`);
+    expect(bob.take()).toEqual([]);
+    expect(await closed.service.control.exists(ROOM('lobby'))).toBe(false);
+  });
+
   test('a room name longer than max_room_id is refused', async () => {
     const hub = mucHub({ muc: { maxRoomId: 5 } });
     const alice = await hub.online('alice');
