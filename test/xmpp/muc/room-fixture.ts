@@ -1,5 +1,5 @@
 import type { Element } from 'ltx';
-import type { RoomOptions } from '../../../src/config/muc';
+import { DEFAULT_ROOM_OPTIONS, type RoomOptions } from '../../../src/config/muc';
 import type { RoomRecord, StoredAffiliation } from '../../../src/features/muc/types';
 import { bareText, parseJid, type BareJid } from '../../../src/lib/jid';
 import { parseXml } from '../../../src/lib/xml';
@@ -10,40 +10,7 @@ export const START = 1_700_000_000_000;
 export const ROOM = 'lobby@conference.localhost';
 
 /** ejabberd's default room options. */
-export const DEFAULTS: RoomOptions = {
-  title: '',
-  description: '',
-  allow_change_subj: true,
-  allow_query_users: true,
-  allow_private_messages: true,
-  allow_private_messages_from_visitors: 'anyone',
-  allow_visitor_status: true,
-  allow_visitor_nickchange: true,
-  public: true,
-  public_list: true,
-  persistent: false,
-  moderated: true,
-  captcha_protected: false,
-  members_by_default: true,
-  members_only: false,
-  allow_user_invites: false,
-  allow_subscription: false,
-  password_protected: false,
-  password: '',
-  anonymous: true,
-  presence_broadcast: ['moderator', 'participant', 'visitor'],
-  allow_voice_requests: true,
-  voice_request_min_interval: 1800,
-  max_users: 200,
-  logging: false,
-  vcard: '',
-  vcard_xupdate: 'undefined',
-  captcha_whitelist: [],
-  mam: false,
-  pubsub: '',
-  enable_hats: false,
-  lang: 'en',
-};
+export const DEFAULTS: RoomOptions = DEFAULT_ROOM_OPTIONS;
 
 export interface FixtureOptions {
   readonly options?: Partial<RoomOptions>;
