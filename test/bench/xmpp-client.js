@@ -284,11 +284,19 @@ function burst({ users, count, spreadMs }) {
 
 const ops = { login, closeAll, messages, burst };
 
-process.on('message', async ({ op, ...args }) => {
-  try {
-    process.send({ ok: true, ...(await ops[op](args)) });
-  } catch (err) {
-    process.send({ error: err.stack || String(err) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
+/** Answers the benchmark's requests, one `ops[op](args)` each, over IPC; ends when the benchmark goes. */
+function serve(handlers) {
+  process.on('message', async ({ op, ...args }) => {
+    try {
+      process.send({ ok: true, ...(await handlers[op](args)) });
+    } catch (err) {
+      process.send({ error: err.stack || String(err) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+// Other generators (muc-client.js) log their sessions in with this one's clients.
+if (require.main === module) serve(ops);
+
+module.exports = { BODY, closeAll, login, serve, sessions };
