@@ -16,6 +16,7 @@ const backup = require('./backup');
 const piefxis = require('./piefxis');
 const accounts = require('./accounts');
 const xmpp = require('./xmpp');
+const muc = require('./muc');
 
 const quick = process.argv.includes('--quick');
 
@@ -143,6 +144,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     print('Backup, restore, dump, load', await backup.bench({ quick }));
     print('XEP-0227 export and import', await piefxis.bench({ quick }));
     print('XMPP server under load (client swarm in its own process, bare Node relay as the baseline)', await xmpp.bench({ quick }));
+    print('Multi-user chat (client swarm in its own process; 1:1 chat, ctl batch and an empty database as the baselines)', await muc.bench({ quick }));
   } finally {
     cleanup();
   }
