@@ -115,6 +115,10 @@ describe('rooms', () => {
     expect(await muc.countRooms('conference.example.org')).toBe(1);
     expect(await muc.countRooms('conference.nowhere')).toBe(0);
     expect(await muc.countRooms()).toBe(1205);
+    // The names alone, in the same order, for the listings.
+    expect(await all(muc.roomNames(SERVICE))).toEqual(listed.map((r) => ({ service: r.service, name: r.name })));
+    expect((await all(muc.roomNames())).map((r) => `${r.name}@${r.service}`)).toEqual(every.map((r) => `${r.name}@${r.service}`));
+    expect(await all(muc.roomNames('conference.nowhere'))).toEqual([]);
   });
 
   test('createRooms stores all of them in one batch, or none when one exists, naming it', async () => {

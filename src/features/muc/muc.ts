@@ -74,6 +74,10 @@ export function createMuc(deps: FeatureDeps, _accounts: Accounts): Muc {
       if (key) await store.del(MUC_ROOM, key);
     },
 
+    async *roomNames(service) {
+      for await (const [s, name] of store.keys(MUC_ROOM, service === undefined ? {} : { prefix: [service] })) yield { service: s, name };
+    },
+
     async *rooms(service) {
       let after: Key | undefined;
       for (;;) {

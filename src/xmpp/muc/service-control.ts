@@ -187,7 +187,13 @@ export function createMucControl(registry: Registry): MucControl {
     },
 
     async rooms(serviceText) {
-      return (await survey(serviceText)).map((r) => r.room);
+      const services = serviceText === undefined ? registry.services().map((s) => s.service) : [service(serviceText)];
+      const out = new Map<string, RoomAddress>();
+      for (const s of services) {
+        for await (const stored of registry.muc().roomNames(s)) out.set(jidOf(stored), stored);
+        for (const live of registry.liveRooms(s)) out.set(live.jid, { service: s, name: live.name });
+      }
+      return [...out.values()].sort(byAddress);
     },
 
     async unusedRooms(serviceText, days): Promise<RoomSelection> {
