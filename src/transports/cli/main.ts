@@ -48,6 +48,7 @@ export async function main(argv: readonly string[], io: Io, app: CliApp): Promis
       return 2;
     }
     if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, app);
+    if (inv.kind === 'complete') return await completion().complete(io, inv.words, registry);
     command = inv.command;
     const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
     const c = inv.command;
@@ -62,6 +63,14 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
   const { registry } = app;
   if (name === 'help') {
     io.stdout.write(topic === undefined ? help().usageText(registry) : help().helpText(registry, topic));
+    return 0;
+  }
+  if (name === 'completion') {
+    io.stdout.write(completion().completionScript(topic));
+    return 0;
+  }
+  if (name === 'version') {
+    io.stdout.write(help().versionText());
     return 0;
   }
   if (name === 'batch') {
@@ -82,8 +91,9 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
   }
 }
 
-// Help and batch reading are loaded only when asked for: every other call would pay for them.
+// Help, completion and batch reading are loaded only when asked for: every other call would pay for them.
 const help = () => require('./help') as typeof import('./help');
+const completion = () => require('./completion') as typeof import('./completion');
 
 function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
   const home = resolveHome({ home: globals.home, config: globals.config, env });
