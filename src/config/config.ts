@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
 import { AccessError, checkAclNames, parseAccessRules, parseAcl, type AccessRule, type Matcher } from './access';
@@ -67,7 +67,8 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return defaultConfig(file);
-    throw new CommandError('failed', `Cannot read the configuration ${file}: ${(err as Error).message}`);
+    const { fsReason } = require('../lib/files') as typeof import('../lib/files');
+    throw new CommandError('failed', `Cannot read the configuration ${file}: ${fsReason(err)}`);
   }
   return parseConfig(text, file);
 }
@@ -81,10 +82,7 @@ export function parseConfig(text: string, file: string): Config {
     const line = node?.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
     return new CommandError('failed', `Invalid configuration ${file}${line}: ${message}`);
   };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    throw new CommandError('failed', `Invalid configuration ${file} (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`);
-  }
+  if (doc.errors.length > 0) throw syntaxError(text, file, doc.errors[0]);
   const config = { ...defaultConfig(file) } as { -readonly [K in keyof Config]: Config[K] };
   if (doc.contents === null) return config;
   if (!YAML.isMap(doc.contents)) throw bad('the top level must be a mapping of option: value', doc.contents);
@@ -194,6 +192,24 @@ export function parseConfig(text: string, file: string): Config {
   const mucHosts = checkMucHosts(config);
   if (mucHosts !== undefined) throw bad(mucHosts, at(['modules', 'mod_muc', 'host']) ?? at(['hosts']));
   return config;
+}
+
+/** The longest part of a line a syntax error repeats: enough to recognise it, never a screenful. */
+const MAX_SHOWN = 120;
+
+/**
+ * A YAML syntax error: the parser's reason, then the line it is about, quoted as in the file.
+ * The parser points past an unclosed quote or bracket, at the blank line or end of file after
+ * it; the line shown is then the last one with text before that point, where the opening is.
+ */
+function syntaxError(text: string, file: string, e: import('yaml').YAMLError): CommandError {
+  const lines = text.split(/\r?\n/);
+  let n = Math.min(e.linePos?.[0]?.line ?? 1, lines.length);
+  while (n > 1 && (lines[n - 1] ?? '').trim() === '') n--;
+  const line = lines[n - 1] ?? '';
+  const shown = line.length > MAX_SHOWN ? `${line.slice(0, MAX_SHOWN)}...` : line;
+  const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  return new CommandError('failed', `Invalid configuration ${file} (line ${n}): ${reason}\n  ${basename(file)} line ${n}: ${shown}`);
 }
 
 /** mod_muc's access options name rules the configuration has (or built-in ones). */
