@@ -40,9 +40,8 @@ export const NODE_HEAP = '--max-semi-space-size=1';
  */
 export async function startBackground(io: Io, home: Home, timeoutMs: number, script: string): Promise<number> {
   if (await nodeAnswers(home, timeoutMs)) throw new CommandError('conflict', `A node is already running on ${home.dir}`);
-  mkdirSync(dirname(home.logFile), { recursive: true, mode: 0o750 });
   const logStart = sizeOf(home.logFile);
-  const log = openSync(home.logFile, 'a', 0o640);
+  const log = openLog(home.logFile);
   // A young generation of 1 MiB semi-spaces instead of V8's 16: a node holding thousands of idle
   // client sessions then costs half the memory, and message throughput was measured the same.
   const child = spawn(process.execPath, [NODE_HEAP, script, home.dir, home.configFile], { detached: true, stdio: ['ignore', log, log], env: io.env });
@@ -68,6 +67,18 @@ export async function ping(io: Io, home: Home, timeoutMs: number): Promise<numbe
   const up = await nodeAnswers(home, timeoutMs);
   io.stdout.write(up ? 'pong\n' : 'pang\n');
   return up ? 0 : 3;
+}
+
+/** The log the node's output goes to; a directory that cannot be made is the operator's to fix. */
+function openLog(file: string): number {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+    return openSync(file, 'a', 0o640);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const { fsReason } = require('../../lib/files') as typeof import('../../lib/files');
+    throw new CommandError('failed', `Cannot ${e.syscall === 'mkdir' ? 'create the directory' : 'open'} ${e.path ?? file}: ${fsReason(err)}`, { cause: err });
+  }
 }
 
 function sizeOf(file: string): number {
