@@ -16,6 +16,8 @@ export interface GlobalOptions {
   readonly node?: string;
   readonly stdin?: string;
   readonly debug: boolean;
+  /** Summaries of long commands on stderr even when it is not a terminal. */
+  readonly verbose: boolean;
 }
 
 /** What the command line asks for. */
@@ -51,6 +53,7 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--node <name>', desc: 'the node to act on; must be the node of this home' },
   { flags: '--stdin <arg>', desc: 'read argument <arg> from standard input instead of the command line' },
   { flags: '--debug', desc: 'show stack traces of internal errors' },
+  { flags: '--verbose', desc: 'show the summaries of long commands on standard error, even when it is not a terminal' },
 ];
 
 /**
@@ -142,6 +145,7 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
     node: o.node as string | undefined,
     stdin: o.stdin as string | undefined,
     debug: o.debug === true,
+    verbose: o.verbose === true,
   };
 }
 
