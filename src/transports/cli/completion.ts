@@ -110,10 +110,10 @@ export async function candidates(words: readonly string[], registry: Registry, e
       servicesOf(home()).map((value) => ({ value })),
       cur,
     );
+  // Commands name the user before its host: the users of every configured host are offered.
   if (USER_ARGS.has(arg.name)) {
     const h = home();
-    const host = typedHost(params, args.length, args);
-    return lines(await usersOf(h, registry, host === undefined ? hostsOf(h) : [host]), cur);
+    return lines(await usersOf(h, registry, hostsOf(h)), cur);
   }
   return [];
 }
@@ -211,20 +211,6 @@ function hostsOf(home: Home): readonly string[] {
 function servicesOf(home: Home): string[] {
   const config = loadConfig(home.configFile);
   return config.hosts.map((h) => mucServiceOf(config, h)).filter((s): s is string => s !== undefined);
-}
-
-/**
- * The host an account argument belongs to, when it is typed before it (`localuser` goes with
- * `localserver`, `user` with `host` or `server`). Most commands name the user first: then the
- * users of every configured host are offered.
- */
-function typedHost(params: ReturnType<typeof callerArgs>, index: number, typed: readonly string[]): string | undefined {
-  const local = params[index].name.startsWith('local');
-  let host: string | undefined;
-  params.slice(0, index).forEach((p, i) => {
-    if (HOST_ARGS.has(p.name) && p.name.startsWith('local') === local) host = typed[i];
-  });
-  return host;
 }
 
 /**
