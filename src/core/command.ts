@@ -44,6 +44,20 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly origin?: 'ctl';
   /** What this node does differently, or why: shown by help and the man page, not the API reference. */
   readonly note?: string;
+  /**
+   * The description help and the man page show instead of `desc`, where ejabberd's words (kept
+   * for the API reference, which must stay ejabberd's byte for byte) are empty or name ejabberd
+   * where they mean this node.
+   */
+  readonly helpDesc?: string;
+  /** The same for `longdesc`: its examples written for ctl. */
+  readonly helpLongdesc?: string;
+  /**
+   * The values an enumerated argument takes, by argument name: help lists them, and the handler
+   * checks against the same list, so the two cannot disagree. A function is called only by help,
+   * for a list that lives in a module every call should not load.
+   */
+  readonly argValues?: Readonly<Record<string, readonly string[] | (() => readonly string[])>>;
   /** The ejabberd module that defines the command: the doc generators' regexp matches it too. */
   readonly module: string;
   readonly argsDesc?: readonly string[];
@@ -70,3 +84,33 @@ export function defineCommand<const A extends readonly Field[], const R extends 
 export function isAdminApi(command: Pick<Command, 'origin'>): boolean {
   return command.origin === undefined;
 }
+
+/**
+ * Stops or restarts the node, or deletes, overwrites or cuts off what cannot be brought back:
+ * never offered as the nearest name to a misspelt command, where one keystroke would run it.
+ */
+export function isDestructive(name: string): boolean {
+  return DESTRUCTIVE.has(name) || /^(delete|destroy|kick|remove|leave)_|_(destroy|delete|del|revoke|uninstall)$/.test(name);
+}
+
+const DESTRUCTIVE = new Set([
+  'stop',
+  'stop_kindly',
+  'restart',
+  'unregister',
+  'ban_account',
+  'restore',
+  'install_fallback',
+  'load',
+  'join_cluster',
+  'set_master',
+  'change_password',
+  'convert_to_scram',
+  'process_rosteritems',
+  'muc_unregister_nick',
+  'import_dir',
+  'import_file',
+  'import_piefxis',
+  'update',
+  'compile',
+]);

@@ -1,4 +1,4 @@
-import type { Command } from './command';
+import { isDestructive, type Command } from './command';
 
 /** The commands by name, by tag, and the nearest name to a misspelt one. */
 export interface Registry {
@@ -6,6 +6,7 @@ export interface Registry {
   /** All commands sorted by name. */
   list(): readonly Command[];
   tags(): ReadonlyMap<string, readonly Command[]>;
+  /** The nearest name to a misspelt one; never a destructive command (see `isDestructive`). */
   suggest(name: string): string | undefined;
 }
 
@@ -33,6 +34,7 @@ export function createRegistry(commands: readonly Command[]): Registry {
       let best: string | undefined;
       let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
       for (const candidate of byName.keys()) {
+        if (isDestructive(candidate)) continue;
         const d = distance(name, candidate);
         if (d < bestDistance) [best, bestDistance] = [candidate, d];
       }
