@@ -105,6 +105,8 @@ export async function candidates(words: readonly string[], registry: Registry, e
       hostsOf(home()).map((value) => ({ value })),
       cur,
     );
+  const values = valuesOf(command, arg.name);
+  if (values) return lines(values.map(choice), cur);
   if (SERVICE_ARGS.has(arg.name))
     return lines(
       servicesOf(home()).map((value) => ({ value })),
@@ -196,12 +198,24 @@ function options(): Candidate[] {
 function commands(registry: Registry): Candidate[] {
   return [
     ...BUILTINS.map((b) => ({ value: b.name, desc: b.desc })),
-    ...registry.list().map((c) => ({ value: c.name, desc: `${c.desc}${c.handler ? '' : ' (not implemented yet)'}` })),
+    ...registry.list().map((c) => ({ value: c.name, desc: `${c.helpDesc || c.desc}${c.handler ? '' : ' (not implemented yet)'}` })),
   ];
 }
 
 function tags(registry: Registry): Candidate[] {
   return [...registry.tags()].map(([tag, list]) => ({ value: tag, desc: `tag: ${list.length} command${list.length === 1 ? '' : 's'}` }));
+}
+
+/** The values of an enumerated argument, when its declaration lists them. */
+function valuesOf(command: Command, name: string): readonly string[] | undefined {
+  const values = command.argValues?.[name];
+  return typeof values === 'function' ? values() : values;
+}
+
+/** A listed value may explain itself, `0 (none)`: the word is what precedes the explanation. */
+function choice(value: string): Candidate {
+  const m = /^(\S+)\s+\((.*)\)$/.exec(value);
+  return m ? { value: m[1], desc: m[2] } : { value };
 }
 
 function hostsOf(home: Home): readonly string[] {
