@@ -7,6 +7,7 @@ function docCommand(format: 'html' | 'markdown') {
     name: `gen_${format}_doc_for_commands`,
     tags: ['documentation'],
     desc: `Generates ${format} documentation for ejabberd_commands`,
+    helpDesc: `Generates ${format} documentation for the commands of the Administration API`,
     module: 'ejabberd_commands_doc',
     policy: 'restricted',
     needs: 'none',

@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { ROOM_AFFILIATIONS } from './support/values';
 import { f, list, tuple, integer, string, binary, atom, rescode } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -13,6 +14,7 @@ export const mucCommands = [
     module: 'mod_muc_admin',
     policy: 'restricted',
     needs: 'node',
+    argValues: { option: () => (require('../src/config/muc') as typeof import('../src/config/muc')).ROOM_OPTION_NAMES },
     args: [f('name', binary), f('service', binary), f('option', binary), f('value', binary)],
     result: f('res', rescode),
     handler: ({ name, service, option, value }, { node }) => muc().changeRoomOption(node.muc, name, service, option, value),
@@ -191,6 +193,7 @@ export const mucCommands = [
     module: 'mod_muc_admin',
     policy: 'restricted',
     needs: 'node',
+    argValues: { affiliation: ROOM_AFFILIATIONS },
     args: [f('name', binary), f('service', binary), f('jid', binary), f('affiliation', binary)],
     result: f('res', rescode),
     handler: ({ name, service, jid, affiliation }, { node }) => muc().setRoomAffiliation(node.muc, name, service, jid, affiliation),

@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { MAM_PURGE_TYPES } from './support/values';
 import { f, integer, binary, rescode } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -25,6 +26,7 @@ export const purgeCommands = [
     module: 'mod_mam',
     policy: 'restricted',
     needs: 'store',
+    argValues: { type: MAM_PURGE_TYPES },
     args: [f('type', binary), f('days', integer)],
     result: f('res', rescode),
     handler: ({ type, days }, { services }) => mamSupport().deleteOldMamMessages(services.mam, type, days),

@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { ROSTER_SUBSCRIPTIONS } from './support/values';
 import { f, list, tuple, string, binary, rescode } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -12,6 +13,7 @@ export const rosterCommands = [
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
+    argValues: { subs: ROSTER_SUBSCRIPTIONS },
     args: [f('localuser', binary), f('localserver', binary), f('user', binary), f('server', binary), f('nick', binary), f('group', binary), f('subs', binary)],
     result: f('res', rescode),
     handler: (args, { services }) => rosterSupport().addRosterItem(services, args),

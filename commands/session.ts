@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { PRESENCE_SHOWS, PRESENCE_TYPES, STATUS_FILTERS } from './support/values';
 import { f, list, tuple, integer, string, binary, rescode } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -120,6 +121,7 @@ export const sessionCommands = [
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
+    argValues: { type: PRESENCE_TYPES, show: PRESENCE_SHOWS },
     args: [f('user', binary), f('host', binary), f('resource', binary), f('type', binary), f('show', binary), f('status', binary), f('priority', binary)],
     result: f('res', rescode),
     handler: (args, { node, services }) => sessions().setPresence(node.xmpp, services.accounts, args),
@@ -132,6 +134,7 @@ export const sessionCommands = [
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
+    argValues: { status: STATUS_FILTERS },
     args: [f('status', binary)],
     result: f('users', list(f('userstatus', tuple(f('user', string), f('host', string), f('resource', string), f('priority', integer), f('status', string))))),
     handler: ({ status }, { node, services }) => sessions().statusList(node.xmpp, services.accounts, status),
@@ -144,6 +147,7 @@ export const sessionCommands = [
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
+    argValues: { status: STATUS_FILTERS },
     args: [f('host', binary), f('status', binary)],
     result: f('users', list(f('userstatus', tuple(f('user', string), f('host', string), f('resource', string), f('priority', integer), f('status', string))))),
     handler: ({ host, status }, { node, services }) => sessions().statusList(node.xmpp, services.accounts, status, host),
@@ -155,6 +159,7 @@ export const sessionCommands = [
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',
+    argValues: { status: STATUS_FILTERS },
     args: [f('status', binary)],
     result: f('users', integer),
     handler: ({ status }, { node, services }) => sessions().statusNum(node.xmpp, services.accounts, status),
@@ -166,6 +171,7 @@ export const sessionCommands = [
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',
+    argValues: { status: STATUS_FILTERS },
     args: [f('host', binary), f('status', binary)],
     result: f('users', integer),
     handler: ({ host, status }, { node, services }) => sessions().statusNum(node.xmpp, services.accounts, status, host),

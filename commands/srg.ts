@@ -11,6 +11,8 @@ export const srgCommands = [
     desc: 'Create a Shared Roster Group',
     longdesc:
       'If you want to specify several group identifiers in the Display argument,\nput  \\ " around the argument and\nseparate the identifiers with \\ \\ n\nFor example:\n  ejabberdctl srg_create group3 localhost name desc \\"group1\\\\ngroup2\\"',
+    helpLongdesc:
+      "To show several groups to the members (the display argument), separate their identifiers with \\n, for example:\n  ctl srg_create group3 localhost name desc 'group1\\ngroup2'",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',

@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { MESSAGE_TYPES } from './support/values';
 import { f, integer, binary, rescode } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -36,6 +37,7 @@ export const stanzaCommands = [
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'store',
+    argValues: { type: MESSAGE_TYPES },
     args: [f('type', binary), f('from', binary), f('to', binary), f('subject', binary), f('body', binary)],
     result: f('res', rescode),
     note: 'On a running node the message is routed as any other: a recipient who is online gets it at once. Without a node it is stored offline.',

@@ -1,4 +1,5 @@
 import { defineCommand } from './support/define';
+import { HOST_STATS, NODE_STATS } from './support/values';
 import { f, integer, binary } from '../src/schema/types';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
@@ -37,6 +38,7 @@ export const statsCommands = [
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',
+    argValues: { name: NODE_STATS },
     args: [f('name', binary)],
     result: f('stat', integer),
     handler: ({ name }, { node, services }) => nodeSupport().statistic(node, services.accounts, name),
@@ -48,6 +50,7 @@ export const statsCommands = [
     module: 'mod_admin_extra',
     policy: 'admin',
     needs: 'node',
+    argValues: { name: HOST_STATS },
     args: [f('name', binary), f('host', binary)],
     result: f('stat', integer),
     handler: ({ name, host }, { node, services }) => nodeSupport().statistic(node, services.accounts, name, host),

@@ -1,14 +1,13 @@
 import { CommandError } from '../../src/lib/errors';
-import { ARCHIVE_TYPES, type ArchiveType } from '../../src/features/mam/records';
+import { type ArchiveType } from '../../src/features/mam/records';
 import type { Mam } from '../../src/features/mam/mam';
 import { checkDays } from '../../src/lib/days';
-
-const PURGE_TYPES: readonly string[] = [...ARCHIVE_TYPES, 'all'];
+import { MAM_PURGE_TYPES, oneOf } from './values';
 
 /** delete_old_mam_messages: `type` is chat, groupchat or all. */
 export async function deleteOldMamMessages(mam: Mam, type: string, days: number): Promise<boolean> {
-  if (!PURGE_TYPES.includes(type)) {
-    throw new CommandError('bad_argument', `Unknown message type '${type}' (type): use chat, groupchat or all`, { details: { arg: 'type' } });
+  if (!(MAM_PURGE_TYPES as readonly string[]).includes(type)) {
+    throw new CommandError('bad_argument', `Unknown message type '${type}' (type): use ${oneOf(MAM_PURGE_TYPES)}`, { details: { arg: 'type' } });
   }
   checkDays(days);
   await mam.deleteOld(type as ArchiveType | 'all', days);

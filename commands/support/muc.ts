@@ -10,10 +10,11 @@ import type { MucControl, RoomAddress } from '../../src/core/muc';
 import { CommandError } from '../../src/lib/errors';
 import { bareText, formatJid, nameprep, nodeprep, parseJid, type BareJid } from '../../src/lib/jid';
 import { lineText, readLines } from '../../src/lib/lines';
+import { ROOM_AFFILIATIONS } from './values';
 
 /** What muc_online_rooms and rooms_unused_* take for every service of every host. */
 const GLOBAL = 'global';
-const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outcast', 'none'];
+const AFFILIATIONS: readonly Affiliation[] = ROOM_AFFILIATIONS;
 /** The longest line a rooms file may have: a room JID is at most two 1023-byte parts and `@`. */
 const MAX_ROOMS_LINE = 4096;
 /** How much of a bad line an error repeats. */

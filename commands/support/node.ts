@@ -2,6 +2,7 @@ import type { NodeControl } from '../../src/core/context';
 import { CommandError } from '../../src/lib/errors';
 import { LOG_LEVEL_NAMES, LOG_LEVELS } from '../../src/config/config';
 import type { Accounts } from '../../src/features/accounts/accounts';
+import { HOST_STATS, NODE_STATS } from './values';
 
 /** What `status` says, in ejabberdctl's words. */
 export function statusText(node: NodeControl): string {
@@ -21,8 +22,7 @@ export function setLoglevel(node: NodeControl, level: number): string {
   return LOG_LEVELS[level];
 }
 
-export const NODE_STATS = ['registeredusers', 'onlineusers', 'onlineusersnode', 'uptimeseconds', 'processes'] as const;
-export const HOST_STATS = ['registeredusers', 'onlineusers'] as const;
+export { NODE_STATS, HOST_STATS } from './values';
 
 /** ejabberd's statistics, for the whole node or one host. */
 export async function statistic(node: NodeControl, accounts: Accounts, name: string, host?: string): Promise<number> {

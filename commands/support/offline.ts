@@ -6,8 +6,7 @@ import { checkXmlText, Element } from '../../src/lib/xml';
 import type { Accounts } from '../../src/features/accounts/accounts';
 import type { Offline } from '../../src/features/offline/offline';
 import { checkDays } from '../../src/lib/days';
-
-const MESSAGE_TYPES: readonly string[] = ['chat', 'normal', 'headline'];
+import { MESSAGE_TYPES, oneOf } from './values';
 
 export interface SendMessageArgs {
   readonly type: string;
@@ -22,8 +21,8 @@ export interface SendMessageArgs {
  * a node runs (an online user gets it at once); without one it is stored for the next login.
  */
 export async function sendMessage(offline: Offline, config: Config, a: SendMessageArgs, route?: (message: Element) => Promise<void>): Promise<boolean> {
-  if (!MESSAGE_TYPES.includes(a.type)) {
-    throw new CommandError('bad_argument', `Unknown message type '${a.type}' (type): use chat, normal or headline`, { details: { arg: 'type' } });
+  if (!(MESSAGE_TYPES as readonly string[]).includes(a.type)) {
+    throw new CommandError('bad_argument', `Unknown message type '${a.type}' (type): use ${oneOf(MESSAGE_TYPES)}`, { details: { arg: 'type' } });
   }
   const sender = parseJid(a.from, 'from');
   const recipient = parseJid(a.to, 'to');

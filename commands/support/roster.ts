@@ -6,6 +6,7 @@ import type { Accounts } from '../../src/features/accounts/accounts';
 import { ASKS, SUBSCRIPTIONS, checkItemText, contactJid, type RosterItem, type Subscription } from '../../src/features/roster/records';
 import type { ProcessReport, Roster, RosterFilter, TemplateEntry } from '../../src/features/roster/roster';
 import { readRosterTemplate, splitGroups } from '../../src/migrate/roster-template';
+import { oneOf, ROSTER_SUBSCRIPTIONS } from './values';
 
 /** What the roster commands use of the node's features. */
 export interface RosterFeatures {
@@ -25,7 +26,8 @@ export async function addRosterItem(
   a: { localuser: string; localserver: string; user: string; server: string; nick: string; group: string; subs: string },
 ): Promise<boolean> {
   const subscription = a.subs.toLowerCase() as Subscription;
-  if (!SUBSCRIPTIONS.includes(subscription)) throw usage('subs', `Unknown subscription '${a.subs}' (subs): use none, from, to or both`);
+  if (!(ROSTER_SUBSCRIPTIONS as readonly string[]).includes(subscription))
+    throw usage('subs', `Unknown subscription '${a.subs}' (subs): use ${oneOf(ROSTER_SUBSCRIPTIONS)}`);
   // The group text as given, separators included: what it holds must be XML too.
   await naming(ITEM_ARGS, () => checkItemText({ name: a.nick, groups: [a.group] }));
   const contact = contactJid(a.user, a.server);

@@ -9,10 +9,11 @@ import type { Accounts } from '../../src/features/accounts/accounts';
 import { CommandError } from '../../src/lib/errors';
 import { formatJid, parseJid, resourceprep, type Jid } from '../../src/lib/jid';
 import { Element as El, parseXml } from '../../src/lib/xml';
+import { oneOf, PRESENCE_SHOWS, PRESENCE_TYPES, SESSION_STATUSES } from './values';
 
 /** What a session's status may be, and `all` for status_list and status_num. */
-export const STATUSES = ['available', 'away', 'chat', 'dnd', 'xa', 'unavailable'] as const;
-const SHOWS = ['away', 'chat', 'dnd', 'xa'];
+export const STATUSES = SESSION_STATUSES;
+const SHOWS: readonly string[] = PRESENCE_SHOWS.filter((s) => s !== 'available');
 const STANZAS = ['message', 'presence', 'iq'];
 /** What kick_session says when the caller gives no reason, as ejabberd does. */
 export const DEFAULT_KICK_REASON = 'Kicked by administrator';
@@ -115,11 +116,11 @@ export async function setPresence(xmpp: XmppControl, accounts: Accounts, a: Pres
 }
 
 function presenceOf(jid: Jid, a: PresenceArgs): Element {
-  if (a.type !== 'available' && a.type !== 'unavailable') {
-    throw new CommandError('bad_argument', `Unknown presence type '${a.type}' (type): use available or unavailable`, { details: { arg: 'type' } });
+  if (!(PRESENCE_TYPES as readonly string[]).includes(a.type)) {
+    throw new CommandError('bad_argument', `Unknown presence type '${a.type}' (type): use ${oneOf(PRESENCE_TYPES)}`, { details: { arg: 'type' } });
   }
-  if (a.show !== '' && a.show !== 'available' && !SHOWS.includes(a.show)) {
-    throw new CommandError('bad_argument', `Unknown show '${a.show}' (show): use available, away, chat, dnd or xa`, { details: { arg: 'show' } });
+  if (a.show !== '' && !(PRESENCE_SHOWS as readonly string[]).includes(a.show)) {
+    throw new CommandError('bad_argument', `Unknown show '${a.show}' (show): use ${oneOf(PRESENCE_SHOWS)}`, { details: { arg: 'show' } });
   }
   if (!/^-?\d+$/.test(a.priority) || Number(a.priority) < -128 || Number(a.priority) > 127) {
     throw new CommandError('bad_argument', `The priority (priority) must be a whole number from -128 to 127, got '${a.priority}'`, {
