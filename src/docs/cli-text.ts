@@ -5,6 +5,7 @@ import type { Command } from '../core/command';
 import { callerArgs } from '../core/args';
 import type { Field, Type } from '../schema/types';
 import { exampleValues } from './examples';
+import { HELP_EXAMPLES } from './help-examples';
 
 export const SYNOPSIS = 'ctl [OPTION ...] COMMAND [ARG ...]';
 
@@ -65,9 +66,10 @@ export function usageLine(command: Command): string {
 const EXAMPLE_WORDS: Readonly<Record<string, string>> = {
   user: 'alice',
   localuser: 'alice',
-  host: 'example.org',
-  server: 'example.org',
-  localserver: 'example.org',
+  host: 'localhost',
+  server: 'localhost',
+  localserver: 'localhost',
+  grouphost: 'localhost',
   password: 's3cret',
   newpass: 'n3w-s3cret',
   days: '30',
@@ -77,14 +79,63 @@ const EXAMPLE_WORDS: Readonly<Record<string, string>> = {
   file: '/tmp/out.txt',
   nick: 'Bob',
   group: 'Friends',
+  name: 'lounge',
+  service: 'conference.localhost',
+  jid: 'bob@localhost',
+  from: 'admin@localhost',
+  to: 'alice@localhost',
+  subject: 'Hi',
+  body: 'Hello',
+  resource: 'phone',
+  priority: '5',
+  module: 'mod_example',
+  node: 'ctl@otherhost',
+  nodename: 'self',
+  users: 'bob@localhost',
+  hashmethod: 'md5',
+  delay: '60',
+  announcement: 'The server will stop in one minute.',
 };
 
-/** An example invocation: `ctl register alice example.org s3cret`. */
-export function exampleLine(command: Command): string {
+/** A second user in the same call is another one: `add_rosteritem alice localhost bob localhost`. */
+const OTHER_USERS: Readonly<Record<string, string>> = { alice: 'bob', bob: 'carol' };
+
+/** The words of the example call: the declared example, else words chosen by argument name. */
+export function exampleWords(command: Command): readonly string[] {
+  const declared = HELP_EXAMPLES[command.name]?.words;
+  if (declared) return declared;
   const args = callerArgs(command);
   const generated = exampleValues(args, command.policy === 'user' ? undefined : command.argsExample);
-  const words = args.map((a, i) => EXAMPLE_WORDS[a.name] ?? exampleWord(a.type, generated[i]));
-  return ['ctl', command.name, ...words.map(shellQuote)].join(' ');
+  const used = new Set<string>();
+  return args.map((a, i) => {
+    const allowed = allowedValues(command, a.name);
+    let word = allowed?.[0] ?? EXAMPLE_WORDS[a.name];
+    if (word === undefined || (a.type.kind === 'integer' && !/^-?\d+$/.test(word))) word = exampleWord(a.type, generated[i]);
+    while (used.has(word) && OTHER_USERS[word]) word = OTHER_USERS[word];
+    if (a.name === 'user' || a.name === 'localuser') used.add(word);
+    return word;
+  });
+}
+
+/** An example invocation: `ctl register alice localhost s3cret`. */
+export function exampleLine(command: Command): string {
+  return ['ctl', command.name, ...exampleWords(command).map(shellQuote)].join(' ');
+}
+
+/** The values an enumerated argument takes, when the command says. */
+export function allowedValues(command: Command, arg: string): readonly string[] | undefined {
+  const values = command.argValues?.[arg];
+  return typeof values === 'function' ? values() : values;
+}
+
+/** What the example call prints on a pipe, when the examples say. */
+export function exampleOutput(command: Command): readonly string[] | undefined {
+  return HELP_EXAMPLES[command.name]?.output;
+}
+
+/** The description people read: ejabberd's, unless ctl's help says it better. */
+export function helpDescription(command: Command): string {
+  return command.helpDesc ?? command.desc;
 }
 
 /** A value as one command-line word: lists joined with `,`, tuples with `:`. */
@@ -98,6 +149,6 @@ export function exampleWord(type: Type, value: unknown): string {
   return String(value);
 }
 
-function shellQuote(word: string): string {
+export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,6 +1,6 @@
 import { isAdminApi, type Command } from '../core/command';
 import { callerArgs } from '../core/args';
-import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, SUMMARY } from './cli-text';
+import { ENVIRONMENT, EXIT_STATUSES, exampleLine, fieldLabel, FILES, helpDescription, SUMMARY } from './cli-text';
 import type { Registry } from '../core/registry';
 
 interface OptionDoc {
@@ -69,9 +69,9 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
     if (c) out.push(roff(exampleLine(c)));
   }
   out.push(
-    roff("printf 'register bob example.org pw1\\nregister carol example.org pw2\\n' | ctl batch"),
-    roff('ctl create_room lounge conference.example.org example.org'),
-    roff('ctl get_room_occupants lounge conference.example.org'),
+    roff("printf 'register bob localhost pw1\\nregister carol localhost pw2\\n' | ctl batch"),
+    roff('ctl create_room lounge conference.localhost localhost'),
+    roff('ctl get_room_occupants lounge conference.localhost'),
     '.fi',
     '',
   );
@@ -83,7 +83,7 @@ function commandEntry(c: Command): string[] {
     .map((a) => a.name)
     .join(' ');
   const lines = ['.TP', `.B ${roff(c.name)}${args ? ` \\fI${roff(args)}\\fR` : ''}`];
-  lines.push(roff(`${c.desc || '(no description)'}${c.handler ? '' : ' (not implemented yet)'}`));
+  lines.push(roff(`${helpDescription(c) || '(no description)'}${c.handler ? '' : ' (not implemented yet)'}`));
   lines.push('.br', roff(`Result: ${fieldLabel(c.result)}. Tags: ${c.tags.join(', ')}.`));
   if (c.note) lines.push('.br', roff(c.note));
   return lines;

@@ -27,17 +27,76 @@ export type Invocation =
   | { readonly kind: 'complete'; readonly globals: GlobalOptions; readonly words: readonly string[] }
   | { readonly kind: 'command'; readonly globals: GlobalOptions; readonly command: Command; readonly words: readonly string[] };
 
+/** A word of ctl itself: `help` shows it like a command. */
+export interface Builtin {
+  readonly name: string;
+  readonly usage: string;
+  readonly desc: string;
+  /** More for `ctl help NAME`; may contain newlines. */
+  readonly longdesc?: string;
+  readonly examples?: readonly string[];
+}
+
 /** The words of ctl itself, beside the API's commands: they run no command of the registry. */
 export const BUILTINS = [
-  { name: 'help', usage: 'help [COMMAND|TAG|PATTERN]', desc: 'show usage, one command, the commands of a tag, or those matching a glob' },
-  { name: 'batch', usage: 'batch', desc: 'run one command per line of standard input in one process; failing lines are reported with their numbers' },
-  { name: 'start', usage: 'start', desc: 'start the node in the background; returns once it answers' },
-  { name: 'foreground', usage: 'foreground', desc: 'run the node attached to the terminal, logging to standard error too' },
-  { name: 'started', usage: 'started', desc: 'wait until the node answers (up to --timeout); exit 0 or 1' },
-  { name: 'stopped', usage: 'stopped', desc: 'wait until no node runs (up to --timeout); exit 0 or 1' },
-  { name: 'ping', usage: 'ping', desc: 'print pong and exit 0 if the node answers, else pang and exit 3' },
+  {
+    name: 'help',
+    usage: 'help [COMMAND|TAG|PATTERN]',
+    desc: 'show usage, one command, the commands of a tag, or those matching a glob',
+    longdesc:
+      'COMMAND is a command of the Administration API or of ctl itself (dashes work for underscores); TAG one of the tags the command list shows; PATTERN a glob with * and ?. ' +
+      "'ctl COMMAND --help' is the same as 'ctl help COMMAND', 'ctl --help' and 'ctl -h' the same as 'ctl help'.",
+    examples: ['ctl help register', 'ctl help roster', "ctl help 'srg_*'"],
+  },
+  {
+    name: 'batch',
+    usage: 'batch',
+    desc: 'run one command per line of standard input in one process; failing lines are reported with their numbers',
+    longdesc:
+      'Each line is a command and its arguments, quoted as in a shell (\'...\', "...", \\); empty lines are skipped. ' +
+      'Results are printed in line order; the exit status is 1 when any line failed.',
+    examples: ["printf 'register bob localhost pw1\\nregister carol localhost pw2\\n' | ctl batch"],
+  },
+  {
+    name: 'start',
+    usage: 'start',
+    desc: 'start the node in the background; returns once it answers',
+    longdesc: 'Refuses when a node already runs on the home directory. When the node does not come up, the last lines of its log are shown.',
+    examples: ['ctl start', 'ctl --home /srv/xmpp start'],
+  },
+  {
+    name: 'foreground',
+    usage: 'foreground',
+    desc: 'run the node attached to the terminal, logging to standard error too',
+    longdesc: 'For systemd (Type=simple) and containers; SIGTERM or Ctrl-C stops it cleanly.',
+    examples: ['ctl foreground'],
+  },
+  {
+    name: 'started',
+    usage: 'started',
+    desc: 'wait until the node answers (up to --timeout); exit 0 or 1',
+    examples: ['ctl start && ctl started --timeout 30'],
+  },
+  {
+    name: 'stopped',
+    usage: 'stopped',
+    desc: 'wait until no node runs (up to --timeout); exit 0 or 1',
+    examples: ['ctl stop; ctl stopped'],
+  },
+  {
+    name: 'ping',
+    usage: 'ping',
+    desc: 'print pong and exit 0 if the node answers, else pang and exit 3',
+    examples: ['ctl ping'],
+  },
+  {
+    name: 'version',
+    usage: 'version',
+    desc: "print ctl's version (also --version)",
+    examples: ['ctl version'],
+  },
   { name: 'completion', usage: 'completion bash|zsh|fish', desc: 'print the shell completion script for bash, zsh or fish' },
-] as const;
+] as const satisfies readonly Builtin[];
 
 /** The hidden word the completion scripts call: the words typed so far, verbatim, never parsed as options. */
 export const COMPLETE = '__complete';
@@ -54,15 +113,35 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--stdin <arg>', desc: 'read argument <arg> from standard input instead of the command line' },
   { flags: '--debug', desc: 'show stack traces of internal errors' },
   { flags: '--verbose', desc: 'show the summaries of long commands on standard error, even when it is not a terminal' },
+  { flags: '-h, --help', desc: "show the usage, or with a command its help (as 'ctl help COMMAND')" },
+  { flags: '--version', desc: "print ctl's version (ejabberdctl's '--version N COMMAND' is accepted and ignored)" },
 ];
+
+/** Options that parseArgv rewrites into the builtin they stand for, before commander sees them. */
+const REWRITTEN = new Set(['-h', '--help', '--version']);
+
+/**
+ * ejabberdctl's words that mean nothing for this node (an Erlang shell, Mnesia): what to use instead.
+ */
+export const UNSUPPORTED: Readonly<Record<string, string>> = {
+  live: "the node has no Erlang shell; 'ctl foreground' runs it attached, logging to standard error",
+  iexlive: "the node has no Elixir shell; 'ctl foreground' runs it attached, logging to standard error",
+  debug: "the node has no shell to attach to; watch it with 'ctl status', 'ctl connected_users' and its log, HOME/log/ctl.log",
+  iexdebug: "the node has no shell to attach to; watch it with 'ctl status', 'ctl connected_users' and its log, HOME/log/ctl.log",
+  attach: "the node has no shell to attach to; watch it with 'ctl status', 'ctl connected_users' and its log, HOME/log/ctl.log",
+  remsh: "the node has no shell to attach to; watch it with 'ctl status', 'ctl connected_users' and its log, HOME/log/ctl.log",
+  etop: "there is no Erlang VM to watch; use 'ctl status', 'ctl stats onlineusers', 'ctl stats processes' and the log, HOME/log/ctl.log",
+  mnesia: "the database is LevelDB, not Mnesia; 'ctl backup FILE' and 'ctl dump FILE' copy it, 'ctl help mnesia' lists the database commands",
+};
 
 /**
  * Parses argv the ejabberdctl way: global options are recognised anywhere on the line, every
  * other word is the command or one of its arguments (even when it starts with a dash), and
  * `change-password` means `change_password`.
  */
-export function parseArgv(argv: readonly string[], registry: Registry): Invocation {
-  if (argv[0] === COMPLETE) return { kind: 'complete', globals: toGlobals({}), words: argv.slice(1) };
+export function parseArgv(given: readonly string[], registry: Registry): Invocation {
+  if (given[0] === COMPLETE) return { kind: 'complete', globals: toGlobals({}), words: given.slice(1) };
+  const argv = rewriteFlags(given);
   const stdinArg = prescan(argv, '--stdin');
   let invocation: Invocation | undefined;
   const program: Commander = new Program('ctl')
@@ -71,9 +150,13 @@ export function parseArgv(argv: readonly string[], registry: Registry): Invocati
     .helpCommand(false)
     .allowExcessArguments(true)
     .configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  for (const o of GLOBAL_OPTIONS) program.addOption(new Option(o.flags, o.desc));
+  for (const o of GLOBAL_OPTIONS) if (!o.flags.split(/[ ,]+/).some((flag) => REWRITTEN.has(flag))) program.addOption(new Option(o.flags, o.desc));
   const globals = (): GlobalOptions => toGlobals(program.opts());
 
+  const verb = commandWord(argv);
+  if (verb !== undefined && Object.hasOwn(UNSUPPORTED, verb)) {
+    throw new CommandError('bad_argument', `'${verb}' is not supported by ctl: ${UNSUPPORTED[verb]}`);
+  }
   for (const { name } of BUILTINS) {
     const sub = program.command(name).allowUnknownOption().helpOption(false);
     const takesTopic = name === 'help' || name === 'completion';
@@ -83,7 +166,7 @@ export function parseArgv(argv: readonly string[], registry: Registry): Invocati
     });
   }
   // Only the named command is declared: building all of them would cost every call start-up time.
-  const named = registry.get((commandWord(argv) ?? '').replace(/-/g, '_'));
+  const named = registry.get((verb ?? '').replace(/-/g, '_'));
   for (const command of named ? [named] : []) {
     const positional = callerArgs(command).filter((a) => a.name !== stdinArg);
     // Arity is checked with the decoding, so `ctl batch` lines get the same errors.
@@ -149,14 +232,54 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
   };
 }
 
+/**
+ * `--help` anywhere and `-h` before the command become `help [COMMAND]`; `--version` becomes
+ * `version`, unless it is ejabberdctl's `--version N` (an API version) before a command.
+ * `-h` after the command stays an argument, which may well start with a dash.
+ */
+function rewriteFlags(argv: readonly string[]): readonly string[] {
+  const words = [...argv];
+  const at = words.indexOf('--version');
+  if (at >= 0 && /^\d+$/.test(words[at + 1] ?? '') && at + 2 < words.length) words.splice(at, 2);
+  const position = commandIndex(words);
+  let wanted: 'help' | 'version' | undefined;
+  const kept = words.filter((word, i) => {
+    if (!REWRITTEN.has(word) || (word === '-h' && i !== position) || isOptionValue(words, i)) return true;
+    if (wanted !== 'help') wanted = word === '--version' ? 'version' : 'help';
+    return false;
+  });
+  if (wanted === undefined) return words;
+  const index = commandIndex(kept);
+  if (wanted === 'version') return ['version', ...kept.filter((word, i) => word.startsWith('--') || isOptionValue(kept, i))];
+  if (kept[index] !== 'help') return [...kept.slice(0, index), 'help', ...kept.slice(index)];
+  // `ctl help --help`: the help of help.
+  const rest = kept.slice(index + 1);
+  return commandIndex(rest) < rest.length ? kept : [...kept, 'help'];
+}
+
+const takesValue = (): Set<string> => new Set(GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).map((o) => o.flags.split(' ')[0]));
+
+/** Whether word i is the value of the option before it (`--home -h` names a home called -h). */
+function isOptionValue(words: readonly string[], i: number): boolean {
+  const options = takesValue();
+  let skip = false;
+  for (let j = 0; j < i; j++) skip = !skip && options.has(words[j]);
+  return skip;
+}
+
+/** Where the command word is, or would go: after the leading global options. */
+function commandIndex(words: readonly string[]): number {
+  const options = takesValue();
+  for (let i = 0; i < words.length; i++) {
+    if (options.has(words[i])) i++;
+    else if (!words[i].startsWith('--')) return i;
+  }
+  return words.length;
+}
+
 /** The first word that is neither a global option nor an option's value: the command. */
 function commandWord(argv: readonly string[]): string | undefined {
-  const takesValue = new Set(GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).map((o) => o.flags.split(' ')[0]));
-  for (let i = 0; i < argv.length; i++) {
-    if (takesValue.has(argv[i])) i++;
-    else if (!argv[i].startsWith('--')) return argv[i];
-  }
-  return undefined;
+  return argv[commandIndex(argv)];
 }
 
 /** The value of an option, found before parsing because it changes how arguments are counted. */

@@ -69,6 +69,10 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
     io.stdout.write(completion().completionScript(topic));
     return 0;
   }
+  if (name === 'version') {
+    io.stdout.write(help().versionText());
+    return 0;
+  }
   if (name === 'batch') {
     return withRunner(io, globals, app, { bulk: true, debug: globals.debug }, (runner) => runBatch(io, globals, registry, runner));
   }

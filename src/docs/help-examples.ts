@@ -1,0 +1,78 @@
+/**
+ * The example calls `ctl help COMMAND` and the man page show, where the words chosen by
+ * argument name (cli-text.ts) would not make a call that works: every value here runs on the
+ * default configuration, which serves `localhost` only, once the users it names exist.
+ * `output` is what the call prints on a pipe, shown as "Output:"; a test runs those.
+ */
+export interface HelpExample {
+  readonly words?: readonly string[];
+  readonly output?: readonly string[];
+}
+
+export const HELP_EXAMPLES: Readonly<Record<string, HelpExample>> = {
+  register: { output: ['User alice@localhost successfully registered'] },
+  registered_users: { output: ['alice', 'bob'] },
+  registered_vhosts: { output: ['localhost'] },
+  check_password_hash: { words: ['alice', 'localhost', '33e1b232a4e6fa0028a6670753749a17', 'md5'] },
+  set_last: { words: ['alice', 'localhost', '1700000000', 'Gone fishing'] },
+  get_last: { output: ['2023-11-14 22:13:20 Gone fishing'] },
+  add_rosteritem: { words: ['alice', 'localhost', 'bob', 'localhost', 'Bob', 'Friends', 'both'] },
+  get_roster: { output: ['bob@localhost\tBob\tboth\tnone\tFriends'] },
+  process_rosteritems: { words: ['list', 'any', 'any', '*@localhost', 'any'] },
+  push_roster: { words: ['/tmp/roster.txt', 'alice', 'localhost'] },
+  push_roster_all: { words: ['/tmp/roster.txt'] },
+  send_message: { words: ['chat', 'admin@localhost', 'alice@localhost', 'Hi', 'Hello'] },
+  get_offline_count: { output: ['1'] },
+  send_stanza: { words: ['admin@localhost', 'alice@localhost', '<message><body>Hello</body></message>'] },
+  send_stanza_c2s: { words: ['alice', 'localhost', 'phone', "<message to='bob@localhost'><body>Hi</body></message>"] },
+  privacy_set: {
+    words: ['alice', 'localhost', "<query xmlns='jabber:iq:privacy'><list name='quiet'><item action='deny' order='1'/></list></query>"],
+  },
+  private_set: { words: ['alice', 'localhost', "<storage xmlns='storage:rosternotes'/>"] },
+  private_get: { words: ['alice', 'localhost', 'storage', 'storage:rosternotes'] },
+  set_vcard: { words: ['alice', 'localhost', 'FN', 'Alice Liddell'] },
+  get_vcard: { words: ['alice', 'localhost', 'FN'], output: ['Alice Liddell'] },
+  set_vcard2: { words: ['alice', 'localhost', 'N', 'GIVEN', 'Alice'] },
+  get_vcard2: { words: ['alice', 'localhost', 'N', 'GIVEN'], output: ['Alice'] },
+  set_vcard2_multi: { words: ['alice', 'localhost', 'ORG', 'ORGUNIT', 'Sales,Support'] },
+  get_vcard2_multi: { words: ['alice', 'localhost', 'ORG', 'ORGUNIT'] },
+  set_nickname: { words: ['alice', 'localhost', 'Ally'] },
+  srg_create: { words: ['staff', 'localhost', 'Staff', 'Everyone at work', 'staff'] },
+  srg_delete: { words: ['staff', 'localhost'] },
+  srg_get_info: { words: ['staff', 'localhost'] },
+  srg_get_members: { words: ['staff', 'localhost'] },
+  srg_user_add: { words: ['alice', 'localhost', 'staff', 'localhost'] },
+  srg_user_del: { words: ['alice', 'localhost', 'staff', 'localhost'] },
+  push_alltoall: { words: ['localhost', 'Everyone'] },
+  set_presence: { words: ['alice', 'localhost', 'phone', 'available', 'away', 'In a meeting', '5'] },
+  kick_session: { words: ['alice', 'localhost', 'phone', 'Maintenance'] },
+  change_room_option: { words: ['lounge', 'conference.localhost', 'title', 'The lounge'] },
+  create_room: { words: ['lounge', 'conference.localhost', 'localhost'] },
+  muc_online_rooms: { words: ['global'] },
+  send_direct_invitation: { words: ['lounge', 'conference.localhost', 'none', 'Join us', 'bob@localhost:carol@localhost'] },
+  set_room_affiliation: { words: ['lounge', 'conference.localhost', 'bob@localhost', 'member'] },
+  stop_kindly: { words: ['60', 'The server will stop in one minute.'] },
+  set_loglevel: { words: ['4'] },
+  backup: { words: ['/tmp/ctl.backup'] },
+  restore: { words: ['/tmp/ctl.backup'] },
+  install_fallback: { words: ['/tmp/ctl.backup'] },
+  dump: { words: ['/tmp/ctl.dump'] },
+  load: { words: ['/tmp/ctl.dump'] },
+  dump_table: { words: ['/tmp/passwd.dump', 'passwd'] },
+  export_odbc: { words: ['localhost', '/tmp/ctl-sql'] },
+  export2odbc: { words: ['localhost', '/tmp/ctl-sql'] },
+  export_piefxis: { words: ['/tmp/piefxis'] },
+  export_piefxis_host: { words: ['/tmp/piefxis', 'localhost'] },
+  import_piefxis: { words: ['/tmp/piefxis/localhost.xml'] },
+  import_dir: { words: ['/var/spool/jabberd/localhost'] },
+  import_file: { words: ['/var/spool/jabberd/localhost/alice.xml'] },
+  mnesia_change_nodename: { words: ['ejabberd@oldhost', 'ctl@localhost', '/tmp/old.backup', '/tmp/new.backup'] },
+  convert_to_yaml: { words: ['/etc/ejabberd/ejabberd.cfg', '/tmp/ctl.yml'] },
+  create_rooms_file: { words: ['/tmp/rooms.txt'] },
+  destroy_rooms_file: { words: ['/tmp/rooms.txt'] },
+  gen_markdown_doc_for_commands: { words: ['/tmp/api.md', '', 'perl,xmlrpc,json'] },
+  gen_html_doc_for_commands: { words: ['/tmp/api.html', '', 'perl,xmlrpc,json'] },
+  compile: { words: ['/tmp/mod_example.js'] },
+  stats: { words: ['registeredusers'] },
+  stats_host: { words: ['registeredusers', 'localhost'] },
+};
