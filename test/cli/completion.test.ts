@@ -78,7 +78,8 @@ describe('ctl __complete WORDS...', () => {
   test('the hidden word is never offered, and an empty word offers ctl builtins and every command', async () => {
     const lines = (await complete('')).stdout.split('\n');
     expect(lines[0]).toBe('help\tshow usage, one command, the commands of a tag, or those matching a glob');
-    expect(lines).toContain('stats\tGet statistical value: registeredusers onlineusers onlineusersnode uptimeseconds processes');
+    expect(lines).toContainEqual(expect.stringMatching(/^stats\t\S/));
+    expect(lines).toContain('register\tRegister a user');
     expect(lines.some((l) => l.startsWith('__'))).toBe(false);
     expect(lines.length).toBeGreaterThan(160);
   });
@@ -111,6 +112,15 @@ describe('ctl __complete WORDS...', () => {
     // Past the last argument, or on a password, there is nothing to offer.
     expect(await complete('register', 'alice', 'localhost', '')).toEqual({ status: 0, stdout: '', stderr: '' });
     expect((await complete('register', 'alice', 'localhost', 's3cret', '')).stdout).toBe('');
+  });
+
+  test('enumerated arguments offer the values their declaration lists', async () => {
+    expect((await complete('add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'Bob', 'Friends', '')).stdout).toBe('none\nfrom\nto\nboth\n');
+    expect((await complete('stats', 'online')).stdout).toBe('onlineusers\nonlineusersnode\n');
+    expect((await complete('send_message', '')).stdout).toBe('chat\nnormal\nheadline\n');
+    expect((await complete('change_room_option', 'lobby', 'conference.localhost', 'allow_p')).stdout).toMatch(/^allow_private_messages\n/);
+    // A value that explains itself is offered as its word, the explanation as its description.
+    expect((await complete('set_loglevel', '')).stdout).toMatch(/^0\tnone\n1\tcritical\n/);
   });
 
   test('the home and configuration typed on the line are the ones read', async () => {
