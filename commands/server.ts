@@ -73,9 +73,9 @@ export const serverCommands = [
     needs: 'node',
     args: [],
     result: f('res', rescode),
-    note: 'Applies the whole file: hosts, log level, ACL and access rules, certificates, and listen (client and HTTP listeners are opened and closed; unchanged ones keep serving).',
-    handler: async (_args, { node }) => {
-      await node.reloadConfig();
+    note: "Applies the whole file: hosts, log level, ACL and access rules, certificates, mod_muc's options, and listen (client and HTTP listeners are opened and closed; unchanged ones keep serving). What it applied, and what waits for the node's next start (node_name, ctl_socket_group), is reported on standard error and in the log.",
+    handler: async (_args, { node, progress }) => {
+      await node.reloadConfig(progress);
       return true;
     },
   }),

@@ -52,8 +52,9 @@ export interface NodeControl {
   /**
    * Re-reads the configuration and applies it: hosts and log level at once, `listen` by opening
    * and closing client and HTTP listeners. An invalid file throws and leaves the running one in place.
+   * `report` is told, a line at a time, what was applied and what waits for the node's next start.
    */
-  reloadConfig(): Promise<void>;
+  reloadConfig(report?: (line: string) => void): Promise<void>;
   /** Closes and reopens everything, in this process; resolves once the node serves again. */
   restart(): Promise<void>;
   /** Stops serving, closes the database; resolves once it is closed. */

@@ -14,6 +14,7 @@ import type { Home } from '../config/home';
 import { createLogger } from './logger';
 import { createHttpDeps, startListeners, stopListeners, type HttpListeners } from './http';
 import { createServices, type Services } from './services';
+import { configChanges, type ChangePart } from './reload';
 import { createGate, type Gate } from '../lib/gate';
 import { createEventBus } from '../lib/events';
 import { createKeyedLock } from '../lib/keyed-lock';
@@ -95,19 +96,48 @@ export interface RunningNode {
  * node already answers on this home; cleans up what a killed node left behind.
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  try {
+    return await start(options);
+  } catch (err) {
+    throw operational(err);
+  }
+}
+
+async function start(options: NodeOptions): Promise<RunningNode> {
   const { home } = options;
   mkdirSync(dirname(home.socket), { recursive: true, mode: 0o700 });
   await refuseIfRunning(home);
   let config = loadConfig(home.configFile);
+  // What the process keeps from its start: no reload or restart changes them.
+  const startedWith = { nodeName: config.nodeName, socketGroup: config.socketGroup };
   const c2sPort = implicitPort(options.env ?? process.env);
   const socketGid = config.socketGroup === undefined ? undefined : groupId(config.socketGroup);
   const logger = createLogger(home.logFile, config.loglevel, options.echo);
-  const cookie = readOrCreateCookie(home.cookieFile);
+  /** What stops the start once the log is open: logged, and then the log closed. */
+  const failed = (err: unknown) => {
+    const e = operational(err);
+    logger.error(e instanceof Error ? e.message : String(e));
+    logger.close();
+    return e;
+  };
   const openStore = async () => {
     mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
     return openLevelStore(home.dbDir, { lockTimeout: options.lockTimeout });
   };
-  let store: Store = await openStore();
+  let cookie: string;
+  let store: Store;
+  try {
+    cookie = (() => {
+      try {
+        return readOrCreateCookie(home.cookieFile);
+      } catch (err) {
+        throw operational(err, home.cookieFile);
+      }
+    })();
+    store = await openStore();
+  } catch (err) {
+    throw failed(err);
+  }
   // A backup staged by install_fallback replaces the database before anyone is served.
   const installFallback = async () => {
     const installed = await (await import('../migrate/backup')).applyFallback(store, home.dbDir);
@@ -117,9 +147,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await installFallback();
   } catch (err) {
     await store.close();
-    logger.error((err as Error).message);
-    logger.close();
-    throw err;
+    throw failed(err);
   }
   // The bus and the locks outlive restarts: the XMPP server's subscriptions stay in place.
   const events = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
@@ -181,14 +209,31 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     async rotateLog() {
       logger.rotate();
     },
-    async reloadConfig() {
-      config = loadConfig(home.configFile);
+    async reloadConfig(report = () => undefined) {
+      const next = loadConfig(home.configFile);
+      const changes = configChanges(config, next, startedWith);
+      config = next;
       services = buildServices();
       logger.setLevel(config.loglevel);
       // New hosts serve new streams at once (the hub reads the configuration); listeners follow `listen`.
-      await xmpp?.reload();
-      http = await plainly(() => startListeners(config, httpDeps, logger, websocket, http));
+      // A listener that cannot listen is reported; the rest of the file is applied all the same.
+      const failed = new Map<ChangePart, string>();
+      await xmpp?.reload().catch((err: Error) => failed.set('c2s', err.message));
+      await startListeners(config, httpDeps, logger, websocket, http).then(
+        (running) => (http = running),
+        (err: Error) => failed.set('http', err.message),
+      );
       logger.info(`configuration reloaded from ${home.configFile}`);
+      const lines = changes.filter((c) => !failed.has(c.part)).map((c) => c.text);
+      for (const line of lines.length > 0 || failed.size > 0 ? lines : ['No change: the file says what the node already runs']) {
+        logger.info(line);
+        report(line);
+      }
+      if (failed.size > 0) {
+        const why = `${[...failed.values()].join('; ')}; the rest of ${home.configFile} is applied, and the log says which listeners are open: run reload_config again once that is fixed`;
+        logger.error(why);
+        throw new CommandError('failed', why);
+      }
     },
     async restart() {
       const next = loadConfig(home.configFile);
@@ -268,14 +313,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
     // A node that could not finish starting must not linger half-started.
-    logger.error((err as Error).message);
     server.server.close();
     await stopListeners(http.values());
     await stopXmpp();
     await store.close();
     rmSync(home.socket, { force: true });
-    logger.close();
-    throw err;
+    throw failed(err);
   }
   logger.info(`node ${config.nodeName} started (ctl ${options.version}, pid ${process.pid}, socket ${home.socket})`);
   return { control, stopped };
@@ -288,6 +331,37 @@ async function plainly<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw err instanceof CommandError ? err : new CommandError('failed', (err as Error).message);
   }
+}
+
+const FILE_OPERATIONS: Readonly<Record<string, string>> = {
+  mkdir: 'create the directory',
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  rm: 'remove',
+  unlink: 'remove',
+  rename: 'rename',
+  chmod: 'set the mode of',
+  chown: 'set the group of',
+  listen: 'listen on',
+  bind: 'listen on',
+  stat: 'read',
+  scandir: 'read the directory',
+};
+
+/**
+ * A file or socket the node could not use (a missing directory, a file where a directory should
+ * be, a permission) is the operator's to fix: said in words, naming the path, never a crash.
+ */
+function operational(err: unknown, path?: string): unknown {
+  const e = err as NodeJS.ErrnoException & { address?: string };
+  if (err instanceof CommandError || !(err instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string') return err;
+  const where = e.path ?? e.address ?? path;
+  const { fsReason } = require('../lib/files') as typeof import('../lib/files');
+  // rmSync reports a directory with a code of its own.
+  const why = fsReason(e.code === 'ERR_FS_EISDIR' ? { ...e, code: 'EISDIR' } : e);
+  const what = FILE_OPERATIONS[e.syscall] ?? e.syscall;
+  return new CommandError('failed', `Cannot ${what}${where === undefined ? '' : ` ${where}`}: ${why}`, { cause: err });
 }
 
 /** The id of the group that may use the socket (ctl_socket_group): a name or a number. */

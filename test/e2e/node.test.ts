@@ -145,7 +145,7 @@ test('log level, reopening and rotating the log', async () => {
 test('reload_config applies a valid file and refuses an invalid one, keeping the running configuration', async () => {
   await ctl(['start']);
   writeFileSync(join(home, 'ctl.yml'), 'hosts: [localhost, example.org]\n');
-  expect(await ctl(['reload_config'])).toEqual(ok());
+  expect(await ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: 'Applied: hosts: added example.org\n' });
   expect(await ctl(['registered_vhosts'])).toEqual(ok('localhost\nexample.org\n'));
   expect((await ctl(['register', 'bob', 'example.org', 'pw'])).status).toBe(0);
   writeFileSync(join(home, 'ctl.yml'), 'hosts: [localhost\n');

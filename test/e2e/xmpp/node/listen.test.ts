@@ -165,7 +165,11 @@ test('reload_config opens the listeners the file now has and closes those it los
   const h = home(c2sConfig(first));
   await start(h.dir);
   writeFileSync(join(h.dir, 'ctl.yml'), c2sConfig(second));
-  expect(await h.ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: '' });
+  expect(await h.ctl(['reload_config'])).toEqual({
+    status: 0,
+    stdout: '',
+    stderr: `Applied: listen: XMPP client listener on 127.0.0.1 port ${first} (STARTTLS) closed\nApplied: listen: XMPP client listener on 127.0.0.1 port ${second} (STARTTLS) opened\n`,
+  });
   const c = client(second);
   c.send(header);
   await c.until(/<stream:features>/);
@@ -187,7 +191,11 @@ test('reload_config moves an HTTP listener and keeps the unchanged ones serving'
     );
   expect(await status(first)).toBe(401);
   writeFileSync(join(h.dir, 'ctl.yml'), `listen:\n${http(kept, '/api')}${http(second, '/api')}`);
-  expect(await h.ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: '' });
+  expect(await h.ctl(['reload_config'])).toEqual({
+    status: 0,
+    stdout: '',
+    stderr: `Applied: listen: HTTP listener on 127.0.0.1 port ${first} (/api) closed\nApplied: listen: HTTP listener on 127.0.0.1 port ${second} (/api) opened\n`,
+  });
   expect(await status(second)).toBe(401);
   expect(await status(kept)).toBe(401);
   expect(await status(first)).toBe('ECONNREFUSED');
