@@ -95,7 +95,15 @@ export const BUILTINS = [
     desc: "print ctl's version (also --version)",
     examples: ['ctl version'],
   },
-  { name: 'completion', usage: 'completion bash|zsh|fish', desc: 'print the shell completion script for bash, zsh or fish' },
+  {
+    name: 'completion',
+    usage: 'completion bash|zsh|fish',
+    desc: 'print the shell completion script for bash, zsh or fish',
+    longdesc:
+      'It completes command names, the topics of help, the global options, the configured hosts, enumerated values and, when a node runs, user names. ' +
+      'The script asks ctl at each TAB, so it follows this ctl and its configuration without being installed again.',
+    examples: ['source <(ctl completion bash)', 'ctl completion zsh > "${fpath[1]}/_ctl"', 'ctl completion fish > ~/.config/fish/completions/ctl.fish'],
+  },
 ] as const satisfies readonly Builtin[];
 
 /** The hidden word the completion scripts call: the words typed so far, verbatim, never parsed as options. */
