@@ -24,6 +24,11 @@ export interface Context<S = unknown> {
   readonly progress: (text: string) => void;
   /** What a long command is doing now: a spinner on a terminal, nothing on a pipe. */
   readonly working: (text: string) => void;
+  /**
+   * What a long command did, for people (`Backed up 12 records to ...`): on standard error, on a
+   * terminal or with --verbose, while stdout keeps the result scripts read.
+   */
+  readonly summary: (text: string) => void;
   /** An authenticated account calling over HTTP or XML-RPC; absent for the node's operator. */
   readonly caller?: Caller;
 }
@@ -70,6 +75,7 @@ export interface ContextParts<S = unknown> {
   readonly node?: NodeControl;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
+  readonly summary?: (text: string) => void;
   readonly caller?: Caller;
 }
 
@@ -82,6 +88,7 @@ export function createContext<S>(parts: ContextParts<S>): Context<S> {
     clock: parts.clock,
     progress: parts.progress ?? (() => undefined),
     working: parts.working ?? (() => undefined),
+    summary: parts.summary ?? (() => undefined),
     caller: parts.caller,
     running: parts.node,
     get services(): S {

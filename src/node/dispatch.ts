@@ -7,7 +7,7 @@ import type { Command } from '../core/command';
 import type { Gate } from '../lib/gate';
 import { createSerial, type Serial } from '../lib/keyed-lock';
 import type { Store } from '../storage/types';
-import type { Request } from '../transports/socket/protocol';
+import type { ProgressKind, Request } from '../transports/socket/protocol';
 import type { Config } from '../config/config';
 import type { Services } from './services';
 
@@ -15,8 +15,8 @@ export interface RunOptions {
   /** Writes need not wait for the disk: the caller syncs at the end of its batch. */
   readonly bulk?: boolean;
   readonly caller?: Caller;
-  /** Progress of a long command: a line to keep, or (transient) what it is doing now. */
-  readonly send?: (text: string, transient?: boolean) => void;
+  /** Progress of a long command: a line to keep, what it is doing now, or its summary. */
+  readonly send?: (text: string, kind?: ProgressKind) => void;
 }
 
 /** What a request needs from the node at the moment it runs; the node may have restarted since. */
@@ -59,8 +59,20 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
       if (s.stopping && passesGate(command)) throw new CommandError('unavailable', 'The node is stopping');
       const services = command.needs === 'none' ? undefined : options.bulk ? s.services.bulk : s.services.synced;
       const progress = (text: string) => send(text);
-      const working = (text: string) => send(text, true);
-      const ctx = createContext({ command: command.name, config: s.config, registry, clock, services, node, progress, working, caller: options.caller });
+      const working = (text: string) => send(text, 'working');
+      const summary = (text: string) => send(text, 'summary');
+      const ctx = createContext({
+        command: command.name,
+        config: s.config,
+        registry,
+        clock,
+        services,
+        node,
+        progress,
+        working,
+        summary,
+        caller: options.caller,
+      });
       return execute(command, args, ctx);
     };
     // `stop` and `restart` close the gate themselves.
@@ -69,7 +81,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
   }
 
   /** A request from the control socket. */
-  async function dispatch(request: Request, send: (text: string, transient?: boolean) => void, connection: object): Promise<unknown> {
+  async function dispatch(request: Request, send: (text: string, kind?: ProgressKind) => void, connection: object): Promise<unknown> {
     if ('op' in request) {
       if (request.op === 'ping') return 'pong';
       return inOrder(connection, () => gate.shared(() => state().store.sync()));

@@ -22,6 +22,7 @@ export interface LocalOptions {
   /** Where long commands report their steps, and what they are doing now. */
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
+  readonly summary?: (text: string) => void;
   /** Opens the store; the LevelDB driver by default. */
   readonly openStore?: (home: Home, options: { lockTimeout: number; sync: boolean }) => Promise<Store>;
 }
@@ -58,6 +59,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       services,
       progress: options.progress,
       working: options.working,
+      summary: options.summary,
     });
   }
 

@@ -1,13 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { CommandError, isErrorCode } from '../../lib/errors';
-import { createLineReader, type Reply, type RequestId } from './protocol';
+import { createLineReader, type ProgressKind, type Reply, type RequestId } from './protocol';
 
 type Call =
   { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };
 
 export interface ControlClient {
   /** Sends a request and resolves with its result; progress goes to `onProgress`. */
-  call(request: Call, onProgress?: (text: string, transient: boolean) => void): Promise<unknown>;
+  call(request: Call, onProgress?: (text: string, kind?: ProgressKind) => void): Promise<unknown>;
   /** False once the connection is gone (the node died or did not answer): every call now fails at once. */
   connected(): boolean;
   close(): void;
@@ -16,7 +16,7 @@ export interface ControlClient {
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
-  onProgress?: (text: string, transient: boolean) => void;
+  onProgress?: (text: string, kind?: ProgressKind) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -100,7 +100,7 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
         if ('alive' in reply) return arm(reply.id, p);
         if ('progress' in reply) {
           arm(reply.id, p);
-          return p.onProgress?.(reply.progress, reply.transient === true);
+          return p.onProgress?.(reply.progress, reply.transient ? 'working' : reply.summary ? 'summary' : undefined);
         }
         clearTimeout(p.timer);
         pending.delete(reply.id as RequestId);

@@ -6,7 +6,8 @@
  *             {"id": 2, "op": "ping"}            the node answers {"id": 2, "ok": true, "result": "pong"}
  *             {"id": 3, "op": "sync"}            makes every write so far durable (end of a batch)
  *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply;
- *             with "transient": true, a status for a spinner rather than a line to keep
+ *             with "transient": true, a status for a spinner rather than a line to keep;
+ *             with "summary": true, what the command did, for people
  *   alive     {"id": 1, "alive": true}           every HEARTBEAT ms while the request runs, so a
  *                                                client can tell a long command from a hung node
  *   reply     {"id": 1, "ok": true, "result": <value>}
@@ -27,6 +28,9 @@ export type Request =
 
 export type RequestId = number | string;
 
+/** A progress frame: a line to keep (none), a spinner's status (`working`), or a summary. */
+export type ProgressKind = 'working' | 'summary';
+
 export interface WireError {
   readonly code: ErrorCode;
   readonly message: string;
@@ -36,7 +40,7 @@ export interface WireError {
 export type Reply =
   | { readonly id: RequestId | null; readonly ok: true; readonly result: unknown }
   | { readonly id: RequestId | null; readonly ok: false; readonly error: WireError }
-  | { readonly id: RequestId; readonly progress: string; readonly transient?: true }
+  | { readonly id: RequestId; readonly progress: string; readonly transient?: true; readonly summary?: true }
   | { readonly id: RequestId; readonly alive: true };
 
 /**

@@ -9,6 +9,7 @@ export interface RemoteOptions {
   readonly debug?: boolean;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
+  readonly summary?: (text: string) => void;
   /** The caller's working directory: relative paths name files there, not in the node's. */
   readonly cwd?: string;
 }
@@ -24,8 +25,8 @@ export function createRemoteRunner(client: ControlClient, options: RemoteOptions
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
       return client
-        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, transient) =>
-          (transient ? options.working : options.progress)?.(text),
+        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, kind) =>
+          (kind === 'working' ? options.working : kind === 'summary' ? options.summary : options.progress)?.(text),
         )
         .catch((err: unknown) => {
           if (!client.connected()) lossReported = true;

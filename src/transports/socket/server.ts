@@ -1,13 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { toCommandError } from '../../lib/errors';
-import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type Reply, type Request } from './protocol';
+import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type ProgressKind, type Reply, type Request } from './protocol';
 
 /**
  * What the node does with one request: its result, or a thrown error. `connection` is the same
  * object for every request of one connection: what one caller sends in order, it expects run
  * in that order (a batch registers a user, then checks it).
  */
-export type RequestHandler = (request: Request, progress: (text: string, transient?: boolean) => void, connection: object) => Promise<unknown>;
+export type RequestHandler = (request: Request, progress: (text: string, kind?: ProgressKind) => void, connection: object) => Promise<unknown>;
 
 export interface ControlServer {
   readonly server: Server;
@@ -57,7 +57,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
     try {
       const result = await handle(
         request,
-        (text, transient) => send({ id: request.id, progress: text, ...(transient ? { transient: true } : {}) }),
+        (text, kind) => send({ id: request.id, progress: text, ...(kind === 'working' ? { transient: true } : kind === 'summary' ? { summary: true } : {}) }),
         connection,
       );
       send({ id: request.id, ok: true, result: result === undefined ? null : result });
