@@ -6,10 +6,10 @@ import { lookup } from '../../core/executor';
 import { loadConfig } from '../../config/config';
 import { resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
-import { callerArgs } from '../../core/args';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
 import { createSpinner } from './spinner';
+import { withStdinArg } from './stdin';
 import { wordsToArgs } from './words';
 
 /** What a command runner in this process is made from. */
@@ -147,16 +147,6 @@ function checkNode(home: Home, name: string): void {
   if (full !== own) {
     throw new CommandError('unavailable', `Node '${name}' is not the node of ${home.dir}, which is ${own}: choose another home with --home`);
   }
-}
-
-/** `--stdin NAME`: the argument comes from standard input (one trailing newline dropped). */
-async function withStdinArg(io: Io, command: Command, words: readonly string[], name: string | undefined): Promise<string[]> {
-  if (name === undefined) return [...words];
-  const index = callerArgs(command).findIndex((a) => a.name === name);
-  let text = '';
-  for await (const chunk of io.stdin) text += chunk.toString();
-  const value = text.replace(/\r?\n$/, '');
-  return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
 /** How many batch lines may be on their way at once: enough to hide the round trip to a node. */
