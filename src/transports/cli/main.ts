@@ -4,10 +4,11 @@ import type { CommandRunner } from '../../core/runner';
 import { CommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
 import { loadConfig } from '../../config/config';
-import { resolveHome, type Home } from '../../config/home';
+import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
 import { defaultFormat, writeError, writeResult, type Io } from './output';
+import { newHomeNote } from './new-home';
 import { createSpinner } from './spinner';
 import { withStdinArg } from './stdin';
 import { wordsToArgs } from './words';
@@ -49,10 +50,12 @@ export async function main(argv: readonly string[], io: Io, app: CliApp): Promis
     }
     if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, app);
     if (inv.kind === 'complete') return await completion().complete(io, inv.words, registry);
+    // A --config naming no file is that option's error, not a misuse of the command: no usage line.
+    homeOf(inv.globals, io.env);
     command = inv.command;
     const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
     const c = inv.command;
-    const value = await withRunner(io, inv.globals, app, { debug }, (runner) => runner.run(c, args));
+    const value = await withRunner(io, inv.globals, app, { debug, readsStore: c.needs === 'store' }, (runner) => runner.run(c, args));
     return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
   } catch (err) {
     return writeError(io, err, { debug, command });
@@ -74,7 +77,7 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
     return 0;
   }
   if (name === 'batch') {
-    return withRunner(io, globals, app, { bulk: true, debug: globals.debug }, (runner) => runBatch(io, globals, registry, runner));
+    return withRunner(io, globals, app, { bulk: true, debug: globals.debug, readsStore: true }, (runner) => runBatch(io, globals, registry, runner));
   }
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
@@ -97,11 +100,12 @@ const completion = () => require('./completion') as typeof import('./completion'
 
 function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
   const home = resolveHome({ home: globals.home, config: globals.config, env });
+  checkConfigFile(home);
   if (globals.node !== undefined) checkNode(home, globals.node);
   return home;
 }
 
-type RunnerOptions = { readonly bulk?: boolean; readonly debug?: boolean };
+type RunnerOptions = { readonly bulk?: boolean; readonly debug?: boolean; readonly readsStore?: boolean };
 
 /** On the running node when there is one, else in this process over the database. */
 async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, options: RunnerOptions, run: (r: CommandRunner) => Promise<T>): Promise<T> {
@@ -118,11 +122,13 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
         ...report,
       })
     : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
+  const noteIfNew = newHomeNote(io, home, !client && options.readsStore === true && globals.format !== 'json');
   try {
     return await run(runner);
   } finally {
     spinner.stop();
     await runner.close();
+    noteIfNew();
   }
 }
 
