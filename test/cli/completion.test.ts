@@ -93,6 +93,8 @@ describe('ctl __complete WORDS...', () => {
 
   test('global options, with the values of --format and the arguments --stdin can name', async () => {
     expect((await complete('register', '--fo')).stdout).toBe('--format\toutput format: text, table, tsv or json (default: table on a terminal, else text)\n');
+    expect((await complete('--he')).stdout).toMatch(/^--help\t\S/);
+    expect((await complete('-')).stdout.split('\n').map((l) => l.split('\t')[0])).toEqual(expect.arrayContaining(['-h', '--home', '--no-timeout', '--debug']));
     expect((await complete('--format', '')).stdout).toBe('text\ntable\ntsv\njson\n');
     expect((await complete('--format', 't')).stdout).toBe('text\ntable\ntsv\n');
     expect((await complete('--format=j')).stdout).toBe('--format=json\n');

@@ -192,7 +192,8 @@ function lines(all: readonly Candidate[], prefix: string, dashed = false): strin
 }
 
 function options(): Candidate[] {
-  return GLOBAL_OPTIONS.map((o) => ({ value: o.flags.split(' ')[0], desc: o.desc }));
+  // `-h, --help <x>`: each spelling before the value is an option of its own.
+  return GLOBAL_OPTIONS.flatMap((o) => (o.flags.match(/(?<![\w-])-{1,2}[\w-]+/g) ?? []).map((value) => ({ value, desc: o.desc })));
 }
 
 function commands(registry: Registry): Candidate[] {
