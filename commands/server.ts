@@ -1,5 +1,6 @@
 import { defineCommand } from './support/define';
 import { f, list, tuple, integer, string, atom, rescode, restuple } from '../src/schema/types';
+import { LOG_LEVELS } from '../src/config/config';
 
 // Loaded when a command of this file first runs: listing the commands must not load them.
 const nodeSupport = () => require('./support/node') as typeof import('./support/node');
@@ -139,12 +140,12 @@ export const serverCommands = [
     name: 'set_loglevel',
     tags: ['logs', 'server'],
     desc: 'Set the loglevel (0 to 5)',
-    note: 'Answers the name of the new level (none, critical, error, warning, info, debug).',
+    note: "Takes 0 to 5 or the level's name as ctl.yml's loglevel does (none, critical, error, warning, info, debug), and answers the name of the new level.",
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
     argValues: { loglevel: () => (require('../src/config/config') as typeof import('../src/config/config')).LOG_LEVELS.map((name, i) => `${i} (${name})`) },
-    args: [f('loglevel', integer)],
+    args: [{ ...f('loglevel', integer), names: LOG_LEVELS }],
     result: f('logger', atom),
     handler: ({ loglevel }, { node }) => nodeSupport().setLoglevel(node, loglevel),
   }),

@@ -13,10 +13,12 @@ export function loglevelTuple(level: number) {
   return { levelnumber: level, levelatom: LOG_LEVELS[level], leveldesc: LOG_LEVEL_NAMES[level] };
 }
 
-/** Sets the level (0–5) and answers its name. */
+/** Sets the level (0–5; the command line also takes its name) and answers its name. */
 export function setLoglevel(node: NodeControl, level: number): string {
   if (!Number.isInteger(level) || level < 0 || level > 5) {
-    throw new CommandError('bad_argument', `The log level (loglevel) must be 0 to 5, got ${level}`, { details: { arg: 'loglevel' } });
+    throw new CommandError('bad_argument', `The log level (loglevel) must be 0 to 5 or one of ${LOG_LEVELS.join(', ')}, got ${level}`, {
+      details: { arg: 'loglevel' },
+    });
   }
   node.setLoglevel(level);
   return LOG_LEVELS[level];

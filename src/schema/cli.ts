@@ -40,7 +40,11 @@ function splitN(word: string, sep: string, n: number): string[] {
 }
 
 function parseInteger(field: Field, word: string): number {
-  if (!/^[+-]?\d+$/.test(word)) throw bad(field, `expected a whole number, got '${word}'`);
+  const named = field.names?.indexOf(word.toLowerCase()) ?? -1;
+  if (named >= 0) return named;
+  if (!/^[+-]?\d+$/.test(word)) {
+    throw bad(field, `expected a whole number${field.names ? ` or one of ${field.names.join(', ')}` : ''}, got '${word}'`);
+  }
   const n = Number(word);
   if (Math.abs(n) > MAX_INTEGER) throw bad(field, `${word} is out of range`);
   return n;

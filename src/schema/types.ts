@@ -21,6 +21,8 @@ export type Type =
 export interface Field<T extends Type = Type> {
   readonly name: string;
   readonly type: T;
+  /** An integer that may also be written as one of these names, standing for its index (a log level). */
+  readonly names?: readonly string[];
 }
 
 export const integer = { kind: 'integer' } as const;
