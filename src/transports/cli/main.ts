@@ -127,8 +127,8 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
     return await run(runner);
   } finally {
     spinner.stop();
-    await runner.close();
     noteIfNew();
+    await runner.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Home } from '../../config/home';
 import type { Io } from './output';
@@ -18,8 +18,9 @@ export function holdsNoData(home: Home): boolean {
 }
 
 /**
- * Says on stderr that the home holds no data when the commands just run in this process left
- * it as empty as they found it: an empty `registered_users` or a false `check_account` then
+ * Says on stderr that the home holds no data when the commands just run in this process opened
+ * its database and left it as empty as they found it (call it before the runner closes: a
+ * batch's closing sync writes a marker): an empty `registered_users` or a false `check_account` then
  * reads as a new home rather than lost accounts (the usual cause is a mistyped `--home`, or a
  * cron job without `CTL_HOME`). A command that wrote (`register`, `load`) began the home and
  * is not noted. Stdout and the exit status stay what they are.
@@ -27,6 +28,6 @@ export function holdsNoData(home: Home): boolean {
 export function newHomeNote(io: Io, home: Home, enabled: boolean): () => void {
   if (!enabled || !holdsNoData(home)) return () => undefined;
   return () => {
-    if (holdsNoData(home)) io.stderr.write(`Note: ${home.dir} holds no data yet (a new home)\n`);
+    if (existsSync(join(home.dbDir, 'CURRENT')) && holdsNoData(home)) io.stderr.write(`Note: ${home.dir} holds no data yet (a new home)\n`);
   };
 }
