@@ -73,7 +73,7 @@ describe('batch prints exactly what separate calls print', () => {
 
   test('json bytes', async () => {
     const r = await home.ctl(['--format', 'json', 'batch'], { stdin: 'echo_integer 5\ntell_rescode 1\nseq 1 2\ntell_tuple_3atom\n' });
-    expect(r).toEqual({ status: 0, stdout: '{"thatinteger":5}\n0\n[1,2]\n{"first":"ok","second":"works","third":"perfectly"}\n', stderr: '' });
+    expect(r).toEqual({ status: 0, stdout: '{"thatinteger":5}\ntrue\n[1,2]\n{"first":"ok","second":"works","third":"perfectly"}\n', stderr: '' });
   });
 
   test('on a terminal, the same table as a separate call', async () => {

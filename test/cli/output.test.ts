@@ -1,8 +1,10 @@
 /**
  * Output formats of the command line (DESIGN.md §3): text (ejabberdctl's, the default on a
- * pipe), tsv (text with a header line), json (the HTTP API's shape), table (cli-table3, the
- * default on a terminal); colour only on a terminal and never with NO_COLOR; empty results
- * print nothing; rescode and restuple set the exit status in every format.
+ * pipe), tsv (text with a header line), json (the HTTP API's shape, a rescode as a boolean,
+ * failures as JSON on stderr), table (cli-table3, the default on a terminal, fitted to its
+ * width, no rules between rows); colour only on a terminal, never with a non-empty NO_COLOR,
+ * and as FORCE_COLOR says; empty results print nothing; rescode and restuple set the exit status
+ * in every format.
  */
 import { tempHome } from '../helpers/cli';
 
@@ -16,9 +18,7 @@ const TUPLES_TABLE =
   '│ thisinteger │ thistring    │ thisatom │\n' +
   '├─────────────┼──────────────┼──────────┤\n' +
   '│ 123         │ abcdefghijkl │ first    │\n' +
-  '├─────────────┼──────────────┼──────────┤\n' +
   '│ 593         │ this string  │ morning  │\n' +
-  '├─────────────┼──────────────┼──────────┤\n' +
   '│ 999         │ Sleeping dog │ not_seen │\n' +
   '└─────────────┴──────────────┴──────────┘\n';
 
@@ -180,15 +180,18 @@ describe('rescode and restuple set the exit status in every format', () => {
     }
   });
 
-  test('json: rescode prints 0 or 1 and sets the status', async () => {
-    expect(await home.ctl(['tell_rescode', '1', '--format', 'json'])).toEqual({ status: 0, stdout: '0\n', stderr: '' });
-    expect(await home.ctl(['tell_rescode', '3', '--format', 'json'])).toEqual({ status: 1, stdout: '1\n', stderr: '' });
+  test('json: rescode prints true or false and sets the status', async () => {
+    expect(await home.ctl(['tell_rescode', '1', '--format', 'json'])).toEqual({ status: 0, stdout: 'true\n', stderr: '' });
+    expect(await home.ctl(['tell_rescode', '0', '--format', 'json'])).toEqual({ status: 0, stdout: 'true\n', stderr: '' });
+    expect(await home.ctl(['tell_rescode', '3', '--format', 'json'])).toEqual({ status: 1, stdout: 'false\n', stderr: '' });
+    expect(await home.ctl(['tell_rescode', '2', '--format', 'json'])).toEqual({ status: 1, stdout: 'false\n', stderr: '' });
   });
 
   test.each(['text', 'tsv', 'table', 'json'])('--format %s: restuple', async (format) => {
     const ok = await home.ctl(['tell_restuple', '1', '--format', format]);
     expect(ok).toEqual({ status: 0, stdout: format === 'json' ? '"Successful result"\n' : 'Successful result\n', stderr: '' });
-    expect(await home.ctl(['tell_restuple', '2', '--format', format])).toEqual({ status: 1, stdout: '', stderr: 'Error: This is an error message\n' });
+    const error = format === 'json' ? '{"error":"failed","message":"This is an error message"}\n' : 'Error: This is an error message\n';
+    expect(await home.ctl(['tell_restuple', '2', '--format', format])).toEqual({ status: 1, stdout: '', stderr: error });
   });
 
   test('a rescode on a terminal prints nothing either', async () => {
@@ -201,4 +204,136 @@ test('an unknown --format is a usage error', async () => {
   expect(r.status).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toMatch(/^Error: .*--format.*'xml'/);
+});
+
+describe('--format json reports failures as JSON on stderr', () => {
+  test('a usage error names its code, message, argument and usage line; status 2', async () => {
+    expect(await home.ctl(['echo_integer', 'x', '--format', 'json'])).toEqual({
+      status: 2,
+      stdout: '',
+      stderr:
+        '{"error":"bad_argument","message":"Bad value for argument \'thisinteger\': expected a whole number, got \'x\'","argument":"thisinteger","usage":"ctl echo_integer thisinteger"}\n',
+    });
+  });
+
+  test('a command that is not known, even before the line is parsed', async () => {
+    const r = await home.ctl(['--format', 'json', 'echo_integr', '1']);
+    expect(r).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: '{"error":"unknown_command","message":"Unknown command \'echo_integr\'. Did you mean \'echo_integer\'?","suggestion":"echo_integer"}\n',
+    });
+  });
+
+  test('--format=json too, and the not-found of a data command', async () => {
+    expect(await home.ctl(['check_account', 'nobody', 'localhost', '--format=json'])).toEqual({ status: 1, stdout: 'false\n', stderr: '' });
+    const r = await home.ctl(['get_vcard', 'nobody', 'localhost', 'FN', '--format=json']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toEqual({ error: 'not_found', message: expect.any(String) });
+  });
+
+  test('ctl batch: one JSON object per failing line, with its number', async () => {
+    const r = await home.ctl(['batch', '--format', 'json'], { stdin: 'echo_integer 4\necho_integer four\ntell_rescode 3\n' });
+    expect(r).toEqual({
+      status: 1,
+      stdout: '{"thatinteger":4}\nfalse\n',
+      stderr:
+        '{"line":2,"error":"bad_argument","message":"Bad value for argument \'thisinteger\': expected a whole number, got \'four\'","argument":"thisinteger","usage":"ctl echo_integer thisinteger"}\n' +
+        '{"line":3,"error":"failed","message":"tell_rescode answered false"}\n',
+    });
+  });
+
+  test('without --format json, errors stay sentences', async () => {
+    expect(await home.ctl(['echo_integer', 'x'])).toEqual({
+      status: 2,
+      stdout: '',
+      stderr: "Error: Bad value for argument 'thisinteger': expected a whole number, got 'x'\nUsage: ctl echo_integer thisinteger\n",
+    });
+  });
+});
+
+describe('colour: NO_COLOR and FORCE_COLOR', () => {
+  test('an empty NO_COLOR is no NO_COLOR: a terminal still gets colour', async () => {
+    const r = await home.ctl(['tell_list_3tuple'], { tty: true, env: { NO_COLOR: '' } });
+    expect(r.stdout).toContain(ESC);
+    expect(strip(r.stdout)).toBe(TUPLES_TABLE);
+  });
+
+  test('FORCE_COLOR colours a pipe: the table headers and the error label', async () => {
+    const r = await home.ctl(['tell_list_3tuple', '--format', 'table'], { env: { FORCE_COLOR: '1' } });
+    expect(r.stdout).toBe(TUPLES_TABLE.replace(/(thisinteger|thistring|thisatom)/g, `${ESC}36m$1${ESC}39m`));
+    const e = await home.ctl(['tell_restuple', '2'], { env: { FORCE_COLOR: '1' } });
+    expect(e).toEqual({ status: 1, stdout: '', stderr: `${ESC}31m${ESC}1mError:${ESC}22m${ESC}39m This is an error message\n` });
+  });
+
+  test('FORCE_COLOR wins over NO_COLOR; FORCE_COLOR=0 or false turns colour off on a terminal', async () => {
+    expect((await home.ctl(['tell_restuple', '2'], { env: { FORCE_COLOR: 'true', NO_COLOR: '1' } })).stderr).toContain(ESC);
+    for (const FORCE_COLOR of ['0', 'false']) {
+      expect(await home.ctl(['tell_list_3tuple'], { tty: true, env: { FORCE_COLOR } })).toEqual({ status: 0, stdout: TUPLES_TABLE, stderr: '' });
+    }
+  });
+
+  test('an empty FORCE_COLOR forces nothing', async () => {
+    expect(await home.ctl(['tell_restuple', '2'], { env: { FORCE_COLOR: '' } })).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: 'Error: This is an error message\n',
+    });
+  });
+
+  test('text, tsv and json stay plain even when colour is forced', async () => {
+    const env = { FORCE_COLOR: '1' };
+    expect(await home.ctl(['tell_list_3tuple'], { env })).toEqual({ status: 0, stdout: TUPLES_TEXT, stderr: '' });
+    expect((await home.ctl(['tell_tuple_3integer', '--format', 'tsv'], { env })).stdout).toBe('first\tsecond\tthird\n123\t456\t789\n');
+    expect((await home.ctl(['tell_tuple_3integer', '--format', 'json'], { env })).stdout).toBe('{"first":123,"second":456,"third":789}\n');
+  });
+});
+
+describe('tables fit the terminal', () => {
+  const env = { NO_COLOR: '1' };
+
+  test('a table that fits is left as it is', async () => {
+    expect(await home.ctl(['tell_list_3tuple'], { tty: true, columns: 42, env })).toEqual({ status: 0, stdout: TUPLES_TABLE, stderr: '' });
+  });
+
+  test('a narrower terminal wraps the widest column only', async () => {
+    expect(await home.ctl(['tell_list_3tuple'], { tty: true, columns: 36, env })).toEqual({
+      status: 0,
+      stdout:
+        '┌─────────────┬─────────┬──────────┐\n' +
+        '│ thisinteger │ thistri │ thisatom │\n' +
+        '│             │ ng      │          │\n' +
+        '├─────────────┼─────────┼──────────┤\n' +
+        '│ 123         │ abcdefg │ first    │\n' +
+        '│             │ hijkl   │          │\n' +
+        '│ 593         │ this    │ morning  │\n' +
+        '│             │ string  │          │\n' +
+        '│ 999         │ Sleepin │ not_seen │\n' +
+        '│             │ g dog   │          │\n' +
+        '└─────────────┴─────────┴──────────┘\n',
+      stderr: '',
+    });
+  });
+
+  test('COLUMNS is the width when the terminal tells none', async () => {
+    const narrow = await home.ctl(['tell_list_3tuple'], { tty: true, env: { ...env, COLUMNS: '36' } });
+    expect(narrow.stdout.split('\n')[0]).toBe('┌─────────────┬─────────┬──────────┐');
+  });
+
+  test('on a pipe, --format table is never narrowed', async () => {
+    expect(await home.ctl(['tell_list_3tuple', '--format', 'table'], { env: { COLUMNS: '20' } })).toEqual({ status: 0, stdout: TUPLES_TABLE, stderr: '' });
+  });
+
+  test('a very long single line is cut on a terminal, whole on a pipe and with --format text', async () => {
+    const long = `Deleted 5000 users: ${'user@localhost, '.repeat(5000)}`.slice(0, -2);
+    const cut = await home.ctl(['echo_string', long], { tty: true, columns: 80, env });
+    expect(cut).toEqual({
+      status: 0,
+      stdout: `${long.slice(0, 32)}… (${long.length - 32} more characters: --format text prints them all)\n`,
+      stderr: '',
+    });
+    expect(await home.ctl(['echo_string', long, '--format', 'text'], { tty: true, columns: 80, env })).toEqual({ status: 0, stdout: `${long}\n`, stderr: '' });
+    expect(await home.ctl(['echo_string', long])).toEqual({ status: 0, stdout: `${long}\n`, stderr: '' });
+  });
 });

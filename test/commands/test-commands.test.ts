@@ -130,12 +130,12 @@ const JSON_SHAPES: readonly [readonly string[], string, number?][] = [
   [['pow', '2', '10'], '{"power":1024}'],
   [['echo_string', 'hello world'], '{"thatstring":"hello world"}'],
   [['tell_atom', '5'], '{"thisatom":"greater_than_one"}'],
-  // rescode 0/1, restuple its text
-  [['tell_rescode', '0'], '0'],
-  [['tell_rescode', '1'], '0'],
-  [['tell_rescode', '2'], '1', 1],
-  [['tell_rescode', '3'], '1', 1],
-  [['tell_rescode', '4'], '1', 1],
+  // rescode true/false (the HTTP API answers 0/1), restuple its text
+  [['tell_rescode', '0'], 'true'],
+  [['tell_rescode', '1'], 'true'],
+  [['tell_rescode', '2'], 'false', 1],
+  [['tell_rescode', '3'], 'false', 1],
+  [['tell_rescode', '4'], 'false', 1],
   [['tell_restuple', '0'], '"All OK"'],
   [['tell_restuple', '1'], '"Successful result"'],
   // lists: arrays
@@ -170,13 +170,17 @@ test.each(JSON_SHAPES)('json: ctl %j', async (argv, json, status = 0) => {
   expect(await home.ctl([...argv, '--format', 'json'])).toEqual({ status, stdout: `${json}\n`, stderr: '' });
 });
 
-test('json: a failed restuple is an error on stderr, not JSON on stdout', async () => {
-  expect(await home.ctl(['tell_restuple', '2', '--format', 'json'])).toEqual({ status: 1, stdout: '', stderr: 'Error: This is an error message\n' });
+test('json: a failed restuple is a JSON error on stderr, not JSON on stdout', async () => {
+  expect(await home.ctl(['tell_restuple', '2', '--format', 'json'])).toEqual({
+    status: 1,
+    stdout: '',
+    stderr: '{"error":"failed","message":"This is an error message"}\n',
+  });
 });
 
-test('json: a crash is still a one-line error', async () => {
+test('json: a crash is still a one-line error, in JSON', async () => {
   const r = await home.ctl(['this_crashes', '1', '--format', 'json']);
   expect(r.status).toBe(1);
   expect(r.stdout).toBe('');
-  expect(r.stderr).toMatch(/^Error: [^\n]+\n$/);
+  expect(r.stderr).toMatch(/^\{"error":"internal","message":"[^\n]+"\}\n$/);
 });

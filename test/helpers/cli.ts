@@ -14,6 +14,8 @@ export interface CliResult {
 export interface RunOptions extends CliAppOptions {
   readonly stdin?: string;
   readonly tty?: boolean;
+  /** The terminal's width stdout reports (with `tty`). */
+  readonly columns?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -29,7 +31,7 @@ export async function runCli(argv: readonly string[], options: RunOptions = {}):
   const status = await main(
     argv,
     {
-      stdout: { write: (s: string) => (stdout += s), isTTY: options.tty },
+      stdout: { write: (s: string) => (stdout += s), isTTY: options.tty, columns: options.columns },
       stderr: { write: (s: string) => (stderr += s), isTTY: options.tty },
       stdin: Readable.from(options.stdin === undefined ? [] : [options.stdin]),
       env: { ...TEST_ENV, ...options.env },

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/config';
 import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
 import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
-import { defaultFormat, writeError, writeResult, type Io } from './output';
+import { asksForJson, defaultFormat, writeError, writeResult, type Io } from './output';
 import { newHomeNote } from './new-home';
 import { createSpinner } from './spinner';
 import { withStdinArg } from './stdin';
@@ -23,6 +23,7 @@ export interface LocalRunnerOptions {
   readonly bulk?: boolean;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
+  readonly summary?: (text: string) => void;
 }
 
 /** What the command line is given by its launcher: the commands, and the node's ways to run them. */
@@ -58,7 +59,7 @@ export async function main(argv: readonly string[], io: Io, app: CliApp): Promis
     const value = await withRunner(io, inv.globals, app, { debug, readsStore: c.needs === 'store' }, (runner) => runner.run(c, args));
     return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
   } catch (err) {
-    return writeError(io, err, { debug, command });
+    return writeError(io, err, { debug, command, format: asksForJson(argv) ? 'json' : undefined });
   }
 }
 
@@ -111,8 +112,8 @@ type RunnerOptions = { readonly bulk?: boolean; readonly debug?: boolean; readon
 async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, options: RunnerOptions, run: (r: CommandRunner) => Promise<T>): Promise<T> {
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
-  const spinner = createSpinner(io);
-  const report = { progress: spinner.line, working: spinner.working };
+  const spinner = createSpinner(io, { verbose: globals.verbose });
+  const report = { progress: spinner.line, working: spinner.working, summary: spinner.summary };
   const socket = mayHaveNode(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
   const client = await socket?.connectControl(home.socket, timeout);
   const runner = client
@@ -175,7 +176,7 @@ async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, runn
     let command: Command | undefined;
     const report = (err: unknown) => () => {
       failed++;
-      writeError(io, err, { debug: globals.debug, command, prefix: `line ${n}: ` });
+      writeError(io, err, { debug: globals.debug, command, line: n, format: globals.format });
     };
     try {
       const words = shellWords(line);
