@@ -26,17 +26,27 @@ export function setLoglevel(node: NodeControl, level: number): string {
 
 export { NODE_STATS, HOST_STATS } from './values';
 
-/** ejabberd's statistics, for the whole node or one host. */
-export async function statistic(node: NodeControl, accounts: Accounts, name: string, host?: string): Promise<number> {
+/**
+ * ejabberd's statistics, for the whole node or one host. The registered users are in the
+ * database, counted with or without a node; what only a running node knows needs one.
+ */
+export async function statistic(running: NodeControl | undefined, accounts: Accounts, name: string, host?: string): Promise<number> {
   const allowed: readonly string[] = host === undefined ? NODE_STATS : HOST_STATS;
   if (!allowed.includes(name)) {
     throw new CommandError('bad_argument', `Unknown statistic '${name}' (name): use ${allowed.join(', ')}`, { details: { arg: 'name' } });
   }
+  const served = host === undefined ? undefined : accounts.host(host);
+  if (name === 'registeredusers') return accounts.countUsers(served);
+  if (running === undefined) {
+    throw new CommandError(
+      'unavailable',
+      `The statistic ${name} needs a running node, and none is running: start it with 'ctl start' (registeredusers needs none)`,
+    );
+  }
+  const node = running;
   switch (name) {
-    case 'registeredusers':
-      return accounts.countUsers(host === undefined ? undefined : accounts.host(host));
     case 'onlineusers':
-      return node.xmpp.onlineSessions(host === undefined ? undefined : accounts.host(host));
+      return node.xmpp.onlineSessions(served);
     case 'onlineusersnode':
       return node.xmpp.onlineSessions();
     case 'uptimeseconds':
