@@ -198,13 +198,19 @@ function describe(s: ImportSummary): string {
   return `Imported ${s.jid} from ${s.file}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
 }
 
+/** What a spool file holds is data, not an argument: its faults are failures, without a usage line. */
 function invalid(path: string, why: string): CommandError {
-  return new CommandError('bad_argument', `Invalid jabberd14 spool file ${path}: ${why}`, { details: { arg: 'file' } });
+  return new CommandError('failed', `Invalid jabberd14 spool file ${path}: ${why}`, { details: { arg: 'file' } });
 }
 
 /** The data of one spool file, routed by xmlns as jabberd14 stored it; throws on anything wrong. */
 export function parseSpool(path: string, text: string, user: string, host: string, now: number): SpoolUser {
-  const xdb = parseXml(text, `the jabberd14 spool file ${path}`);
+  let xdb: Element;
+  try {
+    xdb = parseXml(text, `the jabberd14 spool file ${path}`);
+  } catch (err) {
+    throw err instanceof CommandError ? new CommandError('failed', err.message, { details: err.details, cause: err }) : err;
+  }
   if (xdb.getName() !== 'xdb') throw invalid(path, `the root element is <${xdb.getName()}>, not <xdb>`);
   let password: string | undefined;
   let last: LastRecord | undefined;

@@ -40,7 +40,7 @@ interface RawEntry {
 }
 
 function malformed(path: string, where: string, why: string): CommandError {
-  return new CommandError('bad_argument', `Malformed roster file ${path} (${where}): ${why}`, { details: { arg: 'file' } });
+  return new CommandError('failed', `Malformed roster file ${path} (${where}): ${why}`, { details: { arg: 'file' } });
 }
 
 /**

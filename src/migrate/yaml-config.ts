@@ -52,7 +52,7 @@ export async function convertToYaml(input: string, output: string): Promise<bool
     terms = parseErlangTerms(text);
   } catch (err) {
     if (!(err instanceof ErlangSyntaxError)) throw err;
-    throw new CommandError('bad_argument', `Malformed ejabberd configuration ${inPath} (line ${err.line}, column ${err.column}): ${err.reason}`, {
+    throw new CommandError('failed', `Malformed ejabberd configuration ${inPath} (line ${err.line}, column ${err.column}): ${err.reason}`, {
       details: { arg: 'in' },
     });
   }
@@ -72,7 +72,7 @@ export async function convertToYaml(input: string, output: string): Promise<bool
 /** The YAML tree of a configuration's terms, and what had to be left out (for a comment). */
 export function convertTerms(terms: readonly Term[], path: string): { root: YamlMap; dropped: string[] } {
   const fail = (t: Term, why: string): never => {
-    throw new CommandError('bad_argument', `Cannot convert ${path} (line ${t.line}): ${why}`, { details: { arg: 'in' } });
+    throw new CommandError('failed', `Cannot convert ${path} (line ${t.line}): ${why}`, { details: { arg: 'in' } });
   };
   const root: YamlMap = new Map();
   const dropped: string[] = [];

@@ -24,8 +24,8 @@ async function convert(cfg: string) {
   return home.ctl(['convert_to_yaml', input, output]);
 }
 const malformed = (line: number, column: number, why: string) =>
-  fails(2, `Error: Malformed ejabberd configuration ${input} (line ${line}, column ${column}): ${why}\n${USAGE}`);
-const cannot = (line: number, why: string) => fails(2, `Error: Cannot convert ${input} (line ${line}): ${why}\n${USAGE}`);
+  fails(1, `Error: Malformed ejabberd configuration ${input} (line ${line}, column ${column}): ${why}\n`);
+const cannot = (line: number, why: string) => fails(1, `Error: Cannot convert ${input} (line ${line}): ${why}\n`);
 
 describe('convert_to_yaml refuses what it cannot read or convert, naming the line', () => {
   test('syntax errors: a missing dot, an unclosed list, a variable', async () => {

@@ -56,7 +56,7 @@ export interface Where {
   readonly line: number;
 }
 
-/** Valid XML whose content is not what XEP-0227 allows: a usage error naming file and line. */
+/** Valid XML whose content is not what XEP-0227 allows: a data error (no usage line) naming file and line. */
 export function invalid(where: Where, message: string): CommandError {
-  return new CommandError('bad_argument', `Invalid XEP-0227 file ${where.file} (line ${where.line}): ${message}`, { details: { arg: 'file' } });
+  return new CommandError('failed', `Invalid XEP-0227 file ${where.file} (line ${where.line}): ${message}`, { details: { arg: 'file' } });
 }

@@ -129,7 +129,7 @@ interface Run {
 function malformed(file: string, message: string): CommandError {
   const m = /^(\d+):(\d+): (.*)$/s.exec(message);
   const where = m ? ` (line ${m[1]}, column ${m[2]})` : '';
-  return new CommandError('bad_argument', `Malformed XML in ${file}${where}: ${m ? m[3] : message}`, { details: { arg: 'file' } });
+  return new CommandError('failed', `Malformed XML in ${file}${where}: ${m ? m[3] : message}`, { details: { arg: 'file' } });
 }
 
 const plainAttrs = (tag: SaxesTagNS): Record<string, string> => {
