@@ -302,6 +302,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   let http: HttpListeners = new Map();
   rmSync(home.socket, { force: true });
   try {
+    checkSocketPath(home.socket);
     await new Promise<void>((resolve, reject) => {
       server.server.once('error', reject);
       server.server.listen(home.socket, () => resolve());
@@ -362,6 +363,20 @@ function operational(err: unknown, path?: string): unknown {
   const why = fsReason(e.code === 'ERR_FS_EISDIR' ? { ...e, code: 'EISDIR' } : e);
   const what = FILE_OPERATIONS[e.syscall] ?? e.syscall;
   return new CommandError('failed', `Cannot ${what}${where === undefined ? '' : ` ${where}`}: ${why}`, { cause: err });
+}
+
+/** The longest path a Unix socket may have on Linux (sun_path less its terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** A longer socket path would be cut short without a word, and the socket made elsewhere. */
+function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH) {
+    throw new CommandError(
+      'failed',
+      `Cannot listen on ${path}: the path is ${bytes} bytes long, and a Unix socket's may be at most ${MAX_SOCKET_PATH}: choose a shorter home (--home)`,
+    );
+  }
 }
 
 /** The id of the group that may use the socket (ctl_socket_group): a name or a number. */

@@ -128,6 +128,19 @@ describe('files and directories that are not what the node needs', () => {
     expect(r.stderr.split('\n').filter((l) => l.startsWith('Error:'))).toEqual([`Error: ${message()}`]);
   });
 
+  test('a home whose socket path is too long for a Unix socket: said before anything listens', async () => {
+    home = join(base, 'h'.repeat(120));
+    mkdirSync(home);
+    const socket = join(home, 'run', 'ctl.sock');
+    const r = plain(await ctlProcess(home, ['foreground']));
+    expect(r.status).toBe(1);
+    expect(
+      r.stderr.endsWith(
+        `Error: Cannot listen on ${socket}: the path is ${Buffer.byteLength(socket)} bytes long, and a Unix socket's may be at most 107: choose a shorter home (--home)\n`,
+      ),
+    ).toBe(true);
+  });
+
   test('the cookie is a directory: ctl start shows the logged error from the node', async () => {
     mkdirSync(join(home, 'cookie'));
     const r = plain(await ctl(['start']));
