@@ -105,14 +105,35 @@ async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websock
   const server = createHttpServer({ ...l, handlers: requests }, deps);
   for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${err.code === 'EADDRINUSE' ? 'the port is in use' : err.message}`)),
-    );
-    server.listen(l.port, l.ip, () => resolve());
+    const failed = (err: NodeJS.ErrnoException) => reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${listenReason(err)}`));
+    server.once('error', failed);
+    server.listen(l.port, l.ip, () => {
+      server.removeListener('error', failed);
+      // Later errors (accept failing for want of file descriptors) are the operator's to see, not a crash.
+      server.on('error', (err: Error) => logger.error(`HTTP listener on ${l.ip} port ${l.port}: ${err.message}`));
+      resolve();
+    });
   });
   const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
   logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
   return server;
+}
+
+/** Why a port cannot be had, in the words the XMPP client listeners use. */
+function listenReason(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'the port is in use';
+    case 'EACCES':
+      return 'permission denied (ports below 1024 need privileges)';
+    case 'EADDRNOTAVAIL':
+      return 'no such address on this machine';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the address does not resolve';
+    default:
+      return err.message;
+  }
 }
 
 export async function stopListeners(servers: Iterable<Server>): Promise<void> {

@@ -82,6 +82,14 @@ describe('a listen port already taken', () => {
     expect(stderr).not.toMatch(/internal error|crashed/);
   });
 
+  test('an HTTP listener on an address this machine does not have: said as plainly', async () => {
+    // 192.0.2.0/24 is for documentation (RFC 5737): no machine has it.
+    writeFileSync(join(home, 'ctl.yml'), http(await freePort()).replace('127.0.0.1', '192.0.2.1'));
+    const r = plain(await ctl(['foreground']));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/\nError: Cannot listen on 192\.0\.2\.1 port \d+: no such address on this machine\n$/);
+  });
+
   test.each([
     ['an XMPP client listener', c2s, ''],
     // A listen without ejabberd_c2s has no client listener: the default one closes, as it should.
