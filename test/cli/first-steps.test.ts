@@ -138,15 +138,15 @@ describe('--stdin password', () => {
 describe('--stdin password on a terminal (the built ctl under a pseudo-terminal)', () => {
   beforeAll(() => ensureBuilt(), 120_000);
 
-  /** Runs ctl under util-linux's script; `typed` is sent once the prompt has appeared. */
-  function underTerminal(args: readonly string[], typed: string): Promise<{ status: number | null; screen: string }> {
+  /** Runs ctl under util-linux's script; `typed` is sent once `prompt` has appeared. */
+  function underTerminal(args: readonly string[], typed: string, prompt = 'Password: '): Promise<{ status: number | null; screen: string }> {
     const command = [process.execPath, launcher, ...args, '--home', home.dir].map((w) => `'${w}'`).join(' ');
     const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...cleanEnv(), NO_COLOR: '1' }, timeout: 30_000 });
     let screen = '';
     let sent = false;
     child.stdout.on('data', (d) => {
       screen += d;
-      if (!sent && screen.includes('Password: ')) {
+      if (!sent && screen.includes(prompt)) {
         sent = true;
         child.stdin.write(typed);
       }
@@ -164,5 +164,10 @@ describe('--stdin password on a terminal (the built ctl under a pseudo-terminal)
     const r = await underTerminal(['--stdin', 'password', 'register', 'alice', 'localhost'], 'abc\u0003');
     expect(r).toEqual({ status: 1, screen: 'Password: \r\nError: --stdin password: cancelled\r\n' });
     expect((await home.ctl(['check_account', 'alice', 'localhost'])).status).toBe(1);
+  }, 30_000);
+
+  test('another argument says how to end it, and takes every line typed (echoed, as a terminal does)', async () => {
+    const r = await underTerminal(['echo_string', '--stdin', 'thisstring'], 'one\rtwo\r\u0004', '(end with Ctrl-D)\r\n');
+    expect(r).toEqual({ status: 0, screen: 'Reading thisstring from standard input (end with Ctrl-D)\r\none\r\ntwo\r\none\r\ntwo\r\n' });
   }, 30_000);
 });
