@@ -34,7 +34,8 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
   }
   const rules = [same(old.acl, next.acl) ? '' : 'acl', same(old.accessRules, next.accessRules) ? '' : 'access_rules'].filter(Boolean);
   if (rules.length > 0) applied(`${rules.join(', ')}: for every check from now on`);
-  if (!same(old.certfiles, next.certfiles)) applied('certfiles: the certificates are read again, for connections from now on');
+  // The XMPP server reads them, with its listeners: if it fails, so does this.
+  if (!same(old.certfiles, next.certfiles)) applied('certfiles: the certificates are read again, for connections from now on', 'c2s');
 
   for (const text of listenerChanges(old.c2s, next.c2s, c2sKey, describeC2s)) applied(`listen: ${text}`, 'c2s');
   for (const text of listenerChanges(old.listeners, next.listeners, httpKey, describeHttp)) applied(`listen: ${text}`, 'http');

@@ -98,3 +98,12 @@ test('mod_muc switched off and on again', async () => {
   write('modules:\n  mod_muc: {}\n');
   expect(await ctl(['reload_config'])).toEqual({ status: 0, stdout: '', stderr: 'Applied: modules: mod_muc: the MUC service answers from now on\n' });
 });
+
+test('certificate files that cannot be read fail the reload, naming them; the node serves on', async () => {
+  await startNode();
+  write('hosts: [localhost, example.org]\ncertfiles:\n  - /nonexistent/*.pem\n');
+  const why = `No certificate file matches /nonexistent/*.pem; the rest of ${join(home, 'ctl.yml')} is applied, and the log says which listeners are open: run reload_config again once that is fixed`;
+  expect(await ctl(['reload_config'])).toEqual({ status: 1, stdout: '', stderr: `Applied: hosts: added example.org\nError: ${why}\n` });
+  expect(readFileSync(join(home, 'log', 'ctl.log'), 'utf8')).toContain(`[error] ${why}\n`);
+  expect((await ctl(['status'])).status).toBe(0);
+});
