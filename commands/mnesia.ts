@@ -15,7 +15,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => databaseSupport().backup(services.database, file, working),
+    handler: ({ file }, { services, working, summary }) => databaseSupport().backup(services.database, file, working, summary),
   }),
   defineCommand({
     name: 'dump',
@@ -27,7 +27,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => databaseSupport().dump(services.database, file, undefined, working),
+    handler: ({ file }, { services, working, summary }) => databaseSupport().dump(services.database, file, undefined, working, summary),
   }),
   defineCommand({
     name: 'dump_table',
@@ -39,7 +39,7 @@ export const mnesiaCommands = [
     args: [f('file', string), f('table', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file, table }, { services, working }) => databaseSupport().dump(services.database, file, table, working),
+    handler: ({ file, table }, { services, working, summary }) => databaseSupport().dump(services.database, file, table, working, summary),
   }),
   defineCommand({
     name: 'export2odbc',
@@ -51,7 +51,7 @@ export const mnesiaCommands = [
     args: [f('host', string), f('directory', string)],
     result: f('res', rescode),
     paths: ['directory'],
-    handler: ({ host, directory }, { services, working }) => databaseSupport().exportSql(services.sqlExport, host, directory, working),
+    handler: ({ host, directory }, { services, working, summary }) => databaseSupport().exportSql(services.sqlExport, host, directory, working, summary),
   }),
   defineCommand({
     name: 'export_odbc',
@@ -63,7 +63,7 @@ export const mnesiaCommands = [
     args: [f('host', string), f('file', string)],
     result: f('res', rescode),
     paths: ['file'],
-    handler: ({ host, file }, { services, working }) => databaseSupport().exportSql(services.sqlExport, host, file, working),
+    handler: ({ host, file }, { services, working, summary }) => databaseSupport().exportSql(services.sqlExport, host, file, working, summary),
   }),
   defineCommand({
     name: 'export_piefxis',
@@ -75,7 +75,7 @@ export const mnesiaCommands = [
     paths: ['dir'],
     args: [f('dir', string)],
     result: f('res', rescode),
-    handler: ({ dir }, { services, progress, working }) => services.piefxis.exportAll(dir, { progress, working }),
+    handler: ({ dir }, { services, progress, working, summary }) => services.piefxis.exportAll(dir, { progress, working, summary }),
   }),
   defineCommand({
     name: 'export_piefxis_host',
@@ -87,7 +87,7 @@ export const mnesiaCommands = [
     paths: ['dir'],
     args: [f('dir', string), f('host', string)],
     result: f('res', rescode),
-    handler: ({ dir, host }, { services, progress, working }) => services.piefxis.exportHost(dir, host, { progress, working }),
+    handler: ({ dir, host }, { services, progress, working, summary }) => services.piefxis.exportHost(dir, host, { progress, working, summary }),
   }),
   defineCommand({
     name: 'import_dir',
@@ -99,7 +99,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => services.jabberd14.importDir(file, working),
+    handler: ({ file }, { services, working, summary }) => databaseSupport().imported(services.jabberd14.importDir(file, working), summary),
   }),
   defineCommand({
     name: 'import_file',
@@ -111,7 +111,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services }) => services.jabberd14.importFile(file),
+    handler: ({ file }, { services, summary }) => databaseSupport().imported(services.jabberd14.importFile(file), summary),
   }),
   defineCommand({
     name: 'import_piefxis',
@@ -123,7 +123,7 @@ export const mnesiaCommands = [
     paths: ['file'],
     args: [f('file', string)],
     result: f('res', rescode),
-    handler: ({ file }, { services, progress, working }) => services.piefxis.importFile(file, { progress, working }),
+    handler: ({ file }, { services, progress, working, summary }) => services.piefxis.importFile(file, { progress, working, summary }),
   }),
   defineCommand({
     name: 'install_fallback',
@@ -135,7 +135,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => databaseSupport().installFallback(services.database, file, working),
+    handler: ({ file }, { services, working, summary }) => databaseSupport().installFallback(services.database, file, working, summary),
   }),
   defineCommand({
     name: 'load',
@@ -147,7 +147,7 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, working }) => databaseSupport().load(services.database, file, working),
+    handler: ({ file }, { services, working, summary }) => databaseSupport().load(services.database, file, working, summary),
   }),
   defineCommand({
     name: 'mnesia_change_nodename',
@@ -159,8 +159,8 @@ export const mnesiaCommands = [
     args: [f('oldnodename', string), f('newnodename', string), f('oldbackup', string), f('newbackup', string)],
     result: f('res', restuple),
     paths: ['oldbackup', 'newbackup'],
-    handler: ({ oldnodename, newnodename, oldbackup, newbackup }, { services, working }) =>
-      databaseSupport().changeNodename(services.database, oldnodename, newnodename, oldbackup, newbackup, working),
+    handler: ({ oldnodename, newnodename, oldbackup, newbackup }, { services, working, summary }) =>
+      databaseSupport().changeNodename(services.database, oldnodename, newnodename, oldbackup, newbackup, working, summary),
   }),
   defineCommand({
     name: 'restore',
@@ -173,7 +173,8 @@ export const mnesiaCommands = [
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],
-    handler: ({ file }, { services, config, working, progress }) => databaseSupport().restore(services.database, config, file, working, progress),
+    handler: ({ file }, { services, config, working, progress, summary }) =>
+      databaseSupport().restore(services.database, config, file, working, progress, summary),
   }),
   defineCommand({
     name: 'set_master',

@@ -436,7 +436,8 @@ async function writeSection(section: Section, from: Source, add: (text: string) 
 
 export interface SqlExport {
   /** Writes the SQL of every record of `host` to `file`, atomically. */
-  exportHost(host: string, file: string, working?: (text: string) => void): Promise<void>;
+  /** Resolves to the file written and how many accounts it holds. */
+  exportHost(host: string, file: string, working?: (text: string) => void): Promise<{ path: string; users: number }>;
 }
 
 export function createSqlExport(deps: FeatureDeps, features: Features): SqlExport {
@@ -461,6 +462,7 @@ export function createSqlExport(deps: FeatureDeps, features: Features): SqlExpor
         }
         await out.end();
       });
+      return { path, users: from.users };
     },
   };
 }

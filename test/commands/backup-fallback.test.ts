@@ -8,7 +8,7 @@ import { createRegistry } from '../../src/core/registry';
 import { startNode, type RunningNode } from '../../src/node/daemon';
 import { resolveHome } from '../../src/config/home';
 import { readBackup } from '../../src/migrate/backup-file';
-import { ok, tempHome } from '../helpers/cli';
+import { ok, summary, tempHome } from '../helpers/cli';
 import { ctlOk, everything, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
@@ -41,8 +41,8 @@ describe('install_fallback', () => {
 
   test('stages a copy of the backup; nothing changes until the node starts', async () => {
     const records = Object.values(saved).reduce((n, rows) => n + rows.length, 0);
-    expect(await home.ctl(['install_fallback', backup])).toEqual(
-      ok(`Installed ${backup} (${records} records) as ${staged()}: the node restores it at its next start\n`),
+    expect(await home.ctl(['install_fallback', backup, '--verbose'])).toEqual(
+      summary(`Installed ${backup} (${records} records) as ${staged()}: the node restores it at its next start\n`),
     );
     expect(readFileSync(staged())).toEqual(readFileSync(backup));
     expect((await home.ctl(['registered_users', 'localhost'])).stdout).toBe('bob\nmallory\n');
@@ -137,9 +137,11 @@ describe('mnesia_change_nodename', () => {
 
   test('writes a copy with the new node name and a fresh checksum; the records are the same bytes', async () => {
     const summary = await readBackup(old);
-    expect(await home.ctl(['mnesia_change_nodename', 'ctl@localhost', 'ejabberd@new.example', old, renamed()])).toEqual(
-      ok(`Wrote ${renamed()}: the backup ${old} (${summary.records} records) with node name ejabberd@new.example instead of ctl@localhost\n`),
-    );
+    expect(await home.ctl(['mnesia_change_nodename', 'ctl@localhost', 'ejabberd@new.example', old, renamed(), '--verbose'])).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: `Wrote ${renamed()}: the backup ${old} (${summary.records} records) with node name ejabberd@new.example instead of ctl@localhost\n`,
+    });
     const [oldLines, newLines] = [old, renamed()].map((f) => readFileSync(f, 'utf8').split('\n'));
     expect(JSON.parse(newLines[0])).toEqual({ ...JSON.parse(oldLines[0]), node: 'ejabberd@new.example' });
     expect(newLines.slice(1, -2)).toEqual(oldLines.slice(1, -2));
@@ -148,7 +150,7 @@ describe('mnesia_change_nodename', () => {
     try {
       expect(await fresh.ctl(['restore', renamed()])).toEqual({
         status: 0,
-        stdout: `Restored ${summary.records} records from ${renamed()}\n`,
+        stdout: '',
         stderr: 'Note: the backup was made by node ejabberd@new.example, this node is ctl@localhost\n',
       });
       expect(await everything(fresh.dir)).toEqual(await everything(home.dir));

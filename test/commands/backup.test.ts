@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, tempHome } from '../helpers/cli';
+import { ok, summary, tempHome } from '../helpers/cli';
 import { ctlOk, everything, FILLED_BY_COMMANDS, fillEveryTable } from './backup-helpers';
 
 let home: ReturnType<typeof tempHome>;
@@ -22,7 +22,7 @@ describe('backup', () => {
     await ctlOk(home.ctl, 'register', 'alice', 'localhost', 'pw');
     await ctlOk(home.ctl, 'set_last', 'alice', 'localhost', '1700000000', 'gone');
     const file = join(home.dir, 'b.backup');
-    expect(await ctl('backup', file)).toEqual(ok(`Backed up 2 records to ${file}\n`));
+    expect(await ctl('backup', file, '--verbose')).toEqual(summary(`Backed up 2 records to ${file}\n`));
 
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines).toHaveLength(5);
@@ -36,11 +36,11 @@ describe('backup', () => {
 
   test('an empty database gives a backup of no records, which restores to an empty database', async () => {
     const file = join(home.dir, 'empty.backup');
-    expect(await ctl('backup', file)).toEqual(ok(`Backed up 0 records to ${file}\n`));
+    expect(await ctl('backup', file, '--verbose')).toEqual(summary(`Backed up 0 records to ${file}\n`));
     const [header, end] = readFileSync(file, 'utf8').split('\n');
     expect(JSON.parse(end)).toEqual({ end: 'ctl-backup', records: 0, tables: {}, sha256: sha(`${header}\n`) });
     await ctlOk(home.ctl, 'register', 'alice', 'localhost', 'pw');
-    expect(await ctl('restore', file)).toEqual(ok(`Restored 0 records from ${file}\n`));
+    expect(await ctl('restore', file, '--verbose')).toEqual(summary(`Restored 0 records from ${file}\n`));
     expect(await everything(home.dir)).toEqual({});
   });
 
@@ -54,7 +54,7 @@ describe('backup', () => {
     const cwd = process.cwd();
     process.chdir(home.dir);
     try {
-      expect(await ctl('backup', 'rel.backup')).toEqual(ok(`Backed up 0 records to ${join(home.dir, 'rel.backup')}\n`));
+      expect(await ctl('backup', 'rel.backup', '--verbose')).toEqual(summary(`Backed up 0 records to ${join(home.dir, 'rel.backup')}\n`));
     } finally {
       process.chdir(cwd);
     }
@@ -94,11 +94,11 @@ describe('backup and restore', () => {
     expect(Object.keys(before)).toEqual(expect.arrayContaining(FILLED_BY_COMMANDS));
     const file = join(home.dir, 'all.backup');
     const records = Object.values(before).reduce((n, rows) => n + rows.length, 0);
-    expect(await ctl('backup', file)).toEqual(ok(`Backed up ${records} records to ${file}\n`));
+    expect(await ctl('backup', file, '--verbose')).toEqual(summary(`Backed up ${records} records to ${file}\n`));
 
     const fresh = tempHome();
     try {
-      expect(await fresh.ctl(['restore', file])).toEqual(ok(`Restored ${records} records from ${file}\n`));
+      expect(await fresh.ctl(['restore', file, '--verbose'])).toEqual(summary(`Restored ${records} records from ${file}\n`));
       expect(await everything(fresh.dir)).toEqual(before);
       // The services read what was restored.
       expect(await fresh.ctl(['check_password', 'alice', 'localhost', 'pw-alice'])).toEqual(ok(''));
@@ -132,8 +132,11 @@ describe('backup and restore', () => {
     writeFileSync(join(home.dir, 'ctl.yml'), 'node_name: other@host\n');
     expect(await ctl('restore', file)).toEqual({
       status: 0,
-      stdout: `Restored 1 records from ${file}\n`,
+      stdout: '',
       stderr: 'Note: the backup was made by node ctl@localhost, this node is other@host\n',
     });
+    expect((await ctl('restore', file, '--verbose')).stderr).toBe(
+      `Note: the backup was made by node ctl@localhost, this node is other@host\nRestored 1 records from ${file}\n`,
+    );
   });
 });

@@ -3,7 +3,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ok, tempHome } from '../helpers/cli';
+import { ok, summary, tempHome } from '../helpers/cli';
 import { lastKey } from '../../src/features/last/records';
 import { ctlOk, everything, FILLED_BY_COMMANDS, fillEveryTable } from './backup-helpers';
 
@@ -30,7 +30,7 @@ describe('dump', () => {
   test('writes a header line, then one JSON record per line, by table then key', async () => {
     await two();
     const file = join(home.dir, 'all.dump');
-    expect(await ctl('dump', file)).toEqual(ok(`Dumped 3 records to ${file}\n`));
+    expect(await ctl('dump', file, '--verbose')).toEqual(summary(`Dumped 3 records to ${file}\n`));
     const created = Math.floor(NOW / 1000);
     expect(readFileSync(file, 'utf8')).toBe(
       '{"format":"ctl-dump","version":1,"node":"ctl@localhost","created":"2025-01-02T03:04:05.006Z","tables":["last","passwd"]}\n' +
@@ -42,7 +42,7 @@ describe('dump', () => {
 
   test('of an empty database is the header alone', async () => {
     const file = join(home.dir, 'empty.dump');
-    expect(await ctl('dump', file)).toEqual(ok(`Dumped 0 records to ${file}\n`));
+    expect(await ctl('dump', file, '--verbose')).toEqual(summary(`Dumped 0 records to ${file}\n`));
     expect(readFileSync(file, 'utf8')).toBe('{"format":"ctl-dump","version":1,"node":"ctl@localhost","created":"2025-01-02T03:04:05.006Z","tables":[]}\n');
   });
 
@@ -76,7 +76,7 @@ describe('dump_table', () => {
   test('writes the records of one table, with the same header', async () => {
     await two();
     const file = join(home.dir, 'last.dump');
-    expect(await ctl('dump_table', file, 'last')).toEqual(ok(`Dumped 1 records of table last to ${file}\n`));
+    expect(await ctl('dump_table', file, 'last', '--verbose')).toEqual(summary(`Dumped 1 records of table last to ${file}\n`));
     expect(readFileSync(file, 'utf8')).toBe(
       '{"format":"ctl-dump","version":1,"node":"ctl@localhost","created":"2025-01-02T03:04:05.006Z","tables":["last"]}\n' +
         '{"table":"last","key":["localhost","alice"],"value":{"timestamp":1700000000,"status":"tab\\there, \\"quoted\\", 😀"}}\n',
@@ -85,7 +85,7 @@ describe('dump_table', () => {
 
   test('of a known table without records is the header alone', async () => {
     const file = join(home.dir, 'srg.dump');
-    expect(await ctl('dump_table', file, 'srg')).toEqual(ok(`Dumped 0 records of table srg to ${file}\n`));
+    expect(await ctl('dump_table', file, 'srg', '--verbose')).toEqual(summary(`Dumped 0 records of table srg to ${file}\n`));
     expect(readFileSync(file, 'utf8').split('\n')).toHaveLength(2);
   });
 
@@ -107,10 +107,10 @@ describe('dump and load', () => {
     expect(Object.keys(before)).toEqual(expect.arrayContaining(FILLED_BY_COMMANDS));
     const n = Object.values(before).reduce((sum, rows) => sum + rows.length, 0);
     const file = join(home.dir, 'all.dump');
-    expect(await ctl('dump', file)).toEqual(ok(`Dumped ${n} records to ${file}\n`));
+    expect(await ctl('dump', file, '--verbose')).toEqual(summary(`Dumped ${n} records to ${file}\n`));
     const fresh = tempHome();
     try {
-      expect(await fresh.ctl(['load', file])).toEqual(ok(`Loaded ${n} records from ${file}\n`));
+      expect(await fresh.ctl(['load', file, '--verbose'])).toEqual(summary(`Loaded ${n} records from ${file}\n`));
       expect(await everything(fresh.dir)).toEqual(before);
       expect(await fresh.ctl(['get_roster', 'alice', 'localhost'])).toEqual(
         ok('bob@localhost\tbob Ünïcødé\tboth\tnone\tFriends\nbob@localhost\tbob Ünïcødé\tboth\tnone\tWork\n'),
@@ -143,7 +143,7 @@ describe('dump and load', () => {
     await ctlOk(at, 'change_password', 'alice', 'localhost', 'changed');
     await ctlOk(at, 'register', 'carol', 'localhost', 'pw');
     await ctlOk(at, 'unregister', 'bob', 'localhost');
-    expect(await ctl('load', file)).toEqual(ok(`Loaded 3 records from ${file}\n`));
+    expect(await ctl('load', file, '--verbose')).toEqual(summary(`Loaded 3 records from ${file}\n`));
     expect((await ctl('registered_users', 'localhost')).stdout).toBe('alice\nbob\ncarol\n');
     expect((await ctl('check_password', 'alice', 'localhost', 'p\tw')).status).toBe(0);
     expect((await ctl('check_password', 'bob', 'localhost', 'pw')).status).toBe(0);
@@ -157,7 +157,7 @@ describe('dump and load', () => {
         '{"table":"passwd","key":["localhost","zoe"],"value":{"secret":{"format":"plain","password":"z"},"created":1}}\n\n' +
         '{ "value": 5, "key": ["localhost", "zoe"], "table": "last" }',
     );
-    expect(await ctl('load', file)).toEqual(ok(`Loaded 2 records from ${file}\n`));
+    expect(await ctl('load', file, '--verbose')).toEqual(summary(`Loaded 2 records from ${file}\n`));
     expect((await ctl('check_password', 'zoe', 'localhost', 'z')).status).toBe(0);
     const all = await everything(home.dir);
     expect(all.last).toEqual([[lastKey({ host: 'localhost', user: 'zoe' }), '5']]);

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fails, ok, tempHome } from '../helpers/cli';
+import { fails, ok, summary, tempHome } from '../helpers/cli';
 
 const FIXTURES = resolve(__dirname, '../fixtures/jabberd14/example.org');
 
@@ -22,7 +22,7 @@ describe('import_dir', () => {
     user('zed', 'zpw');
     writeFileSync(join(spool, 'README'), 'not a spool file');
     writeFileSync(join(spool, 'notes.xml~'), 'an editor backup');
-    expect(await home.ctl(['import_dir', spool])).toEqual(ok(`Imported 3 users from ${spool}\n`));
+    expect(await home.ctl(['import_dir', spool, '--verbose'])).toEqual(summary(`Imported 3 users from ${spool}\n`));
     expect(await home.ctl(['registered_users', 'example.org'])).toEqual(ok('alice\nbob\nzed\n'));
     expect(await home.ctl(['check_password', 'zed', 'example.org', 'zpw'])).toEqual(ok());
     expect(await home.ctl(['get_vcard', 'alice', 'example.org', 'NICKNAME'])).toEqual(ok('al\n'));
@@ -31,9 +31,9 @@ describe('import_dir', () => {
   test('users that already exist are skipped, so a run can be repeated', async () => {
     cpSync(FIXTURES, spool, { recursive: true });
     expect((await home.ctl(['register', 'bob', 'example.org', 'kept'])).status).toBe(0);
-    expect(await home.ctl(['import_dir', spool])).toEqual(ok(`Imported 1 user from ${spool}, skipped 1 that already exists\n`));
+    expect(await home.ctl(['import_dir', spool, '--verbose'])).toEqual(summary(`Imported 1 user from ${spool}, skipped 1 that already exists\n`));
     expect(await home.ctl(['check_password', 'bob', 'example.org', 'kept'])).toEqual(ok());
-    expect(await home.ctl(['import_dir', spool])).toEqual(ok(`Imported 0 users from ${spool}, skipped 2 that already exist\n`));
+    expect(await home.ctl(['import_dir', spool, '--verbose'])).toEqual(summary(`Imported 0 users from ${spool}, skipped 2 that already exist\n`));
   });
 
   test('a file that fails is reported, the others are imported, and it leaves nothing behind', async () => {
@@ -58,7 +58,7 @@ describe('import_dir', () => {
   });
 
   test('an empty directory imports nothing, successfully', async () => {
-    expect(await home.ctl(['import_dir', spool])).toEqual(ok(`Imported 0 users from ${spool}\n`));
+    expect(await home.ctl(['import_dir', spool, '--verbose'])).toEqual(summary(`Imported 0 users from ${spool}\n`));
   });
 
   test('a relative directory is taken from the current directory', async () => {
@@ -66,7 +66,7 @@ describe('import_dir', () => {
     const cwd = process.cwd();
     process.chdir(join(home.dir, 'spool'));
     try {
-      expect(await home.ctl(['import_dir', 'example.org/'])).toEqual(ok(`Imported 1 user from ${spool}\n`));
+      expect(await home.ctl(['import_dir', 'example.org/', '--verbose'])).toEqual(summary(`Imported 1 user from ${spool}\n`));
     } finally {
       process.chdir(cwd);
     }

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fails, ok, tempHome } from '../helpers/cli';
+import { fails, ok, summary, tempHome } from '../helpers/cli';
 import { openLevelStore } from '../../src/storage/level';
 import { PASSWD } from '../../src/features/accounts/records';
 import { LAST } from '../../src/features/last/records';
@@ -53,8 +53,8 @@ describe('import_file', () => {
     const file = join(FIXTURES, 'alice.xml');
     cpSync(file, join(spool, 'alice.xml'));
     const path = join(spool, 'alice.xml');
-    expect(await ctl('import_file', path)).toEqual(
-      ok(`Imported alice@example.org from ${path}: 4 roster items, 2 offline messages, 1 private element, vCard, last activity\n`),
+    expect(await ctl('import_file', path, '--verbose')).toEqual(
+      summary(`Imported alice@example.org from ${path}: 4 roster items, 2 offline messages, 1 private element, vCard, last activity\n`),
     );
 
     expect(await ctl('check_password', 'alice', 'example.org', "s3cr&t 'pw' <李>")).toEqual(ok());
@@ -95,7 +95,7 @@ describe('import_file', () => {
 
   test('a minimal file: a password and nothing else', async () => {
     cpSync(join(FIXTURES, 'bob.xml'), join(spool, 'bob.xml'));
-    expect(await ctl('import_file', join(spool, 'bob.xml'))).toEqual(ok(`Imported bob@example.org from ${join(spool, 'bob.xml')}\n`));
+    expect(await ctl('import_file', join(spool, 'bob.xml'), '--verbose')).toEqual(summary(`Imported bob@example.org from ${join(spool, 'bob.xml')}\n`));
     expect(await ctl('check_password', 'bob', 'example.org', 'bobpw')).toEqual(ok());
     expect(await ctl('get_roster', 'bob', 'example.org')).toEqual(ok());
     expect(await ctl('get_last', 'bob', 'example.org')).toEqual(ok('Never\n'));
@@ -106,7 +106,7 @@ describe('import_file', () => {
     const cwd = process.cwd();
     process.chdir(join(home.dir, 'spool'));
     try {
-      expect(await ctl('import_file', 'example.org/Eve.xml')).toEqual(ok(`Imported eve@example.org from ${join(spool, 'Eve.xml')}\n`));
+      expect(await ctl('import_file', 'example.org/Eve.xml', '--verbose')).toEqual(summary(`Imported eve@example.org from ${join(spool, 'Eve.xml')}\n`));
     } finally {
       process.chdir(cwd);
     }

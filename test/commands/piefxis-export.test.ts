@@ -10,7 +10,8 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ctl = (argv: string[]) => home.ctl(argv, { clock });
+// --verbose: these tests read the summaries, which a pipe gets only when asked.
+const ctl = (argv: string[]) => home.ctl([...argv, '--verbose'], { clock });
 const read = (dir: string) => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 
 const SCRAM = {

@@ -10,7 +10,8 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ctl = (argv: string[]) => home.ctl(argv, { clock });
+// --verbose: these tests read the summaries, which a pipe gets only when asked.
+const ctl = (argv: string[]) => home.ctl([...argv, '--verbose'], { clock });
 
 /** Writes `text` as a file of the home and imports it. */
 async function load(text: string) {

@@ -9,7 +9,8 @@ beforeEach(() => {
 });
 afterEach(() => home.cleanup());
 
-const ctl = (argv: string[]) => home.ctl(argv, { clock });
+// --verbose: these tests read the summaries, which a pipe gets only when asked.
+const ctl = (argv: string[]) => home.ctl([...argv, '--verbose'], { clock });
 const CREATED = 1704164645; // NOW in seconds
 const plain = (password: string) => ({ secret: { format: 'plain', password }, created: CREATED });
 const XEP_PLAIN = join(FIXTURES, 'xep-plain.xml');

@@ -68,7 +68,7 @@ describe('export_piefxis, then import_piefxis into a fresh node, gives back the 
 
     const out = join(a.dir, 'export');
     expect((await a.ctl(['export_piefxis', out], { clock })).status).toBe(0);
-    const imported = await b.ctl(['import_piefxis', join(out, '20240102-030405.xml')], { clock });
+    const imported = await b.ctl(['import_piefxis', join(out, '20240102-030405.xml'), '--verbose'], { clock });
     expect(imported).toEqual({
       status: 0,
       stdout: '',
@@ -106,10 +106,10 @@ describe('export_piefxis, then import_piefxis into a fresh node, gives back the 
     // Some are already on the new node: they keep what they have there.
     await put(b.dir, [['passwd', ['capulet.com', 'user0600'], { secret: { format: 'plain', password: 'kept' }, created: 1 }]]);
     const out = join(a.dir, 'export');
-    expect((await a.ctl(['export_piefxis', out], { clock })).stderr).toBe(
+    expect((await a.ctl(['export_piefxis', out, '--verbose'], { clock })).stderr).toBe(
       `Exported 1234 users to ${out}/20240102-030405.xml, which includes 20240102-030405_capulet_com.xml (capulet.com, 1234 users)\n`,
     );
-    expect((await b.ctl(['import_piefxis', join(out, '20240102-030405.xml')], { clock })).stderr).toBe(
+    expect((await b.ctl(['import_piefxis', join(out, '20240102-030405.xml'), '--verbose'], { clock })).stderr).toBe(
       `Imported 1233 users (passwords: 1233 plain), 1233 roster items, 411 vCards, 0 private storage elements, 0 offline messages from ${out}/20240102-030405.xml and 1 included file\n` +
         'Skipped 1 user that already exists, and all their data: user0600@capulet.com\n',
     );

@@ -40,12 +40,12 @@ test('through a node, backup and restore give the same results as without one', 
   const saved = await everything(home.dir);
   const file = join(home.dir, 'b.backup');
   await withNode(async () => {
-    const r = await home.ctl(['backup', file]);
-    expect(r).toEqual({ status: 0, stdout: expect.stringMatching(/^Backed up \d+ records to /), stderr: '' });
+    // What ejabberdctl prints on a pipe: nothing; the summary only when asked for.
+    expect(await home.ctl(['backup', file])).toEqual({ status: 0, stdout: '', stderr: '' });
     await ctlOk(home.ctl, 'unregister', 'alice', 'localhost');
     await ctlOk(home.ctl, 'register', 'mallory', 'localhost', 'pw');
     const n = Object.values(saved).reduce((sum, rows) => sum + rows.length, 0);
-    expect(await home.ctl(['restore', file])).toEqual({ status: 0, stdout: `Restored ${n} records from ${file}\n`, stderr: '' });
+    expect(await home.ctl(['restore', file, '--verbose'])).toEqual({ status: 0, stdout: '', stderr: `Restored ${n} records from ${file}\n` });
     expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: 'alice\nbob\n', stderr: '' });
   });
   expect(await everything(home.dir)).toEqual(saved);
@@ -159,15 +159,15 @@ describe('with the real launcher', () => {
     expect(start.status).toBe(0);
     try {
       await ctlProcess(home.dir, ['register', 'alice', 'localhost', 'pw']);
-      expect(await ctlProcess(home.dir, ['backup', 'rel.backup'], { cwd: elsewhere })).toEqual({
+      expect(await ctlProcess(home.dir, ['backup', 'rel.backup', '--verbose'], { cwd: elsewhere })).toEqual({
         status: 0,
-        stdout: `Backed up 1 records to ${join(elsewhere, 'rel.backup')}\n`,
-        stderr: '',
+        stdout: '',
+        stderr: `Backed up 1 records to ${join(elsewhere, 'rel.backup')}\n`,
       });
-      expect(await ctlProcess(home.dir, ['dump', 'rel.dump'], { cwd: elsewhere })).toEqual({
+      expect(await ctlProcess(home.dir, ['dump', 'rel.dump', '--verbose'], { cwd: elsewhere })).toEqual({
         status: 0,
-        stdout: `Dumped 1 records to ${join(elsewhere, 'rel.dump')}\n`,
-        stderr: '',
+        stdout: '',
+        stderr: `Dumped 1 records to ${join(elsewhere, 'rel.dump')}\n`,
       });
       expect((await ctlProcess(home.dir, ['load', 'rel.dump'], { cwd: elsewhere })).status).toBe(0);
       expect((await ctlProcess(home.dir, ['restore', 'rel.backup'], { cwd: elsewhere })).status).toBe(0);

@@ -58,5 +58,8 @@ export function tempHome(prefix = 'ctl-test-'): {
 /** What a command that succeeded gives: `stdout`, and nothing on stderr. */
 export const ok = (stdout = ''): CliResult => ({ status: 0, stdout, stderr: '' });
 
+/** What a long command gives with --verbose: nothing on stdout, its summary on stderr. */
+export const summary = (stderr: string): CliResult => ({ status: 0, stdout: '', stderr });
+
 /** What a command that failed gives: nothing on stdout, `stderr`, a non-zero status. */
 export const fails = (status: number, stderr: string): CliResult => ({ status, stdout: '', stderr });

@@ -18,8 +18,11 @@ import type { ScramKeys } from '../../features/accounts/secret';
 import { escaper, fileStem, hostFileName, NS_CLIENT, NS_PIE, NS_SCRAM, NS_XI } from './format';
 
 export interface Report {
+  /** Warnings: what the caller should know whatever the outcome. */
   readonly progress: (text: string) => void;
   readonly working: (text: string) => void;
+  /** What was done, for people. */
+  readonly summary: (text: string) => void;
 }
 
 /** Exported files are written in pieces of about this many bytes. */
@@ -200,7 +203,7 @@ export async function exportPiefxis(store: Store, dir: string, hosts: readonly s
     );
     const plural = (n: number) => `${n} user${n === 1 ? '' : 's'}`;
     const parts = written.map((w) => `${basename(w.file)} (${w.host}, ${plural(w.users)})`);
-    report.progress(`Exported ${plural(total)} to ${main}, which includes ${parts.join(', ')}`);
+    report.summary(`Exported ${plural(total)} to ${main}, which includes ${parts.join(', ')}`);
     if (fixes.count > 0) {
       report.progress(
         `${fixes.count === 1 ? '1 character that XML cannot carry was' : `${fixes.count} characters that XML cannot carry were`} written as U+FFFD`,

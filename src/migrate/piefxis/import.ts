@@ -148,12 +148,12 @@ function summarise(report: Report, path: string, files: number, t: Totals, ignor
     t.plain > 0 ? `${t.plain} plain` : '',
     t.hashed > 0 ? `${t.hashed} plain, stored as SCRAM` : '',
   ].filter((s) => s !== '');
-  report.progress(
+  report.summary(
     `Imported ${plural(t.users, 'user')}${secrets.length > 0 ? ` (passwords: ${secrets.join(', ')})` : ''}, ${plural(t.rosterItems, 'roster item')}, ` +
       `${plural(t.vcards, 'vCard')}, ${plural(t.privates, 'private storage element')}, ${plural(t.offline, 'offline message')} from ${from}`,
   );
   if (t.skipped.length > 0) {
-    report.progress(`Skipped ${plural(t.skipped.length, 'user that already exists', 'users that already exist')}, and all their data: ${named(t.skipped)}`);
+    report.summary(`Skipped ${plural(t.skipped.length, 'user that already exists', 'users that already exist')}, and all their data: ${named(t.skipped)}`);
   }
   if (t.unusable.length > 0) {
     report.progress(
@@ -162,6 +162,6 @@ function summarise(report: Report, path: string, files: number, t: Totals, ignor
     );
   }
   if (ignored.size > 0) {
-    report.progress(`Ignored what this node does not keep: ${[...ignored].map(([label, n]) => `${n} ${label}`).join(', ')}`);
+    report.summary(`Ignored what this node does not keep: ${[...ignored].map(([label, n]) => `${n} ${label}`).join(', ')}`);
   }
 }
