@@ -239,6 +239,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       const next = loadConfig(home.configFile);
       logger.info('restarting');
       await stopListeners(http.values());
+      http = new Map();
       await stopXmpp();
       await exclusive(async () => {
         await store.close();
@@ -249,8 +250,15 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       });
       config = next;
       services = buildServices();
-      await plainly(startXmpp);
-      http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
+      try {
+        await plainly(startXmpp);
+        http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
+      } catch (err) {
+        // The database and the control socket are back; what could not listen is said, and logged.
+        const why = `${(err as Error).message}; the node answers ctl, but serves ${xmpp ? 'no HTTP listener' : 'no XMPP clients and no HTTP listener'} until a restart succeeds`;
+        logger.error(why);
+        throw new CommandError('failed', why);
+      }
       logger.reopen();
       logger.setLevel(config.loglevel);
       startedAt = Date.now();

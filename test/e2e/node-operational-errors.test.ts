@@ -90,6 +90,20 @@ describe('a listen port already taken', () => {
     expect(r.stderr).toMatch(/\nError: Cannot listen on 192\.0\.2\.1 port \d+: no such address on this machine\n$/);
   });
 
+  test('ctl restart onto a taken port: exit 1, logged, the node still answers ctl, and a later restart recovers', async () => {
+    await startNode();
+    const port = await takenPort();
+    writeFileSync(join(home, 'ctl.yml'), c2s(port));
+    const why = `Cannot listen on 127.0.0.1 port ${port}: the port is in use; the node answers ctl, but serves no XMPP clients and no HTTP listener until a restart succeeds`;
+    expect(plain(await ctl(['restart']))).toEqual({ status: 1, stdout: '', stderr: `Error: ${why}\n` });
+    expect(log()).toContain(`[error] ${why}\n`);
+    expect((await ctl(['status'])).status).toBe(0);
+    await new Promise((resolve) => holder!.close(resolve));
+    holder = undefined;
+    expect(await ctl(['restart'])).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(log()).toMatch(new RegExp(`listening for XMPP clients on 127\\.0\\.0\\.1 port ${port} `));
+  });
+
   test.each([
     ['an XMPP client listener', c2s, ''],
     // A listen without ejabberd_c2s has no client listener: the default one closes, as it should.
