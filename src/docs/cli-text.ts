@@ -22,7 +22,9 @@ export const ENVIRONMENT: readonly [string, string][] = [
   ['CTL_HOME', 'the node home directory, when --home is not given'],
   ['CTL_CONFIG', 'the configuration file, when --config is not given'],
   ['XDG_DATA_HOME', 'the home directory is $XDG_DATA_HOME/ctl when neither of the above is set (default ~/.local/share)'],
-  ['NO_COLOR', 'when set, never colour the output'],
+  ['NO_COLOR', 'when set and not empty, never colour the output'],
+  ['FORCE_COLOR', 'when set and not empty, colour the output even on a pipe; 0 or false: never colour it'],
+  ['COLUMNS', 'the width tables fit on a terminal that does not tell its own'],
 ];
 
 export const FILES: readonly [string, string][] = [
