@@ -246,7 +246,11 @@ function isLocked(err: unknown): boolean {
 }
 
 function describe(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string } };
+  const e = err as { message?: string; cause?: NodeJS.ErrnoException };
+  // A file where the directory should be, or a directory we may not enter: said in words.
+  if (typeof e?.cause?.code === 'string' && typeof e.cause.syscall === 'string') {
+    return (require('../lib/files') as typeof import('../lib/files')).fsReason(e.cause);
+  }
   return e?.cause?.message ?? e?.message ?? String(err);
 }
 

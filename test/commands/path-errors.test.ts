@@ -2,7 +2,7 @@
  * A path that cannot be used (a missing directory, a directory where a file is wanted, a file
  * that is not there) is a plain error naming the path and why: exit 1, no usage line, no crash.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, tempHome } from '../helpers/cli';
 
@@ -39,3 +39,15 @@ test.each(cases.map(([args, message]) => [args.join(' ').split(home.dir).join('H
     expect(await home.ctl(args)).toEqual(fails(1, `Error: ${message}\n`));
   },
 );
+
+test('a home whose db is a file: the database cannot be opened, and the message says why in words', async () => {
+  const other = tempHome('ctl-paths-db-');
+  try {
+    writeFileSync(join(other.dir, 'db'), '');
+    expect(await other.ctl(['registered_users', 'localhost'])).toEqual(
+      fails(3, `Error: Cannot open the database ${join(other.dir, 'db')}: a file of that name exists\n`),
+    );
+  } finally {
+    other.cleanup();
+  }
+});
