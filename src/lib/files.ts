@@ -50,6 +50,11 @@ function reason(err: unknown): string {
   return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the directory does not exist' : fsReason(err);
 }
 
+/** Why a directory could not be made: ENOENT there means a missing parent or a dangling symbolic link. */
+export function mkdirReason(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'a part of the path does not exist, or is a dangling symbolic link' : fsReason(err);
+}
+
 /** The reason of a failed file operation, in words. */
 export function fsReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

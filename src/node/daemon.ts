@@ -366,9 +366,9 @@ function operational(err: unknown, path?: string): unknown {
   const e = err as NodeJS.ErrnoException & { address?: string };
   if (err instanceof CommandError || !(err instanceof Error) || typeof e.code !== 'string' || typeof e.syscall !== 'string') return err;
   const where = e.path ?? e.address ?? path;
-  const { fsReason } = require('../lib/files') as typeof import('../lib/files');
+  const { fsReason, mkdirReason } = require('../lib/files') as typeof import('../lib/files');
   // rmSync reports a directory with a code of its own.
-  const why = fsReason(e.code === 'ERR_FS_EISDIR' ? { ...e, code: 'EISDIR' } : e);
+  const why = e.syscall === 'mkdir' ? mkdirReason(e) : fsReason(e.code === 'ERR_FS_EISDIR' ? { ...e, code: 'EISDIR' } : e);
   const what = FILE_OPERATIONS[e.syscall] ?? e.syscall;
   return new CommandError('failed', `Cannot ${what}${where === undefined ? '' : ` ${where}`}: ${why}`, { cause: err });
 }

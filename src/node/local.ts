@@ -82,7 +82,14 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
 }
 
 async function openLevel(home: Home, options: { lockTimeout: number; sync: boolean }): Promise<Store> {
-  if (!existsSync(home.dbDir)) mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(home.dbDir)) {
+    try {
+      mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      const { mkdirReason } = require('../lib/files') as typeof import('../lib/files');
+      throw new CommandError('failed', `Cannot create the directory ${home.dbDir}: ${mkdirReason(err)}`, { cause: err });
+    }
+  }
   const { openLevelStore } = await import('../storage/level');
   return openLevelStore(home.dbDir, options);
 }

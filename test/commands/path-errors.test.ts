@@ -2,7 +2,7 @@
  * A path that cannot be used (a missing directory, a directory where a file is wanted, a file
  * that is not there) is a plain error naming the path and why: exit 1, no usage line, no crash.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fails, tempHome } from '../helpers/cli';
 
@@ -46,6 +46,18 @@ test('a home whose db is a file: the database cannot be opened, and the message 
     writeFileSync(join(other.dir, 'db'), '');
     expect(await other.ctl(['registered_users', 'localhost'])).toEqual(
       fails(3, `Error: Cannot open the database ${join(other.dir, 'db')}: a file of that name exists\n`),
+    );
+  } finally {
+    other.cleanup();
+  }
+});
+
+test('a home whose db is a dangling symbolic link: said so, not a crash', async () => {
+  const other = tempHome('ctl-paths-link-');
+  try {
+    symlinkSync(join(other.dir, 'gone', 'db'), join(other.dir, 'db'));
+    expect(await other.ctl(['registered_users', 'localhost'])).toEqual(
+      fails(1, `Error: Cannot create the directory ${join(other.dir, 'db')}: a part of the path does not exist, or is a dangling symbolic link\n`),
     );
   } finally {
     other.cleanup();
