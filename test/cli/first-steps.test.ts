@@ -68,30 +68,37 @@ describe('--config', () => {
 
 describe('a home that holds no data yet', () => {
   const note = () => `Note: ${home.dir} holds no data yet (a new home)\n`;
+  // The note is for people: on a terminal, or with --verbose.
+  const ctl = (argv: readonly string[], options?: Parameters<typeof home.ctl>[1]) => home.ctl([...argv, '--verbose'], options);
+
+  test('a script on a pipe sees nothing extra', async () => {
+    expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect(await home.ctl(['check_account', 'alice', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: '' });
+  });
 
   test('a command that reads says so on stderr, once, with stdout and status unchanged', async () => {
-    expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: note() });
-    expect(await home.ctl(['num_active_users', 'localhost', '30'])).toEqual({ status: 0, stdout: '0\n', stderr: note() });
-    expect(await home.ctl(['check_account', 'alice', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: note() });
+    expect(await ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: note() });
+    expect(await ctl(['num_active_users', 'localhost', '30'])).toEqual({ status: 0, stdout: '0\n', stderr: note() });
+    expect(await ctl(['check_account', 'alice', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: note() });
   });
 
   test('an empty directory is a new home too', async () => {
     mkdirSync(join(home.dir, 'db'));
-    expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: note() });
+    expect(await ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: note() });
   });
 
   test('a write that begins the home is not noted, nor is anything after it', async () => {
-    expect(await home.ctl(['register', 'alice', 'localhost', 'pw'])).toEqual({
+    expect(await ctl(['register', 'alice', 'localhost', 'pw'])).toEqual({
       status: 0,
       stdout: 'User alice@localhost successfully registered\n',
       stderr: '',
     });
-    expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: 'alice\n', stderr: '' });
-    expect(await home.ctl(['check_account', 'bob', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: '' });
+    expect(await ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: 'alice\n', stderr: '' });
+    expect(await ctl(['check_account', 'bob', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: '' });
   });
 
   test('a write that failed leaves the home new, and says so after its error', async () => {
-    expect(await home.ctl(['unregister', 'alice', 'localhost'])).toEqual({
+    expect(await ctl(['unregister', 'alice', 'localhost'])).toEqual({
       status: 1,
       stdout: '',
       stderr: expect.stringMatching(new RegExp(`^Note: .*\\nError: .*alice@localhost`)),
@@ -99,17 +106,17 @@ describe('a home that holds no data yet', () => {
   });
 
   test('a batch of reads is noted once; commands that do not read the database are not', async () => {
-    expect(await home.ctl(['batch'], { stdin: 'registered_users localhost\nnum_active_users localhost 30\n' })).toEqual({
+    expect(await ctl(['batch'], { stdin: 'registered_users localhost\nnum_active_users localhost 30\n' })).toEqual({
       status: 0,
       stdout: '0\n',
       stderr: note(),
     });
-    expect(await home.ctl(['echo_string', 'hi'])).toEqual({ status: 0, stdout: 'hi\n', stderr: '' });
-    expect(await home.ctl(['registered_vhosts'])).toEqual({ status: 0, stdout: 'localhost\n', stderr: '' });
+    expect(await ctl(['echo_string', 'hi'])).toEqual({ status: 0, stdout: 'hi\n', stderr: '' });
+    expect(await ctl(['registered_vhosts'])).toEqual({ status: 0, stdout: 'localhost\n', stderr: '' });
   });
 
   test('--format json gets no note: its stderr is for JSON', async () => {
-    expect(await home.ctl(['registered_users', 'localhost', '--format', 'json'])).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
+    expect(await ctl(['registered_users', 'localhost', '--format', 'json'])).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
   });
 });
 

@@ -123,7 +123,9 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
         ...report,
       })
     : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
-  const noteIfNew = newHomeNote(io, home, !client && options.readsStore === true && globals.format !== 'json');
+  // A note for people, as summaries are: on a terminal or with --verbose, never in a script's stderr.
+  const forPeople = io.stderr.isTTY === true || globals.verbose;
+  const noteIfNew = newHomeNote(io, home, forPeople && !client && options.readsStore === true && globals.format !== 'json');
   try {
     return await run(runner);
   } finally {
