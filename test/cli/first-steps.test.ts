@@ -68,12 +68,12 @@ describe('--config', () => {
 
 describe('a home that holds no data yet', () => {
   const note = () => `Note: ${home.dir} holds no data yet (a new home)\n`;
-  // The note is for people: on a terminal, or with --verbose.
-  const ctl = (argv: readonly string[], options?: Parameters<typeof home.ctl>[1]) => home.ctl([...argv, '--verbose'], options);
+  // The note is for the person at a terminal.
+  const ctl = (argv: readonly string[], options?: Parameters<typeof home.ctl>[1]) => home.ctl(argv, { ...options, tty: true, env: { NO_COLOR: '1' } });
 
-  test('a script on a pipe sees nothing extra', async () => {
+  test('a script on a pipe sees nothing extra, even with --verbose', async () => {
     expect(await home.ctl(['registered_users', 'localhost'])).toEqual({ status: 0, stdout: '', stderr: '' });
-    expect(await home.ctl(['check_account', 'alice', 'localhost'])).toEqual({ status: 1, stdout: '', stderr: '' });
+    expect(await home.ctl(['check_account', 'alice', 'localhost', '--verbose'])).toEqual({ status: 1, stdout: '', stderr: '' });
   });
 
   test('a command that reads says so on stderr, once, with stdout and status unchanged', async () => {

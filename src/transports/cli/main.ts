@@ -123,8 +123,8 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
         ...report,
       })
     : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
-  // A note for people, as summaries are: on a terminal or with --verbose, never in a script's stderr.
-  const forPeople = io.stderr.isTTY === true || globals.verbose;
+  // A note for the person at a terminal, never in a script's stderr.
+  const forPeople = io.stderr.isTTY === true;
   const noteIfNew = newHomeNote(io, home, forPeople && !client && options.readsStore === true && globals.format !== 'json');
   try {
     return await run(runner);
