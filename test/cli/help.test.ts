@@ -102,34 +102,6 @@ describe('help COMMAND teaches', () => {
     );
   });
 
-  test('help register, byte for byte: example and output', async () => {
-    expect(await runCli(['help', 'register'])).toEqual({
-      status: 0,
-      stderr: '',
-      stdout: [
-        'register: Register a user',
-        '',
-        'Usage: ctl register user host password',
-        '',
-        'Arguments:',
-        '  user      binary',
-        '  host      binary',
-        '  password  binary',
-        '',
-        'Result: res::restuple (a text; exit status 0 on success, 1 on failure)',
-        '',
-        'Tags: accounts    Policy: admin',
-        '',
-        'Example:',
-        '  ctl register alice localhost s3cret',
-        '',
-        'Output:',
-        '  User alice@localhost successfully registered',
-        '',
-      ].join('\n'),
-    });
-  });
-
   test('a result without a recorded example output is described by its shape', async () => {
     expect((await runCli(['help', 'connected_users_vhost'])).stdout).toContain('\nOutput: one sessions per line; nothing when there is none\n');
     expect((await runCli(['help', 'srg_get_info'])).stdout).toContain('\nOutput: one line per information: key<TAB>value; nothing when there is none\n');
