@@ -160,3 +160,25 @@ test('a dropped connection in the middle of a frame does not disturb the node', 
   expect(await d.next()).toEqual([{ id: 1, ok: true, result: 'pong' }]);
   d.socket.destroy();
 });
+
+test('a client that half-closes after its request still gets the reply, then the node ends the connection', async () => {
+  const socket = connect(socketPath);
+  let received = '';
+  socket.on('data', (d) => (received += d.toString()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.once('connect', () => {
+    socket.write('{"id":1,"op":"ping"}\n{"id":2,"command":"register","args":{"user":"halfopen","host":"localhost","password":"p"}}\n');
+    socket.end();
+  });
+  await closed;
+  const replies = received
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((f) => !('alive' in f))
+    .sort((a, b) => (a.id as number) - (b.id as number));
+  expect(replies).toEqual([
+    { id: 1, ok: true, result: 'pong' },
+    { id: 2, ok: true, result: 'User halfopen@localhost successfully registered' },
+  ]);
+});

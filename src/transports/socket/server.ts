@@ -19,11 +19,22 @@ export interface ControlServer {
 /** The node's side of the control socket: frames in, handler calls, replies out. */
 export function createControlServer(handle: RequestHandler): ControlServer {
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  // A client may half-close once it has sent its requests (`printf ... | nc -U`): the replies
+  // still go back, and the node ends its side when the last one is written.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     const connection = {};
+    let inFlight = 0;
+    let ended = false;
+    const endWhenDone = () => {
+      if (ended && inFlight === 0) socket.end();
+    };
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    socket.on('end', () => {
+      ended = true;
+      endWhenDone();
+    });
     const send = (reply: Reply) => {
       if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
     };
@@ -45,7 +56,11 @@ export function createControlServer(handle: RequestHandler): ControlServer {
             const id = (frame as { id?: unknown })?.id;
             return fail(typeof id === 'number' || typeof id === 'string' ? id : null, `Malformed request: ${request}`);
           }
-          void serve(request, send, connection);
+          inFlight++;
+          void serve(request, send, connection).finally(() => {
+            inFlight--;
+            endWhenDone();
+          });
         },
         () => fail(null, `Request too large: the limit is ${MAX_FRAME} bytes`),
       ),
