@@ -38,6 +38,12 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
    * beside the others for it. Every other command that needs a node reads its database too.
    */
   readonly lifecycle?: boolean;
+  /**
+   * Changes nothing (no record, no session, no file, no setting): the HTTP API runs it for a
+   * GET as well as a POST. Unmarked commands are POST only, so that a link or a cross-site
+   * request cannot register, delete or stop anything.
+   */
+  readonly readOnly?: boolean;
   /** Arguments that name files: a caller in another directory sends them as absolute paths. */
   readonly paths?: readonly string[];
   /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */
