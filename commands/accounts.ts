@@ -29,6 +29,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'check_account',
+    readOnly: true,
     tags: ['accounts'],
     desc: 'Check if an account exists or not',
     module: 'ejabberd_auth',
@@ -40,6 +41,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'check_password',
+    readOnly: true,
     tags: ['accounts'],
     desc: 'Check if a password is correct',
     module: 'ejabberd_auth',
@@ -51,6 +53,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'check_password_hash',
+    readOnly: true,
     tags: ['accounts'],
     desc: 'Check if the password hash is correct',
     longdesc: 'Allowed hash methods: md5, sha.',
@@ -97,6 +100,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'get_last',
+    readOnly: true,
     tags: ['last'],
     desc: 'Get last activity information (timestamp and status)',
     longdesc: 'Timestamp is the seconds since1970-01-01 00:00:00 UTC, for example: date +%s',
@@ -109,6 +113,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'num_active_users',
+    readOnly: true,
     tags: ['accounts', 'stats'],
     desc: 'Get number of users active in the last days',
     module: 'mod_admin_extra',
@@ -131,6 +136,7 @@ export const accountsCommands = [
   }),
   defineCommand({
     name: 'registered_users',
+    readOnly: true,
     tags: ['accounts'],
     desc: 'List all registered users in HOST',
     module: 'ejabberd_admin',

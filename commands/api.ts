@@ -22,6 +22,7 @@ export const apiCommands = [
   }),
   defineCommand({
     name: 'api_token_list',
+    readOnly: true,
     tags: ['api'],
     desc: 'List the bearer tokens (not the tokens themselves: their ids)',
     module: 'ctl',

@@ -24,6 +24,7 @@ export const clusterCommands = [
   }),
   defineCommand({
     name: 'list_cluster',
+    readOnly: true,
     tags: ['cluster'],
     desc: 'List nodes that are part of the cluster handled by Node',
     module: 'ejabberd_admin',

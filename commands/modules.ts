@@ -48,6 +48,7 @@ export const modulesCommands = [
   }),
   defineCommand({
     name: 'modules_available',
+    readOnly: true,
     tags: ['admin', 'modules'],
     desc: '',
     helpDesc: 'List the extensions the module sources offer: name and summary',
@@ -59,6 +60,7 @@ export const modulesCommands = [
   }),
   defineCommand({
     name: 'modules_installed',
+    readOnly: true,
     tags: ['admin', 'modules'],
     desc: '',
     helpDesc: 'List the extensions installed on this node: name and summary',

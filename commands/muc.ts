@@ -72,6 +72,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'get_room_affiliations',
+    readOnly: true,
     tags: ['muc_room'],
     desc: 'Get the list of affiliations of a MUC room',
     module: 'mod_muc_admin',
@@ -83,6 +84,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'get_room_occupants',
+    readOnly: true,
     tags: ['muc_room'],
     desc: 'Get the list of occupants of a MUC room',
     module: 'mod_muc_admin',
@@ -94,6 +96,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'get_room_occupants_number',
+    readOnly: true,
     tags: ['muc_room'],
     desc: 'Get the number of occupants of a MUC room',
     module: 'mod_muc_admin',
@@ -105,6 +108,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'get_room_options',
+    readOnly: true,
     tags: ['muc_room'],
     desc: 'Get options from a MUC room',
     note: "The 32 options of ejabberd's room record, name<TAB>value, in its order.",
@@ -117,6 +121,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'get_user_rooms',
+    readOnly: true,
     tags: ['muc'],
     desc: 'Get the list of rooms where this user is occupant',
     module: 'mod_muc_admin',
@@ -128,6 +133,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'muc_online_rooms',
+    readOnly: true,
     tags: ['muc'],
     desc: "List existing rooms ('global' to get all vhosts)",
     note: '"global" lists the rooms of every service.',
@@ -163,6 +169,7 @@ export const mucCommands = [
   }),
   defineCommand({
     name: 'rooms_unused_list',
+    readOnly: true,
     tags: ['muc'],
     desc: 'List the rooms that are unused for many days in host',
     note: 'Rooms without occupants whose last activity is at least DAYS old; the count (rooms unused: N out of M) goes to standard error.',

@@ -31,6 +31,7 @@ export const rosterCommands = [
   }),
   defineCommand({
     name: 'get_roster',
+    readOnly: true,
     tags: ['roster'],
     desc: 'Get roster of a local user',
     module: 'mod_admin_extra',

@@ -33,6 +33,7 @@ export const serverCommands = [
   }),
   defineCommand({
     name: 'get_cookie',
+    readOnly: true,
     tags: ['erlang'],
     desc: 'Get the Erlang cookie of this node',
     note: 'The node secret, created on the first start in HOME/cookie (mode 0600).',
@@ -45,6 +46,7 @@ export const serverCommands = [
   }),
   defineCommand({
     name: 'get_loglevel',
+    readOnly: true,
     tags: ['logs', 'server'],
     desc: 'Get the current loglevel',
     module: 'ejabberd_logger',
@@ -56,6 +58,7 @@ export const serverCommands = [
   }),
   defineCommand({
     name: 'registered_vhosts',
+    readOnly: true,
     tags: ['server'],
     desc: 'List all registered vhosts in SERVER',
     module: 'ejabberd_admin',
@@ -151,6 +154,7 @@ export const serverCommands = [
   }),
   defineCommand({
     name: 'status',
+    readOnly: true,
     tags: ['server'],
     desc: 'Get status of the ejabberd server',
     helpDesc: 'Get status of the node',

@@ -8,6 +8,7 @@ const sessions = () => require('./support/sessions') as typeof import('./support
 export const sessionCommands = [
   defineCommand({
     name: 'connected_users',
+    readOnly: true,
     tags: ['session'],
     desc: 'List all established sessions',
     module: 'ejabberd_sm',
@@ -19,6 +20,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'connected_users_info',
+    readOnly: true,
     tags: ['session'],
     desc: 'List all established sessions and their information',
     note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
@@ -50,6 +52,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'connected_users_number',
+    readOnly: true,
     tags: ['session', 'stats'],
     desc: 'Get the number of established sessions',
     module: 'ejabberd_sm',
@@ -61,6 +64,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'connected_users_vhost',
+    readOnly: true,
     tags: ['session'],
     desc: 'Get the list of established sessions in a vhost',
     module: 'mod_admin_extra',
@@ -94,6 +98,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'num_resources',
+    readOnly: true,
     tags: ['session'],
     desc: 'Get the number of resources of a user',
     module: 'mod_admin_extra',
@@ -105,6 +110,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'resource_num',
+    readOnly: true,
     tags: ['session'],
     desc: 'Resource string of a session number',
     module: 'mod_admin_extra',
@@ -128,6 +134,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'status_list',
+    readOnly: true,
     tags: ['session'],
     desc: 'List of logged users with this status',
     note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
@@ -141,6 +148,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'status_list_host',
+    readOnly: true,
     tags: ['session'],
     desc: 'List of users logged in host with their statuses',
     note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',
@@ -154,6 +162,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'status_num',
+    readOnly: true,
     tags: ['session', 'stats'],
     desc: 'Number of logged users with this status',
     module: 'mod_admin_extra',
@@ -166,6 +175,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'status_num_host',
+    readOnly: true,
     tags: ['session', 'stats'],
     desc: 'Number of logged users with this status in host',
     module: 'mod_admin_extra',
@@ -178,6 +188,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'user_resources',
+    readOnly: true,
     tags: ['session'],
     desc: "List user's connected resources",
     module: 'ejabberd_sm',
@@ -189,6 +200,7 @@ export const sessionCommands = [
   }),
   defineCommand({
     name: 'user_sessions_info',
+    readOnly: true,
     tags: ['session'],
     desc: 'Get information about all sessions of a user',
     note: 'A session whose client gave no priority shows 0, the priority RFC 6121 gives it (ejabberd prints nil).',

@@ -33,6 +33,7 @@ export const srgCommands = [
   }),
   defineCommand({
     name: 'srg_get_info',
+    readOnly: true,
     tags: ['shared_roster_group'],
     desc: 'Get info of a Shared Roster Group',
     module: 'mod_admin_extra',
@@ -44,6 +45,7 @@ export const srgCommands = [
   }),
   defineCommand({
     name: 'srg_get_members',
+    readOnly: true,
     tags: ['shared_roster_group'],
     desc: 'Get members of a Shared Roster Group',
     module: 'mod_admin_extra',
@@ -55,6 +57,7 @@ export const srgCommands = [
   }),
   defineCommand({
     name: 'srg_list',
+    readOnly: true,
     tags: ['shared_roster_group'],
     desc: 'List the Shared Roster Groups in Host',
     module: 'mod_admin_extra',

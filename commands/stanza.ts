@@ -10,6 +10,7 @@ const sessions = () => require('./support/sessions') as typeof import('./support
 export const stanzaCommands = [
   defineCommand({
     name: 'get_offline_count',
+    readOnly: true,
     tags: ['offline'],
     desc: 'Get the number of unread offline messages',
     module: 'mod_offline',

@@ -8,6 +8,7 @@ const nodeSupport = () => require('./support/node') as typeof import('./support/
 export const statsCommands = [
   defineCommand({
     name: 'incoming_s2s_number',
+    readOnly: true,
     tags: ['stats', 's2s'],
     desc: 'Number of incoming s2s connections on the node',
     note: 'This node has no server-to-server connections yet, so this is always 0.',
@@ -20,6 +21,7 @@ export const statsCommands = [
   }),
   defineCommand({
     name: 'outgoing_s2s_number',
+    readOnly: true,
     tags: ['stats', 's2s'],
     desc: 'Number of outgoing s2s connections on the node',
     note: 'This node has no server-to-server connections yet, so this is always 0.',
@@ -32,6 +34,7 @@ export const statsCommands = [
   }),
   defineCommand({
     name: 'stats',
+    readOnly: true,
     tags: ['stats'],
     desc: 'Get statistical value: registeredusers onlineusers onlineusersnode uptimeseconds processes',
     note: 'processes is the number of resources the node is tracking in its event loop (sockets, timers, pending I/O), the closest thing it has to Erlang processes; onlineusers counts client sessions. registeredusers is read from the database and works without a running node; the others need one (exit 3 without it, so that a monitoring script sees a stopped node rather than a quiet one).',
@@ -45,6 +48,7 @@ export const statsCommands = [
   }),
   defineCommand({
     name: 'stats_host',
+    readOnly: true,
     tags: ['stats'],
     desc: 'Get statistical value for this host: registeredusers onlineusers',
     note: 'registeredusers works without a running node; onlineusers needs one.',

@@ -7,6 +7,7 @@ const samplesSupport = () => require('./support/samples') as typeof import('./su
 export const testCommands = [
   defineCommand({
     name: 'echo_integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo Integer',
     module: 'mod_ecomm_test',
@@ -18,6 +19,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_integer_list_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo an integer and List of strings',
     module: 'mod_ecomm_test',
@@ -29,6 +31,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_integer_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo integer and string, in result as a tuple',
     module: 'mod_ecomm_test',
@@ -40,6 +43,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_isatils',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo integer, string, atom and tuple of integer and list of strings',
     module: 'mod_ecomm_test',
@@ -69,6 +73,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_list_integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo List of integers',
     module: 'mod_ecomm_test',
@@ -80,6 +85,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_list_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo List of strings',
     module: 'mod_ecomm_test',
@@ -91,6 +97,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'echo_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Echo String',
     module: 'mod_ecomm_test',
@@ -102,6 +109,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'pow',
+    readOnly: true,
     tags: ['test'],
     desc: 'Return the power of base for exponent',
     longdesc: 'This is an example command. The formula is:\n power = base ^ exponent',
@@ -114,6 +122,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'seq',
+    readOnly: true,
     tags: ['test'],
     desc: 'Return list of integers between two integers',
     module: 'mod_ecomm_test',
@@ -125,6 +134,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'splitjid',
+    readOnly: true,
     tags: ['test'],
     desc: 'Split JID in parts: user, server, resource',
     module: 'mod_ecomm_test',
@@ -136,6 +146,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'splitjids',
+    readOnly: true,
     tags: ['test'],
     desc: 'Split JIDs in parts: user, server, resource',
     module: 'mod_ecomm_test',
@@ -147,6 +158,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'substrs',
+    readOnly: true,
     tags: ['test'],
     desc: 'Return list of substrings of length increasing',
     module: 'mod_ecomm_test',
@@ -158,6 +170,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take Integer in args, give Integer zero',
     module: 'mod_ecomm_test',
@@ -169,6 +182,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_integer_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take integer and string, give Integer zero',
     module: 'mod_ecomm_test',
@@ -180,6 +194,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_list_integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take List of integers, give Integer zero',
     module: 'mod_ecomm_test',
@@ -191,6 +206,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_list_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take List of strings, give Integer zero',
     module: 'mod_ecomm_test',
@@ -202,6 +218,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take String, give Integer zero',
     module: 'mod_ecomm_test',
@@ -213,6 +230,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_tuple_2integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take Tuple of two integers, give Integer zero',
     module: 'mod_ecomm_test',
@@ -224,6 +242,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'take_tuple_2string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Take Tuple of two strings, give Integer zero',
     module: 'mod_ecomm_test',
@@ -235,6 +254,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_atom',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell Atom, give Integer zero',
     module: 'mod_ecomm_test',
@@ -246,6 +266,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_list_3atom',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a list with 3 atoms',
     module: 'mod_ecomm_test',
@@ -257,6 +278,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_list_3integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a list with 3 integers',
     module: 'mod_ecomm_test',
@@ -268,6 +290,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_list_3string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a list with 3 strings',
     module: 'mod_ecomm_test',
@@ -279,6 +302,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_list_3tuple',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a list with 3 tuples',
     module: 'mod_ecomm_test',
@@ -294,6 +318,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_rescode',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell rescode',
     module: 'mod_ecomm_test',
@@ -305,6 +330,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_restuple',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell restuple',
     module: 'mod_ecomm_test',
@@ -316,6 +342,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_tuple_3atom',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a tuple with 3 atoms',
     module: 'mod_ecomm_test',
@@ -327,6 +354,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_tuple_3integer',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a tuple with 3 integers',
     module: 'mod_ecomm_test',
@@ -338,6 +366,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_tuple_3list',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a tuple with 3 lists',
     module: 'mod_ecomm_test',
@@ -352,6 +381,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'tell_tuple_3string',
+    readOnly: true,
     tags: ['test'],
     desc: 'Tell a tuple with 3 strings',
     module: 'mod_ecomm_test',
@@ -363,6 +393,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'this_crashes',
+    readOnly: true,
     tags: ['test'],
     desc: 'This command crashes: test+5',
     module: 'mod_ecomm_test',
@@ -374,6 +405,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'this_wrong_args',
+    readOnly: true,
     tags: ['test'],
     desc: 'This problematic command defines 2 arguments but function expects 1',
     module: 'mod_ecomm_test',
@@ -385,6 +417,7 @@ export const testCommands = [
   }),
   defineCommand({
     name: 'this_wrong_return',
+    readOnly: true,
     tags: ['test'],
     desc: "This problematic command doesn't give a proper return",
     module: 'mod_ecomm_test',

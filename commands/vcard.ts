@@ -17,6 +17,7 @@ const VCARD2_LONGDESC = `${VCARD2_NAMES}\n${VCARD_NAMES}${XEP_0054}`;
 export const vcardCommands = [
   defineCommand({
     name: 'get_vcard',
+    readOnly: true,
     tags: ['vcard'],
     desc: 'Get content from a vCard field',
     longdesc: VCARD_LONGDESC,
@@ -29,6 +30,7 @@ export const vcardCommands = [
   }),
   defineCommand({
     name: 'get_vcard2',
+    readOnly: true,
     tags: ['vcard'],
     desc: 'Get content from a vCard field',
     longdesc: VCARD2_LONGDESC,
@@ -41,6 +43,7 @@ export const vcardCommands = [
   }),
   defineCommand({
     name: 'get_vcard2_multi',
+    readOnly: true,
     tags: ['vcard'],
     desc: 'Get multiple contents from a vCard field',
     longdesc: VCARD2_LONGDESC,
@@ -53,6 +56,7 @@ export const vcardCommands = [
   }),
   defineCommand({
     name: 'private_get',
+    readOnly: true,
     tags: ['private'],
     desc: 'Get some information from a user private storage',
     module: 'mod_admin_extra',
