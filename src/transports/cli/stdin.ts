@@ -35,20 +35,21 @@ export async function withStdinArg(io: Io, command: Command, words: readonly str
   return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
+// Bytes are decoded once they are all in: a character may arrive split across chunks.
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
-  for await (const chunk of stdin) text += chunk.toString();
-  return text;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The first line, without its line end; what follows it is left unread. */
 async function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
-  let text = '';
+  const chunks: Buffer[] = [];
   for await (const chunk of stdin) {
-    text += chunk.toString();
-    if (text.includes('\n')) break;
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    if (chunks[chunks.length - 1].includes(0x0a)) break;
   }
-  return text.split('\n')[0].replace(/\r$/, '');
+  return Buffer.concat(chunks).toString('utf8').split('\n')[0].replace(/\r$/, '');
 }
 
 /**
