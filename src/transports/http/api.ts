@@ -5,21 +5,33 @@ import { callerArgs } from '../../core/args';
 import { decodeWord } from '../../schema/cli';
 import { toJson } from '../../schema/json';
 import { isScalar, type Type } from '../../schema/types';
-import { readBody, statusOf, type HttpDeps } from './common';
+import { mediaType, readBody, statusOf, type HttpDeps } from './common';
 
 /**
  * The JSON API (ejabberd's mod_http_api): `POST /api/<command>` with a JSON object of named
- * arguments, or `GET /api/<command>?name=value` when every argument is a scalar; the reply is
- * the result in the API's JSON shape, or `{"status":"error","code":...,"message":...}`.
+ * arguments, or `GET /api/<command>?name=value` for a read-only command whose arguments are
+ * all scalars; the reply is the result in the API's JSON shape, or
+ * `{"status":"error","code":...,"message":...}`.
+ *
+ * A GET never changes anything and a POST must say it carries JSON: a link, an image or a
+ * cross-site form (which can only send text/plain, urlencoded or multipart bodies) in a browser
+ * that holds the credentials cannot run a command.
  */
 export async function handleApi(req: IncomingMessage, res: ServerResponse, name: string, deps: HttpDeps): Promise<void> {
   try {
     if (name === '') return send(res, 200, listing(deps));
+    const commandName = decodePath(name, req.url ?? '');
     if (req.method !== 'POST' && req.method !== 'GET') {
-      throw new CommandError('bad_argument', `Use POST (or GET for commands whose arguments are all scalars), not ${req.method}`, { details: { status: 405 } });
+      const known = deps.registry.get(commandName);
+      const allow = known?.readOnly ? 'GET, POST' : 'POST';
+      throw new CommandError('bad_argument', `Use ${allow === 'POST' ? 'POST' : 'POST or GET'}, not ${req.method}`, { details: { status: 405, allow } });
     }
     const caller = await deps.authenticate(req.headers.authorization);
-    const command = lookup(deps.registry, decodeURIComponent(name));
+    const command = lookup(deps.registry, commandName);
+    if (req.method === 'GET' && !command.readOnly) {
+      throw new CommandError('bad_argument', `${command.name} changes state: call it with POST and a JSON body`, { details: { status: 405 } });
+    }
+    if (req.method === 'POST') requireJson(req.headers['content-type']);
     const args = req.method === 'GET' ? queryArgs(command, req.url ?? '') : await bodyArgs(req);
     const value = await deps.run(command, args, caller);
     send(res, 200, toJson(command.result, value));
@@ -27,8 +39,26 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, name:
     const e = toCommandError(err);
     const status = (e.details?.status as number | undefined) ?? statusOf(e);
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="ctl", charset="UTF-8"');
+    if (status === 405) res.setHeader('Allow', (e.details?.allow as string | undefined) ?? 'POST');
     send(res, status, { status: 'error', code: e.code, message: e.message });
   }
+}
+
+/** The command name of the path, percent-decoded; a malformed encoding is the client's error. */
+function decodePath(name: string, url: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    throw new CommandError('bad_argument', `The request path is not valid percent-encoded UTF-8: ${url.split('?')[0]}`);
+  }
+}
+
+function requireJson(contentType: string | undefined): void {
+  const type = mediaType(contentType);
+  if (type === 'application/json') return;
+  const message =
+    type === '' ? 'The request body must be application/json (send Content-Type: application/json)' : `The request body must be application/json, not ${type}`;
+  throw new CommandError('bad_argument', message, { details: { status: 415 } });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -58,7 +88,7 @@ function queryArgs(command: ReturnType<typeof lookup>, url: string): Record<stri
   const nonScalar = fields.find((f) => !isScalar(f.type));
   if (nonScalar) {
     throw new CommandError('bad_argument', `${command.name} takes a ${nonScalar.type.kind} (${nonScalar.name}): call it with POST and a JSON body`, {
-      details: { status: 405 },
+      details: { status: 405, allow: 'POST' },
     });
   }
   const args: Record<string, unknown> = {};

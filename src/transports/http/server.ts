@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { Listener } from '../../config/listen';
 import { handleXmlRpc } from '../xmlrpc/handler';
 import { handleApi } from './api';
-import type { HttpDeps } from './common';
+import { mediaType, type HttpDeps } from './common';
 
 /**
  * One HTTP listener: each request goes to the handler whose path is the longest prefix of its
@@ -20,7 +20,16 @@ export function createHttpServer(listener: Listener, deps: HttpDeps): Server {
       return;
     }
     const [prefix, handler] = route;
-    if (handler === 'xmlrpc') return void handleXmlRpc(req, res, deps);
+    if (handler === 'xmlrpc') {
+      const type = mediaType(req.headers['content-type']);
+      if (req.method === 'POST' && type !== 'text/xml' && type !== 'application/xml') {
+        res
+          .writeHead(415, { 'Content-Type': 'text/plain' })
+          .end(type === '' ? 'XML-RPC calls carry text/xml (send Content-Type: text/xml)\n' : `XML-RPC calls carry text/xml, not ${type}\n`);
+        return;
+      }
+      return void handleXmlRpc(req, res, deps);
+    }
     const rest = prefix === '/' ? path.slice(1) : path.slice(prefix.length).replace(/^\//, '');
     void handleApi(req, res, rest, deps);
   });

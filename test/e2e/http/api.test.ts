@@ -145,7 +145,7 @@ describe('errors carry a JSON body and the right status', () => {
   test('413 for a body over 1 MiB; 405 for other methods', async () => {
     const big = join(n.dir, 'big.json');
     writeFileSync(big, JSON.stringify({ thisstring: 'x'.repeat(1024 * 1024) }));
-    const r = await curl([...ADMIN, '-X', 'POST', '--data-binary', `@${big}`, `${n.url}/api/echo_string`]);
+    const r = await curl([...ADMIN, '-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', `@${big}`, `${n.url}/api/echo_string`]);
     expect([r.status, JSON.parse(r.body).code]).toEqual([413, 'bad_argument']);
     expect((await curl([...ADMIN, '-X', 'DELETE', `${n.url}/api/echo_string`])).status).toBe(405);
     expect((await curl([`${n.url}/elsewhere`])).status).toBe(404);

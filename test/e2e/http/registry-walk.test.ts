@@ -52,7 +52,17 @@ test('every command answers the same JSON through the command line and the HTTP 
     const named = Object.fromEntries(args.map((a, i) => [a.name, values[i]]));
 
     const line = await runCli([command.name, ...words, '--format', 'json', '--home', cli.dir]);
-    const web = await curl(['-u', 'admin@localhost:secret', '-X', 'POST', '--data-binary', JSON.stringify(named), `${http.url}/api/${command.name}`]);
+    const web = await curl([
+      '-u',
+      'admin@localhost:secret',
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '--data-binary',
+      JSON.stringify(named),
+      `${http.url}/api/${command.name}`,
+    ]);
     // Each node names its own home in some messages (the configuration file).
     const fromLine = (text: string): unknown => {
       const value = JSON.parse(text) as unknown;

@@ -109,7 +109,7 @@ test("<int>, <i4> and the <integer> of ejabberd's documentation are all integers
       '<?xml version="1.0"?><methodResponse><params><param><value><struct><member><name>thatinteger</name><value><int>42</int></value></member></struct></value></param></params></methodResponse>',
     ]);
   }
-  const malformed = await curl(['--data-binary', '<methodCall><methodName>x</methodName>', `${n.url}/rpc`]);
+  const malformed = await curl(['-H', 'Content-Type: text/xml', '--data-binary', '<methodCall><methodName>x</methodName>', `${n.url}/rpc`]);
   expect(malformed.body).toContain('<name>faultCode</name><value><int>-118</int></value>');
   expect(malformed.body).toContain('Malformed XML in the XML-RPC request');
   expect((await curl([`${n.url}/rpc`])).status).toBe(405);
