@@ -317,6 +317,10 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     });
     chmodSync(home.socket, socketGid === undefined ? 0o600 : 0o660);
     if (socketGid !== undefined) chownSync(home.socket, -1, socketGid);
+    // The group reaches the socket through run/: traverse only, never list; without a group
+    // (or after one was removed from ctl.yml) run/ is the owner's alone again.
+    if (socketGid !== undefined) chownSync(dirname(home.socket), -1, socketGid);
+    chmodSync(dirname(home.socket), socketGid === undefined ? 0o700 : 0o710);
     await plainly(startXmpp);
     http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
     writeFileSync(home.pidFile, `${process.pid}\n`);
