@@ -11,7 +11,12 @@ export { Element };
 
 /** Larger payloads are refused: a vCard with a photo fits, a runaway file does not. */
 export const MAX_XML_BYTES = 1024 * 1024;
-const MAX_DEPTH = 64;
+/**
+ * Deeper elements are refused by every XML reader, as soon as the parser reaches one: no
+ * payload or file needs more, and the parser must stop there (saxes resolves a namespace by
+ * walking the open elements, so going on would cost the square of the depth).
+ */
+export const MAX_XML_DEPTH = 64;
 
 /**
  * Parses one XML element. `what` names the argument or file in the error, e.g.
@@ -31,7 +36,9 @@ export function parseXml(text: string, what: string): Element {
   });
   parser.on('opentag', (tag) => {
     if (root && stack.length === 0) failure ??= `${parser.line}:${parser.column}: more than one root element`;
-    if (stack.length >= MAX_DEPTH) failure ??= `${parser.line}:${parser.column}: nested deeper than ${MAX_DEPTH} elements`;
+    if (stack.length >= MAX_XML_DEPTH) failure ??= `${parser.line}:${parser.column}: nested deeper than ${MAX_XML_DEPTH} elements`;
+    // Stops the parser at once: nothing after the first failure is needed.
+    if (failure) throw STOP;
     const el = new Element(tag.name, tag.attributes as Record<string, string>);
     if (stack.length > 0) stack[stack.length - 1].cnode(el);
     else root ??= el;
@@ -50,12 +57,14 @@ export function parseXml(text: string, what: string): Element {
   try {
     parser.write(text).close();
   } catch (err) {
-    failure ??= (err as Error).message;
+    if (err !== STOP) failure ??= (err as Error).message;
   }
   if (failure) throw malformed(what, failure);
   if (!root) throw malformed(what, 'no element');
   return root;
 }
+
+const STOP = new Error('stopped');
 
 function malformed(what: string, why: string): CommandError {
   const m = /^(\d+):(\d+): (.*)$/s.exec(why);

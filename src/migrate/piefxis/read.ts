@@ -11,7 +11,7 @@ import { CommandError } from '../../lib/errors';
 import { nameprep } from '../../lib/jid';
 import { fsReason } from '../../lib/files';
 import { invalid, isPie, NS_PIE, NS_XI, type Where } from './format';
-import { Element } from '../../lib/xml';
+import { Element, MAX_XML_DEPTH } from '../../lib/xml';
 
 /** No file is read beyond this size. */
 export const MAX_FILE_BYTES = 4 * 1024 ** 3;
@@ -21,7 +21,6 @@ export const MAX_TOKEN_CHARS = 8 * 1024 ** 2;
 export const MAX_USER_CHARS = 64 * 1024 ** 2;
 /** At most this many files, the top one and those it includes. */
 export const MAX_FILES = 1_000_000;
-const MAX_DEPTH = 64;
 const CHUNK_BYTES = 256 * 1024;
 
 /** Prefix → namespace, `''` for the default one. */
@@ -313,11 +312,11 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
   parser.on('opentag', (tag) => {
     lastEvent = parser.position;
     endLine = parser.line;
-    if (failure) return;
+    if (failure) throw failure;
     try {
       const parent = stack[stack.length - 1];
       const scope = isEmpty(tag.ns) ? (parent?.scope ?? {}) : { ...parent?.scope, ...tag.ns };
-      if (stack.length >= MAX_DEPTH) throw invalid(here(), `elements are nested deeper than ${MAX_DEPTH} levels`);
+      if (stack.length >= MAX_XML_DEPTH) throw invalid(here(), `elements are nested deeper than ${MAX_XML_DEPTH} levels`);
       if (parent) stack.push(openChild(parent, tag, scope));
       else {
         root = true;
@@ -331,6 +330,8 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
     } catch (err) {
       fail(err as Error);
     }
+    // Out of saxes' write(): parsing on would only cost time (the square of the depth, past the limit).
+    if (failure) throw failure;
   });
   parser.on('closetag', () => {
     lastEvent = parser.position;
