@@ -4,6 +4,7 @@ import { CommandError } from '../lib/errors';
 import { cannotRead } from '../lib/files';
 import { lineText, readLines, type Line } from '../lib/lines';
 import type { Key } from '../storage/types';
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
 
 /**
  * The backup file (README, "Backup file format"): JSON lines.
@@ -147,6 +148,7 @@ export async function readBackup(path: string, options: ReadOptions = {}): Promi
 }
 
 function parseJson(text: string, fail: (why: string) => CommandError): unknown {
+  if (jsonTooDeep(text)) throw fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
@@ -157,6 +159,7 @@ function parseJson(text: string, fail: (why: string) => CommandError): unknown {
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parseHeader(text: string, fail: (why: string) => CommandError): BackupHeader {
+  if (jsonTooDeep(text)) throw fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   let h: unknown;
   try {
     h = JSON.parse(text);

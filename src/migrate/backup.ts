@@ -18,6 +18,7 @@ import {
 } from './backup-file';
 import { writeFileAtomicStream } from '../lib/files';
 import { lineText } from '../lib/lines';
+import { jsonTooDeep } from './json-depth';
 
 /** Where install_fallback leaves a backup for the next start: beside the database directory. */
 export function fallbackFile(dbDir: string): string {
@@ -149,7 +150,7 @@ export async function changeNodename(
         line: async (line) => {
           if (!seenHeader) {
             seenHeader = true;
-            if (!line.terminated) return;
+            if (!line.terminated || jsonTooDeep(lineText(line))) return; // readBackup says what is wrong with it
             let h: unknown;
             try {
               h = JSON.parse(lineText(line));

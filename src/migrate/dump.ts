@@ -3,6 +3,7 @@ import { writeFileAtomicStream } from '../lib/files';
 import { lineText, readLines } from '../lib/lines';
 import type { BatchOp, Key, Store } from '../storage/types';
 import { bufferedWriter, checkReadable, throttle } from './backup-file';
+import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
 import { databaseTables } from './tables';
 
 /**
@@ -113,6 +114,7 @@ async function readDump(path: string, each: (r: DumpRecord) => Promise<void> | v
 
 function checkHeader(text: string, fail: (why: string) => CommandError): void {
   const notDump = () => fail(`not a ctl dump (it does not start with a ${DUMP_FORMAT} header)`);
+  if (jsonTooDeep(text)) throw fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   let h: unknown;
   try {
     h = JSON.parse(text);
@@ -125,6 +127,7 @@ function checkHeader(text: string, fail: (why: string) => CommandError): void {
 }
 
 function parseDumpRecord(text: string, fail: (why: string) => CommandError): DumpRecord {
+  if (jsonTooDeep(text)) throw fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   let r: unknown;
   try {
     r = JSON.parse(text);
