@@ -34,6 +34,16 @@ export function createLast(deps: FeatureDeps, accounts: Accounts): Last {
 }
 
 /** Throws unless `timestampS` may be a time of last activity. */
+/** 9999-12-31 23:59:59 UTC: later times have no four-digit year, and soon no Date at all. */
+export const MAX_TIMESTAMP_S = 253_402_300_799;
+
 export function checkTimestamp(timestampS: number, field = 'timestamp'): void {
   if (timestampS < 0) throw fieldError('bad_argument', field, (name) => `The timestamp (${name}) must be seconds since 1970, got ${timestampS}`);
+  if (timestampS > MAX_TIMESTAMP_S) {
+    throw fieldError(
+      'bad_argument',
+      field,
+      (name) => `The timestamp (${name}) must be at most ${MAX_TIMESTAMP_S} (9999-12-31 23:59:59 UTC), got ${timestampS}`,
+    );
+  }
 }
