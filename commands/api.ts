@@ -31,7 +31,7 @@ export const apiCommands = [
     needs: 'store',
     args: [],
     result: f('tokens', list(f('token', tuple(f('id', string), f('jid', string), f('created', string), f('expires', string))))),
-    handler: (_args, { services }) => tokensSupport().listTokens(services.tokens),
+    handler: (_args, { services, progress }) => tokensSupport().listTokens(services.tokens, progress),
   }),
   defineCommand({
     name: 'api_token_revoke',

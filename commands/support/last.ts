@@ -1,3 +1,5 @@
+import { CommandError } from '../../src/lib/errors';
+import { bareText } from '../../src/lib/jid';
 import type { Accounts } from '../../src/features/accounts/accounts';
 import { checkTimestamp, type Last } from '../../src/features/last/last';
 
@@ -7,7 +9,11 @@ export async function getLast(accounts: Accounts, last: Last, user: string, host
   const rec = await last.get(jid);
   if (last.online(jid)) return 'Online';
   if (!rec) return 'Never';
-  const when = new Date(rec.timestamp * 1000).toISOString().replace('T', ' ').slice(0, 19);
+  const date = new Date(rec.timestamp * 1000);
+  if (Number.isNaN(date.getTime())) {
+    throw new CommandError('failed', `The last activity of ${bareText(jid)} holds ${JSON.stringify(rec.timestamp)}, which is not a time`);
+  }
+  const when = date.toISOString().replace('T', ' ').slice(0, 19);
   return rec.status ? `${when} ${rec.status}` : when;
 }
 

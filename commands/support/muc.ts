@@ -11,6 +11,7 @@ import { CommandError } from '../../src/lib/errors';
 import { bareText, formatJid, nameprep, nodeprep, parseJid, type BareJid } from '../../src/lib/jid';
 import { lineText, readLines } from '../../src/lib/lines';
 import { ROOM_AFFILIATIONS } from './values';
+import { checkDays } from '../../src/lib/days';
 
 /** What muc_online_rooms and rooms_unused_* take for every service of every host. */
 const GLOBAL = 'global';
@@ -214,6 +215,7 @@ export async function onlineRooms(muc: MucControl, service: string): Promise<str
  */
 export async function unusedRooms(muc: MucControl, service: string, days: number, destroy: boolean, progress: (text: string) => void): Promise<string[]> {
   if (days < 0) throw new CommandError('bad_argument', `The number of days (days) must be 0 or more, got ${days}`, { details: { arg: 'days' } });
+  checkDays(days);
   const picked = await muc.unusedRooms(serviceOrGlobal(service, 'host'), days);
   progress(`rooms unused: ${picked.rooms.length} out of ${picked.total}`);
   const rooms = destroy ? await muc.destroyRooms(picked.rooms, 'Room destroyed by rooms_unused_destroy.') : picked.rooms;

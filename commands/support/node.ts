@@ -56,6 +56,9 @@ export async function statistic(running: NodeControl | undefined, accounts: Acco
   }
 }
 
+/** The longest stop_kindly waits. */
+export const MAX_STOP_DELAY_S = 86_400;
+
 /**
  * stop_kindly: tell users, wait, stop. Each step is reported as ejabberd reports it,
  * `[2/5 0s] Sending announcement to connected users... 0 sessions`.
@@ -68,6 +71,12 @@ export async function stopKindly(
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<boolean> {
   if (delay < 0) throw new CommandError('bad_argument', `The delay (delay) must not be negative, got ${delay}`, { details: { arg: 'delay' } });
+  // A timer longer than about 24.8 days fires at once: stop_kindly 3000000 would stop now.
+  if (delay > MAX_STOP_DELAY_S) {
+    throw new CommandError('bad_argument', `The delay (delay) must be at most ${MAX_STOP_DELAY_S} seconds (one day), got ${delay}`, {
+      details: { arg: 'delay' },
+    });
+  }
   const started = Date.now();
   const steps: [string, () => Promise<string>][] = [
     ['Stopping new client connections', async () => (await node.stopAccepting(), 'ok')],

@@ -40,7 +40,8 @@ export async function usersRows(_store: Store, jids: readonly BareJid[]): Promis
 export function decodeLast(value: unknown, where = 'last activity'): LastRecord {
   const v = value as Partial<Record<keyof LastRecord, unknown>> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
-  if (typeof v.timestamp !== 'number' || !Number.isInteger(v.timestamp) || v.timestamp < 0) throw new Error(`${where}: timestamp must be seconds since 1970`);
+  if (typeof v.timestamp !== 'number' || !Number.isInteger(v.timestamp) || v.timestamp < 0 || v.timestamp > 253_402_300_799)
+    throw new Error(`${where}: timestamp must be seconds since 1970`);
   if (typeof v.status !== 'string') throw new Error(`${where}: status must be text`);
   return v as LastRecord;
 }

@@ -79,7 +79,8 @@ export async function usersRows(store: Store, jids: readonly BareJid[]): Promise
 /** Checks a record that comes from elsewhere (a dump line, an import). */
 export function decodeToken(value: unknown, where = 'API token'): TokenRecord {
   const v = value as Partial<Record<keyof TokenRecord, unknown>> | null;
-  const seconds = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  // Up to 9999-12-31 23:59:59 UTC: a time every reader can show.
+  const seconds = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 253_402_300_799;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   if (typeof v.jid !== 'string' || v.jid.indexOf('@') <= 0) throw new Error(`${where}: jid must be user@host`);
   if (!seconds(v.created)) throw new Error(`${where}: created must be seconds since 1970`);
