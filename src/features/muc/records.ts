@@ -1,6 +1,6 @@
 import { DEFAULT_ROOM_OPTIONS, isRoomOption, printOption, parseOption, type RoomOptions } from '../../config/muc';
 import { fieldError } from '../../lib/errors';
-import { nameprep, nodeprep, type BareJid } from '../../lib/jid';
+import { invisibleCharacter, nameprep, nodeprep, type BareJid } from '../../lib/jid';
 import { ownersRows } from '../../storage/owners';
 import type { BatchOp, Key, Store } from '../../storage/types';
 import type { RoomRecord, StoredAffiliation, StoredRoom } from './types';
@@ -37,6 +37,10 @@ export function checkNick(nick: string): void {
   if (nick.trim() === '') throw fieldError('bad_argument', 'nick', (f) => `The nick (${f}) must not be empty`);
   if (Buffer.byteLength(nick) > MAX_NICK_BYTES) throw fieldError('bad_argument', 'nick', (f) => `The nick (${f}) is longer than ${MAX_NICK_BYTES} bytes`);
   if (NOT_XML_CHAR.test(nick)) throw fieldError('bad_argument', 'nick', (f) => `The nick (${f}) contains a character XML cannot carry`);
+  // Spaces are a nick's own; what a reader cannot see (U+202E, U+200B) would let one nick pass for another.
+  const invisible = invisibleCharacter(nick.replace(/ /g, ''));
+  if (invisible !== undefined)
+    throw fieldError('bad_argument', 'nick', (f) => `The nick (${f}) cannot contain ${invisible} (a control, format or invisible character)`);
 }
 
 /** A room's key, its service and name prepared as JID parts are (the errors name `service` and `name`). */
