@@ -5,9 +5,43 @@ const FORBIDDEN_LOCAL = /[\s"&'/:<>@\u0000-\u001f\u007f]/u;
 const FORBIDDEN_DOMAIN = /[\s"&'/:<>@\\\u0000-\u001f\u007f]/u;
 const MAX_PART_BYTES = 1023;
 
-/** Unicode NFKC plus case folding: what nodeprep and nameprep do in practice. */
+/**
+ * What no name may hold, though it may look like nothing or like something else: controls (C0,
+ * DEL, C1 such as U+0085), format characters (zero-width U+200B-U+200D, U+2060, U+FEFF, the soft
+ * hyphen, the bidirectional marks, embeddings, overrides and isolates U+200E/F, U+202A-U+202E,
+ * U+2066-U+2069), separators of every kind, private use, surrogates, noncharacters, U+FFFC and
+ * U+FFFD, and RFC 3454's C.7 and C.8 leftovers. Nodeprep maps some of these to nothing; they are
+ * refused here instead, so that a name is stored as it was seen.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Z}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\ufffc\ufffd\u2ff0-\u2ffb\u0340\u0341]/u;
+
+/** Nodeprep's table B.1 marks that are not format characters: variation selectors, the grapheme joiner. */
+const MAPPED_TO_NOTHING = /[\u034f\u1806\u180b-\u180d\ufe00-\ufe0f]/gu;
+
+/**
+ * Nodeprep's mapping (RFC 3491 table B.2, then NFKC): full case folding, so `straße` is
+ * `strasse`, `ΣΑΣ` is `σασ`. Upper then lower case is full case folding for every character
+ * of Unicode 3.2 (the tests compare it with Python's stringprep tables), once final sigma,
+ * which lower-casing makes of a word's last Σ, is folded back.
+ */
 function fold(s: string): string {
-  return s.normalize('NFKC').toLowerCase().normalize('NFKC');
+  return s
+    .normalize('NFKC')
+    .toUpperCase()
+    .toLowerCase()
+    .replace(/\u03c2/g, '\u03c3')
+    .normalize('NFKC');
+}
+
+/** The first character of `text` that no name may hold, as U+XXXX; undefined when there is none. */
+export function invisibleCharacter(text: string): string | undefined {
+  const m = INVISIBLE.exec(text);
+  return m ? `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+
+/** `text` for an error message, with what a terminal would hide or reorder written as <U+XXXX>. */
+export function shown(text: string): string {
+  return text.replace(new RegExp(INVISIBLE.source, 'gu'), (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
 function checkLength(value: string, what: string, argName: string): void {
@@ -19,7 +53,17 @@ function checkLength(value: string, what: string, argName: string): void {
 
 /** Normalises a user name (JID local part) or says precisely why it is not one. */
 export function nodeprep(user: string, argName = 'user'): string {
-  const u = fold(user);
+  const invisible = invisibleCharacter(user.replace(/ /g, ''));
+  if (invisible !== undefined) {
+    throw new CommandError(
+      'bad_argument',
+      `Invalid user name '${shown(user)}' (${argName}): a user name cannot contain ${invisible} (a control, format or invisible character)`,
+      {
+        details: { arg: argName },
+      },
+    );
+  }
+  const u = fold(user.replace(MAPPED_TO_NOTHING, ''));
   checkLength(u, 'user name', argName);
   if (FORBIDDEN_LOCAL.test(u)) {
     throw new CommandError(
