@@ -4,7 +4,7 @@
  * the document is streamed, never held whole, whatever the number of users.
  */
 import { promises as fs } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { fsReason, writeFileAtomicStream } from '../../lib/files';
 import { bareText, type BareJid } from '../../lib/jid';
@@ -171,8 +171,10 @@ async function userElement(jid: BareJid, account: AccountRecord, offline: readon
  */
 export async function exportPiefxis(store: Store, dir: string, hosts: readonly string[], now: number, report: Report): Promise<boolean> {
   const target = resolve(dir);
+  // The first directory this export made, if it made any: removed again on failure.
+  let made: string | undefined;
   try {
-    await fs.mkdir(target, { recursive: true, mode: 0o700 });
+    made = await fs.mkdir(target, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw new CommandError('failed', `Cannot create the directory ${target}: ${fsReason(err)}`, { cause: err });
   }
@@ -212,6 +214,19 @@ export async function exportPiefxis(store: Store, dir: string, hosts: readonly s
     return true;
   } catch (err) {
     await Promise.all(written.map((w) => fs.rm(w.file, { force: true })));
+    if (made !== undefined) await removeEmptyDirs(made, target);
     throw err;
+  }
+}
+
+/** Removes `target` and its parents up to `top`, as long as they are empty. */
+async function removeEmptyDirs(top: string, target: string): Promise<void> {
+  for (let d = target; ; d = dirname(d)) {
+    try {
+      await fs.rmdir(d);
+    } catch {
+      return;
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
