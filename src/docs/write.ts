@@ -1,5 +1,5 @@
 import { isAdminApi, type Command } from '../core/command';
-import { writeFileAtomic } from '../lib/files';
+import { PUBLIC_FILE, writeFileAtomic } from '../lib/files';
 import { renderHtml } from './html';
 import { parseDocLanguages, renderMarkdown } from './markdown';
 
@@ -14,5 +14,5 @@ export async function writeCommandDocs(
   const render = format === 'html' ? renderHtml : renderMarkdown;
   // The reference is ejabberd's Administration API; ctl's own additions are documented by ctl help.
   const api = commands.filter(isAdminApi);
-  await writeFileAtomic(file, render(api, regexp, parseDocLanguages(examples)));
+  await writeFileAtomic(file, render(api, regexp, parseDocLanguages(examples)), PUBLIC_FILE);
 }
