@@ -1,4 +1,6 @@
 import { CommandError } from '../lib/errors';
+import { decodeAccount, PASSWD } from '../features/accounts/records';
+import { loneSurrogateIn } from '../lib/utf8';
 import { writeFileAtomicStream } from '../lib/files';
 import { lineText, readLines } from '../lib/lines';
 import type { BatchOp, Key, Store } from '../storage/types';
@@ -145,6 +147,16 @@ function parseDumpRecord(text: string, fail: (why: string) => CommandError): Dum
   // JSON can spell a lone surrogate, which no stored key holds.
   if (!wellFormed(parts)) throw fail("the field 'key' must be well-formed Unicode text");
   if (value === undefined || value === null) throw fail("the field 'value' is missing or null");
+  const lone = loneSurrogateIn(value);
+  if (lone !== undefined) throw fail(`the value holds a lone surrogate at ${lone}, which is not Unicode text`);
+  // An account's secret is what each login works on: one beyond the bounds would make logins cost seconds.
+  if (table === PASSWD) {
+    try {
+      decodeAccount(value, `the account ${parts[1]}@${parts[0]}`);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+  }
   return { table, key: parts, value };
 }
 

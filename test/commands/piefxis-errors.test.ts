@@ -99,12 +99,12 @@ describe('import_piefxis refuses content that XEP-0227 does not allow, naming th
     [
       'an iteration count with a leading zero',
       romeo(scram(SCRAM_OK.replace('4096', '04096'))),
-      "the <iter-count> of romeo@capulet.com must be a whole number from 1 to 10000000, not '04096'",
+      "the <iter-count> of romeo@capulet.com must be a whole number from 1 to 1000000, not '04096'",
     ],
     [
       'an absurd iteration count',
       romeo(scram(SCRAM_OK.replace('4096', '99999999'))),
-      "the <iter-count> of romeo@capulet.com must be a whole number from 1 to 10000000, not '99999999'",
+      "the <iter-count> of romeo@capulet.com must be a whole number from 1 to 1000000, not '99999999'",
     ],
     ['a salt that is not base64', romeo(scram(SCRAM_OK.replace('c2FsdA==', 'salt!'))), "the <salt> of romeo@capulet.com is not base64: 'salt!'"],
     [

@@ -1,7 +1,7 @@
 import type { BareJid } from '../../lib/jid';
 import { ownersRows } from '../../storage/owners';
 import type { BatchOp, Key, Store } from '../../storage/types';
-import type { Secret } from './secret';
+import { MAX_SCRAM_ITERATIONS, type Secret } from './secret';
 
 export { MAX_PASSWORD_BYTES } from './secret';
 
@@ -101,7 +101,9 @@ export function decodeAccount(value: unknown, where = 'account'): AccountRecord 
 }
 
 function checkKeys(keys: Record<string, unknown>, at: string, bad: (field: string, want: string) => never): void {
-  if (!Number.isInteger(keys.iterations) || (keys.iterations as number) <= 0) bad(`${at}.iterations`, 'a positive integer');
+  const n = keys.iterations;
+  if (!Number.isInteger(n) || (n as number) <= 0 || (n as number) > MAX_SCRAM_ITERATIONS)
+    bad(`${at}.iterations`, `a whole number from 1 to ${MAX_SCRAM_ITERATIONS}`);
   for (const f of ['salt', 'storedKey', 'serverKey'] as const) if (typeof keys[f] !== 'string') bad(`${at}.${f}`, 'base64 text');
 }
 

@@ -37,6 +37,13 @@ export type Secret = ScramSecret | PlainSecret;
 
 export const SCRAM_ITERATIONS = 4096;
 
+/**
+ * The most iterations a stored SCRAM secret may have, wherever it comes from (a dump, a backup,
+ * an XEP-0227 file): each login with PLAIN and each check_password derives the key again, so one
+ * record beyond this would make every attempt at that account cost seconds of the node's time.
+ */
+export const MAX_SCRAM_ITERATIONS = 1_000_000;
+
 /** The bytes of a key, by hash. */
 const SCRAM_KEY_BYTES: Readonly<Record<ScramHash, number>> = { sha1: 20, sha256: 32 };
 

@@ -6,7 +6,7 @@
 import { formatJid, nameprep, nodeprep, parseJid } from '../../lib/jid';
 import { MAX_XML_BYTES, serialise, type Element } from '../../lib/xml';
 import { MAX_PASSWORD_BYTES } from '../../features/accounts/records';
-import type { ScramSecret } from '../../features/accounts/secret';
+import { MAX_SCRAM_ITERATIONS, type ScramSecret } from '../../features/accounts/secret';
 import { delayedRecord, offlineRecord, type OfflineMessage } from '../../features/offline/records';
 import { isReservedPrivateNamespace, NS_PRIVATE } from '../../features/private/records';
 import { normalItem, NS_ROSTER, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../../features/roster/records';
@@ -14,8 +14,6 @@ import { NS_VCARD } from '../../features/vcard/records';
 import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_SCRAM, NS_XI, type Where } from './format';
 import { label, type ElementInfo, type UserElement } from './read';
 
-/** Iteration counts above this would make every login (and check_password) a denial of service. */
-const MAX_ITERATIONS = 10_000_000;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export interface ImportedUser {
@@ -187,8 +185,8 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
     return v;
   };
   const iter = field('iter-count');
-  if (!/^[1-9][0-9]*$/.test(iter) || Number(iter) > MAX_ITERATIONS) {
-    throw invalid(at(el), `the <iter-count> of ${id} must be a whole number from 1 to ${MAX_ITERATIONS}, not '${iter}'`);
+  if (!/^[1-9][0-9]*$/.test(iter) || Number(iter) > MAX_SCRAM_ITERATIONS) {
+    throw invalid(at(el), `the <iter-count> of ${id} must be a whole number from 1 to ${MAX_SCRAM_ITERATIONS}, not '${iter}'`);
   }
   const b64 = (name: string, bytes?: number) => {
     const v = field(name);
