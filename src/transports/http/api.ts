@@ -5,7 +5,8 @@ import { callerArgs } from '../../core/args';
 import { decodeWord } from '../../schema/cli';
 import { toJson } from '../../schema/json';
 import { isScalar, type Type } from '../../schema/types';
-import { mediaType, readBody, statusOf, type HttpDeps } from './common';
+import { loneSurrogateIn } from '../../lib/utf8';
+import { mediaType, readText, statusOf, type HttpDeps } from './common';
 
 /**
  * The JSON API (ejabberd's mod_http_api): `POST /api/<command>` with a JSON object of named
@@ -68,7 +69,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function bodyArgs(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const body = (await readBody(req)).toString('utf8');
+  const body = await readText(req);
   if (body.trim() === '') return {};
   let parsed: unknown;
   try {
@@ -79,6 +80,8 @@ async function bodyArgs(req: IncomingMessage): Promise<Record<string, unknown>> 
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CommandError('bad_argument', 'The request body must be a JSON object of named arguments');
   }
+  const lone = loneSurrogateIn(parsed);
+  if (lone !== undefined) throw new CommandError('bad_argument', `The request body holds a lone surrogate in ${lone}, which is not Unicode text`);
   return parsed as Record<string, unknown>;
 }
 

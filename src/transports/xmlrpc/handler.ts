@@ -5,7 +5,7 @@ import { toCommandError } from '../../lib/errors';
 import type { Command } from '../../core/command';
 import { callerArgs } from '../../core/args';
 import type { Field, Type } from '../../schema/types';
-import { readBody, unauthenticated, type HttpDeps } from '../http/common';
+import { readText, unauthenticated, type HttpDeps } from '../http/common';
 import { FAULT, Fault, faultResponse, methodResponse, parseMethodCall, xml, type XmlRpcValue } from './codec';
 
 /**
@@ -20,7 +20,7 @@ export async function handleXmlRpc(req: IncomingMessage, res: ServerResponse, de
   }
   let body: string;
   try {
-    const call = parseMethodCall((await readBody(req)).toString('utf8'));
+    const call = parseMethodCall(await readText(req));
     const argsStruct = call.params.length > 1 ? call.params[1] : (call.params[0] ?? {});
     const caller = call.params.length > 1 ? await authStruct(call.params[0], deps) : await deps.authenticate(req.headers.authorization);
     const command = deps.registry.get(call.method);

@@ -1,0 +1,52 @@
+/**
+ * Request bodies are UTF-8: bytes that are not, and JSON's lone surrogates, are refused rather
+ * than read as U+FFFD (which would make two different passwords one).
+ */
+import { startHttpNode, type HttpNode } from '../../helpers/http-node';
+
+jest.setTimeout(60_000);
+let n: HttpNode;
+beforeAll(async () => (n = await startHttpNode()));
+afterAll(() => n.stop());
+
+const AUTH = `Basic ${Buffer.from('admin@localhost:secret').toString('base64')}`;
+const post = async (path: string, type: string, body: Buffer | string) => {
+  const r = await fetch(`${n.url}${path}`, { method: 'POST', headers: { Authorization: AUTH, 'Content-Type': type }, body });
+  return { status: r.status, body: await r.text() };
+};
+const registered = async () => JSON.parse((await post('/api/registered_users', 'application/json', '{"host":"localhost"}')).body) as string[];
+
+test('a JSON body that is not UTF-8 is a 400, and nothing is registered', async () => {
+  const body = Buffer.concat([Buffer.from('{"user":"u","host":"localhost","password":"p'), Buffer.from([0xff]), Buffer.from('w"}')]);
+  expect(await post('/api/register', 'application/json', body)).toEqual({
+    status: 400,
+    body: JSON.stringify({ status: 'error', code: 'bad_argument', message: 'The request body is not valid UTF-8' }),
+  });
+  expect(await registered()).toEqual(['admin', 'bob']);
+});
+
+test('a lone surrogate in a JSON body is a 400 naming the member', async () => {
+  expect(await post('/api/register', 'application/json', '{"user":"u","host":"localhost","password":"p\\ud800w"}')).toEqual({
+    status: 400,
+    body: JSON.stringify({ status: 'error', code: 'bad_argument', message: 'The request body holds a lone surrogate in password, which is not Unicode text' }),
+  });
+  expect(await registered()).toEqual(['admin', 'bob']);
+});
+
+test('an XML-RPC call that is not UTF-8 is a fault, and nothing is registered', async () => {
+  const call = (pw: Buffer) =>
+    Buffer.concat([
+      Buffer.from(
+        '<?xml version="1.0"?><methodCall><methodName>register</methodName><params><param><value><struct>' +
+          '<member><name>user</name><value><string>u</string></value></member>' +
+          '<member><name>host</name><value><string>localhost</string></value></member>' +
+          '<member><name>password</name><value><string>',
+      ),
+      pw,
+      Buffer.from('</string></value></member></struct></value></param></params></methodCall>'),
+    ]);
+  const r = await post('/rpc', 'text/xml', call(Buffer.from([0x70, 0xff, 0x77])));
+  expect(r.status).toBe(200);
+  expect(r.body).toContain('<string>The request body is not valid UTF-8</string>');
+  expect(await registered()).toEqual(['admin', 'bob']);
+});
