@@ -11,7 +11,11 @@ afterAll(() => n.stop());
 
 const AUTH = `Basic ${Buffer.from('admin@localhost:secret').toString('base64')}`;
 const post = async (path: string, type: string, body: Buffer | string) => {
-  const r = await fetch(`${n.url}${path}`, { method: 'POST', headers: { Authorization: AUTH, 'Content-Type': type }, body });
+  const r = await fetch(`${n.url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: AUTH, 'Content-Type': type },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
   return { status: r.status, body: await r.text() };
 };
 const registered = async () => JSON.parse((await post('/api/registered_users', 'application/json', '{"host":"localhost"}')).body) as string[];
