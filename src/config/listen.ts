@@ -8,6 +8,8 @@
  *     - port: 5222
  *       module: ejabberd_c2s
  *       starttls_required: true
+ *       max_connections: 1000         # default: a quarter of the open-files limit
+ *       max_connections_per_ip: 100   # the default
  *     - port: 5280
  *       ip: "127.0.0.1"
  *       module: ejabberd_http
@@ -15,6 +17,7 @@
  *         /api: mod_http_api
  *         /rpc: ejabberd_xmlrpc
  *         /ws: ejabberd_http_ws
+ *       idle_timeout: 30              # seconds without a request; the default
  *     - port: 4560
  *       module: ejabberd_xmlrpc
  */
@@ -29,7 +32,15 @@ export interface Listener {
   readonly ip: string;
   /** Path prefix → handler; `/` for ejabberd_xmlrpc on a port of its own (any path). */
   readonly handlers: ReadonlyMap<string, Handler>;
+  /** Connections held at once; absent: a share of the open-files limit. */
+  readonly maxConnections?: number;
+  /** Connections held at once from one address; absent: DEFAULT_MAX_CONNECTIONS_PER_IP. */
+  readonly maxConnectionsPerIp?: number;
+  /** Milliseconds a connection may stay open with no request under way; absent: DEFAULT_IDLE_TIMEOUT. */
+  readonly idleTimeout?: number;
 }
+
+export const DEFAULT_IDLE_TIMEOUT = 30_000;
 
 const HANDLERS: Record<string, Handler> = { mod_http_api: 'api', ejabberd_xmlrpc: 'xmlrpc', ejabberd_http_ws: 'ws' };
 
@@ -47,6 +58,9 @@ export interface C2sListener {
   readonly maxStanzaSize: number;
   /** The access rule that decides who may log in here; absent: everyone. */
   readonly access?: string;
+  /** Connections held at once, in all and from one address; absent: the defaults. */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
   /** Not configured: the default 127.0.0.1:5222, which is skipped with a warning when the port is taken. */
   readonly implicit?: boolean;
 }
@@ -80,8 +94,34 @@ export function parseListen(value: unknown): Listeners | string {
     // accepted, so a real ejabberd.yml reads.
     const parsed = module === 'ejabberd_c2s' ? c2sListener(item, port as number, ip) : httpListener(item, port as number, ip);
     if (typeof parsed === 'string') return `${where}: ${parsed}`;
-    if ('handlers' in parsed) out.http.push(parsed);
-    else out.c2s.push(parsed);
+    const limits = connectionLimits(item, 'handlers' in parsed);
+    if (typeof limits === 'string') return `${where}: ${limits}`;
+    if ('handlers' in parsed) out.http.push({ ...parsed, ...limits });
+    else out.c2s.push({ ...parsed, ...limits });
+  }
+  return out;
+}
+
+/** The bounds that keep a flood of connections from taking the node's file descriptors; only those configured. */
+function connectionLimits(item: Item, http: boolean): { maxConnections?: number; maxConnectionsPerIp?: number; idleTimeout?: number } | string {
+  const out: { maxConnections?: number; maxConnectionsPerIp?: number; idleTimeout?: number } = {};
+  for (const [key, field] of [
+    ['max_connections', 'maxConnections'],
+    ['max_connections_per_ip', 'maxConnectionsPerIp'],
+  ] as const) {
+    const v = item[key];
+    if (v === undefined) continue;
+    if (v !== 'infinity' && (!Number.isInteger(v) || (v as number) <= 0)) return `'${key}' must be a positive whole number of connections or infinity`;
+    out[field] = v === 'infinity' ? Infinity : (v as number);
+  }
+  const idle = item.idle_timeout;
+  // Only HTTP has one: an XMPP stream may stay quiet for hours, and its own timeouts bound the
+  // time before authentication.
+  if (http && idle !== undefined) {
+    if (idle !== 'infinity' && (typeof idle !== 'number' || !Number.isFinite(idle) || idle <= 0 || idle > 86_400)) {
+      return "'idle_timeout' must be a number of seconds (at most 86400) or infinity";
+    }
+    out.idleTimeout = idle === 'infinity' ? Infinity : Math.round(idle * 1000);
   }
   return out;
 }

@@ -6,7 +6,9 @@ import type { Services } from './services';
 import { createHttpServer } from '../transports/http/server';
 import { unauthenticated, type HttpDeps } from '../transports/http/common';
 import type { Config } from '../config/config';
-import type { Listener } from '../config/listen';
+import { DEFAULT_IDLE_TIMEOUT, type Listener } from '../config/listen';
+import { boundConnections, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../lib/connection-limits';
+import type { Socket } from 'node:net';
 import { bareText } from '../lib/jid';
 import type { Logger } from './logger';
 
@@ -65,6 +67,9 @@ export type HttpListeners = ReadonlyMap<string, Server>;
 
 const listenerKey = (l: Listener) => JSON.stringify([l.ip, l.port, [...l.handlers]]);
 
+/** What each running listener was last configured with: a reload changes its bounds in place. */
+const configured = new WeakMap<Server, Listener>();
+
 /**
  * Makes the running listeners those `config` names: keeps the unchanged ones, opens the new
  * ones, then closes the removed ones. Fails naming the listener that cannot listen, and then
@@ -85,6 +90,7 @@ export async function startListeners(
       const key = listenerKey(l);
       const kept = running.get(key);
       if (kept) {
+        configured.set(kept, l);
         next.set(key, kept);
         continue;
       }
@@ -104,6 +110,8 @@ async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websock
   const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
   const server = createHttpServer({ ...l, handlers: requests }, deps);
   for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
+  configured.set(server, l);
+  boundListener(server, logger);
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => reject(new Error(`Cannot listen on ${l.ip} port ${l.port}: ${listenReason(err)}`));
     server.once('error', failed);
@@ -117,6 +125,49 @@ async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websock
   const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
   logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
   return server;
+}
+
+/**
+ * Bounds what one listener holds, so that a flood of connections cannot take the descriptors the
+ * node needs (its database, its control socket): past max_connections, or
+ * max_connections_per_ip from one address, a new connection is closed as soon as it is
+ * accepted; one with no request under way for idle_timeout is closed. WebSocket streams, once
+ * upgraded, are XMPP's: they count towards the bounds but never time out here.
+ */
+function boundListener(server: Server, logger: Logger): void {
+  const settings = () => configured.get(server)!;
+  const where = () => `HTTP listener on ${settings().ip} port ${settings().port}`;
+  const admit = boundConnections(
+    server,
+    () => ({
+      maxConnections: settings().maxConnections ?? defaultMaxConnections(),
+      maxConnectionsPerIp: settings().maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+    }),
+    (why) => logger.warning(`${where()}: ${why}`),
+  );
+  const idle = () => {
+    const ms = settings().idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
+    return Number.isFinite(ms) ? ms : 0;
+  };
+  const busy = new WeakMap<Socket, number>();
+  // A socket's timeout with no listener of the server's own destroys it.
+  server.on('connection', (socket: Socket) => {
+    if (!admit(socket)) return void socket.destroy();
+    socket.setTimeout(idle());
+  });
+  server.on('request', (req, res) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    socket.setTimeout(0);
+    res.once('close', () => {
+      const left = (busy.get(socket) ?? 1) - 1;
+      busy.set(socket, left);
+      // Between requests the shorter of keep-alive's timeout and ours.
+      const keepAlive = server.keepAliveTimeout;
+      if (left === 0 && !socket.destroyed) socket.setTimeout(keepAlive > 0 && (idle() === 0 || keepAlive < idle()) ? keepAlive : idle());
+    });
+  });
+  server.on('upgrade', (_req, socket: Socket) => socket.setTimeout(0));
 }
 
 /** Why a port cannot be had, in the words the XMPP client listeners use. */

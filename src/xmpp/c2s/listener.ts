@@ -7,6 +7,7 @@ import type { C2sListener } from '../../config/listen';
 import type { StreamError } from '../api';
 import { C2sConnection, peerAddress, type C2sEnv } from './connection';
 import { openFilesLimits } from '../../lib/open-files';
+import { boundConnections, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../../lib/connection-limits';
 
 export type { C2sEnv, C2sLogger, C2sTimeouts } from './connection';
 
@@ -17,13 +18,23 @@ const EMFILE_LOG_INTERVAL = 60_000;
 export class C2sServer extends net.Server {
   readonly streams = new Set<C2sConnection>();
   private emfileLoggedAt = 0;
+  /** Whether one more connection fits max_connections_per_ip (max_connections is the server's own). */
+  private readonly admit: (socket: net.Socket) => boolean;
 
   constructor(
     readonly listener: C2sListener,
     private readonly env: C2sEnv,
   ) {
     super({ noDelay: true });
-    this.on('connection', (socket: net.Socket) => this.accept(socket));
+    this.admit = boundConnections(
+      this,
+      () => ({
+        maxConnections: listener.maxConnections ?? defaultMaxConnections(),
+        maxConnectionsPerIp: listener.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP,
+      }),
+      (why) => env.logger.warning(`c2s listener on ${listener.ip} port ${listener.port}: ${why}`),
+    );
+    this.on('connection', (socket: net.Socket) => (this.admit(socket) ? this.accept(socket) : socket.destroy()));
   }
 
   /** Closes every stream with `error` (system-shutdown when the node stops) and stops listening. */
