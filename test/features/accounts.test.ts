@@ -153,7 +153,7 @@ describe('decodeAccount', () => {
   test('says which SHA-256 field is wrong', () => {
     expect(() => decodeAccount({ secret: { ...sha1, sha256: 'x' }, created: 1 }, 'line 3')).toThrow('line 3: secret.sha256 must be an object');
     expect(() => decodeAccount({ secret: { ...sha1, sha256: { iterations: 0, salt: '', storedKey: '', serverKey: '' } }, created: 1 })).toThrow(
-      'account: secret.sha256.iterations must be a positive integer',
+      'account: secret.sha256.iterations must be a whole number from 1 to 1000000',
     );
     expect(() => decodeAccount({ secret: { ...sha1, sha256: { iterations: 1, salt: 's', storedKey: 2, serverKey: '' } }, created: 1 })).toThrow(
       'account: secret.sha256.storedKey must be base64 text',
