@@ -182,3 +182,40 @@ test('a client that half-closes after its request still gets the reply, then the
     { id: 2, ok: true, result: 'User halfopen@localhost successfully registered' },
   ]);
 });
+
+test('a frame whose bytes are not UTF-8 is refused with its id, and nothing is stored', async () => {
+  const c = await raw();
+  // Read as U+FFFD, p\xffw and p\xfew would be one password.
+  const frame = Buffer.concat([
+    Buffer.from('{"id":1,"command":"register","args":{"user":"carol","host":"localhost","password":"p'),
+    Buffer.from([0xff]),
+    Buffer.from('w"}}\n'),
+  ]);
+  c.socket.write(frame);
+  expect(await c.next()).toEqual([{ id: 1, ok: false, error: { code: 'bad_argument', message: 'Malformed request: the frame is not valid UTF-8' } }]);
+  c.socket.write('{"id":2,"command":"check_account","args":{"user":"carol","host":"localhost"}}\n');
+  expect(await c.next()).toMatchObject([{ id: 2, ok: true, result: false }]);
+  c.socket.destroy();
+});
+
+test('a lone surrogate in an argument is refused naming the argument, and nothing is stored', async () => {
+  const c = await raw();
+  c.socket.write('{"id":1,"command":"register","args":{"user":"carol","host":"localhost","password":"p\\ud800"}}\n');
+  c.socket.write('{"id":2,"command":"echo_list_string","args":{"thislist":["a","\\udfff"]}}\n');
+  const replies = (await c.next(2)).sort((a, b) => (a.id as number) - (b.id as number));
+  expect(replies).toEqual([
+    {
+      id: 1,
+      ok: false,
+      error: { code: 'bad_argument', message: 'Malformed request: the argument password holds a lone surrogate, which is not Unicode text' },
+    },
+    {
+      id: 2,
+      ok: false,
+      error: { code: 'bad_argument', message: 'Malformed request: the argument thislist.1 holds a lone surrogate, which is not Unicode text' },
+    },
+  ]);
+  c.socket.write('{"id":3,"command":"check_account","args":{"user":"carol","host":"localhost"}}\n');
+  expect(await c.next()).toMatchObject([{ id: 3, ok: true, result: false }]);
+  c.socket.destroy();
+});

@@ -18,6 +18,7 @@
  */
 
 import type { ErrorCode } from '../../lib/errors';
+import { decodeUtf8, loneSurrogateIn } from '../../lib/utf8';
 
 export const MAX_FRAME = 16 * 1024 * 1024;
 export const HEARTBEAT = 500;
@@ -45,9 +46,10 @@ export type Reply =
 
 /**
  * Splits a byte stream into lines, refusing any line longer than `max` bytes: the rest of such
- * a line is skipped, and `onOversized` is told once per line.
+ * a line is skipped, and `onOversized` is told once per line. A line that is not UTF-8 comes
+ * with `utf8` false, its bad bytes read as U+FFFD, so that its id can still be read.
  */
-export function createLineReader(onLine: (line: string) => void, onOversized: () => void, max = MAX_FRAME) {
+export function createLineReader(onLine: (line: string, utf8: boolean) => void, onOversized: () => void, max = MAX_FRAME) {
   let chunks: Buffer[] = [];
   let size = 0;
   let skipping = false;
@@ -64,7 +66,9 @@ export function createLineReader(onLine: (line: string) => void, onOversized: ()
         onOversized();
       } else {
         chunks.push(piece);
-        onLine(Buffer.concat(chunks).toString('utf8'));
+        const bytes = Buffer.concat(chunks);
+        const text = decodeUtf8(bytes);
+        onLine(text ?? bytes.toString('utf8'), text !== undefined);
       }
       chunks = [];
       size = 0;
@@ -91,5 +95,8 @@ export function asRequest(frame: unknown): Request | string {
   if ('op' in f) return f.op === 'ping' || f.op === 'sync' ? (f as Request) : `unknown op ${JSON.stringify(f.op)}`;
   if (typeof f.command !== 'string') return 'a request needs a "command" (a string)';
   if (typeof f.args !== 'object' || f.args === null || Array.isArray(f.args)) return 'a request needs "args" (a JSON object)';
+  // JSON can spell a lone surrogate, which UTF-8 cannot carry: "p\ud800" and "p\udfff" would be one password.
+  const lone = loneSurrogateIn(f.args);
+  if (lone !== undefined) return `the argument ${lone} holds a lone surrogate, which is not Unicode text`;
   return f as Request;
 }

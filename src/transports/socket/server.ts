@@ -43,7 +43,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
     socket.on(
       'data',
       createLineReader(
-        (line) => {
+        (line, utf8) => {
           if (line.trim() === '') return;
           let frame: unknown;
           try {
@@ -51,7 +51,7 @@ export function createControlServer(handle: RequestHandler): ControlServer {
           } catch (err) {
             return fail(null, `Malformed request (not JSON): ${(err as Error).message}`);
           }
-          const request = asRequest(frame);
+          const request = utf8 ? asRequest(frame) : 'the frame is not valid UTF-8';
           if (typeof request === 'string') {
             const id = (frame as { id?: unknown })?.id;
             return fail(typeof id === 'number' || typeof id === 'string' ? id : null, `Malformed request: ${request}`);
