@@ -250,7 +250,11 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
 
     async scramCredentials(jid, hash) {
       const rec = await read(jid);
-      if (!rec || rec.banned) return undefined;
+      if (!rec || rec.banned) {
+        // Plain passwords have their keys derived here, at a cost: an account that cannot log in pays it too, so the time tells no one which exist.
+        if (config.authPasswordFormat === 'plain') await deriveScramKeys('', hash, plainSaltKey.subarray(0, 16), SCRAM_ITERATIONS);
+        return undefined;
+      }
       if (rec.secret.format === 'plain') {
         const salt = createHmac('sha256', plainSaltKey).update(`${hash}\0${jid.host}\0${jid.user}`).digest().subarray(0, 16);
         const keys = await deriveScramKeys(preparePassword(rec.secret.password), hash, salt, SCRAM_ITERATIONS);
