@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tempHome } from '../helpers/cli';
 
+// Thousands of registrations: seconds on a loaded 2-core machine.
+jest.setTimeout(60_000);
+
 let home: ReturnType<typeof tempHome>;
 beforeEach(async () => {
   home = tempHome();
