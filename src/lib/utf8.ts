@@ -21,16 +21,25 @@ export function hasLoneSurrogate(text: string): boolean {
   return LONE_SURROGATE.test(text);
 }
 
-/** The first string (a key or a value) of a parsed JSON value that holds a lone surrogate, with its path. */
+/**
+ * The first string (a key or a value) of a parsed JSON value that holds a lone surrogate, with
+ * its path. It walks with a stack of its own: JSON.parse reads values nested far deeper than
+ * the call stack could follow.
+ */
 export function loneSurrogateIn(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return hasLoneSurrogate(value) ? path || '(the value)' : undefined;
-  if (typeof value !== 'object' || value === null) return undefined;
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
-  for (const [k, v] of entries) {
-    const at = path === '' ? k : `${path}.${k}`;
-    if (hasLoneSurrogate(k)) return at;
-    const found = loneSurrogateIn(v, at);
-    if (found !== undefined) return found;
+  const todo: [unknown, string, string | undefined][] = [[value, path, undefined]];
+  for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
+    const [v, at, key] = item;
+    if (key !== undefined && hasLoneSurrogate(key)) return at;
+    if (typeof v === 'string') {
+      if (hasLoneSurrogate(v)) return at || '(the value)';
+    } else if (typeof v === 'object' && v !== null) {
+      const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i];
+        todo.push([x, at === '' ? k : `${at}.${k}`, Array.isArray(v) ? undefined : k]);
+      }
+    }
   }
   return undefined;
 }

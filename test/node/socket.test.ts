@@ -219,3 +219,18 @@ test('a lone surrogate in an argument is refused naming the argument, and nothin
   expect(await c.next()).toMatchObject([{ id: 3, ok: true, result: false }]);
   c.socket.destroy();
 });
+
+test('a frame nested 100 000 deep is refused, and the node goes on', async () => {
+  const c = await raw();
+  const deep = (open: string, close: string) => `${open.repeat(100_000)}"x"${close.repeat(100_000)}`;
+  c.socket.write(`{"id":1,"command":"echo_list_string","args":{"thislist":${deep('[', ']')}}}\n`);
+  c.socket.write(`{"id":2,"command":"echo_string","args":{"thisstring":${deep('{"a":', '}')}}}\n`);
+  const replies = (await c.next(2)).sort((a, b) => (a.id as number) - (b.id as number));
+  expect(replies).toMatchObject([
+    { id: 1, ok: false, error: { code: 'bad_argument' } },
+    { id: 2, ok: false, error: { code: 'bad_argument' } },
+  ]);
+  c.socket.write('{"id":3,"op":"ping"}\n');
+  expect(await c.next()).toEqual([{ id: 3, ok: true, result: 'pong' }]);
+  c.socket.destroy();
+});

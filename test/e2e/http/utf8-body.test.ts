@@ -54,3 +54,11 @@ test('an XML-RPC call that is not UTF-8 is a fault, and nothing is registered', 
   expect(r.body).toContain('<string>The request body is not valid UTF-8</string>');
   expect(await registered()).toEqual(['admin', 'bob']);
 });
+
+test('a JSON body nested 100 000 deep is a 400 naming the argument, not a crash', async () => {
+  const deep = `${'['.repeat(100_000)}"x"${']'.repeat(100_000)}`;
+  expect(await post('/api/echo_list_string', 'application/json', `{"thislist":${deep}}`)).toEqual({
+    status: 400,
+    body: JSON.stringify({ status: 'error', code: 'bad_argument', message: "Bad value for argument 'thislist.0': expected a string" }),
+  });
+});
