@@ -5,6 +5,7 @@ import { nameprep } from '../lib/jid';
 import { AccessError, checkAclNames, parseAccessRules, parseAcl, type AccessRule, type Matcher } from './access';
 import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
 import { checkMucHosts, defaultMucConfig, MucConfigError, parseMucModule, type MucConfig } from './muc';
+import { DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from '../lib/auth-limiter';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -32,6 +33,8 @@ export interface Config {
   readonly certfiles: readonly string[];
   /** The MUC service (`modules: mod_muc`); on with ejabberd's defaults when `modules` is absent, off when `modules` lists no mod_muc. */
   readonly muc: MucConfig | undefined;
+  /** `auth_failure_limit`: when an address that keeps failing to log in is refused for a while; undefined: never. */
+  readonly authFailureLimit: AuthFailureLimit | undefined;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -53,6 +56,7 @@ export function defaultConfig(file: string): Config {
     c2s: [implicitC2s()],
     certfiles: [],
     muc: defaultMucConfig(),
+    authFailureLimit: DEFAULT_AUTH_FAILURE_LIMIT,
     file,
   };
 }
@@ -177,6 +181,12 @@ export function parseConfig(text: string, file: string): Config {
         }
         break;
       }
+      case 'auth_failure_limit': {
+        const limit = parseAuthFailureLimit(value);
+        if (typeof limit === 'string') throw bad(limit, node ?? where);
+        config.authFailureLimit = limit;
+        break;
+      }
       case 'node_name':
         if (typeof value !== 'string' || !/^[\w.-]+@[\w.-]+$/.test(value)) throw bad("'node_name' must look like name@host", node ?? where);
         config.nodeName = value;
@@ -192,6 +202,30 @@ export function parseConfig(text: string, file: string): Config {
   const mucHosts = checkMucHosts(config);
   if (mucHosts !== undefined) throw bad(mucHosts, at(['modules', 'mod_muc', 'host']) ?? at(['hosts']));
   return config;
+}
+
+const LIMIT_KEYS = { failures: 'a whole number of failed logins', window: 'a number of seconds', block: 'a number of seconds' } as const;
+
+/**
+ * `auth_failure_limit: {failures: 5, window: 60, block: 300}`, any key left out taking its
+ * default; `false` turns it off, `true` is the defaults. The reason as a string when invalid.
+ */
+function parseAuthFailureLimit(value: unknown): AuthFailureLimit | undefined | string {
+  if (value === false) return undefined;
+  if (value === true) return DEFAULT_AUTH_FAILURE_LIMIT;
+  const usage = "'auth_failure_limit' must be false or a mapping of failures, window and block (seconds), e.g. {failures: 5, window: 60, block: 300}";
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return usage;
+  const limit: { -readonly [K in keyof AuthFailureLimit]: number } = { ...DEFAULT_AUTH_FAILURE_LIMIT };
+  for (const [k, v] of Object.entries(value)) {
+    if (!Object.prototype.hasOwnProperty.call(LIMIT_KEYS, k)) return `'auth_failure_limit': unknown key '${k}' (it takes failures, window and block)`;
+    const whole = k === 'failures';
+    // A year at most: a longer one is a slip of the keyboard, not a policy.
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (whole && !Number.isInteger(v)) || v > 31_536_000) {
+      return `'auth_failure_limit: ${k}' must be ${LIMIT_KEYS[k as keyof typeof LIMIT_KEYS]} above 0 (at most 31536000), got ${JSON.stringify(v)}`;
+    }
+    limit[k as keyof AuthFailureLimit] = v;
+  }
+  return limit;
 }
 
 /** The longest part of a line a syntax error repeats: enough to recognise it, never a screenful. */

@@ -32,6 +32,14 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
   if (old.authPasswordFormat !== next.authPasswordFormat) {
     applied(`auth_password_format: ${next.authPasswordFormat}, for passwords set from now on (stored ones keep their format)`);
   }
+  if (!same(old.authFailureLimit, next.authFailureLimit)) {
+    const limit = next.authFailureLimit;
+    applied(
+      limit
+        ? `auth_failure_limit: ${limit.failures} failed logins within ${limit.window} s block an address for ${limit.block} s, from now on`
+        : 'auth_failure_limit: off: no address is refused for failed logins from now on',
+    );
+  }
   const rules = [same(old.acl, next.acl) ? '' : 'acl', same(old.accessRules, next.accessRules) ? '' : 'access_rules'].filter(Boolean);
   if (rules.length > 0) applied(`${rules.join(', ')}: for every check from now on`);
   // The XMPP server reads them, with its listeners: if it fails, so does this.
