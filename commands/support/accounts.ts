@@ -1,4 +1,4 @@
-import { naming } from '../../src/lib/errors';
+import { naming, unlessNotFound } from '../../src/lib/errors';
 import { bareText } from '../../src/lib/jid';
 import { checkDays } from '../../src/lib/days';
 import { hashAlgorithm, type Accounts } from '../../src/features/accounts/accounts';
@@ -12,8 +12,10 @@ export async function register(accounts: Accounts, user: string, host: string, p
   return `User ${bareText(jid)} successfully registered`;
 }
 
+/** An account that does not exist is already gone (as in ejabberd); an unknown host is still an error. */
 export async function unregister(accounts: Accounts, user: string, host: string): Promise<string> {
-  await accounts.remove(accounts.jid(user, host));
+  const jid = accounts.jid(user, host);
+  await accounts.remove(jid).catch(unlessNotFound);
   return '';
 }
 

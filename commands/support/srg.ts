@@ -1,4 +1,4 @@
-import { CommandError, naming } from '../../src/lib/errors';
+import { CommandError, naming, unlessNotFound } from '../../src/lib/errors';
 import type { Accounts } from '../../src/features/accounts/accounts';
 import { ALL_USERS, memberText, type GroupRef, type Member } from '../../src/features/srg/records';
 import type { Srg } from '../../src/features/srg/srg';
@@ -34,7 +34,9 @@ export async function srgCreate(f: SrgFeatures, a: { group: string; host: string
 }
 
 export async function srgDelete(f: SrgFeatures, a: { group: string; host: string }): Promise<boolean> {
-  await f.srg.delete(groupRef(f, a.group, a.host));
+  const g = groupRef(f, a.group, a.host);
+  // A group that is not there is deleted already, as ejabberd counts it.
+  await f.srg.delete(g).catch(unlessNotFound);
   return true;
 }
 
@@ -66,8 +68,10 @@ export async function srgUserAdd(f: SrgFeatures, a: MemberArgs): Promise<boolean
 }
 
 export async function srgUserDel(f: SrgFeatures, a: MemberArgs): Promise<boolean> {
-  const g = await existingGroup(f, a);
-  await f.srg.userDel(g, member(f, a.user, a.host, g));
+  const g = groupRef(f, a.group, a.grouphost, 'grouphost');
+  const who = member(f, a.user, a.host, g);
+  // Not a member (or no such group): nothing to delete, which ejabberd counts as done.
+  await f.srg.userDel(g, who).catch(unlessNotFound);
   return true;
 }
 

@@ -94,6 +94,14 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && CODES.has(code);
 }
 
+/**
+ * For a `.catch` where what is missing is what was wanted: ejabberdctl's deletions (unregister,
+ * delete_rosteritem, srg_delete, srg_user_del) succeed when there is nothing to delete.
+ */
+export function unlessNotFound(err: unknown): void {
+  if (!(err instanceof CommandError && err.code === 'not_found')) throw err;
+}
+
 /** Wraps anything thrown into a CommandError, keeping the original as the cause. */
 export function toCommandError(err: unknown, command?: string): CommandError {
   if (err instanceof CommandError) return err;

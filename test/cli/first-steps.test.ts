@@ -98,7 +98,7 @@ describe('a home that holds no data yet', () => {
   });
 
   test('a write that failed leaves the home new, and says so after its error', async () => {
-    expect(await ctl(['unregister', 'alice', 'localhost'])).toEqual({
+    expect(await ctl(['change_password', 'alice', 'localhost', 'pw'])).toEqual({
       status: 1,
       stdout: '',
       stderr: expect.stringMatching(new RegExp(`^Note: .*\\nError: .*alice@localhost`)),

@@ -106,8 +106,13 @@ describe('unregister', () => {
     expect((await home.ctl(['get_last', 'alice', 'localhost'])).stdout).toBe('Never\n');
   });
 
-  test('fails for an unknown user', async () => {
-    expect(await home.ctl(['unregister', 'nobody', 'localhost'])).toEqual(fails(1, 'Error: User nobody@localhost does not exist\n'));
+  test('a user that does not exist is gone already: exit 0, silently, as ejabberdctl; an unknown host still fails', async () => {
+    await home.ctl(['register', 'bob', 'localhost', 'pw']);
+    expect(await home.ctl(['unregister', 'nobody', 'localhost'])).toEqual(ok());
+    expect(await home.ctl(['unregister', 'bob', 'localhost'])).toEqual(ok());
+    expect(await home.ctl(['unregister', 'bob', 'localhost'])).toEqual(ok());
+    expect((await home.ctl(['registered_users', 'localhost'])).stdout).toBe('');
+    expect((await home.ctl(['unregister', 'nobody', 'nowhere.example'])).stderr).toMatch(/^Error: Unknown host 'nowhere.example'/);
   });
 });
 

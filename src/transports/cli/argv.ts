@@ -18,6 +18,12 @@ export interface GlobalOptions {
   readonly debug: boolean;
   /** Summaries of long commands on stderr even when it is not a terminal. */
   readonly verbose: boolean;
+  /** A server's JSON API to run the command on (`--url`, else `CTL_URL`), instead of this home's node. */
+  readonly url?: string;
+  readonly tokenFile?: string;
+  /** The account to authenticate as on `url` (`user@host`), with the password of `passwordFile` or a prompt. */
+  readonly user?: string;
+  readonly passwordFile?: string;
 }
 
 /** What the command line asks for. */
@@ -121,6 +127,13 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--stdin <arg>', desc: 'read argument <arg> from standard input instead of the command line' },
   { flags: '--debug', desc: 'show stack traces of internal errors' },
   { flags: '--verbose', desc: 'show the summaries of long commands on standard error, even when it is not a terminal' },
+  {
+    flags: '--url <url>',
+    desc: "run the command on the JSON API at <url> (ejabberd's mod_http_api or a ctl node), e.g. http://127.0.0.1:5280/api (default: $CTL_URL)",
+  },
+  { flags: '--token-file <file>', desc: 'with --url: authenticate with the bearer token in <file> (default: $CTL_TOKEN)' },
+  { flags: '--user <jid>', desc: 'with --url: authenticate as the account <jid> (user@host), password from --password-file or a prompt' },
+  { flags: '--password-file <file>', desc: "with --user: the file whose first line is the account's password" },
   { flags: '-h, --help', desc: "show the usage, or with a command its help (as 'ctl help COMMAND')" },
   { flags: '--version', desc: "print ctl's version (ejabberdctl's '--version N COMMAND' is accepted and ignored)" },
 ];
@@ -237,6 +250,10 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
     stdin: o.stdin as string | undefined,
     debug: o.debug === true,
     verbose: o.verbose === true,
+    url: o.url as string | undefined,
+    tokenFile: o.tokenFile as string | undefined,
+    user: o.user as string | undefined,
+    passwordFile: o.passwordFile as string | undefined,
   };
 }
 

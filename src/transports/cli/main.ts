@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], io: Io, app: CliApp): Promis
     if (inv.kind === 'builtin') return await builtin(inv.name, inv.topic, io, inv.globals, app);
     if (inv.kind === 'complete') return await completion().complete(io, inv.words, registry);
     // A --config naming no file is that option's error, not a misuse of the command: no usage line.
-    homeOf(inv.globals, io.env);
+    if (remote().remoteUrl(inv.globals, io.env) === undefined) homeOf(inv.globals, io.env);
     command = inv.command;
     const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
     const c = inv.command;
@@ -77,6 +77,10 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
     io.stdout.write(help().versionText());
     return 0;
   }
+  const url = remote().remoteUrl(globals, io.env);
+  if (url !== undefined && name !== 'batch') {
+    throw new CommandError('not_supported', `'${name}' acts on a node of this machine, not on a server's API: it does not work with --url or CTL_URL (${url})`);
+  }
   if (name === 'batch') {
     return withRunner(io, globals, app, { bulk: true, debug: globals.debug, readsStore: true }, (runner) => runBatch(io, globals, registry, runner));
   }
@@ -98,6 +102,7 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
 // Help, completion and batch reading are loaded only when asked for: every other call would pay for them.
 const help = () => require('./help') as typeof import('./help');
 const completion = () => require('./completion') as typeof import('./completion');
+const remote = () => require('./remote') as typeof import('./remote');
 
 function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
   const home = resolveHome({ home: globals.home, config: globals.config, env });
@@ -108,8 +113,19 @@ function homeOf(globals: GlobalOptions, env: NodeJS.ProcessEnv): Home {
 
 type RunnerOptions = { readonly bulk?: boolean; readonly debug?: boolean; readonly readsStore?: boolean };
 
-/** On the running node when there is one, else in this process over the database. */
+/** On a server's API with --url; else on the running node when there is one, else in this process over the database. */
 async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, options: RunnerOptions, run: (r: CommandRunner) => Promise<T>): Promise<T> {
+  const url = remote().remoteUrl(globals, io.env);
+  if (url !== undefined) {
+    const authorization = await remote().authorization(globals, io, { stdinTaken: options.bulk === true || globals.stdin !== undefined });
+    const { createHttpRunner } = require('../remote/http-runner') as typeof import('../remote/http-runner');
+    const runner = createHttpRunner({ url, authorization, timeout: globals.timeout * 1000 });
+    try {
+      return await run(runner);
+    } finally {
+      await runner.close();
+    }
+  }
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
   const spinner = createSpinner(io, { verbose: globals.verbose });

@@ -1,8 +1,10 @@
 import type { Command } from '../../core/command';
+import { Reshaped } from '../../core/runner';
 import { columns, escape, renderText, rows } from '../../schema/text';
 import { toJson } from '../../schema/json';
 import { EXIT_STATUS, toCommandError } from '../../lib/errors';
 import type { Format } from './argv';
+import type { Field } from '../../schema/types';
 
 export interface Out {
   write(text: string): unknown;
@@ -50,22 +52,22 @@ export function asksForJson(argv: readonly string[]): boolean {
 }
 
 /** Writes a command's result to stdout and returns the exit status it stands for. */
-export function writeResult(io: Io, command: Command, value: unknown, format: Format): number {
-  const result = command.result;
+export function writeResult(io: Io, command: Command, answer: unknown, format: Format): number {
+  const [result, value] = answer instanceof Reshaped ? [answer.field, answer.value] : [command.result, answer];
   const status = result.type.kind === 'rescode' && value !== true ? 1 : 0;
   let text: string;
   // The HTTP API answers 0/1 for a rescode; a program reading ctl's JSON gets a plain boolean.
   if (format === 'json') text = JSON.stringify(result.type.kind === 'rescode' ? value === true : toJson(result, value));
   else if (format === 'text' || result.type.kind === 'rescode' || result.type.kind === 'restuple') text = renderText(result, value);
   else if (format === 'tsv') text = [columns(result).map(escape), ...rows(result, value)].map((r) => r.join('\t')).join('\n');
-  else text = isStructured(command) ? table(io, columns(result), rows(result, value)) : renderText(result, value);
+  else text = isStructured(result) ? table(io, columns(result), rows(result, value)) : renderText(result, value);
   if (format === 'table' && io.stdout.isTTY) text = cutForTerminal(text, width(io));
   if (text !== '') io.stdout.write(`${text}\n`);
   return status;
 }
 
-function isStructured(command: Command): boolean {
-  const t = command.result.type;
+function isStructured(result: Field): boolean {
+  const t = result.type;
   return t.kind === 'tuple' || (t.kind === 'list' && t.elem.type.kind === 'tuple');
 }
 

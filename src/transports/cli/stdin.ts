@@ -35,6 +35,13 @@ export async function withStdinArg(io: Io, command: Command, words: readonly str
   return [...words.slice(0, index), value, ...words.slice(index)];
 }
 
+/** A secret of ctl's own (the password of `--user`): typed at a prompt with echo off, or the first line of a pipe. */
+export function readSecret(io: Io, prompt: string, name: string): Promise<string> {
+  const stdin = io.stdin as TerminalIn;
+  if (stdin.isTTY === true && typeof stdin.setRawMode === 'function') return readHidden(io, stdin, `${prompt}: `, name);
+  return readFirstLine(stdin);
+}
+
 // Bytes are decoded once they are all in: a character may arrive split across chunks.
 async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];

@@ -127,7 +127,9 @@ describe('errors carry a JSON body and the right status', () => {
     expect(await json('registerd_users', { host: 'localhost' })).toEqual(
       error(404, 'unknown_command', "Unknown command 'registerd_users'. Did you mean 'registered_users'?"),
     );
-    expect(await json('unregister', { user: 'ghost', host: 'localhost' })).toEqual(error(404, 'not_found', 'User ghost@localhost does not exist'));
+    expect(await json('change_password', { user: 'ghost', host: 'localhost', newpass: 'x' })).toEqual(
+      error(404, 'not_found', 'User ghost@localhost does not exist'),
+    );
     expect(await json('register', { user: 'bob', host: 'localhost', password: 'x' })).toEqual(error(409, 'conflict', 'User bob@localhost already registered'));
   });
 

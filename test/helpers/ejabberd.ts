@@ -1,0 +1,182 @@
+/**
+ * A real ejabberd (Debian's package, /usr/sbin/ejabberdctl) for the tests that compare ctl with
+ * it: its own configuration, spool and log directories in a temporary directory, a node name
+ * and cookie of its own, its Erlang distribution on a random loopback port instead of epmd (so
+ * it meets no other Erlang node or ejabberd on the machine), and mod_http_api at /api on another
+ * random loopback port, where admin@localhost (basic auth) may call every command.
+ *
+ * ejabberdctl run as root switches to the `ejabberd` user itself, so the directories belong to
+ * that user. Starting takes seconds: share one server per test file.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { freePort } from './http-node';
+import { alive, waitGone, type ProcResult } from './proc';
+
+export const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+
+/** The version of the installed package, e.g. `23.01` (Debian's `23.01-1`), for test names. */
+export function ejabberdVersion(): string {
+  try {
+    const v = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'ejabberd'], { encoding: 'utf8', timeout: 10_000 });
+    return v.replace(/-[^-]*$/, '');
+  } catch {
+    return 'not installed';
+  }
+}
+
+export interface Ejabberd {
+  /** The version `ejabberdctl status` names, e.g. `23.01`. */
+  readonly version: string;
+  /** The JSON API, e.g. `http://127.0.0.1:PORT/api`. */
+  readonly url: string;
+  readonly admin: { readonly jid: string; readonly password: string };
+  /** A directory the tests may write files in (password files and the like). */
+  readonly dir: string;
+  /** The real ejabberdctl on this server; never rejects. */
+  ejabberdctl(args: readonly string[]): Promise<ProcResult>;
+  stop(): Promise<void>;
+}
+
+const START_MS = 60_000;
+
+/** Runs a program, never rejecting, killed after `ms`. */
+function run(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; ms?: number } = {}): Promise<ProcResult> {
+  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, timeout: options.ms ?? 60_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end();
+  return new Promise((done) => {
+    child.on('error', (err) => done({ status: null, stdout, stderr: stderr + String(err) }));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+/** Resolves once something answers HTTP on the port, or false after `ms`. */
+async function answersHttp(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/status', method: 'GET', timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+function config(httpPort: number): string {
+  return `hosts:
+  - localhost
+loglevel: info
+listen:
+  -
+    port: ${httpPort}
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    request_handlers:
+      /api: mod_http_api
+acl:
+  admin:
+    user: "admin@localhost"
+api_permissions:
+  "console commands":
+    from: ejabberd_ctl
+    who: all
+    what: "*"
+  "admin over http":
+    from: mod_http_api
+    who:
+      acl: admin
+    what: "*"
+modules:
+  mod_admin_extra: {}
+  mod_last: {}
+  mod_offline: {}
+  mod_private: {}
+  mod_roster: {}
+  mod_shared_roster: {}
+  mod_vcard: {}
+  mod_http_api: {}
+`;
+}
+
+/** Starts a fresh ejabberd with admin@localhost registered; throws (after stopping it) when it does not come up. */
+export async function startEjabberd(): Promise<Ejabberd> {
+  if (!existsSync(EJABBERDCTL)) throw new Error(`${EJABBERDCTL} is missing: install Debian's ejabberd package (.ci/run does)`);
+  const dir = mkdtempSync(join(tmpdir(), 'ctl-ejabberd-'));
+  chmodSync(dir, 0o755);
+  const [etc, spool, logs] = ['etc', 'spool', 'logs'].map((d) => join(dir, d));
+  for (const d of [etc, spool, logs]) mkdirSync(d);
+  const [httpPort, distPort] = [await freePort(), await freePort()];
+  const node = `ctltest${randomBytes(4).toString('hex')}@localhost`;
+  const pidFile = join(spool, 'ejabberd.pid');
+  writeFileSync(join(etc, 'ejabberd.yml'), config(httpPort));
+  // Sourced by ejabberdctl both for the node and for each call: the same node, port and cookie.
+  writeFileSync(
+    join(etc, 'ejabberdctl.cfg'),
+    `ERLANG_NODE=${node}\nERL_DIST_PORT=${distPort}\nERL_OPTIONS="-setcookie ${randomBytes(12).toString('hex')} -env ERL_CRASH_DUMP_BYTES 0"\nEJABBERD_PID_PATH=${pidFile}\n`,
+  );
+  writeFileSync(join(etc, 'inetrc'), '');
+  if (process.getuid?.() === 0) {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'ejabberd'], { encoding: 'utf8' }).trim());
+    const [u, g] = [id('-u'), id('-g')];
+    for (const p of [dir, etc, spool, logs, ...readdirSync(etc).map((f) => join(etc, f))]) chownSync(p, u, g);
+  }
+  const flags = ['--config-dir', etc, '--spool', spool, '--logs', logs];
+  const env = { ...process.env, HOME: spool };
+  const ejabberdctl = (args: readonly string[]) => run(EJABBERDCTL, [...flags, ...args], { cwd: dir, env });
+  let pid: number | undefined;
+
+  async function stop(): Promise<void> {
+    if (pid === undefined && existsSync(pidFile)) pid = Number(readFileSync(pidFile, 'utf8').trim()) || undefined;
+    if (pid !== undefined && alive(pid)) {
+      await run(EJABBERDCTL, [...flags, 'stop'], { cwd: dir, env, ms: 20_000 });
+      if (!(await waitGone(pid, 15_000))) {
+        process.kill(pid, 'SIGKILL');
+        await waitGone(pid, 5_000);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  try {
+    const started = await run(EJABBERDCTL, [...flags, 'start'], { cwd: dir, env, ms: START_MS });
+    if (started.status !== 0) throw new Error(`ejabberdctl start failed: ${started.stdout}${started.stderr}`);
+    if (!(await answersHttp(httpPort, START_MS))) throw new Error(`ejabberd did not answer on port ${httpPort}:\n${logTail(logs)}`);
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const status = await ejabberdctl(['status']);
+    const version = /ejabberd (\d+\.\d+)\S* is running/.exec(status.stdout)?.[1];
+    if (status.status !== 0 || version === undefined) throw new Error(`ejabberdctl status: ${status.stdout}${status.stderr}`);
+    const admin = { jid: 'admin@localhost', password: 'secret' };
+    const reg = await ejabberdctl(['register', 'admin', 'localhost', admin.password]);
+    if (reg.status !== 0) throw new Error(`ejabberdctl register admin: ${reg.stdout}${reg.stderr}`);
+    const work = join(dir, 'work');
+    mkdirSync(work);
+    return { version, url: `http://127.0.0.1:${httpPort}/api`, admin, dir: work, ejabberdctl, stop };
+  } catch (err) {
+    const tail = logTail(logs);
+    await stop();
+    throw new Error(`${(err as Error).message}\n${tail}`);
+  }
+}
+
+function logTail(logs: string): string {
+  try {
+    return readFileSync(join(logs, 'ejabberd.log'), 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
