@@ -18,6 +18,7 @@ import { configChanges, type ChangePart } from './reload';
 import { createGate, type Gate } from '../lib/gate';
 import { createEventBus } from '../lib/events';
 import { createKeyedLock } from '../lib/keyed-lock';
+import { createAuthGuard } from '../lib/auth-limiter';
 import { unsynced } from '../storage/unsynced';
 import type { FeatureEvents } from '../features/events';
 import type { BareJid } from '../lib/jid';
@@ -152,6 +153,8 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   // The bus and the locks outlive restarts: the XMPP server's subscriptions stay in place.
   const events = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
   const locks = createKeyedLock();
+  // One count of failed logins for every listener, kept across reloads and restarts.
+  const authGuard = createAuthGuard({ limit: () => config.authFailureLimit, warn: (line) => logger.warning(line) });
   let xmpp: XmppServer | undefined;
   const buildServices = () => {
     const deps = { config, clock: Date.now, events, locks, isOnline: (jid: BareJid) => xmpp?.isOnline(jid) ?? false };
@@ -175,6 +178,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       logger,
       nodeName: config.nodeName,
       implicitPort: c2sPort,
+      authGuard,
     });
   };
   const stopXmpp = async () => {
@@ -306,6 +310,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     run: (command, args, caller) => run(command, args, { caller }),
     current: () => ({ config, services: services.synced }),
     logger,
+    guard: authGuard,
   });
   let http: HttpListeners = new Map();
   rmSync(home.socket, { force: true });

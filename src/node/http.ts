@@ -4,7 +4,8 @@ import type { Registry } from '../core/registry';
 import type { Command } from '../core/command';
 import type { Services } from './services';
 import { createHttpServer } from '../transports/http/server';
-import { unauthenticated, type HttpDeps } from '../transports/http/common';
+import { rateLimited, unauthenticated, type HttpDeps, type Peer } from '../transports/http/common';
+import type { AuthAttempt, AuthGuard } from '../lib/auth-limiter';
 import type { Config } from '../config/config';
 import { DEFAULT_IDLE_TIMEOUT, type Listener } from '../config/listen';
 import { boundConnections, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../lib/connection-limits';
@@ -18,46 +19,70 @@ export interface HttpContext {
   /** The configuration and services at the moment of the call: the node may have restarted. */
   readonly current: () => { config: Config; services: Services };
   readonly logger: Logger;
+  /** The node's one count of failed logins, shared with its XMPP listeners. */
+  readonly guard: AuthGuard;
 }
 
 /** How HTTP and XML-RPC callers prove who they are: an account's password, or an API token. */
 export function createHttpDeps(ctx: HttpContext): HttpDeps {
   const callerOf = (jid: string): Caller => ({ jid, admin: ctx.current().config.admins.includes(jid) });
-  const deps: HttpDeps = {
+  const attempt = (peer: Peer, mechanism: string, user: string): AuthAttempt => ({ ...peer, mechanism, user });
+  /** Refuses an address that failed too often, before anything of its request is checked. */
+  const admit = (a: AuthAttempt) => {
+    const wait = ctx.guard.refused(a);
+    if (wait !== undefined) throw rateLimited(wait);
+  };
+  const fail = (a: AuthAttempt, reason: string, message: string) => {
+    ctx.guard.failed(a, reason);
+    return unauthenticated(message);
+  };
+
+  async function password(user: string, server: string, secret: string, a: AuthAttempt): Promise<Caller> {
+    admit(a);
+    const { services } = ctx.current();
+    let ok = false;
+    let jid = '';
+    try {
+      const j = services.accounts.jid(user, server);
+      jid = bareText(j);
+      ok = await services.accounts.checkPassword(j, secret);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw fail(a, 'bad-password', 'Invalid user name or password');
+    return callerOf(jid);
+  }
+
+  async function token(secret: string, a: AuthAttempt, account?: string): Promise<Caller> {
+    admit(a);
+    const jid = await ctx.current().services.tokens.verify(secret);
+    if (!jid || (account !== undefined && bareText(jid) !== account.toLowerCase())) throw fail(a, 'bad-token', 'Invalid or expired token');
+    return callerOf(bareText(jid));
+  }
+
+  return {
     registry: ctx.registry,
     run: ctx.run,
-    async authenticatePassword(user, server, password) {
-      const { services } = ctx.current();
-      let ok = false;
-      let jid = '';
-      try {
-        const j = services.accounts.jid(user, server);
-        jid = bareText(j);
-        ok = await services.accounts.checkPassword(j, password);
-      } catch {
-        ok = false;
-      }
-      if (!ok) throw unauthenticated('Invalid user name or password');
-      return callerOf(jid);
-    },
-    async authenticateToken(token) {
-      const jid = await ctx.current().services.tokens.verify(token);
-      if (!jid) throw unauthenticated('Invalid or expired token');
-      return callerOf(bareText(jid));
-    },
-    async authenticate(header) {
+    authenticatePassword: (user, server, secret, peer) => password(user, server, secret, attempt(peer, 'password', `${user}@${server}`)),
+    authenticateToken: (secret, peer, account) => token(secret, attempt(peer, 'token', account ?? ''), account),
+    async authenticate(header, peer) {
       const m = /^(Basic|Bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+      // No credentials of a kind the node takes: nothing was tried, nothing is logged.
       if (!m) throw unauthenticated('Authentication required: HTTP basic auth as an account (user@host:password) or a bearer token');
-      if (m[1].toLowerCase() === 'bearer') return deps.authenticateToken(m[2]);
+      if (m[1].toLowerCase() === 'bearer') return token(m[2], attempt(peer, 'bearer', ''));
       const decoded = Buffer.from(m[2], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
+      // Without a colon the whole of it may be a password: the log is not told.
       const jid = colon < 0 ? '' : decoded.slice(0, colon);
       const at = jid.lastIndexOf('@');
-      if (at <= 0) throw unauthenticated('Invalid credentials: basic auth takes user@host:password');
-      return deps.authenticatePassword(jid.slice(0, at), jid.slice(at + 1), decoded.slice(colon + 1));
+      const a = attempt(peer, 'basic', jid);
+      if (at <= 0) {
+        admit(a);
+        throw fail(a, 'malformed', 'Invalid credentials: basic auth takes user@host:password');
+      }
+      return password(jid.slice(0, at), jid.slice(at + 1), decoded.slice(colon + 1), a);
     },
   };
-  return deps;
 }
 
 const HANDLER_NAMES = { api: 'JSON API', xmlrpc: 'XML-RPC', ws: 'XMPP over WebSocket' } as const;

@@ -24,6 +24,7 @@ import { closeC2s, listenC2s, type C2sEnv, type C2sLogger, type C2sServer, type 
 import { clientState } from './c2s/client-state';
 import { streamManagement } from './c2s/stream-management';
 import { raiseOpenFilesLimit } from '../lib/open-files';
+import type { AuthGuard } from '../lib/auth-limiter';
 import { createHub, type HubHandle, type HubLogger } from './hub';
 import { blocking } from './modules/blocking';
 import { carbons } from './modules/carbons';
@@ -79,6 +80,8 @@ export interface XmppServerDeps {
   /** The port of the listener a configuration without `listen` gets (5222 unless given). */
   readonly implicitPort?: number;
   readonly timeouts?: C2sTimeouts;
+  /** The node's count of failed logins, shared with its HTTP listeners; absent, nothing is refused. */
+  readonly authGuard?: AuthGuard;
 }
 
 export interface XmppServer {
@@ -134,6 +137,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     timeouts: deps.timeouts,
     extensions: [clientState, sm],
     allowed: (rule, who) => allowed(deps.config(), rule, who),
+    authGuard: deps.authGuard,
   });
 
   const wanted = (): C2sListener[] => deps.config().c2s.map((l) => (l.implicit && deps.implicitPort !== undefined ? { ...l, port: deps.implicitPort } : l));

@@ -6,7 +6,7 @@ import { decodeWord } from '../../schema/cli';
 import { toJson } from '../../schema/json';
 import { isScalar, type Type } from '../../schema/types';
 import { loneSurrogateIn } from '../../lib/utf8';
-import { mediaType, readText, statusOf, type HttpDeps } from './common';
+import { mediaType, peerOf, readText, statusOf, type HttpDeps } from './common';
 
 /**
  * The JSON API (ejabberd's mod_http_api): `POST /api/<command>` with a JSON object of named
@@ -27,7 +27,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, name:
       const allow = known?.readOnly ? 'GET, POST' : 'POST';
       throw new CommandError('bad_argument', `Use ${allow === 'POST' ? 'POST' : 'POST or GET'}, not ${req.method}`, { details: { status: 405, allow } });
     }
-    const caller = await deps.authenticate(req.headers.authorization);
+    const caller = await deps.authenticate(req.headers.authorization, peerOf(req, 'http'));
     const command = lookup(deps.registry, commandName);
     if (req.method === 'GET' && !command.readOnly) {
       throw new CommandError('bad_argument', `${command.name} changes state: call it with POST and a JSON body`, { details: { status: 405 } });
@@ -41,6 +41,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, name:
     const status = (e.details?.status as number | undefined) ?? statusOf(e);
     if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="ctl", charset="UTF-8"');
     if (status === 405) res.setHeader('Allow', (e.details?.allow as string | undefined) ?? 'POST');
+    if (status === 429) res.setHeader('Retry-After', String(e.details?.retryAfter as number));
     send(res, status, { status: 'error', code: e.code, message: e.message });
   }
 }

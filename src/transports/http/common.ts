@@ -5,15 +5,30 @@ import { decodeUtf8 } from '../../lib/utf8';
 import type { Registry } from '../../core/registry';
 import type { Command } from '../../core/command';
 
+/** Who is asking, for the log and the limit on failed logins: the peer's address and port, and the transport. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  readonly via: 'http' | 'xmlrpc';
+}
+
+export function peerOf(req: IncomingMessage, via: Peer['via']): Peer {
+  return { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0, via };
+}
+
 /** What an HTTP transport needs from the node. */
 export interface HttpDeps {
   readonly registry: Registry;
   /** Runs a command as `caller` through the node's one call path. */
   run(command: Command, args: Record<string, unknown>, caller: Caller): Promise<unknown>;
-  /** The caller named by an Authorization header, or an error (401 when missing or wrong). */
-  authenticate(authorization: string | undefined): Promise<Caller>;
-  authenticatePassword(user: string, server: string, password: string): Promise<Caller>;
-  authenticateToken(token: string): Promise<Caller>;
+  /**
+   * The caller named by an Authorization header, or an error: 401 when missing or wrong, 429
+   * (`details.retryAfter`, seconds) while `peer` is refused for its failed logins.
+   */
+  authenticate(authorization: string | undefined, peer: Peer): Promise<Caller>;
+  authenticatePassword(user: string, server: string, password: string, peer: Peer): Promise<Caller>;
+  /** `account`, when given, is the one the token must belong to. */
+  authenticateToken(token: string, peer: Peer, account?: string): Promise<Caller>;
 }
 
 export const MAX_BODY = 1024 * 1024;
@@ -35,6 +50,11 @@ export const HTTP_STATUS = {
 /** A failed authentication: 401, not 403, so that a client knows to send credentials. */
 export function unauthenticated(message: string): CommandError {
   return new CommandError('not_allowed', message, { details: { unauthenticated: true } });
+}
+
+/** Refused without a look at the credentials: the address failed too often of late. */
+export function rateLimited(retryAfter: number): CommandError {
+  return new CommandError('not_allowed', `Too many failed logins from this address: try again in ${retryAfter} s`, { details: { status: 429, retryAfter } });
 }
 
 export function statusOf(err: CommandError): number {

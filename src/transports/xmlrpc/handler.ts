@@ -5,7 +5,7 @@ import { toCommandError } from '../../lib/errors';
 import type { Command } from '../../core/command';
 import { callerArgs } from '../../core/args';
 import type { Field, Type } from '../../schema/types';
-import { readText, unauthenticated, type HttpDeps } from '../http/common';
+import { peerOf, readText, type HttpDeps, type Peer } from '../http/common';
 import { FAULT, Fault, faultResponse, methodResponse, parseMethodCall, xml, type XmlRpcValue } from './codec';
 
 /**
@@ -22,7 +22,8 @@ export async function handleXmlRpc(req: IncomingMessage, res: ServerResponse, de
   try {
     const call = parseMethodCall(await readText(req));
     const argsStruct = call.params.length > 1 ? call.params[1] : (call.params[0] ?? {});
-    const caller = call.params.length > 1 ? await authStruct(call.params[0], deps) : await deps.authenticate(req.headers.authorization);
+    const peer = peerOf(req, 'xmlrpc');
+    const caller = call.params.length > 1 ? await authStruct(call.params[0], deps, peer) : await deps.authenticate(req.headers.authorization, peer);
     const command = deps.registry.get(call.method);
     if (!command) throw new Fault(FAULT.unknownCall, `Unknown call: ${call.method}`);
     if (!isStruct(argsStruct)) throw new Fault(FAULT.other, 'The arguments must be a struct of named members');
@@ -38,17 +39,13 @@ function isStruct(v: XmlRpcValue | undefined): v is { [name: string]: XmlRpcValu
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-async function authStruct(auth: XmlRpcValue, deps: HttpDeps): Promise<Caller> {
+async function authStruct(auth: XmlRpcValue, deps: HttpDeps, peer: Peer): Promise<Caller> {
   if (!isStruct(auth) || typeof auth.user !== 'string' || typeof auth.server !== 'string') {
     throw new Fault(FAULT.other, 'Invalid authentication data: the auth struct needs user, server and password or token');
   }
-  if (typeof auth.token === 'string') {
-    const caller = await deps.authenticateToken(auth.token);
-    // The struct names the account too: a token of someone else's is no better than none.
-    if (caller.jid !== `${auth.user}@${auth.server}`.toLowerCase()) throw unauthenticated('Invalid or expired token');
-    return caller;
-  }
-  if (typeof auth.password === 'string') return deps.authenticatePassword(auth.user, auth.server, auth.password);
+  // The struct names the account too: a token of someone else's is no better than none.
+  if (typeof auth.token === 'string') return deps.authenticateToken(auth.token, peer, `${auth.user}@${auth.server}`);
+  if (typeof auth.password === 'string') return deps.authenticatePassword(auth.user, auth.server, auth.password, peer);
   throw new Fault(FAULT.other, 'Invalid authentication data: the auth struct needs a password or a token');
 }
 

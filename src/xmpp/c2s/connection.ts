@@ -17,6 +17,7 @@ import type { ConnectionKind, Hub, Session, StreamError, StreamInfo } from '../a
 import { SaslFailure, type SaslExchange, type SaslProvider } from '../sasl';
 import { NS, StanzaError, errorReply, iqResult, mayReplyWithError } from '../stanza';
 import { StreamParser, type StreamHandler, type StreamNames } from '../stream/parser';
+import { createAuthGuard, type AuthAttempt, type AuthGuard } from '../../lib/auth-limiter';
 
 export interface C2sLogger {
   info(message: string): void;
@@ -79,6 +80,8 @@ export interface C2sEnv {
    * listener with `access` lets no one in.
    */
   allowed?(rule: string, who: { jid: BareJid; ip: string }): boolean;
+  /** Logs failed logins and refuses an address that failed too often; absent, failures are logged and nothing is refused. */
+  readonly authGuard?: AuthGuard;
 }
 
 /** What a stream writes to: a socket, or the WebSocket adapter. */
@@ -408,9 +411,10 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     if (!exchange) return this.saslFailure('invalid-mechanism', `${mechanism || 'no mechanism'} is not offered`);
     const data = decode(el.text());
     if (data === undefined) return this.saslFailure('incorrect-encoding');
-    this.exchange = exchange;
     this.mechanism = mechanism;
     this.saslUser = claimedUser(mechanism, data);
+    if (this.refusedForFailures()) return;
+    this.exchange = exchange;
     this.step(exchange, data);
   }
 
@@ -419,7 +423,28 @@ export class C2sConnection implements StreamInfo, StreamHandler {
     if (!exchange) return this.saslFailure('malformed-request', 'no authentication is under way');
     const data = decode(el.text());
     if (data === undefined) return this.saslFailure('incorrect-encoding');
+    // The address may have been blocked since the exchange began (SCRAM's proof comes second).
+    if (this.refusedForFailures()) return;
     this.step(exchange, data);
+  }
+
+  private guard(): AuthGuard {
+    return this.env.authGuard ?? createAuthGuard({ limit: () => undefined, warn: (line) => this.env.logger.warning(line) });
+  }
+
+  private attempt(): AuthAttempt {
+    const user = this.saslUser === '' || this.saslUser.includes('@') ? this.saslUser : `${this.saslUser}@${this.host}`;
+    return { address: this.ip, port: this.port, via: this.connection === 'websocket' ? 'websocket' : 'c2s', mechanism: this.mechanism, user };
+  }
+
+  /** An address that failed too often of late is refused before its credentials are looked at. */
+  private refusedForFailures(): boolean {
+    const wait = this.guard().refused(this.attempt());
+    if (wait === undefined) return false;
+    this.exchange = undefined;
+    this.saslFailure('temporary-auth-failure', `Too many failed logins from this address: try again in ${wait} s`);
+    this.failed();
+    return true;
   }
 
   private step(exchange: SaslExchange, data: Buffer): void {
@@ -447,7 +472,8 @@ export class C2sConnection implements StreamInfo, StreamHandler {
         if (this.state !== 'auth' || this.exchange !== exchange) return;
         this.exchange = undefined;
         if (err instanceof SaslFailure) {
-          this.env.logger.warning(`failed login for ${this.saslUser || '?'}@${this.host} from ${this.ip}:${this.port} (${this.mechanism}): ${err.condition}`);
+          // not-authorized is all a client learns of a wrong password, an unknown user or a banned one, and all the log says.
+          this.guard().failed(this.attempt(), err.condition === 'not-authorized' ? 'bad-password' : err.condition);
           this.saslFailure(err.condition, err.text);
         } else {
           this.env.logger.error(`authentication of ${this.saslUser || '?'}@${this.host} failed: ${(err as Error).message}`);

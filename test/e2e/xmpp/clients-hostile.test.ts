@@ -10,7 +10,8 @@ jest.setTimeout(60_000);
 
 let x: XmppNode;
 beforeAll(async () => {
-  x = await startXmppNode({ users: { 'ada@localhost': 'pw', 'bo@localhost': 'pw' } });
+  // A thousand failures from one address would block it after five (auth-limit.test.ts covers that): here every one is checked.
+  x = await startXmppNode({ users: { 'ada@localhost': 'pw', 'bo@localhost': 'pw' }, config: 'auth_failure_limit: false' });
 });
 afterAll(() => x?.stop());
 
@@ -85,7 +86,9 @@ test('a stanza to a domain the node does not serve comes back as remote-server-n
 });
 
 test('a thousand failed logins: each gets not-authorized, each is logged, and the node keeps serving', async () => {
-  const before = (x.log().match(/failed login for ada@localhost/g) ?? []).length;
+  const failures = () =>
+    (x.log().match(/auth failed: address=127\.0\.0\.1 port=\d+ via=c2s mechanism=PLAIN reason=bad-password user="ada@localhost"\n/g) ?? []).length;
+  const before = failures();
   const attempt = async (i: number) => {
     const s = rawStream(x.ports.c2s);
     try {
@@ -101,7 +104,7 @@ test('a thousand failed logins: each gets not-authorized, each is logged, and th
   for (let batch = 0; batch < 1000; batch += 50) results.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => attempt(batch + i)))));
   expect(results.filter(Boolean)).toHaveLength(1000);
   const logged = await eventually(
-    async () => (x.log().match(/failed login for ada@localhost from 127\.0\.0\.1:\d+ \(PLAIN\)/g) ?? []).length - before,
+    async () => failures() - before,
     (n) => n >= 1000,
   );
   expect(logged).toBe(1000);

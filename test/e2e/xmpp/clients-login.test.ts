@@ -52,7 +52,7 @@ test('a wrong password fails with not-authorized, and the node logs the failure 
   expect(eventsOf(run, 'online')).toEqual([]);
   const [failed] = eventsOf(run, 'auth_failed');
   expect(failed.xml).toContain('<not-authorized');
-  expect(x.log()).toMatch(/failed login for bob@localhost from 127\.0\.0\.1:\d+ \(SCRAM-SHA-256\)/);
+  expect(x.log()).toMatch(/ \[warning\] auth failed: address=127\.0\.0\.1 port=\d+ via=c2s mechanism=SCRAM-SHA-256 reason=bad-password user="bob@localhost"\n/);
 });
 
 test('@xmpp/client logs in over TCP with STARTTLS and pings the server', async () => {

@@ -148,7 +148,10 @@ describe('c2s stream', () => {
     await c.waitFor('</stream:features>');
     c.send(bad);
     await c.waitFor('<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized/>');
-    expect(logs).toContainEqual({ level: 'warning', message: expect.stringMatching(/^failed login for alice@localhost from 127\.0\.0\.1:\d+ \(PLAIN\)/) });
+    expect(logs).toContainEqual({
+      level: 'warning',
+      message: expect.stringMatching(/^auth failed: address=127\.0\.0\.1 port=\d+ via=c2s mechanism=PLAIN reason=bad-password user="alice@localhost"$/),
+    });
     for (let i = 0; i < 4; i++) c.send(bad);
     await c.waitClosed();
     expect(c.text).toContain('<stream:error><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>');
