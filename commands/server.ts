@@ -10,11 +10,21 @@ export const serverCommands = [
     name: 'compile',
     tags: ['erlang'],
     desc: 'Recompile and reload Erlang source code file',
+    helpDesc: 'Build the extension module that FILE belongs to and reload it in the running node',
+    helpLongdesc:
+      'FILE is a file of an installed module (HOME/modules/NAME/...). Its module is built and reloaded as update does; when it fails, the version that ran keeps running and the error says why.',
+    note: "Over HTTP and XML-RPC it is refused unless ctl.yml says 'ext_modules: http_api: true'.",
     module: 'mod_admin_extra',
     policy: 'restricted',
     needs: 'node',
+    managesCode: true,
     args: [f('file', string)],
     result: f('res', rescode),
+    paths: ['file'],
+    handler: async ({ file }, { extensions, summary }) => {
+      summary(`Reloaded ${await extensions.compile(file)}`);
+      return true;
+    },
   }),
   defineCommand({
     name: 'convert_to_yaml',
@@ -200,20 +210,34 @@ export const serverCommands = [
     name: 'update',
     tags: ['server'],
     desc: 'Update the given module, or use the keyword: all',
+    helpDesc: 'Reload the extension MODULE from its installed files, or every changed one with: all',
+    helpLongdesc:
+      "Builds the module again from HOME/modules/MODULE, sets the new code up, then takes the old one's commands and handlers away, in one step: sessions, rooms and commands under way are not disturbed. A module that fails to build or load leaves its running version in place, and the error says why.",
+    note: "Over HTTP and XML-RPC it is refused unless ctl.yml says 'ext_modules: http_api: true'.",
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
+    managesCode: true,
     args: [f('module', string)],
     result: f('res', restuple),
+    handler: async ({ module }, { extensions }) => {
+      const done = await extensions.reload(module);
+      return done.length > 0 ? `Reloaded ${done.join(', ')}` : 'No module changed since it was loaded';
+    },
   }),
   defineCommand({
     name: 'update_list',
     tags: ['server'],
     desc: 'List modified modules that can be updated',
+    helpDesc: 'List the installed extension modules whose files changed since the node loaded them',
+    note: "Over HTTP and XML-RPC it is refused unless ctl.yml says 'ext_modules: http_api: true'.",
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'node',
+    managesCode: true,
+    readOnly: true,
     args: [],
     result: f('modules', list(f('module', string))),
+    handler: async (_args, { extensions }) => [...(await extensions.changed())],
   }),
 ];

@@ -35,8 +35,21 @@ export interface Config {
   readonly muc: MucConfig | undefined;
   /** `auth_failure_limit`: when an address that keeps failing to log in is refused for a while; undefined: never. */
   readonly authFailureLimit: AuthFailureLimit | undefined;
+  /** `ext_modules`: where extension modules come from, and whether the HTTP API may manage them. */
+  readonly extModules: ExtModulesConfig;
+  /** `modules` as the file gives it: each module's options, by module name (extension modules read theirs). */
+  readonly modules: Readonly<Record<string, unknown>>;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
+}
+
+/** A source of extension modules: a directory of module folders, or a git repository of them. */
+export type ModuleSource = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'git'; readonly url: string; readonly branch?: string };
+
+export interface ExtModulesConfig {
+  readonly sources: readonly ModuleSource[];
+  /** Module management over HTTP and XML-RPC (it runs code in the node); off unless said. */
+  readonly httpApi: boolean;
 }
 
 export const LOG_LEVELS = ['none', 'critical', 'error', 'warning', 'info', 'debug'] as const;
@@ -57,6 +70,8 @@ export function defaultConfig(file: string): Config {
     certfiles: [],
     muc: defaultMucConfig(),
     authFailureLimit: DEFAULT_AUTH_FAILURE_LIMIT,
+    extModules: { sources: [], httpApi: false },
+    modules: {},
     file,
   };
 }
@@ -167,6 +182,7 @@ export function parseConfig(text: string, file: string): Config {
         if (value !== null && (typeof value !== 'object' || Array.isArray(value))) throw bad("'modules' must map module names to their options", node ?? where);
         // Modules other than mod_muc are accepted as they are, so that an ejabberd.yml reads.
         const modules = (value ?? {}) as Record<string, unknown>;
+        config.modules = modules;
         if (!Object.prototype.hasOwnProperty.call(modules, 'mod_muc')) {
           config.muc = undefined;
           break;
@@ -185,6 +201,12 @@ export function parseConfig(text: string, file: string): Config {
         const limit = parseAuthFailureLimit(value);
         if (typeof limit === 'string') throw bad(limit, node ?? where);
         config.authFailureLimit = limit;
+        break;
+      }
+      case 'ext_modules': {
+        const parsed = parseExtModules(value, dirname(file));
+        if (typeof parsed === 'string') throw bad(parsed, node ?? where);
+        config.extModules = parsed;
         break;
       }
       case 'node_name':
@@ -244,6 +266,46 @@ function syntaxError(text: string, file: string, e: import('yaml').YAMLError): C
   const shown = line.length > MAX_SHOWN ? `${line.slice(0, MAX_SHOWN)}...` : line;
   const reason = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
   return new CommandError('failed', `Invalid configuration ${file} (line ${n}): ${reason}\n  ${basename(file)} line ${n}: ${shown}`);
+}
+
+/** `ext_modules: {sources: [DIR | URL | {git: URL, branch: B} | {path: DIR}], http_api: BOOL}`; a string is the error. */
+function parseExtModules(value: unknown, base: string): ExtModulesConfig | string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return "'ext_modules' must be a mapping with 'sources' and 'http_api'";
+  const sources: ModuleSource[] = [];
+  let httpApi = false;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'http_api') {
+      if (typeof v !== 'boolean') return "'ext_modules: http_api' must be true or false";
+      httpApi = v;
+    } else if (key === 'sources') {
+      if (!Array.isArray(v)) return "'ext_modules: sources' must be a list of directories and git repositories";
+      for (const [i, s] of v.entries()) {
+        const source = parseSource(s, base);
+        if (typeof source === 'string') return `'ext_modules: sources' item ${i + 1}: ${source}`;
+        sources.push(source);
+      }
+    } else return `'ext_modules': unknown option '${key}' (it takes sources and http_api)`;
+  }
+  return { sources, httpApi };
+}
+
+/** A URL (or `user@host:path`) is a git repository; any other string a directory, relative to the file's. */
+function parseSource(s: unknown, base: string): ModuleSource | string {
+  const isUrl = (t: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(t) || /^[\w.-]+@[\w.-]+:/.test(t);
+  if (typeof s === 'string' && s !== '') return isUrl(s) ? { kind: 'git', url: s } : { kind: 'dir', path: resolve(base, s) };
+  if (s !== null && typeof s === 'object' && !Array.isArray(s)) {
+    const o = s as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => !['git', 'branch', 'path'].includes(k));
+    if (extra.length > 0) return `unknown option '${extra[0]}' (a source takes git and branch, or path)`;
+    if (typeof o.git === 'string' && o.git !== '' && o.path === undefined) {
+      if (o.branch !== undefined && (typeof o.branch !== 'string' || !/^[\w./-]+$/.test(o.branch))) return "'branch' must be a branch name";
+      // A local repository is named by its path, relative to the configuration's directory too.
+      const url = isUrl(o.git) ? o.git : resolve(base, o.git);
+      return o.branch === undefined ? { kind: 'git', url } : { kind: 'git', url, branch: o.branch as string };
+    }
+    if (typeof o.path === 'string' && o.path !== '' && o.git === undefined && o.branch === undefined) return { kind: 'dir', path: resolve(base, o.path) };
+  }
+  return 'a source is a directory, a git URL, {git: URL, branch: NAME} or {path: DIR}';
 }
 
 /** mod_muc's access options name rules the configuration has (or built-in ones). */

@@ -16,7 +16,13 @@ export interface Caller {
  * What a caller may do: an admin anything; any other account only the `policy: user` commands,
  * on its own data. Such a caller may leave out `user` and `server`: they are its own.
  */
-export function authorize(command: Command, args: Record<string, unknown>, caller: Caller | undefined): Record<string, unknown> {
+export function authorize(command: Command, args: Record<string, unknown>, caller: Caller | undefined, codeOverApi = false): Record<string, unknown> {
+  if (caller && command.managesCode && !codeOverApi) {
+    throw new CommandError(
+      'not_allowed',
+      `${command.name} installs or reloads code that runs in the node: over HTTP and XML-RPC it is refused unless ctl.yml says 'ext_modules: http_api: true'`,
+    );
+  }
   if (!caller || caller.admin) return args;
   if (command.policy !== 'user') {
     throw new CommandError('not_allowed', `${caller.jid} may not run ${command.name}: only administrators may`);

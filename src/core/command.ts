@@ -48,6 +48,13 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly paths?: readonly string[];
   /** Set for ctl's own additions, which are not part of the ejabberd Administration API. */
   readonly origin?: 'ctl';
+  /** The extension module that declared the command; absent for the commands of ctl. */
+  readonly extension?: string;
+  /**
+   * Installs, builds or reloads code that then runs in the node: over HTTP and XML-RPC even an
+   * administrator may call it only when the configuration says so (`ext_modules: http_api: true`).
+   */
+  readonly managesCode?: boolean;
   /** What this node does differently, or why: shown by help and the man page, not the API reference. */
   readonly note?: string;
   /**
@@ -87,8 +94,8 @@ export function defineCommand<const A extends readonly Field[], const R extends 
 }
 
 /** A command of ejabberd's Administration API, as opposed to ctl's own additions. */
-export function isAdminApi(command: Pick<Command, 'origin'>): boolean {
-  return command.origin === undefined;
+export function isAdminApi(command: Pick<Command, 'origin' | 'extension'>): boolean {
+  return command.origin === undefined && command.extension === undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Caller } from './access';
 import { CommandError } from '../lib/errors';
 import type { XmppControl } from './sessions';
 import type { MucControl } from './muc';
+import type { ExtensionControl } from './extensions';
 
 /** Everything a handler may use, passed explicitly: there are no module-level singletons. */
 export interface Context<S = unknown> {
@@ -31,6 +32,8 @@ export interface Context<S = unknown> {
   readonly summary: (text: string) => void;
   /** An authenticated account calling over HTTP or XML-RPC; absent for the node's operator. */
   readonly caller?: Caller;
+  /** The extension modules: those the node runs, or without a node the home's installed files. */
+  readonly extensions: ExtensionControl;
 }
 
 /** What commands may ask of the running node itself. */
@@ -48,6 +51,8 @@ export interface NodeControl {
   readonly xmpp: XmppControl;
   /** The XMPP server's MUC service: its rooms. */
   readonly muc: MucControl;
+  /** The extension modules the node runs. */
+  readonly extensions: ExtensionControl;
   /** Server-to-server connections; this node has none yet. */
   s2sConnections(direction: 'incoming' | 'outgoing'): number;
   loglevel(): number;
@@ -77,6 +82,8 @@ export interface ContextParts<S = unknown> {
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
   readonly caller?: Caller;
+  /** Without a node: what handles the home's extension modules on disk. */
+  readonly extensions?: () => ExtensionControl;
 }
 
 /** A context whose missing parts fail clearly when a handler reaches for them. */
@@ -98,6 +105,11 @@ export function createContext<S>(parts: ContextParts<S>): Context<S> {
     get node(): NodeControl {
       if (!parts.node) throw missing('the node');
       return parts.node;
+    },
+    get extensions(): ExtensionControl {
+      const control = parts.node?.extensions ?? parts.extensions?.();
+      if (!control) throw missing('the extension modules');
+      return control;
     },
   };
 }

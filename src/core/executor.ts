@@ -24,7 +24,7 @@ export function lookup(registry: Registry, name: string): Command {
 export async function execute(command: Command, args: Record<string, unknown>, ctx: Context): Promise<unknown> {
   if (!command.handler) throw new CommandError('not_implemented', `${command.name} is not implemented yet`);
   const schemas = schemasOf(command);
-  const checked = schemas.args.safeParse(authorize(command, args, ctx.caller));
+  const checked = schemas.args.safeParse(authorize(command, args, ctx.caller, ctx.config.extModules.httpApi));
   if (!checked.success) throw argumentError(command, args, checked.error.issues[0]);
   let value: unknown;
   try {

@@ -10,6 +10,55 @@ export interface Registry {
   suggest(name: string): string | undefined;
 }
 
+/** A registry that extension modules add commands to, and take theirs from, while it serves. */
+export interface ExtensibleRegistry extends Registry {
+  /**
+   * Adds the commands of `owner` in place of those it had; fails, adding nothing, when a name is
+   * a command of the base or of another owner.
+   */
+  replace(owner: string, commands: readonly Command[]): void;
+  remove(owner: string): void;
+  /** Who declared a command: an owner's name, or undefined for the base's commands. */
+  ownerOf(name: string): string | undefined;
+}
+
+/** `base`, plus the commands extension modules declare; lookups of the base stay as fast. */
+export function createExtensibleRegistry(base: Registry): ExtensibleRegistry {
+  const owned = new Map<string, readonly Command[]>();
+  const owners = new Map<string, string>();
+  let merged: Registry = base;
+  const rebuild = () => {
+    const extra = [...owned.values()].flat();
+    merged = extra.length === 0 ? base : createRegistry([...base.list(), ...extra]);
+  };
+  return {
+    get: (name) => base.get(name) ?? (owners.has(name) ? merged.get(name) : undefined),
+    list: () => merged.list(),
+    tags: () => merged.tags(),
+    suggest: (name) => merged.suggest(name),
+    replace(owner, commands) {
+      const seen = new Set<string>();
+      for (const c of commands) {
+        const other = base.get(c.name) ? 'ctl' : owners.get(c.name);
+        if (other !== undefined && other !== owner) {
+          throw new Error(`the command '${c.name}' already exists (${other === 'ctl' ? 'a command of ctl' : `a command of the module ${other}`})`);
+        }
+        if (seen.has(c.name)) throw new Error(`the command '${c.name}' is declared twice`);
+        seen.add(c.name);
+      }
+      for (const c of owned.get(owner) ?? []) owners.delete(c.name);
+      owned.set(owner, commands);
+      for (const c of commands) owners.set(c.name, owner);
+      rebuild();
+    },
+    remove(owner) {
+      for (const c of owned.get(owner) ?? []) owners.delete(c.name);
+      if (owned.delete(owner)) rebuild();
+    },
+    ownerOf: (name) => owners.get(name),
+  };
+}
+
 export function createRegistry(commands: readonly Command[]): Registry {
   const byName = new Map<string, Command>();
   for (const c of commands) {

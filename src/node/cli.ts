@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { allCommands } from '../../commands';
-import { createRegistry } from '../core/registry';
+import { createRegistry, type Registry } from '../core/registry';
 import type { CliApp } from '../transports/cli/main';
 import { createLocalRunner, type LocalOptions } from './local';
 
@@ -17,5 +17,28 @@ export function cliApp(options: CliAppOptions = {}): CliApp {
       return runNodeProcess({ home, registry, echo });
     },
     nodeScript: join(__dirname, 'main.js'),
+    withModules: (homeDir) => withModules(registry, homeDir),
+  };
+}
+
+/**
+ * The commands of ctl, and those the home's installed extension modules declared: read from
+ * their files on the first lookup ctl's own commands do not answer, or for a list.
+ */
+function withModules(base: Registry, homeDir: () => string | undefined): Registry {
+  let merged: Registry | undefined;
+  const all = (): Registry => {
+    if (merged) return merged;
+    const dir = homeDir();
+    const { declaredCommands } = require('./extensions/declared') as typeof import('./extensions/declared');
+    const seen = new Set<string>();
+    const extra = (dir === undefined ? [] : declaredCommands(dir)).filter((c) => !base.get(c.name) && !seen.has(c.name) && seen.add(c.name));
+    return (merged = extra.length === 0 ? base : createRegistry([...base.list(), ...extra]));
+  };
+  return {
+    get: (name) => base.get(name) ?? all().get(name),
+    list: () => all().list(),
+    tags: () => all().tags(),
+    suggest: (name) => all().suggest(name),
   };
 }

@@ -2,7 +2,8 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } 
 import { dirname } from 'node:path';
 import type { NodeControl } from '../core/context';
 import { CommandError } from '../lib/errors';
-import type { Registry } from '../core/registry';
+import { createExtensibleRegistry, type Registry } from '../core/registry';
+import { createNodeExtensions } from './extensions/runtime';
 import { openLevelStore } from '../storage/level';
 import type { Store } from '../storage/types';
 import { createControlServer } from '../transports/socket/server';
@@ -156,6 +157,9 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   // One count of failed logins for every listener, kept across reloads and restarts.
   const authGuard = createAuthGuard({ limit: () => config.authFailureLimit, warn: (line) => logger.warning(line) });
   let xmpp: XmppServer | undefined;
+  // Extension modules add their commands to the node's registry while it serves.
+  const registry = createExtensibleRegistry(options.registry);
+  const extensions = createNodeExtensions({ homeDir: home.dir, config: () => config, registry, logger, store: () => store, xmpp: () => xmpp });
   const buildServices = () => {
     const deps = { config, clock: Date.now, events, locks, isOnline: (jid: BareJid) => xmpp?.isOnline(jid) ?? false };
     return { synced: createServices({ ...deps, store }), bulk: createServices({ ...deps, store: unsynced(store) }) };
@@ -180,6 +184,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       implicitPort: c2sPort,
       authGuard,
     });
+    extensions.attachXmpp();
   };
   const stopXmpp = async () => {
     const running = xmpp;
@@ -201,6 +206,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     get muc() {
       return xmpp?.muc ?? NO_MUC;
     },
+    extensions,
     s2sConnections: () => 0,
     loglevel: () => logger.level(),
     setLoglevel(level) {
@@ -275,6 +281,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
         await stopListeners(http.values());
         // The streams end before the database closes: their last activity is stored.
         await stopXmpp();
+        await extensions.stopAll();
         await exclusive(() => store.close());
         rmSync(home.socket, { force: true });
         rmSync(home.pidFile, { force: true });
@@ -303,10 +310,10 @@ async function start(options: NodeOptions): Promise<RunningNode> {
         }
       }),
   };
-  const { dispatch, run } = createDispatcher(options.registry, control, () => ({ config, store, services, stopping: stopping !== undefined }), commandGate);
+  const { dispatch, run } = createDispatcher(registry, control, () => ({ config, store, services, stopping: stopping !== undefined }), commandGate);
   const server = createControlServer(dispatch);
   const httpDeps = createHttpDeps({
-    registry: options.registry,
+    registry,
     run: (command, args, caller) => run(command, args, { caller }),
     current: () => ({ config, services: services.synced }),
     logger,
@@ -327,6 +334,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     if (socketGid !== undefined) chownSync(dirname(home.socket), -1, socketGid);
     chmodSync(dirname(home.socket), socketGid === undefined ? 0o700 : 0o710);
     await plainly(startXmpp);
+    await extensions.loadInstalled();
     http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
     writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
@@ -334,6 +342,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     server.server.close();
     await stopListeners(http.values());
     await stopXmpp();
+    await extensions.stopAll();
     await store.close();
     rmSync(home.socket, { force: true });
     throw failed(err);

@@ -9,6 +9,7 @@ import { CommandError } from '../lib/errors';
 import { execute } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { CommandRunner } from '../core/runner';
+import type { ExtensionControl } from '../core/extensions';
 import { createSerial } from '../lib/keyed-lock';
 
 export interface LocalOptions {
@@ -38,6 +39,12 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   let services: Services | undefined;
 
   const getConfig = () => (config ??= loadConfig(options.home.configFile));
+  let extensions: ExtensionControl | undefined;
+  // Without a node the module commands work on the home's files: built and checked, not run.
+  const fileExtensions = () => {
+    const { createFileExtensions } = require('./extensions/runtime') as typeof import('./extensions/runtime');
+    return (extensions ??= createFileExtensions({ homeDir: options.home.dir, config: getConfig, registry: options.registry }));
+  };
   const openStore = options.openStore ?? openLevel;
 
   async function context(command: Command): Promise<Context> {
@@ -60,6 +67,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       progress: options.progress,
       working: options.working,
       summary: options.summary,
+      extensions: fileExtensions,
     });
   }
 

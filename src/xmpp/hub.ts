@@ -75,6 +75,12 @@ export interface HubHandle {
   readonly sessions: SessionTable;
   /** The features each module registered for the server's disco#info. */
   discoFeatures(): readonly string[];
+  /**
+   * Runs `module` against the hub while it serves (an extension module's handlers); resolves to
+   * what takes every handler it registered away again. An IQ namespace another module answers
+   * for the same addresses is refused, and nothing of the module stays registered.
+   */
+  extend(module: XmppModule): () => void;
   close(): void;
 }
 
@@ -399,6 +405,57 @@ export function createHub(deps: HubDeps): HubHandle {
   api.listen('account-banned', ({ jid, reason }) => void killUser(jid, { condition: 'conflict', text: reason }));
   for (const m of deps.modules) m(api);
 
+  function extend(module: XmppModule): () => void {
+    const undo: (() => void)[] = [];
+    const remove = () => {
+      for (const u of undo.splice(0).reverse()) u();
+    };
+    const without = <T>(list: T[], item: T) => {
+      const i = list.indexOf(item);
+      if (i >= 0) list.splice(i, 1);
+    };
+    const scoped: ModuleApi = {
+      ...api,
+      iq(r, handler) {
+        const entry = iqHandlers.get(r.xmlns) ?? {};
+        const taken = r.to.filter((to) => entry[to] !== undefined);
+        if (taken.length > 0) throw new Error(`the IQ namespace ${r.xmlns} is answered already (for ${taken.join(', ')})`);
+        for (const to of r.to) entry[to] = handler;
+        iqHandlers.set(r.xmlns, entry);
+        undo.push(() => {
+          const now = iqHandlers.get(r.xmlns);
+          for (const to of r.to) if (now?.[to] === handler) delete now[to];
+          if (now && Object.keys(now).length === 0) iqHandlers.delete(r.xmlns);
+        });
+      },
+      hook(name, handler) {
+        hooks[name].push(handler as AnyHook);
+        undo.push(() => without(hooks[name], handler as AnyHook));
+      },
+      discoFeature(ns) {
+        if (disco.has(ns)) return;
+        disco.add(ns);
+        undo.push(() => disco.delete(ns));
+      },
+      discoItemsFrom(provider) {
+        itemProviders.push(provider);
+        undo.push(() => without(itemProviders, provider));
+      },
+      component(owns, handler) {
+        const c = { owns, handler };
+        components.push(c);
+        undo.push(() => without(components, c));
+      },
+    };
+    try {
+      module(scoped);
+    } catch (err) {
+      remove();
+      throw err;
+    }
+    return remove;
+  }
+
   const hub: Hub = {
     serves,
     bind,
@@ -459,6 +516,7 @@ export function createHub(deps: HubDeps): HubHandle {
     control,
     sessions,
     discoFeatures: api.discoFeatures,
+    extend,
     close() {
       for (const off of unsubscribe.splice(0)) off();
     },

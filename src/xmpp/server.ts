@@ -100,6 +100,8 @@ export interface XmppServer {
   stop(error?: StreamError): Promise<void>;
   /** Serves RFC 7395 on `urlPath` of an HTTP listener listening on `ip`. */
   attachWebSocket(server: HttpServer, urlPath: string, ip: string): void;
+  /** Registers an extension module's handlers with the hub; resolves to what removes them. */
+  extend(module: XmppModule): () => void;
 }
 
 /** How long stopping waits for the streams to say goodbye and the hub to finish with them. */
@@ -207,6 +209,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
       })();
       return stopping;
     },
+    extend: (module) => handle.extend(module),
     attachWebSocket(server, urlPath, ip) {
       endpoints.push(attachWebSocket(server, urlPath, envOf({ ...implicitC2s(), ip, implicit: false })));
     },

@@ -7,6 +7,7 @@ import type { Element } from 'ltx';
 import { allCommands } from '../../commands';
 import type { NodeControl } from '../../src/core/context';
 import type { MucControl } from '../../src/core/muc';
+import type { ExtensionControl } from '../../src/core/extensions';
 import { createContext } from '../../src/core/context';
 import { execute } from '../../src/core/executor';
 import { createRegistry } from '../../src/core/registry';
@@ -99,6 +100,13 @@ const NO_MUC = new Proxy({} as MucControl, {
   },
 });
 
+/** Extension modules for tests that have none: any use of them fails the test. */
+const NO_EXTENSIONS = new Proxy({} as ExtensionControl, {
+  get: (_target, method) => () => {
+    throw new Error(`this test's node has no extension modules, but ${String(method)} was asked of them`);
+  },
+});
+
 export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}): NodeControl {
   return {
     name: 'ctl@localhost',
@@ -109,6 +117,7 @@ export function fakeNode(xmpp: XmppControl, overrides: Partial<NodeControl> = {}
     stopAccepting: async () => undefined,
     xmpp,
     muc: NO_MUC,
+    extensions: NO_EXTENSIONS,
     s2sConnections: () => 0,
     loglevel: () => 4,
     setLoglevel: () => undefined,

@@ -307,6 +307,11 @@ function commandWord(argv: readonly string[]): string | undefined {
   return argv[commandIndex(argv)];
 }
 
+/** `--home` and `--config`, found before parsing: the home's extension modules add commands to parse. */
+export function prescanHome(argv: readonly string[]): { readonly home?: string; readonly config?: string } {
+  return { home: prescan(argv, '--home'), config: prescan(argv, '--config') };
+}
+
 /** The value of an option, found before parsing because it changes how arguments are counted. */
 function prescan(argv: readonly string[], flag: string): string | undefined {
   let value: string | undefined;

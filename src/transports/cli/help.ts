@@ -30,6 +30,8 @@ export function usageText(registry: Registry): string {
   const all = registry.list();
   const missing = all.filter((c) => !c.handler).length;
   const api = all.filter(isAdminApi).length;
+  const extension = all.filter((c) => c.extension !== undefined).length;
+  const modules = extension > 0 ? ` and ${extension} of extension modules` : '';
   const width = Math.max(...GLOBAL_OPTIONS.map((o) => o.flags.length));
   const out = [
     `Usage: ${SYNOPSIS}`,
@@ -40,7 +42,7 @@ export function usageText(registry: Registry): string {
     `Commands of ctl itself (${BUILTINS.length}):`,
     ...BUILTINS.map((b) => listLine(' ', b.usage, b.desc)),
     '',
-    `Commands of the Administration API, by tag (${api} of ejabberd's and ${all.length - api} of ctl's; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}):`,
+    `Commands of the Administration API, by tag (${api} of ejabberd's and ${all.length - api - extension} of ctl's${modules}; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}):`,
   ];
   for (const [tag, commands] of registry.tags()) {
     out.push('', `  ${tag}`, ...commands.map(commandLine));
@@ -65,8 +67,11 @@ function listLine(mark: string, signature: string, desc: string): string {
 }
 
 function commandLine(c: Command): string {
-  return listLine(c.handler ? ' ' : NOT_IMPLEMENTED_MARK, usageLine(c).slice(4), helpDescription(c));
+  return listLine(c.handler ? ' ' : NOT_IMPLEMENTED_MARK, usageLine(c).slice(4), `${helpDescription(c)}${fromModule(c)}`);
 }
+
+/** Where a command of an extension module comes from, shown beside its description. */
+const fromModule = (c: Command): string => (c.extension === undefined ? '' : ` [module ${c.extension}]`);
 
 /** `ctl help TOPIC`: a word of ctl itself, a command, a tag, or a glob over command names. */
 export function helpText(registry: Registry, topic: string): string {
@@ -97,7 +102,7 @@ export function commandHelp(c: Command): string {
   const args = callerArgs(c);
   const width = Math.max(0, ...args.map((a) => a.name.length));
   const desc = helpDescription(c);
-  const out = [`${c.name}: ${desc || '(no description)'}${c.handler ? '' : ' [not implemented yet]'}`, '', `Usage: ${usageLine(c)}`, ''];
+  const out = [`${c.name}: ${desc || '(no description)'}${c.handler ? '' : ' [not implemented yet]'}${fromModule(c)}`, '', `Usage: ${usageLine(c)}`, ''];
   if (args.length > 0) {
     out.push('Arguments:');
     args.forEach((a, i) => {
@@ -110,6 +115,7 @@ export function commandHelp(c: Command): string {
     out.push('');
   }
   out.push(`Result: ${fieldLabel(c.result)}${resultNote(c)}`, '', `Tags: ${c.tags.join(', ')}    Policy: ${c.policy}`);
+  if (c.extension !== undefined) out.push('', `From the extension module ${c.extension}; it runs in the node.`);
   const longdesc = c.helpLongdesc ?? c.longdesc;
   if (longdesc) out.push('', longdesc);
   if (c.note) out.push('', `Note: ${c.note}`);

@@ -6,7 +6,7 @@ import { lookup } from '../../core/executor';
 import { loadConfig } from '../../config/config';
 import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
-import { parseArgv, type BuiltinName, type GlobalOptions } from './argv';
+import { parseArgv, prescanHome, type BuiltinName, type GlobalOptions } from './argv';
 import { asksForJson, defaultFormat, writeError, writeResult, type Io } from './output';
 import { newHomeNote } from './new-home';
 import { createSpinner } from './spinner';
@@ -35,10 +35,13 @@ export interface CliApp {
   foreground(home: Home, echo: { write(s: string): unknown }): Promise<number>;
   /** The script `ctl start` runs, with the home directory and configuration file as arguments. */
   readonly nodeScript: string;
+  /** The registry with the commands of the extension modules installed in a home, read when first needed. */
+  readonly withModules?: (homeDir: () => string | undefined) => Registry;
 }
 
 /** The whole command line: parses argv, runs, prints, and returns the exit status. */
-export async function main(argv: readonly string[], io: Io, app: CliApp): Promise<number> {
+export async function main(argv: readonly string[], io: Io, given: CliApp): Promise<number> {
+  const app = given.withModules ? { ...given, registry: given.withModules(() => moduleHome(argv, io.env)) } : given;
   const { registry } = app;
   let debug = argv.includes('--debug');
   let command: Command | undefined;
@@ -148,6 +151,15 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
     spinner.stop();
     noteIfNew();
     await runner.close();
+  }
+}
+
+/** The home whose modules' commands the command line knows; none when the options name none that can be. */
+function moduleHome(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    return resolveHome({ ...prescanHome(argv), env }).dir;
+  } catch {
+    return undefined;
   }
 }
 
