@@ -4,11 +4,14 @@
  * for ctl, so that writes can be compared too), and both must print the same bytes on standard
  * output and exit with the same status. Rows marked `shared` read what both sides see alike.
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli';
 import { ejabberdVersion, startEjabberd, type Ejabberd } from '../helpers/ejabberd';
-import { ensureBuilt } from '../helpers/proc';
+import { freePort } from '../helpers/http-node';
+import { cleanEnv, ensureBuilt, launcher, type ProcResult } from '../helpers/proc';
 
 const VERSION = ejabberdVersion();
 
@@ -172,4 +175,112 @@ describe(`ctl --url against ejabberd ${VERSION}`, () => {
     }
     expect(seen).toEqual(want);
   }, 300_000);
+
+  test(`errors from ejabberd ${VERSION}: bad credentials (401), no right (403), a command it does not have (404), a crash (500), as one line on stderr`, async () => {
+    const badPw = join(ej.dir, 'bad.pw');
+    writeFileSync(badPw, 'wrong\n');
+    const denied = await runCli(['--url', ej.url, '--user', ej.admin.jid, '--password-file', badPw, 'registered_users', 'localhost']);
+    expect(denied).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: You are not authorized to call this command. (HTTP 401 from ${ej.url}: check the credentials)\n`,
+    });
+    expect((await ej.ejabberdctl(['register', 'plain', 'localhost', 'pw'])).status).toBe(0);
+    const plainPw = join(ej.dir, 'plain.pw');
+    writeFileSync(plainPw, 'pw\n');
+    expect(await runCli(['--url', ej.url, '--user', 'plain@localhost', '--password-file', plainPw, 'registered_users', 'localhost'])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: AccessRules: Account does not have the right to perform the operation. (HTTP 403 from ${ej.url})\n`,
+    });
+    // A command of ctl that ejabberd does not have; a name neither knows is refused before any request.
+    expect(await remote(['api_token_list'])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: `Error: The server at ${ej.url} has no command 'api_token_list' (Endpoint not found.)\n`,
+    });
+    expect(await remote(['frobnicate'])).toMatchObject({ status: 1, stdout: '', stderr: expect.stringMatching(/^Error: Unknown command 'frobnicate'/) });
+    // ejabberd answers this one with a 500 and no more than "internal_error"; ejabberdctl exits 1 too.
+    expect((await ej.ejabberdctl(['resource_num', 'admin', 'localhost', '1'])).status).toBe(1);
+    expect(await remote(['resource_num', 'admin', 'localhost', '1'])).toEqual({ status: 1, stdout: '', stderr: 'Error: internal_error\n' });
+  }, 60_000);
+
+  test('a server that does not answer is exit 3; commands of a local node and relative file paths are refused with exit 1', async () => {
+    const nobody = `http://127.0.0.1:${await freePort()}/api`;
+    expect(await runCli(['--url', nobody, 'registered_vhosts'])).toEqual({
+      status: 3,
+      stdout: '',
+      stderr: `Error: Cannot reach ${nobody}: connection refused (is the server running, and listening there?)\n`,
+    });
+    for (const word of ['start', 'foreground', 'ping', 'started', 'stopped']) {
+      expect(await remote([word])).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: `Error: '${word}' acts on a node of this machine, not on a server's API: it does not work with --url or CTL_URL (${ej.url})\n`,
+      });
+    }
+    expect(await remote(['backup', 'here.bak'])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: "Error: backup: with --url the file is a file on the server's disk, so it must be an absolute path, got 'here.bak'\n",
+    });
+    expect(await runCli(['--user', 'admin@localhost', 'registered_vhosts'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--user is for a server's API/),
+    });
+    expect(await runCli(['--url', ej.url, '--password-file', passwordFile, 'registered_vhosts'])).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--password-file needs --user/),
+    });
+  }, 30_000);
+
+  test('--format json and text give what a local run gives', async () => {
+    expect(await remote(['--format', 'json', 'check_account', 'nobody', 'localhost'])).toEqual({ status: 1, stdout: 'false\n', stderr: '' });
+    expect(await remote(['--format', 'json', 'registered_vhosts'])).toEqual({ status: 0, stdout: '["localhost"]\n', stderr: '' });
+    expect(await remote(['--format', 'json', 'stats', 'registeredusers'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^\{"stat":\d+\}\n$/) });
+    expect(await remote(['--format', 'tsv', 'get_roster', 'nobody', 'localhost'])).toEqual({
+      status: 0,
+      stdout: 'jid\tnick\tsubscription\task\tgroup\n',
+      stderr: '',
+    });
+  }, 30_000);
+
+  test('bin/ctl batch sends every line over one connection; CTL_URL and a password on standard input work', async () => {
+    const upstream = Number(new URL(ej.url).port);
+    let connections = 0;
+    const proxy: Server = createServer((client) => {
+      connections++;
+      const server = connect(upstream, '127.0.0.1');
+      client.pipe(server).pipe(client);
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}/api`;
+    try {
+      const lines = [...Array(20).keys()].map((i) => `register batch${i} localhost pw${i}`);
+      const r = await ctlProcess(
+        ['--url', url, '--user', ej.admin.jid, '--password-file', passwordFile, 'batch'],
+        `${lines.join('\n')}\ncheck_account batch19 localhost\ncheck_account batch20 localhost\n`,
+      );
+      const registered = [...Array(20).keys()].map((i) => `User batch${i}@localhost successfully registered\n`).join('');
+      expect(r).toEqual({ status: 1, stdout: registered, stderr: 'line 22: Error: check_account answered false\n' });
+      expect(connections).toBe(1);
+      const piped = await ctlProcess(['--user', ej.admin.jid, 'check_password', 'batch3', 'localhost', 'pw3'], `${ej.admin.password}\n`, { CTL_URL: url });
+      expect(piped).toEqual({ status: 0, stdout: '', stderr: '' });
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
+  }, 60_000);
 });
+
+/** bin/ctl as its own process, with `stdin` and more of the environment; killed after 60 s. */
+function ctlProcess(args: readonly string[], stdin: string, env: NodeJS.ProcessEnv = {}): Promise<ProcResult> {
+  const child = spawn(process.execPath, [launcher, ...args], { env: { ...cleanEnv(), ...env }, timeout: 60_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end(stdin);
+  return new Promise((done) => child.on('close', (status) => done({ status, stdout, stderr })));
+}
