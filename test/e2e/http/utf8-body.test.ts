@@ -62,3 +62,34 @@ test('a JSON body nested 100 000 deep is a 400 naming the argument, not a crash'
     body: JSON.stringify({ status: 'error', code: 'bad_argument', message: "Bad value for argument 'thislist.0': expected a string" }),
   });
 });
+
+/** A register call over XML-RPC whose password is the XML given. */
+const registerCall = (password: string) =>
+  '<?xml version="1.0"?><methodCall><methodName>register</methodName><params><param><value><struct>' +
+  '<member><name>user</name><value><string>u</string></value></member>' +
+  '<member><name>host</name><value><string>localhost</string></value></member>' +
+  `<member><name>password</name><value>${password}</value></member>` +
+  '</struct></value></param></params></methodCall>';
+const fault = (code: number, text: string) =>
+  `<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>${code}</int></value></member><member><name>faultString</name><value><string>${text}</string></value></member></struct></value></fault></methodResponse>`;
+
+test('an XML-RPC string that refers to a lone surrogate is a fault naming the member, and nothing is registered', async () => {
+  expect(await post('/rpc', 'text/xml', registerCall('<string>p&#xD800;w</string>'))).toEqual({
+    status: 200,
+    body: fault(-122, 'The argument password holds &amp;#xD800;, a character XML cannot carry'),
+  });
+  expect(await post('/rpc', 'text/xml', registerCall('<struct><member><name>a&#0;</name><value>x</value></member></struct>'))).toEqual({
+    status: 200,
+    body: fault(-122, 'The argument password.a&amp;#0; holds &amp;#0;, a character XML cannot carry'),
+  });
+  expect(await registered()).toEqual(['admin', 'bob']);
+});
+
+test('an XML-RPC <base64> of bytes that are not UTF-8 is a fault naming the member, and nothing is registered', async () => {
+  // Python's xmlrpc.client sends bytes so: read as U+FFFD, p\xffw and p\xfew would be one password.
+  expect(await post('/rpc', 'text/xml', registerCall(`<base64>${Buffer.from([0x70, 0xff, 0x77]).toString('base64')}</base64>`))).toEqual({
+    status: 200,
+    body: fault(-122, 'The argument password is &lt;base64&gt; of bytes that are not UTF-8'),
+  });
+  expect(await registered()).toEqual(['admin', 'bob']);
+});
