@@ -48,7 +48,7 @@ async function prompt(user: string, io: Io, options: CredentialOptions): Promise
   if (!tty && options.stdinTaken) {
     throw new CommandError('bad_argument', `--user ${user}: standard input is taken by the commands, so give the password with --password-file FILE`);
   }
-  return readSecret(io, `Password for ${user}`, '--user');
+  return readSecret(io, `Password for ${user}`, `the password of --user ${user}`);
 }
 
 /** The first line of a secret's file, without its line end; an empty secret is refused. */

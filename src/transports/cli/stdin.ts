@@ -28,7 +28,7 @@ export async function withStdinArg(io: Io, command: Command, words: readonly str
     if (stdin.isTTY === true) io.stderr.write(`Reading ${name} from standard input (end with Ctrl-D)\n`);
     value = (await readAll(stdin)).replace(/\r?\n$/, '');
   } else if (stdin.isTTY === true && typeof stdin.setRawMode === 'function') {
-    value = await readHidden(io, stdin, `${prompt}: `, name);
+    value = await readHidden(io, stdin, `${prompt}: `, `--stdin ${name}`);
   } else {
     value = await readFirstLine(stdin);
   }
@@ -63,7 +63,8 @@ async function readFirstLine(stdin: NodeJS.ReadableStream): Promise<string> {
  * One line typed at a terminal without echo. Raw mode (rather than `stty -echo`) keeps it in
  * this process; it then falls to us to edit the line: backspace, Ctrl-U, Enter, Ctrl-D, Ctrl-C.
  */
-function readHidden(io: Io, stdin: TerminalIn, prompt: string, name: string): Promise<string> {
+/** `what` names the secret in the error when Ctrl-C cancels it (`--stdin password`). */
+function readHidden(io: Io, stdin: TerminalIn, prompt: string, what: string): Promise<string> {
   stdin.setRawMode!(true);
   stdin.setEncoding('utf8');
   io.stderr.write(prompt);
@@ -80,7 +81,7 @@ function readHidden(io: Io, stdin: TerminalIn, prompt: string, name: string): Pr
     const onData = (chunk: Buffer | string) => {
       for (const ch of chunk.toString()) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new CommandError('failed', `--stdin ${name}: cancelled`));
+        if (ch === '\u0003') return finish(new CommandError('failed', `${what}: cancelled`));
         if (ch === '\u007f' || ch === '\b') line = [...line].slice(0, -1).join('');
         else if (ch === '\u0015') line = '';
         else if (ch >= ' ') line += ch;
