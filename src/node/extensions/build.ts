@@ -155,6 +155,8 @@ export function mainFile(files: Files, manifest: ModuleManifest): string {
 export interface Built {
   readonly code: ReadonlyMap<string, string>;
   readonly main: string;
+  /** The main file as the module's author named it (index.ts, say). */
+  readonly source: string;
 }
 
 const jsPath = (path: string) => path.replace(/\.(ts|mts|cts)$/, '.js');
@@ -185,7 +187,7 @@ export function build(files: Files, main: string): Built {
     code.set(jsPath(path), out.outputText);
   }
   if (problems.length > 0) throw new ModuleProblem(`the build failed: ${problems.join('; ')}`);
-  return { code, main: jsPath(main) };
+  return { code, main: jsPath(main), source: main };
 }
 
 function typescript(): typeof import('typescript') {

@@ -281,8 +281,8 @@ function createExtensions(deps: ExtensionsDeps, node?: NodeExtensionsDeps): Exte
     try {
       await withTimeout(Promise.resolve(r.module.teardown(r.api)), `${name}: teardown`);
     } catch (err) {
-      if (!log) throw failed(`${name}: teardown failed: ${(err as Error).message}`);
-      logger.error(`extension module ${name}: teardown failed: ${(err as Error).message}`);
+      if (!log) throw failed(`${name}: teardown failed: ${messageOf(err)}`);
+      logger.error(`extension module ${name}: teardown failed: ${messageOf(err)}`);
     }
   }
 
@@ -501,12 +501,12 @@ function owningModule(modulesDir: string, file: string): string {
   try {
     base = realpathSync(modulesDir);
   } catch {
-    throw new CommandError('bad_argument', `${file} is not a file of an installed module: no module is installed (they live in ${modulesDir})`);
+    throw failed(`${file} is not a file of an installed module: no module is installed (they live in ${modulesDir})`);
   }
   const rel = relative(base, path);
   const name = rel.split(sep)[0];
   if (rel.startsWith('..') || rel === '' || !rel.includes(sep) || !NAME.test(name)) {
-    throw new CommandError('bad_argument', `${file} is not a file of an installed module (they live in ${modulesDir}/NAME)`);
+    throw failed(`${file} is not a file of an installed module (they live in ${modulesDir}/NAME)`);
   }
   return name;
 }
@@ -527,11 +527,11 @@ async function record(p: Prepared, env: RecordEnv): Promise<Recorded> {
   try {
     exports = load(p.built, p.dir);
   } catch (err) {
-    throw problem(`loading ${p.built.main} failed: ${(err as Error).message}`);
+    throw problem(`loading ${p.built.source} failed: ${messageOf(err)}`);
   }
   const module = (typeof exports.setup === 'function' ? exports : (exports.default as Record<string, unknown> | undefined)) as ExtensionModule | undefined;
-  if (!module || typeof module.setup !== 'function') throw problem(`${p.built.main} does not export setup(api)`);
-  if (module.teardown !== undefined && typeof module.teardown !== 'function') throw problem(`${p.built.main} exports a teardown that is not a function`);
+  if (!module || typeof module.setup !== 'function') throw problem(`${p.built.source} does not export setup(api)`);
+  if (module.teardown !== undefined && typeof module.teardown !== 'function') throw problem(`${p.built.source} exports a teardown that is not a function`);
 
   const commands: Command[] = [];
   const xmpp: ((api: ModuleApi) => void)[] = [];
@@ -617,7 +617,7 @@ async function record(p: Prepared, env: RecordEnv): Promise<Recorded> {
     await withTimeout(Promise.resolve(module.setup(api)), 'setup');
   } catch (err) {
     if (err instanceof DeclarationError) throw err;
-    throw problem(`setup failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw problem(`setup failed: ${messageOf(err)}`);
   } finally {
     open = false;
   }
@@ -625,7 +625,15 @@ async function record(p: Prepared, env: RecordEnv): Promise<Recorded> {
 }
 
 /** What a module declared wrongly: its message names the module and says what is wrong. */
-class DeclarationError extends Error {}
+class DeclarationError extends CommandError {
+  constructor(message: string) {
+    super('failed', message);
+  }
+}
+
+/** The message of what a module threw: its code runs in another realm (a test's), so no instanceof. */
+const messageOf = (err: unknown): string =>
+  err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
 
 function prefixed(logger: XmppLogger, name: string): XmppLogger {
   return {
