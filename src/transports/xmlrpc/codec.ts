@@ -31,52 +31,11 @@ export function parseMethodCall(body: string): MethodCall {
   try {
     return readMethodCall(body);
   } catch (err) {
-    // A reference to what XML cannot carry (&#xD800;) stops the parser with a line and column
-    // only: read the call again with a mark in its place, to name the member that holds it.
-    if (body.includes(MARK)) throw err;
-    const refs: string[] = [];
-    const marked = body.replace(CHAR_REF, (ref: string, hex?: string, dec?: string) => {
-      if (isXmlChar(hex ? parseInt(hex, 16) : Number(dec)) || refs.length >= MAX_MARKS) return ref;
-      refs.push(ref);
-      return MARK + String.fromCharCode(0xe000 + refs.length - 1);
-    });
-    if (refs.length > 0) {
-      try {
-        readMethodCall(marked, refs);
-      } catch (found) {
-        if (found instanceof Unreadable) throw found;
-      }
-    }
-    throw err;
+    throw (err instanceof Fault && unreadable(body)) || err;
   }
 }
 
-/** Character references, decimal or hexadecimal. */
-const CHAR_REF = /&#(?:x([0-9a-fA-F]+)|([0-9]+));/g;
-/**
- * Stands for a reference XML cannot carry, followed by a private-use character that tells which
- * one: a noncharacter, which XML can carry and no argument needs.
- */
-const MARK = '\ufdd0';
-const MARKED = /\ufdd0[\ue000-\uf8ff]/;
-const MAX_MARKS = 0x1900;
-
-function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
-}
-
-/** A fault that names the member holding a reference XML cannot carry. */
-class Unreadable extends Fault {}
-
-/** `refs`: the references that marks stand for in `body`, to be named where one is found. */
-function readMethodCall(body: string, refs?: readonly string[]): MethodCall {
+function readMethodCall(body: string): MethodCall {
   let root: Element;
   try {
     root = parseXml(body, 'the XML-RPC request');
@@ -86,47 +45,30 @@ function readMethodCall(body: string, refs?: readonly string[]): MethodCall {
   if (root.getName() !== 'methodCall') throw new Fault(FAULT.other, `Not an XML-RPC call: the root element is <${root.getName()}>, not <methodCall>`);
   const method = root.getChildText('methodName')?.trim();
   if (!method) throw new Fault(FAULT.other, 'The XML-RPC call has no <methodName>');
-  checkMarks(method, { path: '', refs }, 'The method name holds');
-  const all = root.getChild('params')?.getChildren('param') ?? [];
-  const params = all.map((p, i) => {
-    const v = p.getChild('value');
-    if (!v) throw new Fault(FAULT.other, 'A <param> has no <value>');
-    // The arguments are the last of two params, after the auth struct.
-    return decodeValue(v, { path: all.length > 1 && i === 0 ? 'auth' : i > 1 ? `param${i + 1}` : '', refs });
-  });
+  const params = paramValues(root).map(([v, path]) => decodeValue(v, path));
   return { method, params };
 }
 
-interface Where {
-  /** The member names and array indexes down to a value, joined by dots. */
-  readonly path: string;
-  readonly refs?: readonly string[];
+/** Each param's <value>, with the path that names it: the arguments are the last of two params, after the auth struct. */
+function paramValues(root: Element): [Element, string][] {
+  const all = root.getChild('params')?.getChildren('param') ?? [];
+  return all.map((p, i) => {
+    const v = p.getChild('value');
+    if (!v) throw new Fault(FAULT.other, 'A <param> has no <value>');
+    return [v, all.length > 1 && i === 0 ? 'auth' : i > 1 ? `param${i + 1}` : ''];
+  });
 }
 
-function inside(at: Where, name: string): Where {
+/** The member names and array indexes down to a value, joined by dots. */
+function inside(path: string, name: string): string {
   const step = name === '' ? "''" : name;
-  return { ...at, path: at.path === '' ? step : `${at.path}.${step}` };
+  return path === '' ? step : `${path}.${step}`;
 }
 
-/** `text` with the references its marks stand for. */
-function unmarked(text: string, refs: readonly string[]): string {
-  return text.replace(new RegExp(MARKED.source, 'g'), (m) => refs[m.charCodeAt(1) - 0xe000]);
-}
-
-/** Refuses a value or member name that holds a mark, naming where it is. */
-function checkMarks(text: string, at: Where, what?: string): void {
-  const mark = at.refs && MARKED.exec(text);
-  if (!mark || !at.refs) return;
-  const path = unmarked(at.path, at.refs);
-  const where = what ?? (path === '' ? 'The arguments hold' : `The argument ${path} holds`);
-  throw new Unreadable(FAULT.badType, `${where} ${unmarked(mark[0], at.refs)}, a character XML cannot carry`);
-}
-
-function decodeValue(v: Element, at: Where): XmlRpcValue {
+function decodeValue(v: Element, path: string): XmlRpcValue {
   const [typed] = v.getChildElements();
-  const text = (typed ?? v).getText();
-  checkMarks(text, at);
-  if (!typed) return text;
+  if (!typed) return v.getText();
+  const text = typed.getText();
   switch (typed.getName()) {
     case 'int':
     case 'i4':
@@ -146,28 +88,99 @@ function decodeValue(v: Element, at: Where): XmlRpcValue {
       // Read as U+FFFD, bytes that are not UTF-8 would make two different passwords one.
       const decoded = decodeUtf8(Buffer.from(text, 'base64'));
       if (decoded === undefined)
-        throw new Fault(FAULT.badType, `${at.path === '' ? 'The arguments are' : `The argument ${at.path} is`} <base64> of bytes that are not UTF-8`);
+        throw new Fault(FAULT.badType, `${path === '' ? 'The arguments are' : `The argument ${path} is`} <base64> of bytes that are not UTF-8`);
       return decoded;
     }
     case 'nil':
       return null;
     case 'array':
-      return (typed.getChild('data')?.getChildren('value') ?? []).map((x, i) => decodeValue(x, inside(at, String(i))));
+      return (typed.getChild('data')?.getChildren('value') ?? []).map((x, i) => decodeValue(x, inside(path, String(i))));
     case 'struct': {
       const out: { [name: string]: XmlRpcValue } = {};
       for (const m of typed.getChildren('member')) {
         const name = m.getChildText('name') ?? '';
-        checkMarks(name, inside(at, name));
         if (Object.prototype.hasOwnProperty.call(out, name)) throw new Fault(FAULT.duplicated, `Attribute '${name}' duplicated`);
         const value = m.getChild('value');
         if (!value) throw new Fault(FAULT.other, `Member '${name}' has no <value>`);
-        out[name] = decodeValue(value, inside(at, name));
+        out[name] = decodeValue(value, inside(path, name));
       }
       return out;
     }
     default:
       throw new Fault(FAULT.badType, `Unknown XML-RPC type <${typed.getName()}>`);
   }
+}
+
+/** Character references, decimal or hexadecimal. */
+const CHAR_REF = /&#(?:x([0-9a-fA-F]+)|([0-9]+));/g;
+/**
+ * Stands for a reference XML cannot carry, followed by a private-use character that tells which
+ * one: a noncharacter, which XML can carry and no argument needs.
+ */
+const MARK = '\ufdd0';
+const MARKED = /\ufdd0[\ue000-\uf8ff]/g;
+const MAX_MARKS = 0x1900;
+
+function isXmlChar(code: number): boolean {
+  return (
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
+    (code >= 0x20 && code <= 0xd7ff) ||
+    (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+  );
+}
+
+/**
+ * A reference to what XML cannot carry (&#xD800;) stops the parser with a line and column only:
+ * read the call again with a mark in its place, to name the member that holds it.
+ */
+function unreadable(body: string): Fault | undefined {
+  if (body.includes(MARK)) return undefined;
+  const refs: string[] = [];
+  const marked = body.replace(CHAR_REF, (ref: string, hex?: string, dec?: string) => {
+    if (isXmlChar(hex ? parseInt(hex, 16) : Number(dec)) || refs.length >= MAX_MARKS) return ref;
+    refs.push(ref);
+    return MARK + String.fromCharCode(0xe000 + refs.length - 1);
+  });
+  if (refs.length === 0) return undefined;
+  const unmarked = (text: string) => text.replace(MARKED, (m) => refs[m.charCodeAt(1) - 0xe000]);
+  const refIn = (text: string) => (text.match(MARKED) ?? []).map(unmarked)[0];
+  const fault = (where: string, ref: string) => new Fault(FAULT.badType, `${where} ${ref}, a character XML cannot carry`);
+  let root: Element;
+  try {
+    root = parseXml(marked, 'the XML-RPC request');
+  } catch {
+    return undefined;
+  }
+  const method = refIn(root.getChildText('methodName') ?? '');
+  if (method) return fault('The method name holds', method);
+  const search = (v: Element, path: string): Fault | undefined => {
+    const [typed] = v.getChildElements();
+    const ref = refIn((typed ?? v).getText());
+    if (ref) return fault(path === '' ? 'The arguments hold' : `The argument ${unmarked(path)} holds`, ref);
+    const kind = typed?.getName();
+    const members = kind === 'struct' ? typed!.getChildren('member').map((m) => [m.getChildText('name') ?? '', m.getChild('value')] as const) : [];
+    const items = kind === 'array' ? (typed!.getChild('data')?.getChildren('value') ?? []).map((x, i) => [String(i), x] as const) : [];
+    for (const [name, child] of [...members, ...items]) {
+      const at = inside(path, name);
+      const inName = refIn(name);
+      if (inName) return fault(`The argument ${unmarked(at)} holds`, inName);
+      const found = child && search(child, at);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  try {
+    for (const [v, path] of paramValues(root)) {
+      const found = search(v, path);
+      if (found) return found;
+    }
+  } catch {
+    // A param without a value: the call is malformed in other ways too.
+  }
+  return undefined;
 }
 
 /** Builds `<value>` elements as text. */

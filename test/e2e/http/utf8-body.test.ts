@@ -82,6 +82,11 @@ test('an XML-RPC string that refers to a lone surrogate is a fault naming the me
     status: 200,
     body: fault(-122, 'The argument password.a&amp;#0; holds &amp;#0;, a character XML cannot carry'),
   });
+  // The reference is named even where the call is wrong in other ways too.
+  expect(await post('/rpc', 'text/xml', registerCall('<int>x</int></value></member><member><name>user</name><value><string>&#xDFFF;</string>'))).toEqual({
+    status: 200,
+    body: fault(-122, 'The argument user holds &amp;#xDFFF;, a character XML cannot carry'),
+  });
   expect(await registered()).toEqual(['admin', 'bob']);
 });
 
