@@ -12,6 +12,7 @@ import {
   badFrame,
   BAD_UTF8,
   ControlClient,
+  depthOf,
   framesIn,
   fuzzableCommands,
   jsonText,
@@ -21,6 +22,7 @@ import {
   randomName,
   Raw,
   Rng,
+  seedStore,
   shown,
   UnchangedCheck,
   type Json,
@@ -37,17 +39,7 @@ let client: ControlClient;
 beforeAll(async () => {
   n = await startHttpNode();
   client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
-  for (const [command, args] of [
-    ['register', { user: 'alice', host: 'localhost', password: 'pw' }],
-    ['add_rosteritem', { localuser: 'alice', localserver: 'localhost', user: 'bob', server: 'localhost', nick: 'Bob', group: 'Friends', subs: 'both' }],
-    ['set_vcard', { user: 'alice', host: 'localhost', name: 'FN', content: 'Alice' }],
-    ['private_set', { user: 'alice', host: 'localhost', element: '<storage xmlns="storage:bookmarks"/>' }],
-    ['set_last', { user: 'alice', host: 'localhost', timestamp: 1700000000, status: 'away' }],
-    ['send_message', { type: 'chat', from: 'bob@localhost', to: 'alice@localhost', subject: '', body: 'hello' }],
-    ['srg_create', { group: 'team', host: 'localhost', name: 'Team', description: '', display: 'team' }],
-  ] as const) {
-    expect(await client.call(command, args)).toMatchObject({ ok: true });
-  }
+  await seedStore(client);
 });
 afterAll(async () => {
   client?.close();
@@ -70,7 +62,7 @@ function commandFrame(rng: Rng, id: Json): Pairs {
 /** A frame broken in its structure: its id, command, args, op, flags of the wrong kinds. */
 function brokenFrame(rng: Rng, i: number): Json {
   const frame = commandFrame(rng, i).pairs.slice();
-  const wrong: Json[] = [null, true, 1.5, new Raw('1e400'), [], {}, [i], { id: i }, '', nested(1 + rng.int(400), rng.chance(0.5))];
+  const wrong: Json[] = [null, true, 1.5, new Raw('1e400'), [], {}, [i], { id: i }, '', nested(depthOf(rng), rng.chance(0.5))];
   switch (rng.int(9)) {
     case 0:
       frame[0] = ['id', rng.pick(wrong)];
@@ -96,7 +88,7 @@ function brokenFrame(rng: Rng, i: number): Json {
       frame.splice(rng.int(3), 1);
       break;
     case 7:
-      return rng.pick([[jsonText(new Pairs(frame))], nested(1 + rng.int(400), true, new Pairs(frame)), 'ping', 42, null, new Raw(' ')]);
+      return rng.pick([[jsonText(new Pairs(frame))], nested(depthOf(rng), true, new Pairs(frame)), 'ping', 42, null, new Raw(' ')]);
     default:
       frame[1] = ['command', randomName(rng, names)];
   }

@@ -69,6 +69,11 @@ export function jsonText(v: Json): string {
 /** Bytes that are not UTF-8: a lone continuation, a cut sequence, an overlong form, a surrogate, 0xff. */
 export const BAD_UTF8 = [Buffer.from([0x80]), Buffer.from([0xc3]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff, 0xfe])];
 
+/** A depth of nesting: mostly a few hundred levels, now and then far more than a call stack can follow. */
+export function depthOf(rng: Rng): number {
+  return rng.chance(0.1) ? 100_000 : 1 + rng.int(400);
+}
+
 /** A value nested `depth` levels deep, in arrays or in objects. */
 export function nested(depth: number, objects: boolean, core: Json = 1): Raw {
   return new Raw(objects ? `${'{"a":'.repeat(depth)}${jsonText(core)}${'}'.repeat(depth)}` : `${'['.repeat(depth)}${jsonText(core)}${']'.repeat(depth)}`);
@@ -184,7 +189,7 @@ export function valueOf(rng: Rng, field: Field, depth = 0): Json {
 
 /** A value of another type than the field's (or of no type a command takes). */
 export function wrongValue(rng: Rng, type: Type): Json {
-  const choices: Json[] = [null, true, false, {}, [], [1, 'a'], { a: 1 }, nested(1 + rng.int(400), rng.chance(0.5))];
+  const choices: Json[] = [null, true, false, {}, [], [1, 'a'], { a: 1 }, nested(depthOf(rng), rng.chance(0.5))];
   if (type.kind !== 'integer') choices.push(rng.pick(NUMBERS));
   if (type.kind === 'integer') choices.push('5', '', 'x', '0x10', new Raw('"12abc"'));
   if (type.kind === 'list' || type.kind === 'tuple') choices.push('a,b', 'a:b');
@@ -198,7 +203,7 @@ export function fuzzableCommands(): Command[] {
 }
 
 /** The commands whose crash is their documented behaviour. */
-export const CRASHING = new Set(['this_crashes', 'this_wrong_return']);
+export const CRASHING = new Set(['this_crashes', 'this_wrong_args', 'this_wrong_return']);
 
 /**
  * Named arguments for `command`: mostly values of the right types, then now and then one
@@ -220,7 +225,7 @@ export function argsFor(rng: Rng, command: Command): Pairs {
   }
   if (damage === 4 && pairs.length > 0) {
     const i = rng.int(pairs.length);
-    pairs[i] = [pairs[i][0], nested(50 + rng.int(350), rng.chance(0.5), valueOf(rng, fields[i]))];
+    pairs[i] = [pairs[i][0], nested(depthOf(rng), rng.chance(0.5), valueOf(rng, fields[i]))];
   }
   if (damage === 5) pairs = [];
   return new Pairs(pairs);
@@ -397,4 +402,89 @@ export class UnchangedCheck {
 export function shown(input: Buffer | string): string {
   const text = typeof input === 'string' ? input : input.toString('latin1');
   return JSON.stringify(text.length > 600 ? `${text.slice(0, 300)}…(${text.length} chars)…${text.slice(-200)}` : text);
+}
+
+/** Records every fuzz test starts from: an account with a roster, a vCard, private data, last activity, an offline message, a group. */
+export const SEED_RECORDS: readonly (readonly [string, Record<string, unknown>])[] = [
+  ['register', { user: 'alice', host: 'localhost', password: 'pw' }],
+  ['add_rosteritem', { localuser: 'alice', localserver: 'localhost', user: 'bob', server: 'localhost', nick: 'Bob', group: 'Friends', subs: 'both' }],
+  ['set_vcard', { user: 'alice', host: 'localhost', name: 'FN', content: 'Alice' }],
+  ['private_set', { user: 'alice', host: 'localhost', element: '<storage xmlns="storage:bookmarks"/>' }],
+  ['set_last', { user: 'alice', host: 'localhost', timestamp: 1700000000, status: 'away' }],
+  ['send_message', { type: 'chat', from: 'bob@localhost', to: 'alice@localhost', subject: '', body: 'hello' }],
+  ['srg_create', { group: 'team', host: 'localhost', name: 'Team', description: '', display: 'team' }],
+];
+
+/** Stores SEED_RECORDS through the node. */
+export async function seedStore(client: ControlClient): Promise<void> {
+  for (const [command, args] of SEED_RECORDS) {
+    const reply = await client.call(command, args);
+    if (reply.ok !== true) throw new Error(`${command} failed: ${JSON.stringify(reply)}`);
+  }
+}
+
+/** A bearer token of admin@localhost, made through the node. */
+export async function adminToken(client: ControlClient): Promise<string> {
+  const reply = await client.call('api_token_create', { user: 'admin', host: 'localhost', days: 30 });
+  if (reply.ok !== true || typeof reply.result !== 'string') throw new Error(`api_token_create failed: ${JSON.stringify(reply)}`);
+  return reply.result;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Record<string, string>;
+  readonly body: Buffer;
+}
+
+/**
+ * One HTTP/1.1 request written byte for byte (a path or header no client library would send),
+ * on a connection of its own; the response is read until the node closes it.
+ */
+export function rawHttp(url: string, head: Buffer | string, body: Buffer = Buffer.alloc(0), ms = 30_000): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no response within ${ms} ms`));
+    }, ms);
+    let failed: Error | undefined;
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    // A node that answers before the body is all sent (413) may reset the connection under it.
+    socket.on('error', (err) => (failed = err));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const all = Buffer.concat(chunks);
+      if (all.length === 0) return reject(failed ?? new Error('the node closed the connection without a response'));
+      const split = all.indexOf('\r\n\r\n');
+      const lines = all
+        .subarray(0, split < 0 ? all.length : split)
+        .toString('latin1')
+        .split('\r\n');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? 0);
+      const headers: Record<string, string> = {};
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status, headers, body: split < 0 ? Buffer.alloc(0) : all.subarray(split + 4) });
+    });
+    socket.once('connect', () => {
+      // Connection: close ends it once the response is written; a half-close could cut it short.
+      socket.write(Buffer.concat([Buffer.from(head), body]));
+    });
+  });
+}
+
+/** The head of a request, with Content-Length for `body` and Connection: close. */
+export function requestHead(method: string, path: Buffer | string, headers: readonly (readonly [string, string])[], body: Buffer): Buffer {
+  return Buffer.concat([
+    Buffer.from(`${method} `),
+    Buffer.from(path),
+    Buffer.from(
+      ` HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: ${body.length}\r\n\r\n`,
+    ),
+  ]);
 }
