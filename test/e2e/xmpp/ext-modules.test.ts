@@ -196,21 +196,38 @@ describe('the example modules in a running node', () => {
   });
 });
 
-describe('broken modules are refused, and the node keeps serving', () => {
-  /** Writes module NAME into the source: its manifest (version 1.0.0 unless given) and index.ts. */
-  function module(name: string, index: string, manifest: Record<string, string> = {}): void {
-    const dir = join(source, name);
-    mkdirSync(dir, { recursive: true });
-    const fields = { name, version: '1.0.0', summary: `The ${name} test module`, author: 'test', ctl: '*', ...manifest };
-    writeFileSync(
-      join(dir, 'module.yml'),
-      Object.entries(fields)
-        .map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`)
-        .join(''),
-    );
-    writeFileSync(join(dir, 'index.ts'), index);
-  }
+/** Writes module NAME into the source: its manifest (version 1.0.0 unless given) and index.ts. */
+function module(name: string, index: string, manifest: Record<string, string> = {}): void {
+  const dir = join(source, name);
+  mkdirSync(dir, { recursive: true });
+  const fields = { name, version: '1.0.0', summary: `The ${name} test module`, author: 'test', ctl: '*', ...manifest };
+  writeFileSync(
+    join(dir, 'module.yml'),
+    Object.entries(fields)
+      .map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`)
+      .join(''),
+  );
+  writeFileSync(join(dir, 'index.ts'), index);
+}
 
+test('a command under way when its module is reloaded finishes with the code it started with', async () => {
+  module(
+    'mod_slow',
+    "const MARK = 'v1';\nexport function setup(api: any) {\n  const { f, string } = api.types;\n" +
+      "  api.defineCommand({ name: 'slow_echo', tags: ['slow'], desc: 'Echo TEXT after a while', args: [f('text', string)], result: f('text', string),\n" +
+      '    handler: async ({ text }: { text: string }) => { await new Promise((r) => setTimeout(r, 700)); return `${MARK} ${text}`; } });\n}\n',
+  );
+  expect(await x.ctl(['module_install', 'mod_slow'])).toEqual(ok('0\n'));
+  const underWay = x.ctl(['slow_echo', 'first']);
+  await new Promise((r) => setTimeout(r, 100));
+  edit(join(installed('mod_slow'), 'index.ts'), "'v1'", "'v2'");
+  expect(await x.ctl(['update', 'mod_slow'])).toEqual(ok('Reloaded mod_slow\n'));
+  expect(await underWay).toEqual(ok('v1 first\n'));
+  expect(await x.ctl(['slow_echo', 'second'])).toEqual(ok('v2 second\n'));
+  expect(await x.ctl(['module_uninstall', 'mod_slow'])).toEqual(ok('0\n'));
+});
+
+describe('broken modules are refused, and the node keeps serving', () => {
   const refused = async (args: string[], message: string) => {
     expect(await x.ctl(args)).toEqual({ status: 1, stdout: '', stderr: `Error: ${message}\n` });
     expect((await x.ctl(['modules_installed'])).stdout).not.toContain(args[1]);
