@@ -32,6 +32,8 @@ export interface Listener {
   readonly ip: string;
   /** Path prefix → handler; `/` for ejabberd_xmlrpc on a port of its own (any path). */
   readonly handlers: ReadonlyMap<string, Handler>;
+  /** HTTPS (and WebSocket over TLS) with the node's certificate, as ejabberd_http's `tls: true`. */
+  readonly tls: boolean;
   /** Connections held at once; absent: a share of the open-files limit. */
   readonly maxConnections?: number;
   /** Connections held at once from one address; absent: DEFAULT_MAX_CONNECTIONS_PER_IP. */
@@ -127,7 +129,8 @@ function connectionLimits(item: Item, http: boolean): { maxConnections?: number;
 }
 
 function httpListener(item: Item, port: number, ip: string): Listener | string {
-  const { module, request_handlers: rh } = item;
+  const { module, request_handlers: rh, tls = false } = item;
+  if (typeof tls !== 'boolean') return "'tls' must be true or false";
   const handlers = new Map<string, Handler>();
   if (module === 'ejabberd_xmlrpc') {
     handlers.set('/', 'xmlrpc');
@@ -143,7 +146,7 @@ function httpListener(item: Item, port: number, ip: string): Listener | string {
   } else {
     return `module '${String(module)}' is not served by this node yet (ejabberd_c2s, ejabberd_http and ejabberd_xmlrpc are)`;
   }
-  return { port, ip, handlers };
+  return { port, ip, handlers, tls };
 }
 
 function c2sListener(item: Item, port: number, ip: string): C2sListener | string {

@@ -13,7 +13,8 @@ import { readOrCreateCookie } from './cookie';
 import { createDispatcher } from './dispatch';
 import type { Home } from '../config/home';
 import { createLogger } from './logger';
-import { createHttpDeps, startListeners, stopListeners, type HttpListeners } from './http';
+import { createHttpDeps, startListeners, stopListeners, type HttpListeners, type ListenerHooks } from './http';
+import { certificateLoader } from '../xmpp/c2s/certificate';
 import { createServices, type Services } from './services';
 import { configChanges, type ChangePart } from './reload';
 import { createGate, type Gate } from '../lib/gate';
@@ -191,7 +192,10 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     xmpp = undefined;
     await running?.stop({ condition: 'system-shutdown' });
   };
-  const websocket = (server: Server, path: string, ip: string) => xmpp?.attachWebSocket(server, path, ip);
+  const listenerHooks: ListenerHooks = {
+    websocket: (server: Server, path: string, ip: string) => xmpp?.attachWebSocket(server, path, ip),
+    certificate: certificateLoader(() => config, home.dir),
+  };
 
   const control: NodeControl = {
     name: config.nodeName,
@@ -229,7 +233,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       // A listener that cannot listen is reported; the rest of the file is applied all the same.
       const failed = new Map<ChangePart, string>();
       await xmpp?.reload().catch((err: Error) => failed.set('c2s', err.message));
-      await startListeners(config, httpDeps, logger, websocket, http).then(
+      await startListeners(config, httpDeps, logger, listenerHooks, http).then(
         (running) => (http = running),
         (err: Error) => failed.set('http', err.message),
       );
@@ -262,7 +266,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       services = buildServices();
       try {
         await plainly(startXmpp);
-        http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
+        http = await plainly(() => startListeners(config, httpDeps, logger, listenerHooks));
       } catch (err) {
         // The database and the control socket are back; what could not listen is said, and logged.
         const why = `${(err as Error).message}; the node answers ctl, but serves ${xmpp ? 'no HTTP listener' : 'no XMPP clients and no HTTP listener'} until a restart succeeds`;
@@ -335,7 +339,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     chmodSync(dirname(home.socket), socketGid === undefined ? 0o700 : 0o710);
     await plainly(startXmpp);
     await extensions.loadInstalled();
-    http = await plainly(() => startListeners(config, httpDeps, logger, websocket));
+    http = await plainly(() => startListeners(config, httpDeps, logger, listenerHooks));
     writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
     // A node that could not finish starting must not linger half-started.

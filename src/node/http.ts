@@ -10,6 +10,8 @@ import type { Config } from '../config/config';
 import { DEFAULT_IDLE_TIMEOUT, type Listener } from '../config/listen';
 import { boundConnections, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../lib/connection-limits';
 import type { Socket } from 'node:net';
+import type { Server as HttpsServer } from 'node:https';
+import type { Certificate } from '../xmpp/c2s/certificate';
 import { bareText } from '../lib/jid';
 import type { Logger } from './logger';
 
@@ -90,36 +92,50 @@ const HANDLER_NAMES = { api: 'JSON API', xmlrpc: 'XML-RPC', ws: 'XMPP over WebSo
 /** The HTTP listeners that run, by what they are configured to be. */
 export type HttpListeners = ReadonlyMap<string, Server>;
 
-const listenerKey = (l: Listener) => JSON.stringify([l.ip, l.port, [...l.handlers]]);
+/** What makes two configured HTTP listeners the same one: a change of any of it reopens the listener. */
+export const listenerKey = (l: Listener) => JSON.stringify([l.ip, l.port, l.tls, [...l.handlers]]);
 
 /** What each running listener was last configured with: a reload changes its bounds in place. */
 const configured = new WeakMap<Server, Listener>();
 
+/** What listeners need of the rest of the node. */
+export interface ListenerHooks {
+  /** Answers the upgrade requests of a WebSocket path. */
+  readonly websocket?: (server: Server, path: string, ip: string) => void;
+  /** The certificate of `tls: true` listeners, and whether the configuration now names another. */
+  readonly certificate: { load(): Certificate; changed(): boolean };
+}
+
 /**
  * Makes the running listeners those `config` names: keeps the unchanged ones, opens the new
  * ones, then closes the removed ones. Fails naming the listener that cannot listen, and then
- * leaves `running` as it was. WebSocket paths are handed to `websocket`, which answers their
- * upgrade requests.
+ * leaves `running` as it was. Kept HTTPS listeners take a changed certificate for their next
+ * connections.
  */
 export async function startListeners(
   config: Config,
   deps: HttpDeps,
   logger: Logger,
-  websocket?: (server: Server, path: string, ip: string) => void,
+  hooks: ListenerHooks,
   running: HttpListeners = new Map(),
 ): Promise<HttpListeners> {
   const next = new Map<string, Server>();
   const opened: Server[] = [];
+  let certificate: Certificate | undefined;
+  // Read once per call, and only when a listener speaks TLS: the self-signed one is made on first use.
+  const tls = () => (certificate ??= hooks.certificate.load());
   try {
+    const renew = hooks.certificate.changed();
     for (const l of config.listeners) {
       const key = listenerKey(l);
       const kept = running.get(key);
       if (kept) {
         configured.set(kept, l);
+        if (l.tls && renew) (kept as HttpsServer).setSecureContext(tls());
         next.set(key, kept);
         continue;
       }
-      const server = await openListener(l, deps, logger, websocket);
+      const server = await openListener(l, deps, logger, hooks.websocket, l.tls ? tls() : undefined);
       opened.push(server);
       next.set(key, server);
     }
@@ -131,9 +147,15 @@ export async function startListeners(
   return next;
 }
 
-async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websocket?: (server: Server, path: string, ip: string) => void): Promise<Server> {
+async function openListener(
+  l: Listener,
+  deps: HttpDeps,
+  logger: Logger,
+  websocket: ListenerHooks['websocket'],
+  certificate: Certificate | undefined,
+): Promise<Server> {
   const requests = new Map([...l.handlers].filter(([, h]) => h !== 'ws'));
-  const server = createHttpServer({ ...l, handlers: requests }, deps);
+  const server = createHttpServer({ ...l, handlers: requests }, deps, certificate);
   for (const [path, h] of l.handlers) if (h === 'ws' && websocket) websocket(server, path, l.ip);
   configured.set(server, l);
   boundListener(server, logger);
@@ -148,7 +170,7 @@ async function openListener(l: Listener, deps: HttpDeps, logger: Logger, websock
     });
   });
   const handlers = [...l.handlers.entries()].map(([path, h]) => `${path} ${HANDLER_NAMES[h]}`).join(', ');
-  logger.info(`listening on http://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
+  logger.info(`listening on ${l.tls ? 'https' : 'http'}://${l.ip}:${(server.address() as { port: number }).port} (${handlers})`);
   return server;
 }
 

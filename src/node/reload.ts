@@ -1,6 +1,7 @@
 import { LOG_LEVELS, type Config } from '../config/config';
 import type { C2sListener, Listener } from '../config/listen';
 import type { MucConfig } from '../config/muc';
+import { listenerKey } from './http';
 
 /** What a change of the configuration touches: the listener kinds are opened apart and may fail apart. */
 export type ChangePart = 'c2s' | 'http' | 'other';
@@ -46,7 +47,7 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
   if (!same(old.certfiles, next.certfiles)) applied('certfiles: the certificates are read again, for connections from now on', 'c2s');
 
   for (const text of listenerChanges(old.c2s, next.c2s, c2sKey, describeC2s)) applied(`listen: ${text}`, 'c2s');
-  for (const text of listenerChanges(old.listeners, next.listeners, httpKey, describeHttp)) applied(`listen: ${text}`, 'http');
+  for (const text of listenerChanges(old.listeners, next.listeners, listenerKey, describeHttp)) applied(`listen: ${text}`, 'http');
 
   const muc = mucChange(old.muc, next.muc);
   if (muc !== undefined) applied(muc);
@@ -71,7 +72,6 @@ function listenerChanges<L>(old: readonly L[], next: readonly L[], key: (l: L) =
 }
 
 const c2sKey = (l: C2sListener) => JSON.stringify([l.ip, l.port, l.tls, l.starttls, l.starttlsRequired, l.maxStanzaSize, l.access ?? null]);
-const httpKey = (l: Listener) => JSON.stringify([l.ip, l.port, [...l.handlers]]);
 
 function describeC2s(l: C2sListener): string {
   const tls = l.tls ? 'direct TLS' : l.starttlsRequired ? 'STARTTLS required' : l.starttls ? 'STARTTLS' : 'no TLS';
@@ -80,7 +80,7 @@ function describeC2s(l: C2sListener): string {
 }
 
 function describeHttp(l: Listener): string {
-  return `HTTP listener on ${l.ip} port ${l.port} (${[...l.handlers.keys()].join(', ')})`;
+  return `${l.tls ? 'HTTPS' : 'HTTP'} listener on ${l.ip} port ${l.port} (${[...l.handlers.keys()].join(', ')})`;
 }
 
 function mucChange(old: MucConfig | undefined, next: MucConfig | undefined): string | undefined {

@@ -5,20 +5,17 @@
  * before the database closes.
  */
 import type { Server as HttpServer } from 'node:http';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import { allowed, isLoopback } from '../config/access';
 import type { Config } from '../config/config';
 import { implicitC2s, type C2sListener } from '../config/listen';
 import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus } from '../lib/events';
-import { globToRegExp } from '../lib/glob';
 import type { BareJid } from '../lib/jid';
 import type { SessionTable, StreamError, XmppControl, XmppModule } from './api';
-import { loadCertificate } from './c2s/certificate';
+import { certificateLoader } from './c2s/certificate';
 import { attachWebSocket, type WebSocketEndpoint } from './c2s/websocket';
 import { closeC2s, listenC2s, type C2sEnv, type C2sLogger, type C2sServer, type C2sTimeouts } from './c2s/listener';
 import { clientState } from './c2s/client-state';
@@ -123,8 +120,8 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     logger,
     modules: [...MODULES, muc.module],
   });
-  const certificate = certificateLoader(deps);
-  let secure = certificate.load();
+  const certificate = certificateLoader(deps.config, deps.home);
+  let secure = createSecureContext(certificate.load());
   const servers = new Map<string, C2sServer>();
   const endpoints: WebSocketEndpoint[] = [];
   const c2sLogger: C2sLogger = logger;
@@ -181,7 +178,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     isOnline: (jid) => handle.sessions.ofUser(jid).length > 0,
     addresses: () => [...servers.values()].map((s) => ({ ip: s.listener.ip, port: (s.address() as { port: number }).port })),
     async reload() {
-      if (certificate.changed()) secure = certificate.load();
+      if (certificate.changed()) secure = createSecureContext(certificate.load());
       const next = new Map(wanted().map((l) => [key(l), l]));
       for (const [k, server] of servers) {
         if (next.has(k)) continue;
@@ -214,61 +211,6 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
       endpoints.push(attachWebSocket(server, urlPath, envOf({ ...implicitC2s(), ip, implicit: false })));
     },
   };
-}
-
-/** The secure context from the configured files or the node's own certificate; knows when they changed. */
-function certificateLoader(deps: XmppServerDeps) {
-  let loadedFor = '';
-  const identity = ({ certfiles, hosts }: Config) => JSON.stringify([certfiles, hosts]);
-  return {
-    load(): SecureContext {
-      const config = deps.config();
-      loadedFor = identity(config);
-      return createSecureContext(loadCertificate(expandCertfiles(config.certfiles), config.hosts, deps.home));
-    },
-    changed: () => identity(deps.config()) !== loadedFor,
-  };
-}
-
-/** ejabberd's certfiles are globs; a pattern that matches nothing is named in the error. */
-function expandCertfiles(patterns: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const pattern of patterns) {
-    const paths = matchingPaths(pattern);
-    if (paths.length === 0) throw new Error(`No certificate file matches ${pattern}`);
-    out.push(...paths);
-  }
-  return out;
-}
-
-/** The paths a shell glob names, each part of the path matched in turn (a glob in a directory name too), sorted. */
-function matchingPaths(pattern: string): string[] {
-  if (!/[*?[]/.test(pattern)) return [pattern];
-  const { root } = path.parse(pattern);
-  let found = [root];
-  for (const part of pattern
-    .slice(root.length)
-    .split(path.sep)
-    .filter((p) => p !== '')) {
-    if (!/[*?[]/.test(part)) {
-      found = found.map((dir) => path.join(dir, part));
-      continue;
-    }
-    const re = globToRegExp(part);
-    found = found.flatMap((dir) => {
-      try {
-        return fs
-          .readdirSync(dir)
-          .filter((name) => re.test(name))
-          .sort()
-          .map((name) => path.join(dir, name));
-      } catch {
-        // A directory that cannot be read matches nothing.
-        return [];
-      }
-    });
-  }
-  return found.filter((p) => fs.existsSync(p));
 }
 
 /** Each client holds a descriptor: the node takes what the hard limit allows, and says what it has. */

@@ -63,13 +63,23 @@ describe('c2s listeners', () => {
           ['/api', 'api'],
           ['/ws', 'ws'],
         ]),
+        tls: false,
       },
     ]);
+  });
+
+  test('an ejabberd_http listener with tls: true is HTTPS', () => {
+    const config = parse('listen:\n  - port: 5443\n    module: ejabberd_http\n    tls: true\n    request_handlers:\n      /api: mod_http_api\n');
+    expect(config.listeners).toEqual([{ port: 5443, ip: '127.0.0.1', handlers: new Map([['/api', 'api']]), tls: true }]);
   });
 
   test.each([
     ['  - port: 5222\n    module: ejabberd_c2s\n    starttls: yes please\n', "'listen' item 1: 'starttls' must be true or false"],
     ['  - port: 5222\n    module: ejabberd_c2s\n    tls: 1\n', "'listen' item 1: 'tls' must be true or false"],
+    [
+      '  - port: 5443\n    module: ejabberd_http\n    tls: "yes"\n    request_handlers:\n      /api: mod_http_api\n',
+      "'listen' item 1: 'tls' must be true or false",
+    ],
     ['  - port: 5222\n    module: ejabberd_c2s\n    starttls_required: "true"\n', "'listen' item 1: 'starttls_required' must be true or false"],
     ['  - port: 5222\n    module: ejabberd_c2s\n    max_stanza_size: 0\n', "'listen' item 1: 'max_stanza_size' must be a positive number of bytes or infinity"],
     [

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Listener } from '../../config/listen';
 import { handleXmlRpc } from '../xmlrpc/handler';
 import { handleApi } from './api';
@@ -7,10 +8,11 @@ import { mediaType, type HttpDeps } from './common';
 /**
  * One HTTP listener: each request goes to the handler whose path is the longest prefix of its
  * own (`/api` → the JSON API, `/rpc` → XML-RPC; `/` alone for XML-RPC on a port of its own).
+ * With `tls`, it speaks HTTPS with that key and certificate.
  */
-export function createHttpServer(listener: Listener, deps: HttpDeps): Server {
+export function createHttpServer(listener: Listener, deps: HttpDeps, tls?: { key: string; cert: string }): Server {
   const routes = [...listener.handlers.entries()].sort(([a], [b]) => b.length - a.length);
-  return createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes.find(([prefix]) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
     if (!route) {
@@ -32,5 +34,7 @@ export function createHttpServer(listener: Listener, deps: HttpDeps): Server {
     }
     const rest = prefix === '/' ? path.slice(1) : path.slice(prefix.length).replace(/^\//, '');
     void handleApi(req, res, rest, deps);
-  });
+  };
+  // An HTTPS server answers requests and upgrades as an HTTP one does.
+  return tls ? createHttpsServer(tls, serve) : createServer(serve);
 }

@@ -7,6 +7,8 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Config } from '../../config/config';
+import { globToRegExp } from '../../lib/glob';
 
 export interface Certificate {
   readonly key: string;
@@ -124,4 +126,62 @@ function readIfCurrent(keyFile: string, certFile: string, names: readonly string
     return undefined;
   }
   return { key, cert };
+}
+
+/**
+ * The certificate of the configuration of the moment: the configured files (globs, as ejabberd
+ * reads them) or the node's own; knows when the configuration names other files or hosts.
+ */
+export function certificateLoader(config: () => Pick<Config, 'certfiles' | 'hosts'>, homeDir: string) {
+  let loadedFor = '';
+  const identity = ({ certfiles, hosts }: Pick<Config, 'certfiles' | 'hosts'>) => JSON.stringify([certfiles, hosts]);
+  return {
+    load(): Certificate {
+      const c = config();
+      loadedFor = identity(c);
+      return loadCertificate(expandCertfiles(c.certfiles), c.hosts, homeDir);
+    },
+    changed: () => identity(config()) !== loadedFor,
+  };
+}
+
+/** ejabberd's certfiles are globs; a pattern that matches nothing is named in the error. */
+function expandCertfiles(patterns: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    const paths = matchingPaths(pattern);
+    if (paths.length === 0) throw new Error(`No certificate file matches ${pattern}`);
+    out.push(...paths);
+  }
+  return out;
+}
+
+/** The paths a shell glob names, each part of the path matched in turn (a glob in a directory name too), sorted. */
+function matchingPaths(pattern: string): string[] {
+  if (!/[*?[]/.test(pattern)) return [pattern];
+  const { root } = path.parse(pattern);
+  let found = [root];
+  for (const part of pattern
+    .slice(root.length)
+    .split(path.sep)
+    .filter((p) => p !== '')) {
+    if (!/[*?[]/.test(part)) {
+      found = found.map((dir) => path.join(dir, part));
+      continue;
+    }
+    const re = globToRegExp(part);
+    found = found.flatMap((dir) => {
+      try {
+        return fs
+          .readdirSync(dir)
+          .filter((name) => re.test(name))
+          .sort()
+          .map((name) => path.join(dir, name));
+      } catch {
+        // A directory that cannot be read matches nothing.
+        return [];
+      }
+    });
+  }
+  return found.filter((p) => fs.existsSync(p));
 }
