@@ -90,11 +90,12 @@ export function fileKind(st: Stats): string {
 /**
  * Opens a file to read, refusing anything but a regular file: reading a FIFO waits for a
  * writer, for ever if none comes, and a device such as /dev/zero never ends. The file is
- * looked at before it is opened (opening some devices does something), and opened without
- * blocking (in case it was swapped for a FIFO meanwhile), then looked at again.
+ * looked at before it is opened (opening some devices does something; stat never waits), and
+ * opened without blocking (in case it was swapped for a FIFO meanwhile), then looked at again.
+ * Errors read `Cannot read WHAT SHOWN: why`; `shown` is the path unless the caller says more.
  */
-export async function openRegularFile(path: string, what: string): Promise<fs.FileHandle> {
-  const refuse = (why: string) => new CommandError('failed', `Cannot read ${what} ${path}: ${why}`);
+export async function openRegularFile(path: string, what: string, shown = path): Promise<fs.FileHandle> {
+  const refuse = (why: string) => new CommandError('failed', `Cannot read ${what} ${shown}: ${why}`);
   const check = (st: Stats) => {
     if (st.isDirectory()) throw refuse('it is a directory');
     if (!st.isFile()) throw refuse(`it is not a regular file (${fileKind(st)})`);
@@ -105,14 +106,14 @@ export async function openRegularFile(path: string, what: string): Promise<fs.Fi
     handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (err instanceof CommandError) throw err;
-    throw cannotRead(what, path, err);
+    throw cannotRead(what, shown, err);
   }
   try {
     check(await handle.stat());
   } catch (err) {
     await handle.close().catch(() => undefined);
     if (err instanceof CommandError) throw err;
-    throw cannotRead(what, path, err);
+    throw cannotRead(what, shown, err);
   }
   return handle;
 }

@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
 import { CommandError } from './errors';
-import { cannotRead } from './files';
+import { cannotRead, openRegularFile } from './files';
 
 /** One line of a file, as bytes; `raw` ends with its newline unless it is an unterminated last line. */
 export interface Line {
@@ -20,15 +19,11 @@ const CHUNK_BYTES = 1 << 20;
 /**
  * The lines of a file, read a chunk at a time so that a file of any size streams. A line
  * longer than `maxLine` bytes is an error rather than an unbounded buffer: a hostile or broken
- * file cannot make us hold it in memory. `what` names the file in errors ("the backup").
+ * file cannot make us hold it in memory. `what` names the file in errors ("the backup"). A FIFO, a
+ * device or a directory is refused before anything is read.
  */
 export async function* readLines(path: string, what: string, maxLine: number): AsyncGenerator<Line> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (err) {
-    throw cannotRead(what, path, err);
-  }
+  const handle = await openRegularFile(path, what);
   try {
     let pieces: Buffer[] = [];
     let pending = 0;

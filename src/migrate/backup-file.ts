@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { CommandError } from '../lib/errors';
-import { cannotRead } from '../lib/files';
+import { openRegularFile } from '../lib/files';
 import { lineText, readLines, type Line } from '../lib/lines';
 import type { Key } from '../storage/types';
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
@@ -202,13 +201,11 @@ function parseRecord(text: string, fail: (why: string) => CommandError): { table
   return { table, key: decodeBackupKey(key), json };
 }
 
-/** Fails at once, naming the file, when it cannot be read: no need to prepare anything. */
+/**
+ * Fails at once, naming the file, when it cannot be read or is not a regular file (a FIFO
+ * would hold the command, and the database with it, until a writer comes): no need to
+ * prepare anything.
+ */
 export async function checkReadable(path: string, what: string): Promise<void> {
-  try {
-    const s = await fs.stat(path);
-    if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    await (await fs.open(path, 'r')).close();
-  } catch (err) {
-    throw cannotRead(what, path, err);
-  }
+  await (await openRegularFile(path, what)).close();
 }

@@ -1,6 +1,5 @@
-import { constants, promises as fs } from 'node:fs';
 import { CommandError } from '../lib/errors';
-import { cannotRead } from '../lib/files';
+import { cannotRead, openRegularFile } from '../lib/files';
 
 /**
  * Reads an input file (a spool file, an old configuration) whole, after checking that it is a
@@ -9,19 +8,10 @@ import { cannotRead } from '../lib/files';
  * required, unless `latin1` says that other bytes are ISO-8859-1 (Erlang's old default).
  */
 export async function readInputText(path: string, what: string, maxBytes: number, options: { latin1?: boolean } = {}): Promise<string> {
-  const cannot = (why: string, err?: unknown, code: 'not_found' | 'failed' = 'failed') =>
-    new CommandError(code, `Cannot read ${what} ${path}: ${why}`, err === undefined ? {} : { cause: err });
-  let handle: fs.FileHandle;
-  try {
-    // Non-blocking, so that a FIFO is refused below instead of waiting for a writer.
-    handle = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw cannotRead(what, path, err);
-  }
+  const cannot = (why: string) => new CommandError('failed', `Cannot read ${what} ${path}: ${why}`);
+  const handle = await openRegularFile(path, what);
   try {
     const st = await handle.stat();
-    if (st.isDirectory()) throw cannot('it is a directory');
-    if (!st.isFile()) throw cannot('it is not a regular file');
     if (st.size > maxBytes) throw cannot(`it is larger than ${maxBytes} bytes`);
     // One byte more than allowed, in case the file grew since stat.
     const buf = Buffer.alloc(Math.min(maxBytes, st.size) + 1);
@@ -40,7 +30,7 @@ export async function readInputText(path: string, what: string, maxBytes: number
     throw cannot(`it is not UTF-8 text (byte ${bad + 1} is invalid)`);
   } catch (err) {
     if (err instanceof CommandError) throw err;
-    throw cannot((err as Error).message, err);
+    throw cannotRead(what, path, err);
   } finally {
     await handle.close().catch(() => undefined);
   }

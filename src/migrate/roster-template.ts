@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import { CommandError } from '../lib/errors';
 import { ErlangSyntaxError, formatTerm, parseErlangTerms, termText, type Term } from '../lib/erlang-terms';
-import { cannotRead } from '../lib/files';
+import { readInputText } from './input-text';
 import { contactJid, normalGroups, splitBare } from '../features/roster/records';
 import type { TemplateEntry } from '../features/roster/roster';
 
@@ -23,12 +22,11 @@ export async function readRosterTemplate(path: string): Promise<TemplateEntry[]>
   return mergeEntries(path, parseTemplate(path, await readTemplate(path)));
 }
 
-async function readTemplate(path: string): Promise<string> {
-  try {
-    return await fs.readFile(path, 'utf8');
-  } catch (err) {
-    throw cannotRead('the roster file', path, err);
-  }
+/** Far beyond any roster template: a bound, so that a huge file is refused instead of held in memory. */
+const MAX_TEMPLATE_BYTES = 16 * 1024 * 1024;
+
+function readTemplate(path: string): Promise<string> {
+  return readInputText(path, 'the roster file', MAX_TEMPLATE_BYTES);
 }
 
 interface RawEntry {

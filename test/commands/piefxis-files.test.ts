@@ -99,7 +99,7 @@ describe('import_piefxis reads only regular files', () => {
     const missing = join(dir, 'nope.xml');
     expect(await run(missing)).toEqual(failure(`Cannot read the XEP-0227 file ${missing}: it does not exist`));
     expect(await run(dir)).toEqual(failure(`Cannot read the XEP-0227 file ${dir}: it is a directory`));
-    expect(await run('/dev/null')).toEqual(failure('Cannot read the XEP-0227 file /dev/null: it is not a regular file'));
+    expect(await run('/dev/null')).toEqual(failure('Cannot read the XEP-0227 file /dev/null: it is not a regular file (a character device)'));
   });
 });
 

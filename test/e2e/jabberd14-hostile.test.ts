@@ -72,7 +72,7 @@ describe('import_file refuses broken and hostile files, and writes nothing', () 
   test('a FIFO is refused instead of waiting for a writer', async () => {
     const fifo = join(spool, 'alice.xml');
     execFileSync('mkfifo', [fifo]);
-    expect(await home.ctl(['import_file', fifo])).toEqual(fails(1, `Error: Cannot read the jabberd14 spool file ${fifo}: it is not a regular file\n`));
+    expect(await home.ctl(['import_file', fifo])).toEqual(fails(1, `Error: Cannot read the jabberd14 spool file ${fifo}: it is not a regular file (a FIFO)\n`));
   });
 
   test('the root element must be <xdb>', async () => {

@@ -9,7 +9,7 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { CommandError } from '../../lib/errors';
 import { nameprep } from '../../lib/jid';
-import { fsReason } from '../../lib/files';
+import { fsReason, openRegularFile } from '../../lib/files';
 import { invalid, isPie, NS_PIE, NS_XI, type Where } from './format';
 import { Element, MAX_XML_DEPTH } from '../../lib/xml';
 
@@ -152,26 +152,18 @@ export async function readPiefxis(file: string, hosts: Hosts, visitor: Visitor):
 }
 
 async function openInput(path: string, from?: Where, real = path): Promise<fs.FileHandle> {
-  const what = from ? `${path}, included from ${from.file} (line ${from.line})` : path;
-  const cannot = (code: 'not_found' | 'failed', why: string, cause?: unknown) =>
-    new CommandError(code, `Cannot read the XEP-0227 file ${what}: ${why}`, { cause, details: { arg: 'file' } });
+  const shown = from ? `${path}, included from ${from.file} (line ${from.line})` : path;
   let handle: fs.FileHandle;
   try {
-    handle = await fs.open(real, 'r');
+    handle = await openRegularFile(real, 'the XEP-0227 file', shown);
   } catch (err) {
-    throw cannot((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not_found' : 'failed', fsReason(err), err);
+    if (!(err instanceof CommandError)) throw err;
+    throw new CommandError(err.code, err.message, { cause: err.cause, details: { arg: 'file' } });
   }
   const st = await handle.stat();
-  const why = st.isDirectory()
-    ? 'it is a directory'
-    : !st.isFile()
-      ? 'it is not a regular file'
-      : st.size > MAX_FILE_BYTES
-        ? `it is larger than ${MAX_FILE_BYTES} bytes`
-        : undefined;
-  if (why) {
+  if (st.size > MAX_FILE_BYTES) {
     await handle.close();
-    throw cannot('failed', why);
+    throw new CommandError('failed', `Cannot read the XEP-0227 file ${shown}: it is larger than ${MAX_FILE_BYTES} bytes`, { details: { arg: 'file' } });
   }
   return handle;
 }
