@@ -4,6 +4,7 @@ import { openRegularFile } from '../lib/files';
 import { lineText, readLines, type Line } from '../lib/lines';
 import type { Key } from '../storage/types';
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
+import { recordValueFault } from './record-value';
 
 /**
  * The backup file (README, "Backup file format"): JSON lines.
@@ -195,10 +196,13 @@ function parseRecord(text: string, fail: (why: string) => CommandError): { table
   // JSON can spell a lone surrogate, which no stored key holds.
   if (!(key as string & { isWellFormed(): boolean }).isWellFormed()) throw fail('a record key must be well-formed Unicode text');
   if (value === null) throw fail('a record value cannot be null');
+  const parts = decodeBackupKey(key);
+  const fault = recordValueFault(table, parts, value);
+  if (fault !== undefined) throw fail(fault);
   // The value's text as written, when the line has the form backup writes; else re-encoded.
   const head = `[${JSON.stringify(table)},${JSON.stringify(key)},`;
   const json = text.startsWith(head) && text.endsWith(']') ? text.slice(head.length, -1) : JSON.stringify(value);
-  return { table, key: decodeBackupKey(key), json };
+  return { table, key: parts, json };
 }
 
 /**

@@ -1,12 +1,11 @@
 import { CommandError } from '../lib/errors';
-import { decodeAccount, PASSWD } from '../features/accounts/records';
-import { loneSurrogateIn } from '../lib/utf8';
 import { writeFileAtomicStream } from '../lib/files';
 import { lineText, readLines } from '../lib/lines';
 import type { BatchOp, Key, Store } from '../storage/types';
 import { bufferedWriter, checkReadable, throttle } from './backup-file';
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
-import { databaseTables } from './tables';
+import { recordValueFault } from './record-value';
+import { databaseTables, EXTENSION_TABLE } from './tables';
 
 /**
  * The text dump (README, "Dump file format"): JSON lines, meant for people and tools.
@@ -53,7 +52,7 @@ export async function writeDump(
   now: number,
   working: (text: string) => void,
 ): Promise<number> {
-  if (table !== undefined && !KNOWN.includes(table)) {
+  if (table !== undefined && !KNOWN.includes(table) && !EXTENSION_TABLE.test(table)) {
     throw new CommandError('bad_argument', `Unknown table '${table}' (table): the tables are ${KNOWN.join(', ')}`, { details: { arg: 'table' } });
   }
   const tell = throttle(working);
@@ -141,22 +140,14 @@ function parseDumpRecord(text: string, fail: (why: string) => CommandError): Dum
   const extra = Object.keys(rest);
   if (extra.length > 0) throw fail(`unexpected field ${extra.map((f) => `'${f}'`).join(', ')}`);
   if (typeof table !== 'string') throw fail("the field 'table' must be a table name");
-  if (!KNOWN.includes(table)) throw fail(unknownTable(table, ''));
+  if (!KNOWN.includes(table) && !EXTENSION_TABLE.test(table)) throw fail(unknownTable(table, ''));
   const parts = decodeDumpKey(key);
   if (!parts) throw fail("the field 'key' must be a non-empty list of strings without NUL characters");
   // JSON can spell a lone surrogate, which no stored key holds.
   if (!wellFormed(parts)) throw fail("the field 'key' must be well-formed Unicode text");
   if (value === undefined || value === null) throw fail("the field 'value' is missing or null");
-  const lone = loneSurrogateIn(value);
-  if (lone !== undefined) throw fail(`the value holds a lone surrogate at ${lone}, which is not Unicode text`);
-  // An account's secret is what each login works on: one beyond the bounds would make logins cost seconds.
-  if (table === PASSWD) {
-    try {
-      decodeAccount(value, `the account ${parts[1]}@${parts[0]}`);
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
-  }
+  const fault = recordValueFault(table, parts, value);
+  if (fault !== undefined) throw fail(fault);
   return { table, key: parts, value };
 }
 

@@ -48,7 +48,7 @@ function smallBackup(): Buffer {
   const body =
     '{"format":"ctl-backup","version":1,"node":"ctl@localhost","created":"2025-01-01T00:00:00.000Z"}\n' +
     '["last","localhost\\u0000alice",{"timestamp":1,"status":"ü"}]\n' +
-    '["passwd","localhost\\u0000alice",{"password":"pw"}]\n';
+    '["passwd","localhost\\u0000alice",{"secret":{"format":"plain","password":"pw"},"created":1}]\n';
   return Buffer.from(`${body}${JSON.stringify({ end: 'ctl-backup', records: 2, tables: { last: 1, passwd: 1 }, sha256: sha(body) })}\n`);
 }
 
@@ -157,6 +157,57 @@ describe('a corrupt backup', () => {
       writeFileSync(file(), `${body}${JSON.stringify({ end: 'ctl-backup', records: 1, tables: { passwd: 1 }, sha256: sha(body) })}\n`);
       await refused(`Invalid backup ${file()} (line 2): ${why}`);
     }
+  });
+
+  describe('a record that load would refuse, with a matching checksum', () => {
+    /** A backup of alice's good account and `record`, as backup writes them. */
+    const withRecord = (record: string) => {
+      const good = '["passwd","localhost\\u0000alice",{"secret":{"format":"plain","password":"pw"},"created":1}]';
+      const body = `${lines()[0]}\n${good}\n${record}\n`;
+      const table = (JSON.parse(record) as string[])[0];
+      const tables = table === 'passwd' ? { passwd: 2 } : { [table]: 1, passwd: 1 };
+      return `${body}${JSON.stringify({ end: 'ctl-backup', records: 2, tables, sha256: sha(body) })}\n`;
+    };
+    const keys = (iterations: number) => ({
+      iterations,
+      salt: 'H1oD5YZbkRfLUOpW7cVMJw==',
+      storedKey: 'IzoJVk2cLl8OqR/TibQwE3vdfg4=',
+      serverKey: '12zTeQZ0jzZcnFugmKD0ltYx+Tk=',
+    });
+    const scram = (sha1: number, sha256: number) =>
+      `["passwd","localhost\\u0000mallory",${JSON.stringify({ secret: { format: 'scram', hash: 'sha1', ...keys(sha1), sha256: keys(sha256) }, created: 1 })}]`;
+
+    test.each([
+      ['50000000 SHA-1 iterations', scram(50_000_000, 4096), 'the account mallory@localhost: secret.iterations must be a whole number from 1 to 1000000'],
+      [
+        '2000000 SHA-256 iterations',
+        scram(4096, 2_000_000),
+        'the account mallory@localhost: secret.sha256.iterations must be a whole number from 1 to 1000000',
+      ],
+      [
+        'an account without a secret',
+        '["passwd","localhost\\u0000mallory",{"password":"pw"}]',
+        'the account mallory@localhost: created must be seconds since 1970',
+      ],
+      [
+        'a lone surrogate in a value',
+        '["last","localhost\\u0000alice",{"timestamp":1,"status":"\\ud800"}]',
+        'the value holds a lone surrogate at status, which is not Unicode text',
+      ],
+    ])('%s: restore refuses the whole backup, naming the line', async (_what, record, why) => {
+      writeFileSync(file(), withRecord(record));
+      await refused(`Invalid backup ${file()} (line 3): ${why}`);
+    });
+
+    test('install_fallback refuses it too and stages nothing', async () => {
+      writeFileSync(file(), withRecord(scram(50_000_000, 4096)));
+      expect(await home.ctl(['install_fallback', file()])).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: `Error: Invalid backup ${file()} (line 3): the account mallory@localhost: secret.iterations must be a whole number from 1 to 1000000\n`,
+      });
+      expect(() => readFileSync(join(home.dir, 'fallback.backup'))).toThrow();
+    });
   });
 
   test('more after the end line', async () => {
