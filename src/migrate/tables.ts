@@ -36,3 +36,8 @@ export function databaseTables(): string[] {
     ...recordArchiveTables(MAM, false),
   ].sort();
 }
+
+/** The tables of extension modules, `ext.MODULE.TABLE`: a database holds those of the modules that stored something. */
+export const EXTENSION_TABLE = /^ext\.[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$/;
+
+export const extensionTable = (module: string, table: string): string => `ext.${module}.${table}`;

@@ -4,7 +4,7 @@
  * installed. A git repository of modules as a source: cloned, then pulled by modules_update_specs.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
@@ -74,6 +74,11 @@ test('without a node: install, check, list and uninstall work on the files; the 
     expect(await ctlProcess(h.dir, ['stop'])).toMatchObject({ status: 0 });
   }
   expect(await h.ctl(['modules_installed'])).toEqual(ok());
+  // The module's table outlives it, and a dump of the database holding it loads back.
+  const dump = join(h.dir, 'all.dump');
+  expect(await h.ctl(['dump', dump])).toEqual(ok());
+  expect(readFileSync(dump, 'utf8')).toContain('{"table":"ext.mod_motd.motd","key":["localhost"],"value":{"text":"Hello from a module"');
+  expect(await h.ctl(['load', dump])).toEqual(ok());
 });
 
 test('a source that is not there, and no source at all, are errors naming ctl.yml', async () => {

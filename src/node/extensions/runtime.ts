@@ -21,6 +21,7 @@ import type { IqRoute, ModuleApi, SessionTable, XmppLogger } from '../../xmpp/ap
 import type { ExtensionApi, ExtensionHooks, ExtensionModule, ExtensionTable, ModuleManifest, TableKey } from '../../xmpp/extension';
 import type { XmppServer } from '../../xmpp/server';
 import { StanzaError } from '../../xmpp/stanza';
+import { extensionTable } from '../../migrate/tables';
 import { build, hashFiles, load, mainFile, MANIFEST, ModuleProblem, NAME, readFolder, readManifest, compareVersions, type Built, type Files } from './build';
 import { declaration, STATE_FILE, type ModuleState } from './declared';
 import { moduleFolders, sourceDirs, type SourceDir } from './sources';
@@ -569,7 +570,7 @@ async function record(p: Prepared, env: RecordEnv): Promise<Recorded> {
     },
     table<T>(table: string): ExtensionTable<T> {
       if (typeof table !== 'string' || !NAME.test(table)) throw problem(`table(${JSON.stringify(table)}): a table name is lower-case letters, digits and _`);
-      const made = tables.get(table) ?? tableOf(env.store, `ext.${name}.${table}`);
+      const made = tables.get(table) ?? tableOf(env.store, extensionTable(name, table));
       if (!tables.has(table)) declares.push(`table ${table}`);
       tables.set(table, made);
       return made as ExtensionTable<T>;
