@@ -123,7 +123,7 @@ export const mnesiaCommands = [
     paths: ['file'],
     args: [f('file', string)],
     result: f('res', rescode),
-    handler: ({ file }, { services, progress, working, summary }) => services.piefxis.importFile(file, { progress, working, summary }),
+    handler: ({ file }, { services, progress, working, summary, strict }) => services.piefxis.importFile(file, { progress, working, summary }, { strict }),
   }),
   defineCommand({
     name: 'install_fallback',

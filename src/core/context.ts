@@ -32,6 +32,8 @@ export interface Context<S = unknown> {
   readonly summary: (text: string) => void;
   /** An authenticated account calling over HTTP or XML-RPC; absent for the node's operator. */
   readonly caller?: Caller;
+  /** The caller asked imports to fail on what they would skip with a warning (`--strict`). */
+  readonly strict: boolean;
   /** The extension modules: those the node runs, or without a node the home's installed files. */
   readonly extensions: ExtensionControl;
 }
@@ -82,6 +84,7 @@ export interface ContextParts<S = unknown> {
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
   readonly caller?: Caller;
+  readonly strict?: boolean;
   /** Without a node: what handles the home's extension modules on disk. */
   readonly extensions?: () => ExtensionControl;
 }
@@ -97,6 +100,7 @@ export function createContext<S>(parts: ContextParts<S>): Context<S> {
     working: parts.working ?? (() => undefined),
     summary: parts.summary ?? (() => undefined),
     caller: parts.caller,
+    strict: parts.strict === true,
     running: parts.node,
     get services(): S {
       if (!parts.services) throw missing('the database');

@@ -15,6 +15,8 @@ export interface RunOptions {
   /** Writes need not wait for the disk: the caller syncs at the end of its batch. */
   readonly bulk?: boolean;
   readonly caller?: Caller;
+  /** Imports fail on what they would skip with a warning (`--strict`). */
+  readonly strict?: boolean;
   /** Progress of a long command: a line to keep, what it is doing now, or its summary. */
   readonly send?: (text: string, kind?: ProgressKind) => void;
 }
@@ -72,6 +74,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
         working,
         summary,
         caller: options.caller,
+        strict: options.strict,
       });
       return execute(command, args, ctx);
     };
@@ -87,7 +90,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
       return inOrder(connection, () => gate.shared(() => state().store.sync()));
     }
     const command = lookup(registry, request.command);
-    const go = () => run(command, request.args, { bulk: request.bulk, send });
+    const go = () => run(command, request.args, { bulk: request.bulk, strict: request.strict === true, send });
     return passesGate(command) ? inOrder(connection, go) : go();
   }
 

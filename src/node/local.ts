@@ -20,6 +20,8 @@ export interface LocalOptions {
   readonly clock?: () => number;
   /** Many commands in a row (`ctl batch`): writes are synced once, when the runner closes. */
   readonly bulk?: boolean;
+  /** Imports fail on what they would skip with a warning (`--strict`). */
+  readonly strict?: boolean;
   /** Where long commands report their steps, and what they are doing now. */
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
@@ -67,6 +69,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       progress: options.progress,
       working: options.working,
       summary: options.summary,
+      strict: options.strict,
       extensions: fileExtensions,
     });
   }

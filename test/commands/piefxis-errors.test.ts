@@ -22,10 +22,10 @@ function document(bad: string): string {
   return `<?xml version='1.0' encoding='UTF-8'?>\n<server-data xmlns='urn:xmpp:pie:0'>\n<host jid='capulet.com'><user name='juliet' password='pw'/>\n${bad}\n</host>\n</server-data>\n`;
 }
 
-async function importing(text: string) {
+async function importing(text: string, ...flags: string[]) {
   const file = join(home.dir, 'bad.xml');
   writeFileSync(file, text);
-  return { file, result: await home.ctl(['import_piefxis', file], { clock }) };
+  return { file, result: await home.ctl([...flags, 'import_piefxis', file], { clock }) };
 }
 
 async function nothingWritten(): Promise<void> {
@@ -33,7 +33,9 @@ async function nothingWritten(): Promise<void> {
   expect(Object.values(d).every((rows) => Object.keys(rows).length === 0)).toBe(true);
 }
 
-describe('import_piefxis refuses content that XEP-0227 does not allow, naming the element and line', () => {
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('import_piefxis skips what this node cannot store with a warning naming the file, line, user and element; --strict refuses it', () => {
   test.each([
     ['a user without a name', "<user password='x'/>", "the <user> has no 'name' attribute"],
     ['an invalid user name', "<user name='a b'/>", `Invalid user name 'a b': a user name cannot contain spaces, control characters or any of "&'/:<>@`],
@@ -41,7 +43,6 @@ describe('import_piefxis refuses content that XEP-0227 does not allow, naming th
     ['a password over 1024 bytes', `<user name='romeo' password='${'x'.repeat(1025)}'/>`, 'the password of romeo@capulet.com is longer than 1024 bytes'],
     ['text in a user', romeo('[ ... ]'), 'text is not allowed in <user>'],
     ['an unknown element of the PIE namespace', romeo('<roster/>'), '<roster> is not an element of a XEP-0227 <user>'],
-    ['a PIE element out of place', '<server-data/>', '<server-data> is not allowed in <host>: it holds <user> elements'],
     [
       'an XInclude inside a user',
       romeo("<xi:include xmlns:xi='http://www.w3.org/2001/XInclude' href='r.xml'/>"),
@@ -78,7 +79,7 @@ describe('import_piefxis refuses content that XEP-0227 does not allow, naming th
     [
       'private data in a reserved namespace',
       romeo("<query xmlns='jabber:iq:private'><prefs/></query>"),
-      '<prefs> is in the reserved namespace jabber:iq:private: private storage refuses it',
+      '<prefs> is in the reserved namespace jabber:iq:private: private storage refuses it (the element has no namespace of its own)',
     ],
     [
       'private data twice in one namespace',
@@ -122,11 +123,37 @@ describe('import_piefxis refuses content that XEP-0227 does not allow, naming th
       romeo(scram(`${SCRAM_OK}<pepper/>`)),
       '<pepper> is not allowed in <scram-credentials>: use iter-count, salt, server-key and stored-key',
     ],
+  ])('%s', async (_label, bad, message) => {
+    const { file, result } = await importing(document(bad));
+    const warning = (file: string) =>
+      new RegExp(
+        `^Warning: skipped (the user .*|<.*> of romeo@capulet\\.com|text in <.*> of romeo@capulet\\.com) in ${escape(file)} \\(line 4\\): ${escape(message.replace('FILE', file))}\n`,
+      );
+    expect(result).toMatchObject({ status: 0, stdout: '' });
+    expect(result.stderr).toMatch(warning(file));
+    // The rest of the file went in.
+    expect(Object.keys((await dump(home.dir)).passwd)).toContain('capulet.com|juliet');
+
+    home.cleanup();
+    home = tempHome();
+    configure(home.dir);
+    const strict = await importing(document(bad), '--strict');
+    expect(strict.result.status).toBe(1);
+    const [warned, ...rest] = strict.result.stderr.split('\n');
+    expect(`${warned}\n`).toMatch(warning(strict.file));
+    expect(rest).toEqual([`Error: ${strict.file} holds 1 element this node cannot store (the warning above): with --strict, nothing was imported`, '']);
+    await nothingWritten();
+  });
+});
+
+describe('import_piefxis refuses files that are not XEP-0227, naming the element and line', () => {
+  test.each([
+    ['a PIE element out of place', '<server-data/>', '<server-data> is not allowed in <host>: it holds <user> elements'],
     ['text in a host', 'users follow', 'text is not allowed in <host>'],
     ['deep nesting', romeo(`<x xmlns='urn:x'>${'<y>'.repeat(70)}${'</y>'.repeat(70)}</x>`), 'elements are nested deeper than 64 levels'],
   ])('%s', async (_label, bad, message) => {
     const { file, result } = await importing(document(bad));
-    expect(result).toEqual({ status: 1, stdout: '', stderr: `Error: Invalid XEP-0227 file ${file} (line 4): ${message.replace('FILE', file)}\n` });
+    expect(result).toEqual({ status: 1, stdout: '', stderr: `Error: Invalid XEP-0227 file ${file} (line 4): ${message}\n` });
     await nothingWritten();
   });
 

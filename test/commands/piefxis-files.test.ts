@@ -166,11 +166,8 @@ describe('import_piefxis follows XIncludes only inside the directory of the incl
         `Invalid XEP-0227 file ${wrongRoot} (line 1): the root element is <server-data> in namespace urn:xmpp:pie:0, where <host> in namespace urn:xmpp:pie:0 was expected`,
       ),
     );
-    const bad = file(
-      'h.xml',
-      "<host xmlns='urn:xmpp:pie:0' jid='capulet.com'>\n<user name='juliet'>\n<query xmlns='jabber:iq:roster'><item/></query></user></host>",
-    );
-    expect(await run(main)).toEqual(dataError(`Invalid XEP-0227 file ${bad} (line 3): the roster <item> has no 'jid' attribute`));
+    const bad = file('h.xml', "<host xmlns='urn:xmpp:pie:0' jid='capulet.com'>\n<user name='juliet'/>\n<users/></host>");
+    expect(await run(main)).toEqual(dataError(`Invalid XEP-0227 file ${bad} (line 3): <users> is not allowed in <host>: it holds <user> elements`));
     await nothingWritten();
     file('h.xml', HOST_FILE);
     expect(await run(main)).toEqual({

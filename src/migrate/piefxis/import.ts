@@ -2,9 +2,12 @@
  * import_piefxis: two passes over the files. The first checks everything (hosts, users, every
  * element it imports) and writes nothing; the second writes whole users in atomic batches, the
  * offline messages of each just before. An account that already exists is skipped with all its
- * data, so re-running an interrupted import completes it.
+ * data, so re-running an interrupted import completes it. What this node cannot store is
+ * skipped with a warning, found in the first pass: with `strict`, any warning stops the import
+ * there, before anything is written.
  */
 import { resolve } from 'node:path';
+import { CommandError } from '../../lib/errors';
 import type { BareJid } from '../../lib/jid';
 import type { BatchOp } from '../../storage/types';
 import { accountOps, readAccounts, type AccountRecord } from '../../features/accounts/records';
@@ -15,15 +18,17 @@ import { privateOps } from '../../features/private/records';
 import { rosterItemOps } from '../../features/roster/records';
 import { vcardOps } from '../../features/vcard/records';
 import type { Report } from './export';
-import { invalid, type Where } from './format';
+import type { Where } from './format';
 import { readPiefxis } from './read';
-import { readUser, type ImportedUser } from './user';
+import { isSkipped, readUser, warningText, type ImportedUser, type Warning } from './user';
 
 /** Users written per batch: each batch is atomic and holds whole users. */
 const BATCH_USERS = 500;
 const BATCH_OPS = 20_000;
 /** Skipped users named in the summary; the rest are counted. */
 const NAMED = 5;
+/** Warnings printed one by one; past this many they are counted. */
+const SHOWN_WARNINGS = 100;
 
 interface Totals {
   users: number;
@@ -71,24 +76,35 @@ function userOps(u: ImportedUser, secret: Secret, created: number): BatchOp[] {
   return ops;
 }
 
-export async function importPiefxis(deps: FeatureDeps, file: string, report: Report): Promise<boolean> {
+export interface ImportOptions {
+  /** Any warning fails the import before anything is written. */
+  readonly strict?: boolean;
+}
+
+export async function importPiefxis(deps: FeatureDeps, file: string, report: Report, options: ImportOptions = {}): Promise<boolean> {
   const { store, config } = deps;
   const path = resolve(file);
   const now = deps.clock();
   const hosts = { hosts: config.hosts, configFile: config.file };
 
-  // Pass 1: every user is read and checked; a user named twice is an error, not a silent skip.
+  // Pass 1: every user is read and checked; a user named twice is kept once, with a warning.
   const firstSeen = new Map<string, Where>();
   const ignored = new Map<string, number>();
+  let warnings = 0;
+  const warn = (w: Warning) => {
+    if (++warnings <= SHOWN_WARNINGS) report.progress(warningText(w));
+  };
   let checked = 0;
   const files = await readPiefxis(path, hosts, {
     user(el) {
       const u = readUser(el, now);
+      if (isSkipped(u)) return warn(u.skipped);
       const id = `${u.user}@${u.host}`;
       const first = firstSeen.get(id);
-      if (first) throw invalid(u.where, `${id} appears a second time (first in ${first.file}, line ${first.line})`);
+      if (first) return warn({ where: u.where, user: id, element: '<user>', why: `${id} appears a second time (first in ${first.file}, line ${first.line})` });
       firstSeen.set(id, u.where);
       for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
+      for (const w of u.warnings) warn(w);
       if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
     },
     ignored(label) {
@@ -96,6 +112,14 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
     },
   });
   firstSeen.clear();
+  if (warnings > SHOWN_WARNINGS) report.progress(`Warning: ${warnings - SHOWN_WARNINGS} more warnings not shown`);
+  if (warnings > 0 && options.strict) {
+    throw new CommandError(
+      'failed',
+      `${path} holds ${plural(warnings, 'element')} this node cannot store (${warnings === 1 ? 'the warning' : 'the warnings'} above): with --strict, nothing was imported`,
+      { details: { arg: 'file' } },
+    );
+  }
 
   // Pass 2: the same reading, now writing.
   const t: Totals = { users: 0, plain: 0, scram: 0, hashed: 0, rosterItems: 0, vcards: 0, privates: 0, offline: 0, skipped: [], unusable: [] };
@@ -127,9 +151,14 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
     done += batch.length;
     report.working(`Imported ${done} of ${checked} users`);
   };
+  const written = new Set<string>();
   await readPiefxis(path, hosts, {
     async user(el) {
       const u = readUser(el, now);
+      if (isSkipped(u)) return;
+      const id = `${u.user}@${u.host}`;
+      if (written.has(id)) return;
+      written.add(id);
       pending.push(u);
       pendingOps += 1 + u.roster.size + u.privates.size + 3 * u.offline.length;
       if (pending.length >= BATCH_USERS || pendingOps >= BATCH_OPS) await flush();
@@ -137,11 +166,11 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
     ignored: () => undefined,
   });
   await flush();
-  summarise(report, path, files, t, ignored);
+  summarise(report, path, files, t, ignored, warnings);
   return true;
 }
 
-function summarise(report: Report, path: string, files: number, t: Totals, ignored: Map<string, number>): void {
+function summarise(report: Report, path: string, files: number, t: Totals, ignored: Map<string, number>, warnings: number): void {
   const from = files === 1 ? path : `${path} and ${plural(files - 1, 'included file')}`;
   const secrets = [
     t.scram > 0 ? `${t.scram} SCRAM` : '',
@@ -161,6 +190,7 @@ function summarise(report: Report, path: string, files: number, t: Totals, ignor
         `${named(t.unusable)}; set one with change_password`,
     );
   }
+  if (warnings > 0) report.summary(`Skipped ${plural(warnings, 'element')} this node cannot store, each named in a warning`);
   if (ignored.size > 0) {
     report.summary(`Ignored what this node does not keep: ${[...ignored].map(([label, n]) => `${n} ${label}`).join(', ')}`);
   }

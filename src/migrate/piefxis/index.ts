@@ -10,8 +10,8 @@ export interface Piefxis {
   exportAll(dir: string, report: Report): Promise<boolean>;
   /** Writes one host, which must be configured (errors name `host`). */
   exportHost(dir: string, host: string, report: Report): Promise<boolean>;
-  /** Imports `file` and the files it includes. */
-  importFile(file: string, report: Report): Promise<boolean>;
+  /** Imports `file` and the files it includes; `strict` fails on any warning before writing. */
+  importFile(file: string, report: Report, options?: { readonly strict?: boolean }): Promise<boolean>;
 }
 
 /**
@@ -30,8 +30,8 @@ export function createPiefxis(deps: FeatureDeps, features: Features): Piefxis {
       return exporter().exportPiefxis(deps.store, dir, [h], deps.clock(), report);
     },
 
-    importFile(file, report) {
-      return (require('./import') as typeof import('./import')).importPiefxis(deps, file, report);
+    importFile(file, report, options) {
+      return (require('./import') as typeof import('./import')).importPiefxis(deps, file, report, options);
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * One `<user>` of a XEP-0227 file, checked and turned into the records this node stores.
- * Errors name the element and its line; elements in namespaces this node does not keep are
- * reported as ignored, as the XEP asks.
+ * What this node cannot store (a private element without a namespace of its own, an unknown
+ * subscription, a key of the wrong length) is skipped with a warning naming the element and
+ * its line: other servers accept such data, and one odd element must not keep a user's others
+ * out. Elements in namespaces this node does not keep are reported as ignored, as the XEP asks.
  */
 import { formatJid, nameprep, nodeprep, parseJid } from '../../lib/jid';
 import { MAX_XML_BYTES, serialise, type Element } from '../../lib/xml';
@@ -11,7 +13,7 @@ import { delayedRecord, offlineRecord, type OfflineMessage } from '../../feature
 import { isReservedPrivateNamespace, NS_PRIVATE } from '../../features/private/records';
 import { normalItem, NS_ROSTER, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../../features/roster/records';
 import { NS_VCARD } from '../../features/vcard/records';
-import { invalid, isPie, NS_CLIENT, NS_DELAY, NS_SCRAM, NS_XI, type Where } from './format';
+import { isPie, NS_CLIENT, NS_DELAY, NS_SCRAM, NS_XI, type Where } from './format';
 import { label, type ElementInfo, type UserElement } from './read';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -32,6 +34,40 @@ export interface ImportedUser {
   /** Oldest first, as the file lists them. */
   readonly offline: readonly OfflineMessage[];
   readonly ignored: readonly { readonly label: string; readonly where: Where }[];
+  /** What was skipped because this node cannot store it, in document order. */
+  readonly warnings: readonly Warning[];
+}
+
+/** Something of a user that was skipped: where, whose, which element, and why. */
+export interface Warning {
+  readonly where: Where;
+  /** `user@host`, or for a user skipped whole the name as the file gives it. */
+  readonly user: string;
+  /** `<item>`, `<nons>`, or `<user>` when the whole user is skipped. */
+  readonly element: string;
+  readonly why: string;
+}
+
+/** A user that cannot be imported at all: its name is missing or invalid. */
+export interface SkippedUser {
+  readonly skipped: Warning;
+}
+
+/** Content this node cannot store, thrown where it is found and caught by the element it spoils. */
+class Unfit extends Error {
+  constructor(
+    readonly where: Where,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (where: Where, message: string): Unfit => new Unfit(where, message);
+
+export function warningText(w: Warning): string {
+  const whose = w.element === '<user>' ? `the user ${w.user}` : `${w.element} of ${w.user}`;
+  return `Warning: skipped ${whose} in ${w.where.file} (line ${w.where.line}): ${w.why}`;
 }
 
 const elements = (el: Element): Element[] => el.children.filter((c): c is Element => typeof c !== 'string');
@@ -40,22 +76,47 @@ const elements = (el: Element): Element[] => el.children.filter((c): c is Elemen
  * Reads `u` (its tree is consumed). `now` stamps offline messages that carry no delay from
  * the host.
  */
-export function readUser(u: UserElement, now: number): ImportedUser {
+export function readUser(u: UserElement, now: number): ImportedUser | SkippedUser {
+  const { el, host } = u;
+  const name = el.attrs.name as string | undefined;
+  try {
+    if (name === undefined) throw invalid(u.where, "the <user> has no 'name' attribute");
+    const user = part(() => nodeprep(name), u.where);
+    const password = el.attrs.password as string | undefined;
+    if (password !== undefined && Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+      throw invalid(u.where, `the password of ${user}@${host} is longer than ${MAX_PASSWORD_BYTES} bytes`);
+    return readElements(u, user, password, now);
+  } catch (err) {
+    if (!(err instanceof Unfit)) throw err;
+    const who = name === undefined ? 'without a name' : `'${name}'`;
+    return { skipped: { where: err.where, user: who, element: '<user>', why: err.message } };
+  }
+}
+
+export const isSkipped = (u: ImportedUser | SkippedUser): u is SkippedUser => 'skipped' in u;
+
+function readElements(u: UserElement, user: string, password: string | undefined, now: number): ImportedUser {
   const { el, info, host } = u;
   const file = u.where.file;
   const at = (e: Element): Where => ({ file, line: meta(e).line });
   const meta = (e: Element): ElementInfo => info.get(e)!;
-  const noText = (e: Element) => {
-    if (e.children.some((c) => typeof c === 'string' && c.trim() !== '')) throw invalid(at(e), `text is not allowed in <${e.name}>`);
-  };
-
-  const name = el.attrs.name as string | undefined;
-  if (name === undefined) throw invalid(u.where, "the <user> has no 'name' attribute");
-  const user = part(() => nodeprep(name), u.where);
   const id = `${user}@${host}`;
-  const password = el.attrs.password as string | undefined;
-  if (password !== undefined && Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
-    throw invalid(u.where, `the password of ${id} is longer than ${MAX_PASSWORD_BYTES} bytes`);
+  const warnings: Warning[] = [];
+  /** Runs `read` for element `e`; what it cannot store is skipped with a warning. */
+  const guarded = (e: Element, read: () => void) => {
+    try {
+      read();
+    } catch (err) {
+      if (!(err instanceof Unfit)) throw err;
+      warnings.push({ where: err.where, user: id, element: `<${e.name}>`, why: err.message });
+    }
+  };
+  /** Text where elements belong carries nothing: it is dropped with a warning. */
+  const noText = (e: Element) => {
+    if (e.children.some((c) => typeof c === 'string' && c.trim() !== '')) {
+      warnings.push({ where: at(e), user: id, element: `text in <${e.name}>`, why: `text is not allowed in <${e.name}>` });
+    }
+  };
 
   noText(el);
   const once = new Map<string, number>();
@@ -77,7 +138,9 @@ export function readUser(u: UserElement, now: number): ImportedUser {
   const offline: OfflineMessage[] = [];
   const ignored: { label: string; where: Where }[] = [];
 
-  for (const child of elements(el)) {
+  for (const child of elements(el)) guarded(child, () => readChild(child));
+
+  function readChild(child: Element): void {
     const { uri, local } = meta(child);
     const where = at(child);
     if (uri === NS_SCRAM && local === 'scram-credentials') {
@@ -97,23 +160,32 @@ export function readUser(u: UserElement, now: number): ImportedUser {
       single(child, 'roster');
       noText(child);
       for (const item of elements(child)) {
-        const { uri: iu, local: il } = meta(item);
-        if (iu !== NS_ROSTER || il !== 'item') throw invalid(at(item), `<${item.name}> is not allowed in a roster: it holds <item> elements`);
-        const [jid, entry] = rosterItem(item, meta, at, noText);
-        const line = rosterLines.get(jid);
-        if (line !== undefined) throw invalid(at(item), `${jid} is in the roster of ${id} twice (the first item is on line ${line})`);
-        rosterLines.set(jid, meta(item).line);
-        roster.set(jid, entry);
+        guarded(item, () => {
+          const { uri: iu, local: il } = meta(item);
+          if (iu !== NS_ROSTER || il !== 'item') throw invalid(at(item), `<${item.name}> is not allowed in a roster: it holds <item> elements`);
+          const [jid, entry] = rosterItem(item, meta, at, noText);
+          const line = rosterLines.get(jid);
+          if (line !== undefined) throw invalid(at(item), `${jid} is in the roster of ${id} twice (the first item is on line ${line})`);
+          rosterLines.set(jid, meta(item).line);
+          roster.set(jid, entry);
+        });
       }
     } else if (uri === NS_PRIVATE && local === 'query') {
       single(child, 'private storage');
       noText(child);
       for (const stored of elements(child)) {
-        const ns = meta(stored).uri;
-        if (ns === '') throw invalid(at(stored), `<${stored.name}> in private storage has no namespace: each element is kept under its xmlns`);
-        if (isReservedPrivateNamespace(ns)) throw invalid(at(stored), `<${stored.name}> is in the reserved namespace ${ns}: private storage refuses it`);
-        if (privates.has(ns)) throw invalid(at(stored), `${id} has a second private element in namespace ${ns}`);
-        privates.set(ns, sized(serialise(payload(stored, meta, false)), at(stored), `the private element <${stored.name}>`));
+        guarded(stored, () => {
+          const ns = meta(stored).uri;
+          if (ns === '') throw invalid(at(stored), `<${stored.name}> in private storage has no namespace: each element is kept under its xmlns`);
+          if (isReservedPrivateNamespace(ns)) {
+            throw invalid(
+              at(stored),
+              `<${stored.name}> is in the reserved namespace ${ns}: private storage refuses it (the element has no namespace of its own)`,
+            );
+          }
+          if (privates.has(ns)) throw invalid(at(stored), `${id} has a second private element in namespace ${ns}`);
+          privates.set(ns, sized(serialise(payload(stored, meta, false)), at(stored), `the private element <${stored.name}>`));
+        });
       }
     } else if (uri === NS_VCARD && local === 'vCard') {
       single(child, 'vCard');
@@ -123,7 +195,7 @@ export function readUser(u: UserElement, now: number): ImportedUser {
       noText(child);
       for (const m of elements(child)) {
         const mm = meta(m);
-        if (mm.local === 'message' && (mm.uri === NS_CLIENT || isPie(mm.uri))) offline.push(offlineMessage(m, meta, at, host, now));
+        if (mm.local === 'message' && (mm.uri === NS_CLIENT || isPie(mm.uri))) guarded(m, () => offline.push(offlineMessage(m, meta, at, host, now)));
         else ignored.push({ label: label(mm.local, mm.uri), where: at(m) });
       }
     } else if (local === 'presence' && (uri === NS_CLIENT || isPie(uri))) {
@@ -152,7 +224,20 @@ export function readUser(u: UserElement, now: number): ImportedUser {
     const { iterations, salt, storedKey, serverKey } = scram256;
     scram = { ...scram, sha256: { iterations, salt, storedKey, serverKey } };
   } else if (scram256) otherMechanisms.push('SCRAM-SHA-256');
-  return { host, user, where: u.where, password: password === '' ? undefined : password, scram, otherMechanisms, roster, vcard, privates, offline, ignored };
+  return {
+    host,
+    user,
+    where: u.where,
+    password: password === '' ? undefined : password,
+    scram,
+    otherMechanisms,
+    roster,
+    vcard,
+    privates,
+    offline,
+    ignored,
+    warnings,
+  };
 }
 
 /** Runs a JID-part check, turning its argument error into a file error. */

@@ -18,6 +18,8 @@ export interface GlobalOptions {
   readonly debug: boolean;
   /** Summaries of long commands on stderr even when it is not a terminal. */
   readonly verbose: boolean;
+  /** Imports fail on what they would skip with a warning, before writing anything. */
+  readonly strict: boolean;
   /** A server's JSON API to run the command on (`--url`, else `CTL_URL`), instead of this home's node. */
   readonly url?: string;
   readonly tokenFile?: string;
@@ -127,6 +129,7 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--stdin <arg>', desc: 'read argument <arg> from standard input instead of the command line' },
   { flags: '--debug', desc: 'show stack traces of internal errors' },
   { flags: '--verbose', desc: 'show the summaries of long commands on standard error, even when it is not a terminal' },
+  { flags: '--strict', desc: 'import_piefxis: fail, before anything is written, when the file holds what would be skipped with a warning' },
   {
     flags: '--url <url>',
     desc: "run the command on the JSON API at <url> (ejabberd's mod_http_api or a ctl node), e.g. http://127.0.0.1:5280/api (default: $CTL_URL)",
@@ -250,6 +253,7 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
     stdin: o.stdin as string | undefined,
     debug: o.debug === true,
     verbose: o.verbose === true,
+    strict: o.strict === true,
     url: o.url as string | undefined,
     tokenFile: o.tokenFile as string | undefined,
     user: o.user as string | undefined,

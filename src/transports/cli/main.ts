@@ -21,6 +21,8 @@ export interface LocalRunnerOptions {
   readonly lockTimeout: number;
   /** Many commands in a row (`ctl batch`): writes are synced once, when the runner closes. */
   readonly bulk?: boolean;
+  /** Imports fail on what they would skip with a warning (`--strict`). */
+  readonly strict?: boolean;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
@@ -139,9 +141,10 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
     ? (require('../socket/remote-runner') as typeof import('../socket/remote-runner')).createRemoteRunner(client, {
         bulk: options.bulk,
         debug: options.debug,
+        strict: globals.strict,
         ...report,
       })
-    : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, ...report });
+    : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, strict: globals.strict, ...report });
   // A note for the person at a terminal, never in a script's stderr.
   const forPeople = io.stderr.isTTY === true;
   const noteIfNew = newHomeNote(io, home, forPeople && !client && options.readsStore === true && globals.format !== 'json');

@@ -3,7 +3,8 @@ import { CommandError, isErrorCode } from '../../lib/errors';
 import { createLineReader, type ProgressKind, type Reply, type RequestId } from './protocol';
 
 type Call =
-  { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean } | { readonly op: 'ping' | 'sync' };
+  | { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean; readonly strict?: boolean }
+  | { readonly op: 'ping' | 'sync' };
 
 export interface ControlClient {
   /** Sends a request and resolves with its result; progress goes to `onProgress`. */

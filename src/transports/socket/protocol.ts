@@ -2,7 +2,7 @@
  * The control-socket protocol: newline-delimited JSON over a Unix socket. A client may send
  * many requests without waiting; every reply carries the id of its request.
  *
- *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true}
+ *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true, "strict"?: true}
  *             {"id": 2, "op": "ping"}            the node answers {"id": 2, "ok": true, "result": "pong"}
  *             {"id": 3, "op": "sync"}            makes every write so far durable (end of a batch)
  *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply;
@@ -24,7 +24,14 @@ export const MAX_FRAME = 16 * 1024 * 1024;
 export const HEARTBEAT = 500;
 
 export type Request =
-  | { readonly id: RequestId; readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean }
+  | {
+      readonly id: RequestId;
+      readonly command: string;
+      readonly args: Record<string, unknown>;
+      readonly bulk?: boolean;
+      readonly debug?: boolean;
+      readonly strict?: boolean;
+    }
   | { readonly id: RequestId; readonly op: 'ping' | 'sync' };
 
 export type RequestId = number | string;

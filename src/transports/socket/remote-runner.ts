@@ -7,6 +7,8 @@ export interface RemoteOptions {
   readonly bulk?: boolean;
   /** Ask for stack traces of internal errors. */
   readonly debug?: boolean;
+  /** Imports fail on what they would skip with a warning (`--strict`). */
+  readonly strict?: boolean;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
@@ -25,7 +27,7 @@ export function createRemoteRunner(client: ControlClient, options: RemoteOptions
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
       return client
-        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug }, (text, kind) =>
+        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug, ...(options.strict && { strict: true }) }, (text, kind) =>
           (kind === 'working' ? options.working : kind === 'summary' ? options.summary : options.progress)?.(text),
         )
         .catch((err: unknown) => {
