@@ -95,12 +95,42 @@ function queryArgs(command: ReturnType<typeof lookup>, url: string): Record<stri
       details: { status: 405, allow: 'POST' },
     });
   }
-  const args: Record<string, unknown> = {};
-  for (const [k, v] of new URL(url, 'http://localhost').searchParams) {
-    const field = fields.find((f) => f.name === k);
-    args[k] = field ? decodeWord(field, v) : v;
+  // fromEntries keeps a '__proto__' key as an argument, for the executor to refuse.
+  return Object.fromEntries(
+    queryPairs(url).map(([k, v]) => {
+      const field = fields.find((f) => f.name === k);
+      return [k, field ? decodeWord(field, v) : v];
+    }),
+  );
+}
+
+/**
+ * The name=value pairs of the query, percent-decoded strictly: URLSearchParams reads bytes that
+ * are not UTF-8 as U+FFFD (p%FFw and p%FEw would be one password) and keeps a bad escape as text.
+ */
+function queryPairs(url: string): [string, string][] {
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1).split('#')[0] : '';
+  return query
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+      const name = decodeQuery(k);
+      const value = decodeQuery(v);
+      if (name === undefined || value === undefined) {
+        throw new CommandError('bad_argument', `The query argument '${name ?? k}' is not valid percent-encoded UTF-8`);
+      }
+      return [name, value];
+    });
+}
+
+function decodeQuery(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
   }
-  return args;
 }
 
 /** `GET /api`: every command with its arguments and result, from the registry. */

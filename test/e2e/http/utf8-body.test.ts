@@ -98,3 +98,25 @@ test('an XML-RPC <base64> of bytes that are not UTF-8 is a fault naming the memb
   });
   expect(await registered()).toEqual(['admin', 'bob']);
 });
+
+test('a query argument that is not percent-encoded UTF-8 is a 400 naming it, as a path is', async () => {
+  const get = async (query: string) => {
+    const r = await fetch(`${n.url}/api/check_password?${query}`, { headers: { Authorization: AUTH } });
+    return { status: r.status, body: await r.text() };
+  };
+  const refused = (name: string) => ({
+    status: 400,
+    body: JSON.stringify({ status: 'error', code: 'bad_argument', message: `The query argument ${name} is not valid percent-encoded UTF-8` }),
+  });
+  // Read as U+FFFD, p%FFw and p%FEw would be one password.
+  expect(await get('user=bob&host=localhost&password=p%FFw')).toEqual(refused("'password'"));
+  expect(await get('user=bob&host=localhost&password=p%ED%A0%80w')).toEqual(refused("'password'"));
+  expect(await get('user=bob&host=localhost&password=p%zzw')).toEqual(refused("'password'"));
+  expect(await get('user=bob&host=localhost&pass%FFword=pw')).toEqual(refused("'pass%FFword'"));
+  expect(await get('user=bob&host=localhost&password=pw&__proto__=x')).toEqual({
+    status: 400,
+    body: JSON.stringify({ status: 'error', code: 'bad_argument', message: "Unknown argument '__proto__' for check_password" }),
+  });
+  expect(await get('user=bob&host=localhost&password=p%77')).toEqual({ status: 200, body: '0' });
+  expect(await get('user=b%6Fb&host=localhost&password=p+w')).toEqual({ status: 200, body: '1' });
+});
