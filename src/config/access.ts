@@ -167,7 +167,7 @@ function matcherMatches(config: AccessConfig, m: Matcher, jid: BareJid, ip: bigi
     case 'node_re':
       return m.user.test(jid.user) && m.server.test(jid.host);
     case 'ip':
-      return ip !== undefined && ip >> BigInt(128 - m.bits) === m.net >> BigInt(128 - m.bits);
+      return ip !== undefined && inNetwork(m, ip);
   }
 }
 
@@ -282,6 +282,39 @@ function parseNetwork(s: string, fail: (why: string) => never): Matcher {
   const bits = mask === undefined ? max : /^\d{1,3}$/.test(mask) ? Number(mask) : NaN;
   if (!(bits >= 0 && bits <= max)) return fail(`'${s}': the prefix length must be 0 to ${max}`);
   return { kind: 'ip', net: ip, bits: v4 ? bits + 96 : bits };
+}
+
+type Network = Extract<Matcher, { kind: 'ip' }>;
+
+/** ejabberd's `trusted_proxies`: `all`, or the proxies whose X-Forwarded-For header is believed. */
+export type TrustedProxies = 'all' | readonly Network[];
+
+/** `all`, or a list of addresses and networks; else what is wrong. */
+export function parseTrustedProxies(value: unknown): TrustedProxies | { readonly error: string } {
+  if (value === 'all') return 'all';
+  if (!Array.isArray(value)) return { error: "'trusted_proxies' must be all or a list of addresses and networks (e.g. [127.0.0.1, 10.0.0.0/8])" };
+  class Refused extends Error {}
+  try {
+    return value.map(
+      (v) =>
+        parseNetwork(String(v), (why) => {
+          throw new Refused(`'trusted_proxies': ${why}`);
+        }) as Network,
+    );
+  } catch (err) {
+    if (err instanceof Refused) return { error: err.message };
+    throw err;
+  }
+}
+
+export function isTrustedProxy(trusted: TrustedProxies, address: string): boolean {
+  if (trusted === 'all') return true;
+  const ip = parseAddress(address);
+  return ip !== undefined && trusted.some((m) => inNetwork(m, ip));
+}
+
+function inNetwork(m: Network, ip: bigint): boolean {
+  return ip >> BigInt(128 - m.bits) === m.net >> BigInt(128 - m.bits);
 }
 
 const V4_MAPPED = 0xffffn << 32n;

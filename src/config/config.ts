@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 import { nameprep } from '../lib/jid';
-import { AccessError, checkAclNames, parseAccessRules, parseAcl, type AccessRule, type Matcher } from './access';
+import { AccessError, checkAclNames, parseAccessRules, parseAcl, parseTrustedProxies, type AccessRule, type Matcher, type TrustedProxies } from './access';
 import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
 import { checkMucHosts, defaultMucConfig, MucConfigError, parseMucModule, type MucConfig } from './muc';
 import { DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from '../lib/auth-limiter';
@@ -35,6 +35,8 @@ export interface Config {
   readonly muc: MucConfig | undefined;
   /** `auth_failure_limit`: when an address that keeps failing to log in is refused for a while; undefined: never. */
   readonly authFailureLimit: AuthFailureLimit | undefined;
+  /** `trusted_proxies`: the proxies whose X-Forwarded-For names the client of an HTTP request; none by default. */
+  readonly trustedProxies: TrustedProxies;
   /** `ext_modules`: where extension modules come from, and whether the HTTP API may manage them. */
   readonly extModules: ExtModulesConfig;
   /** `modules` as the file gives it: each module's options, by module name (extension modules read theirs). */
@@ -70,6 +72,7 @@ export function defaultConfig(file: string): Config {
     certfiles: [],
     muc: defaultMucConfig(),
     authFailureLimit: DEFAULT_AUTH_FAILURE_LIMIT,
+    trustedProxies: [],
     extModules: { sources: [], httpApi: false },
     modules: {},
     file,
@@ -201,6 +204,12 @@ export function parseConfig(text: string, file: string): Config {
         const limit = parseAuthFailureLimit(value);
         if (typeof limit === 'string') throw bad(limit, node ?? where);
         config.authFailureLimit = limit;
+        break;
+      }
+      case 'trusted_proxies': {
+        const trusted = parseTrustedProxies(value);
+        if (trusted !== 'all' && 'error' in trusted) throw bad(trusted.error, node ?? where);
+        config.trustedProxies = trusted;
         break;
       }
       case 'ext_modules': {

@@ -7,6 +7,7 @@ import { createHttpServer } from '../transports/http/server';
 import { rateLimited, unauthenticated, type HttpDeps, type Peer } from '../transports/http/common';
 import type { AuthAttempt, AuthGuard } from '../lib/auth-limiter';
 import type { Config } from '../config/config';
+import { isTrustedProxy } from '../config/access';
 import { DEFAULT_IDLE_TIMEOUT, type Listener } from '../config/listen';
 import { boundConnections, defaultMaxConnections, DEFAULT_MAX_CONNECTIONS_PER_IP } from '../lib/connection-limits';
 import type { Socket } from 'node:net';
@@ -65,6 +66,7 @@ export function createHttpDeps(ctx: HttpContext): HttpDeps {
   return {
     registry: ctx.registry,
     run: ctx.run,
+    trustedProxy: (address) => isTrustedProxy(ctx.current().config.trustedProxies, address),
     authenticatePassword: (user, server, secret, peer) => password(user, server, secret, attempt(peer, 'password', `${user}@${server}`)),
     authenticateToken: (secret, peer, account) => token(secret, attempt(peer, 'token', account ?? ''), account),
     async authenticate(header, peer) {

@@ -41,6 +41,7 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
         : 'auth_failure_limit: off: no address is refused for failed logins from now on',
     );
   }
+  if (!same(old.trustedProxies, next.trustedProxies)) applied('trusted_proxies: for HTTP requests from now on');
   const rules = [same(old.acl, next.acl) ? '' : 'acl', same(old.accessRules, next.accessRules) ? '' : 'access_rules'].filter(Boolean);
   if (rules.length > 0) applied(`${rules.join(', ')}: for every check from now on`);
   // The XMPP server reads them, with its listeners: if it fails, so does this.

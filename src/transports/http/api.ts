@@ -27,7 +27,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, name:
       const allow = known?.readOnly ? 'GET, POST' : 'POST';
       throw new CommandError('bad_argument', `Use ${allow === 'POST' ? 'POST' : 'POST or GET'}, not ${req.method}`, { details: { status: 405, allow } });
     }
-    const caller = await deps.authenticate(req.headers.authorization, peerOf(req, 'http'));
+    const caller = await deps.authenticate(req.headers.authorization, peerOf(req, 'http', deps.trustedProxy));
     const command = lookup(deps.registry, commandName);
     if (req.method === 'GET' && !command.readOnly) {
       throw new CommandError('bad_argument', `${command.name} changes state: call it with POST and a JSON body`, { details: { status: 405 } });

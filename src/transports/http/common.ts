@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Caller } from '../../core/access';
 import { CommandError, type ErrorCode } from '../../lib/errors';
 import { decodeUtf8 } from '../../lib/utf8';
@@ -12,8 +13,22 @@ export interface Peer {
   readonly via: 'http' | 'xmlrpc';
 }
 
-export function peerOf(req: IncomingMessage, via: Peer['via']): Peer {
-  return { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0, via };
+/**
+ * The client of a request: the connection's peer, or, when that peer is a trusted proxy, the
+ * last address of X-Forwarded-For that is not one of the trusted proxies (every proxy appends
+ * the address it got the request from, so entries left of an untrusted one may be forged).
+ */
+export function peerOf(req: IncomingMessage, via: Peer['via'], trusted: (address: string) => boolean): Peer {
+  const socket = { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0, via };
+  const header = req.headers['x-forwarded-for'];
+  if (header === undefined || !trusted(socket.address)) return socket;
+  const hops = (Array.isArray(header) ? header.join(',') : header).split(',').map((h) => h.trim());
+  let client = socket.address;
+  for (let i = hops.length - 1; i >= 0 && trusted(client); i--) {
+    if (isIP(hops[i]) === 0) break;
+    client = hops[i];
+  }
+  return client === socket.address ? socket : { address: client, port: 0, via };
 }
 
 /** What an HTTP transport needs from the node. */
@@ -29,6 +44,8 @@ export interface HttpDeps {
   authenticatePassword(user: string, server: string, password: string, peer: Peer): Promise<Caller>;
   /** `account`, when given, is the one the token must belong to. */
   authenticateToken(token: string, peer: Peer, account?: string): Promise<Caller>;
+  /** Whether a connection from `address` is a proxy whose X-Forwarded-For is believed. */
+  trustedProxy(address: string): boolean;
 }
 
 export const MAX_BODY = 1024 * 1024;

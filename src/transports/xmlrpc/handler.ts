@@ -22,7 +22,7 @@ export async function handleXmlRpc(req: IncomingMessage, res: ServerResponse, de
   try {
     const call = parseMethodCall(await readText(req));
     const argsStruct = call.params.length > 1 ? call.params[1] : (call.params[0] ?? {});
-    const peer = peerOf(req, 'xmlrpc');
+    const peer = peerOf(req, 'xmlrpc', deps.trustedProxy);
     const caller = call.params.length > 1 ? await authStruct(call.params[0], deps, peer) : await deps.authenticate(req.headers.authorization, peer);
     const command = deps.registry.get(call.method);
     if (!command) throw new Fault(FAULT.unknownCall, `Unknown call: ${call.method}`);
