@@ -8,6 +8,7 @@ const http = require('node:http');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { ctl, tempHome } = require('./lib');
+const budgets = require('./budgets');
 
 async function freePort() {
   const server = http.createServer();
@@ -66,6 +67,7 @@ async function bench({ quick }) {
       const base = await load(bare.address().port, '/', {}, body, c, total);
       const withToken = await load(port, '/api/check_account', bearer, body, c, total);
       const withPassword = await load(port, '/api/check_account', basic, body, c, Math.min(total, quick ? 200 : 1000));
+      budgets.record(`http.c${c}`, { value: `${withToken.toFixed(0)} req/s`, ratio: withToken / base });
       rows.push([`bare Node HTTP server, concurrency ${c} (baseline)`, `${base.toFixed(0)} req/s`, '1.00x']);
       rows.push([`check_account, bearer token, concurrency ${c}`, `${withToken.toFixed(0)} req/s`, `${(withToken / base).toFixed(2)}x`]);
       rows.push([

@@ -9,6 +9,7 @@
 const { readdirSync, statSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { CTL, dist, openServices, ratio, run, runAlone, since, tempHome } = require('./lib');
+const budgets = require('./budgets');
 
 const HOST = 'localhost';
 const CONFIG = `hosts: [${HOST}]\n`;
@@ -63,7 +64,7 @@ async function bench({ quick }) {
   const { hostRosters } = dist('src/features/roster/records');
   const { hostVcards } = dist('src/features/vcard/records');
   const secret = await makeSecret('pw', 'scram');
-  const noop = { progress: () => undefined, working: () => undefined };
+  const noop = { progress: () => undefined, working: () => undefined, summary: () => undefined };
 
   // Export, in this process.
   const homeA = tempHome(CONFIG);
@@ -146,6 +147,8 @@ async function bench({ quick }) {
   const cliImport = cappedCtl(homeC, ['import_piefxis', main]);
 
   const per = (ms) => `${((ms * 1000) / users).toFixed(1)} µs/user`;
+  const rate = bytes / 1e6 / (cliImport / 1000);
+  budgets.record('piefxis.import', { value: mbps(bytes, cliImport), ratio: cliImport / (2 * parse + write), rate });
   return [
     [`iterate passwd+roster+vcard, ${users} users (export baseline)`, seconds(iterate), `${per(iterate)}, 1.00x`],
     [`export_piefxis in-process (${mb(bytes)} written)`, seconds(exported), `${mbps(bytes, exported)}, ${per(exported)}, ${ratio(exported, iterate)}`],
