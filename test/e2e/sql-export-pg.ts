@@ -15,6 +15,8 @@ export interface Postgres {
   psql(db: string, sql: string, options?: { singleTransaction?: boolean }): Promise<string>;
   /** The rows of a query, through json_agg so that any text survives intact. */
   rows<T = Record<string, unknown>>(db: string, query: string): Promise<T[]>;
+  /** The port it listens on: on 127.0.0.1 too when started with `tcp`, for servers that need TCP (ejabberd). */
+  readonly port: number;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: { readonly tcp?: boolean } = {}): Promise<Postgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'ctl-pg-'));
   if (process.getuid?.() === 0) {
@@ -85,7 +87,7 @@ export async function startPostgres(): Promise<Postgres> {
       '-t',
       '60',
       '-o',
-      `-k ${dir} -p ${port} -c listen_addresses= -c fsync=off`,
+      `-k ${dir} -p ${port} -c listen_addresses=${options.tcp ? '127.0.0.1' : ''} -c fsync=off`,
       'start',
     ]);
     started = true;
@@ -119,6 +121,7 @@ export async function startPostgres(): Promise<Postgres> {
     );
   return {
     psql,
+    port,
     async rows<T>(db: string, query: string): Promise<T[]> {
       const out = (await psql(db, `SELECT coalesce(json_agg(q), '[]') FROM (${query}) q;`)).trim();
       return JSON.parse(out) as T[];

@@ -5,6 +5,10 @@
  * it meets no other Erlang node or ejabberd on the machine), and mod_http_api at /api on another
  * random loopback port, where admin@localhost (basic auth) may call every command.
  *
+ * With `sql`, it keeps every host's data in PostgreSQL (`default_db: sql`, `auth_method: sql`),
+ * each host in a database of its own with its own password format, and caches nothing, so what
+ * a test writes into those databases is what ejabberd answers.
+ *
  * ejabberdctl run as root switches to the `ejabberd` user itself, so the directories belong to
  * that user. Starting takes seconds: share one server per test file.
  */
@@ -42,6 +46,15 @@ export interface Ejabberd {
   stop(): Promise<void>;
 }
 
+export interface EjabberdOptions {
+  /** PostgreSQL on 127.0.0.1 at `port`, user `user` without a password; per host (the first is admin's), its database. */
+  readonly sql?: {
+    readonly port: number;
+    readonly user: string;
+    readonly hosts: readonly { readonly host: string; readonly database: string; readonly passwordFormat: 'plain' | 'scram' }[];
+  };
+}
+
 const START_MS = 60_000;
 
 /** Runs a program, never rejecting, killed after `ms`. */
@@ -77,10 +90,26 @@ async function answersHttp(port: number, ms: number): Promise<boolean> {
   return false;
 }
 
-function config(httpPort: number): string {
+function sqlConfig(sql: NonNullable<EjabberdOptions['sql']>): string {
+  const [first] = sql.hosts;
+  const hostConfig = sql.hosts.map((h) => `  ${h.host}:\n    sql_database: ${h.database}\n    auth_password_format: ${h.passwordFormat}\n`).join('');
+  return `default_db: sql
+auth_method: sql
+use_cache: false
+sql_type: pgsql
+sql_server: "127.0.0.1"
+sql_port: ${sql.port}
+sql_username: ${sql.user}
+sql_password: ""
+sql_database: ${first.database}
+host_config:
+${hostConfig}`;
+}
+
+function config(httpPort: number, options: EjabberdOptions): string {
+  const hosts = options.sql ? options.sql.hosts.map((h) => h.host) : ['localhost'];
   return `hosts:
-  - localhost
-loglevel: info
+${hosts.map((h) => `  - ${h}\n`).join('')}${options.sql ? sqlConfig(options.sql) : ''}loglevel: info
 listen:
   -
     port: ${httpPort}
@@ -90,7 +119,7 @@ listen:
       /api: mod_http_api
 acl:
   admin:
-    user: "admin@localhost"
+    user: "admin@${hosts[0]}"
 api_permissions:
   "console commands":
     from: ejabberd_ctl
@@ -114,7 +143,7 @@ modules:
 }
 
 /** Starts a fresh ejabberd with admin@localhost registered; throws (after stopping it) when it does not come up. */
-export async function startEjabberd(): Promise<Ejabberd> {
+export async function startEjabberd(options: EjabberdOptions = {}): Promise<Ejabberd> {
   if (!existsSync(EJABBERDCTL)) throw new Error(`${EJABBERDCTL} is missing: install Debian's ejabberd package (.ci/run does)`);
   const dir = mkdtempSync(join(tmpdir(), 'ctl-ejabberd-'));
   chmodSync(dir, 0o755);
@@ -123,7 +152,7 @@ export async function startEjabberd(): Promise<Ejabberd> {
   const [httpPort, distPort] = [await freePort(), await freePort()];
   const node = `ctltest${randomBytes(4).toString('hex')}@localhost`;
   const pidFile = join(spool, 'ejabberd.pid');
-  writeFileSync(join(etc, 'ejabberd.yml'), config(httpPort));
+  writeFileSync(join(etc, 'ejabberd.yml'), config(httpPort, options));
   // Sourced by ejabberdctl both for the node and for each call: the same node, port and cookie.
   writeFileSync(
     join(etc, 'ejabberdctl.cfg'),
@@ -160,8 +189,9 @@ export async function startEjabberd(): Promise<Ejabberd> {
     const status = await ejabberdctl(['status']);
     const version = /ejabberd (\d+\.\d+)\S* is running/.exec(status.stdout)?.[1];
     if (status.status !== 0 || version === undefined) throw new Error(`ejabberdctl status: ${status.stdout}${status.stderr}`);
-    const admin = { jid: 'admin@localhost', password: 'secret' };
-    const reg = await ejabberdctl(['register', 'admin', 'localhost', admin.password]);
+    const adminHost = options.sql?.hosts[0].host ?? 'localhost';
+    const admin = { jid: `admin@${adminHost}`, password: 'secret' };
+    const reg = await ejabberdctl(['register', 'admin', adminHost, admin.password]);
     if (reg.status !== 0) throw new Error(`ejabberdctl register admin: ${reg.stdout}${reg.stderr}`);
     const work = join(dir, 'work');
     mkdirSync(work);

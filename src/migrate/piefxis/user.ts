@@ -132,7 +132,7 @@ function readElements(u: UserElement, user: string, password: string | undefined
   const otherMechanisms: string[] = [];
   const roster = new Map<string, RosterItem>();
   const rosterLines = new Map<string, number>();
-  const requests: string[] = [];
+  const requests: { jid: string; where: Where }[] = [];
   let vcard: string | undefined;
   const privates = new Map<string, string>();
   const offline: OfflineMessage[] = [];
@@ -204,7 +204,7 @@ function readElements(u: UserElement, user: string, password: string | undefined
       else {
         const from = child.attrs.from as string | undefined;
         if (from === undefined) throw invalid(where, "the subscription request <presence> has no 'from' attribute");
-        requests.push(bareJid(from, where));
+        requests.push({ jid: bareJid(from, where), where });
       }
     } else if (uri === NS_XI && local === 'include') {
       throw invalid(where, 'an <xi:include> inside a <user> is not followed: include whole <host> or <user> elements');
@@ -214,10 +214,14 @@ function readElements(u: UserElement, user: string, password: string | undefined
   }
 
   // A pending request from a contact: the item says so, or is made to say so.
-  for (const jid of requests) {
+  for (const { jid, where } of requests) {
     const item = roster.get(jid);
     if (!item) roster.set(jid, { name: '', subscription: 'none', ask: 'in', groups: [] });
     else if (item.ask === 'none') roster.set(jid, { ...item, ask: 'in' });
+    else if (item.ask === 'out') {
+      const why = `${jid} asks to subscribe while ${id} asks ${jid} too: this node keeps one pending request per contact, and keeps the outgoing one`;
+      warnings.push({ where, user: id, element: `<presence type='subscribe' from='${jid}'>`, why });
+    }
   }
 
   if (scram256 && scram) {
@@ -273,24 +277,36 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
   if (!/^[1-9][0-9]*$/.test(iter) || Number(iter) > MAX_SCRAM_ITERATIONS) {
     throw invalid(at(el), `the <iter-count> of ${id} must be a whole number from 1 to ${MAX_SCRAM_ITERATIONS}, not '${iter}'`);
   }
-  const b64 = (name: string, bytes?: number) => {
+  const b64 = (name: string) => {
     const v = field(name);
     if (v === '' || !BASE64.test(v)) throw invalid(at(el), `the <${name}> of ${id} is not base64: '${v}'`);
-    if (bytes !== undefined && Buffer.from(v, 'base64').length !== bytes) {
-      throw invalid(
-        at(el),
-        `the <${name}> of ${id} is ${Buffer.from(v, 'base64').length} bytes long, but a ${bytes === 20 ? 'SCRAM-SHA-1' : 'SCRAM-SHA-256'} key is ${bytes}`,
-      );
+    return v;
+  };
+  const [salt, stored, server] = [b64('salt'), b64('stored-key'), b64('server-key')];
+  // ejabberd (23.01 and since) keeps its keys and salt as base64 text and exports that text in
+  // base64 again: a key that decodes to the base64 of a key of the right length is such a one.
+  const inner = (v: string) => {
+    const text = Buffer.from(v, 'base64').toString('latin1');
+    return BASE64.test(text) && keyBytes !== undefined && Buffer.from(text, 'base64').length === keyBytes ? text : undefined;
+  };
+  const twice = keyBytes !== undefined && inner(stored) !== undefined && inner(server) !== undefined;
+  const once = (v: string) => (twice ? Buffer.from(v, 'base64').toString('latin1') : v);
+  const key = (name: string, v: string) => {
+    const bytes = Buffer.from(v, 'base64').length;
+    if (keyBytes !== undefined && bytes !== keyBytes) {
+      throw invalid(at(el), `the <${name}> of ${id} is ${bytes} bytes long, but a ${keyBytes === 20 ? 'SCRAM-SHA-1' : 'SCRAM-SHA-256'} key is ${keyBytes}`);
     }
     return v;
   };
+  const saltText = once(salt);
+  if (saltText === '' || !BASE64.test(saltText)) throw invalid(at(el), `the <salt> of ${id} is not base64: '${salt}'`);
   return {
     format: 'scram',
     hash: 'sha1',
     iterations: Number(iter),
-    salt: b64('salt'),
-    storedKey: b64('stored-key', keyBytes),
-    serverKey: b64('server-key', keyBytes),
+    salt: saltText,
+    storedKey: key('stored-key', once(stored)),
+    serverKey: key('server-key', once(server)),
   };
 }
 
