@@ -169,7 +169,8 @@ describe('through ctl batch', () => {
       'User alice@localhost successfully registered\nUser bob@localhost successfully registered\n' +
       '2025-03-17 15:06:40 away\n1\nalice\nbob\nDeleted 2 users: alice@localhost, bob@localhost\n';
     expect(alone.map((r) => r.stdout).join('')).toBe(expected);
-    expect(alone.map((r) => r.status)).toEqual([0, 1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0]);
+    // unregister of bob, whom delete_old_users removed, succeeds silently as in ejabberdctl.
+    expect(alone.map((r) => r.status)).toEqual([0, 1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
 
     const other = tempHome();
     try {
@@ -181,7 +182,7 @@ describe('through ctl batch', () => {
         if (r.stderr) expect(batch.stderr).toContain(`line ${i + 1}: ${r.stderr}`);
       });
       expect(batch.stderr).toContain('line 7: Error: check_password answered false\n');
-      expect(batch.stderr.match(/^line \d+: Error/gm)).toEqual(['line 2: Error', 'line 4: Error', 'line 7: Error', 'line 12: Error', 'line 15: Error']);
+      expect(batch.stderr.match(/^line \d+: Error/gm)).toEqual(['line 2: Error', 'line 4: Error', 'line 7: Error', 'line 12: Error']);
     } finally {
       other.cleanup();
     }
