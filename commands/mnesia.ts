@@ -4,6 +4,11 @@ import { f, string, rescode, restuple } from '../src/schema/types';
 // Loaded when a command of this file first runs: listing the commands must not load them.
 const databaseSupport = () => require('./support/database') as typeof import('./support/database');
 
+const SQL_SCHEMA_NOTE =
+  "The file is for ejabberd's PostgreSQL single-host schema, pg.sql; the global option --sql-schema pg-new writes it for pg.new.sql " +
+  '(new_sql_schema: true: a server_host column in every table), --sql-schema pg-25 for the pg.new.sql of ejabberd 25.03 and later ' +
+  '(one users row per stored hash, told apart by users.type). Its header comment names the schema. Load it with psql -v ON_ERROR_STOP=1 -1 -f FILE.';
+
 export const mnesiaCommands = [
   defineCommand({
     name: 'backup',
@@ -51,7 +56,9 @@ export const mnesiaCommands = [
     args: [f('host', string), f('directory', string)],
     result: f('res', rescode),
     paths: ['directory'],
-    handler: ({ host, directory }, { services, working, summary }) => databaseSupport().exportSql(services.sqlExport, host, directory, working, summary),
+    note: SQL_SCHEMA_NOTE,
+    handler: ({ host, directory }, { services, working, summary, sqlSchema }) =>
+      databaseSupport().exportSql(services.sqlExport, host, directory, working, summary, sqlSchema),
   }),
   defineCommand({
     name: 'export_odbc',
@@ -63,7 +70,9 @@ export const mnesiaCommands = [
     args: [f('host', string), f('file', string)],
     result: f('res', rescode),
     paths: ['file'],
-    handler: ({ host, file }, { services, working, summary }) => databaseSupport().exportSql(services.sqlExport, host, file, working, summary),
+    note: SQL_SCHEMA_NOTE,
+    handler: ({ host, file }, { services, working, summary, sqlSchema }) =>
+      databaseSupport().exportSql(services.sqlExport, host, file, working, summary, sqlSchema),
   }),
   defineCommand({
     name: 'export_piefxis',

@@ -60,8 +60,8 @@ export async function load(db: Database, file: string, working: Working, summary
   return '';
 }
 
-export async function exportSql(sql: SqlExport, host: string, file: string, working: Working, summary: Summary): Promise<boolean> {
-  const { path, users } = await sql.exportHost(host, file, working);
+export async function exportSql(sql: SqlExport, host: string, file: string, working: Working, summary: Summary, schema?: string): Promise<boolean> {
+  const { path, users } = await sql.exportHost(host, file, working, schema);
   summary(`Exported ${host} (${users} ${users === 1 ? 'user' : 'users'}) as SQL to ${path}`);
   return true;
 }

@@ -34,6 +34,8 @@ export interface Context<S = unknown> {
   readonly caller?: Caller;
   /** The caller asked imports to fail on what they would skip with a warning (`--strict`). */
   readonly strict: boolean;
+  /** The ejabberd SQL layout export_odbc writes (`--sql-schema`); undefined: pg.sql's. */
+  readonly sqlSchema?: string;
   /** The extension modules: those the node runs, or without a node the home's installed files. */
   readonly extensions: ExtensionControl;
 }
@@ -85,6 +87,7 @@ export interface ContextParts<S = unknown> {
   readonly summary?: (text: string) => void;
   readonly caller?: Caller;
   readonly strict?: boolean;
+  readonly sqlSchema?: string;
   /** Without a node: what handles the home's extension modules on disk. */
   readonly extensions?: () => ExtensionControl;
 }
@@ -101,6 +104,7 @@ export function createContext<S>(parts: ContextParts<S>): Context<S> {
     summary: parts.summary ?? (() => undefined),
     caller: parts.caller,
     strict: parts.strict === true,
+    sqlSchema: parts.sqlSchema,
     running: parts.node,
     get services(): S {
       if (!parts.services) throw missing('the database');

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { hostAccounts } from '../features/accounts/records';
+import type { ScramKeys, Secret } from '../features/accounts/secret';
 import type { FeatureDeps } from '../features/deps';
 import type { Features } from '../features';
 import { hostLasts } from '../features/last/records';
@@ -19,12 +20,31 @@ import { parseXml, type Element } from '../lib/xml';
 import type { Store } from '../storage/types';
 
 /**
- * export_odbc / export2odbc: one host's data as SQL statements for ejabberd's SQL schema
- * (sql/pg.sql, single-host layout), each INSERT preceded by the DELETE that makes it
- * repeatable, grouped under `-- Mnesia table: NAME` headers as ejabberd wrote them.
- * Strings are quoted for PostgreSQL with standard_conforming_strings on, which the file sets:
- * quotes are doubled and backslashes mean themselves.
+ * export_odbc / export2odbc: one host's data as SQL statements for one of ejabberd's PostgreSQL
+ * layouts (SQL_SCHEMAS), each INSERT preceded by the DELETE that makes it repeatable, grouped
+ * under `-- Mnesia table: NAME` headers as ejabberd wrote them. Strings are quoted for
+ * PostgreSQL with standard_conforming_strings on, which the file sets: quotes are doubled and
+ * backslashes mean themselves.
  */
+
+/**
+ * The layouts a file can target (`--sql-schema`): `pg`, sql/pg.sql (one database per host);
+ * `pg-new`, sql/pg.new.sql (`new_sql_schema: true`: a server_host column in each table, hosts
+ * sharing one database); `pg-25`, pg.new.sql of ejabberd 25.03 and later, whose users table
+ * keeps one row per stored hash, told apart by its `type` column.
+ */
+export const SQL_SCHEMAS = ['pg', 'pg-new', 'pg-25'] as const;
+export type SqlSchema = (typeof SQL_SCHEMAS)[number];
+
+/** What each layout's file says it is for, in its header. */
+const SCHEMA_TEXT: Record<SqlSchema, string> = {
+  pg: "ejabberd's single-host schema, sql/pg.sql",
+  'pg-new': "ejabberd's multi-host schema, sql/pg.new.sql (new_sql_schema: true)",
+  'pg-25': "ejabberd 25.03 or later's multi-host schema, sql/pg.new.sql with users.type (one row per stored hash)",
+};
+
+/** The users.type of each stored hash in ejabberd 25.03's users table (ejabberd_auth_sql:hash_to_num). */
+const USERS_TYPE = { plain: 1, sha1: 2, sha256: 3 } as const;
 
 type SqlValue = string | number | boolean;
 
@@ -199,6 +219,12 @@ interface Source {
   readonly working: (text: string) => void;
   /** The accounts of the host, for the progress of the first section. */
   readonly users: number;
+  readonly schema: SqlSchema;
+  /**
+   * The host's column, in every WHERE and INSERT, in the multi-host layouts (ejabberd's
+   * `%(LServer)H`); nothing in pg.sql's, where the database is the host's.
+   */
+  readonly sh: Readonly<Record<string, SqlValue>>;
 }
 
 /**
@@ -219,14 +245,16 @@ const SECTIONS: readonly Section[] = [
   {
     mnesia: 'passwd',
     sqlTable: 'users',
-    async *rows({ store, host, working, users }) {
+    async *rows({ store, host, working, users, schema, sh }) {
       let n = 0;
-      for await (const [{ user: username }, { secret: s }] of hostAccounts(store, host)) {
-        const cols: Record<string, SqlValue> =
-          s.format === 'plain'
-            ? { username, password: s.password }
-            : { username, password: s.storedKey, serverkey: s.serverKey, salt: s.salt, iterationcount: s.iterations };
-        yield del('users', { username }) + insert('users', cols);
+      for await (const [{ user: username }, { secret }] of hostAccounts(store, host)) {
+        const owner = { username, ...sh };
+        yield (
+          del('users', owner) +
+          userRows(secret, schema)
+            .map((cols) => insert('users', { ...owner, ...cols }))
+            .join('')
+        );
         if (++n % 1000 === 0) working(`Exported ${n} of ${users} users`);
       }
     },
@@ -234,9 +262,10 @@ const SECTIONS: readonly Section[] = [
   {
     mnesia: 'last_activity',
     sqlTable: 'last',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const [{ user: username }, rec] of hostLasts(store, host)) {
-        yield del('last', { username }) + insert('last', { username, seconds: String(rec.timestamp), state: rec.status });
+        const owner = { username, ...sh };
+        yield del('last', owner) + insert('last', { ...owner, seconds: String(rec.timestamp), state: rec.status });
       }
     },
   },
@@ -244,19 +273,20 @@ const SECTIONS: readonly Section[] = [
     mnesia: 'muc_room',
     sqlTable: 'muc_room',
     working: 'Exporting rooms',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
+      // A room is found by its service alone, in both layouts: server_host only says whose it is.
       for await (const { service, name, record } of hostRooms(store, host)) {
-        yield del('muc_room', { name, host: service }) + insert('muc_room', { name, host: service, opts: mucRoomOpts(record) });
+        yield del('muc_room', { name, host: service }) + insert('muc_room', { name, host: service, ...sh, opts: mucRoomOpts(record) });
       }
     },
   },
   {
     mnesia: 'muc_registered',
     sqlTable: 'muc_registered',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const { service, jid, nick } of hostRegistrations(store, host)) {
         const text = bareText(jid);
-        yield del('muc_registered', { jid: text, host: service }) + insert('muc_registered', { jid: text, host: service, nick });
+        yield del('muc_registered', { jid: text, host: service }) + insert('muc_registered', { jid: text, host: service, ...sh, nick });
       }
     },
   },
@@ -264,13 +294,14 @@ const SECTIONS: readonly Section[] = [
     mnesia: 'offline_msg',
     sqlTable: 'spool',
     working: 'Exporting offline messages',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       let previous: string | undefined;
       for await (const [{ user: username }, msg] of hostOffline(store, host)) {
         // One DELETE per user: ejabberd's per-message DELETE kept only each user's last message.
         const first = username !== previous;
         previous = username;
-        yield (first ? del('spool', { username }) : '') + insert('spool', { username, xml: msg.xml });
+        const owner = { username, ...sh };
+        yield (first ? del('spool', owner) : '') + insert('spool', { ...owner, xml: msg.xml });
       }
     },
   },
@@ -278,14 +309,14 @@ const SECTIONS: readonly Section[] = [
     mnesia: 'privacy',
     sqlTable: 'privacy_list',
     working: 'Exporting privacy lists',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const entry of hostPrivacy(store, host)) {
         const username = entry.jid.user;
         if (entry.kind === 'default') {
-          yield del('privacy_default_list', { username }) + insert('privacy_default_list', { username, name: entry.name });
+          yield del('privacy_default_list', { username, ...sh }) + insert('privacy_default_list', { username, ...sh, name: entry.name });
           continue;
         }
-        const owner = { username, name: entry.list.name };
+        const owner = { username, ...sh, name: entry.list.name };
         yield (
           `DELETE FROM privacy_list_data WHERE id IN (SELECT id FROM privacy_list WHERE ${where(owner)});\n` +
           del('privacy_list', owner) +
@@ -298,10 +329,10 @@ const SECTIONS: readonly Section[] = [
   {
     mnesia: 'private_storage',
     sqlTable: 'private_storage',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const { jid, namespace, record } of hostPrivate(store, host)) {
-        const username = jid.user;
-        yield del('private_storage', { username, namespace }) + insert('private_storage', { username, namespace, data: record.xml });
+        const owner = { username: jid.user, ...sh, namespace };
+        yield del('private_storage', owner) + insert('private_storage', { ...owner, data: record.xml });
       }
     },
   },
@@ -309,11 +340,12 @@ const SECTIONS: readonly Section[] = [
     mnesia: 'roster',
     sqlTable: 'rosterusers',
     working: 'Exporting rosters',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const { owner, contact: jid, item } of hostRosters(store, host)) {
         const username = owner.user;
         const row = {
           username,
+          ...sh,
           jid,
           nick: item.name,
           subscription: SUBSCRIPTION_CODE[item.subscription],
@@ -323,11 +355,12 @@ const SECTIONS: readonly Section[] = [
           subscribe: '',
           type: 'item',
         };
+        const contact = { username, ...sh, jid };
         yield (
-          del('rosterusers', { username, jid }) +
+          del('rosterusers', contact) +
           insert('rosterusers', row) +
-          del('rostergroups', { username, jid }) +
-          item.groups.map((grp) => insert('rostergroups', { username, jid, grp })).join('')
+          del('rostergroups', contact) +
+          item.groups.map((grp) => insert('rostergroups', { ...contact, grp })).join('')
         );
       }
     },
@@ -335,22 +368,22 @@ const SECTIONS: readonly Section[] = [
   {
     mnesia: 'sr_group',
     sqlTable: 'sr_group',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const [name, g] of hostGroups(store, host)) {
         const all = await isMember(store, { host, group: name }, ALL_USERS);
-        yield del('sr_group', { name }) + insert('sr_group', { name, opts: srgOpts(g, all) });
+        yield del('sr_group', { name, ...sh }) + insert('sr_group', { name, ...sh, opts: srgOpts(g, all) });
       }
     },
   },
   {
     mnesia: 'sr_user',
     sqlTable: 'sr_user',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const [grp, member] of hostMembers(store, host)) {
         // @all@ is the group's all_users option in ejabberd, not a member row.
         if (member === ALL_USERS) continue;
-        const jid = memberText(member);
-        yield del('sr_user', { jid, grp }) + insert('sr_user', { jid, grp });
+        const row = { jid: memberText(member), ...sh, grp };
+        yield del('sr_user', row) + insert('sr_user', row);
       }
     },
   },
@@ -358,19 +391,19 @@ const SECTIONS: readonly Section[] = [
     mnesia: 'vcard',
     sqlTable: 'vcard',
     working: 'Exporting vCards',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const [{ user: username }, rec] of hostVcards(store, host)) {
-        yield del('vcard', { username }) + insert('vcard', { username, vcard: rec.xml });
+        yield del('vcard', { username, ...sh }) + insert('vcard', { username, ...sh, vcard: rec.xml });
       }
     },
   },
   {
     mnesia: 'vcard_search',
     sqlTable: 'vcard_search',
-    async *rows({ store, host }) {
+    async *rows({ store, host, sh }) {
       for await (const [{ user: username }, rec] of hostVcards(store, host)) {
         const card = storedVcard(rec.xml, `the stored vCard of ${username}@${host}`);
-        yield del('vcard_search', { lusername: username }) + insert('vcard_search', vcardSearch(username, card));
+        yield del('vcard_search', { lusername: username, ...sh }) + insert('vcard_search', { ...vcardSearch(username, card), ...sh });
       }
     },
   },
@@ -390,12 +423,42 @@ function storedVcard(xml: string, what: string): Element {
   }
 }
 
-function fileHeader(host: string): string {
+/**
+ * The users rows of an account: one in pg.sql and in 23.01's pg.new.sql (SCRAM-SHA-1 keys, or
+ * the plain password); in 25.03's, one per hash, each with its type, as
+ * ejabberd_auth_sql:set_password_scram_t writes them (keys without the `sha256:` prefix that
+ * marks them in a legacy row of type 0).
+ */
+function userRows(s: Secret, schema: SqlSchema): Record<string, SqlValue>[] {
+  const typed = schema === 'pg-25';
+  if (s.format === 'plain') return [{ ...(typed && { type: USERS_TYPE.plain }), password: s.password }];
+  const keys = (type: number, k: ScramKeys) => ({
+    ...(typed && { type }),
+    password: k.storedKey,
+    serverkey: k.serverKey,
+    salt: k.salt,
+    iterationcount: k.iterations,
+  });
+  const rows = [keys(USERS_TYPE.sha1, s)];
+  if (typed && s.sha256 !== undefined) rows.push(keys(USERS_TYPE.sha256, s.sha256));
+  return rows;
+}
+
+function fileHeader(host: string, schema: SqlSchema): string {
+  const file = schema === 'pg' ? 'pg.sql' : 'pg.new.sql';
   return (
     `-- ejabberd SQL data of host ${host}, written by ctl export_odbc.\n` +
-    `-- Load it into a database made with ejabberd's pg.sql: psql -v ON_ERROR_STOP=1 -1 -f FILE\n` +
+    `-- Schema: ${schema}, ${SCHEMA_TEXT[schema]}.\n` +
+    `-- Load it into a database made with ejabberd's ${file}: psql -v ON_ERROR_STOP=1 -1 -f FILE\n` +
     `SET standard_conforming_strings = on;\nSET client_encoding = 'UTF8';\n`
   );
+}
+
+/** The layout named by `--sql-schema`, pg.sql's when none is. */
+export function sqlSchema(name: string | undefined): SqlSchema {
+  if (name === undefined) return 'pg';
+  if ((SQL_SCHEMAS as readonly string[]).includes(name)) return name as SqlSchema;
+  throw new CommandError('bad_argument', `--sql-schema must be one of ${SQL_SCHEMAS.join(', ')}, got '${name}'`);
 }
 
 /** Written to the file in pieces of about this size: one write per statement would be slow. */
@@ -435,9 +498,12 @@ async function writeSection(section: Section, from: Source, add: (text: string) 
 }
 
 export interface SqlExport {
-  /** Writes the SQL of every record of `host` to `file`, atomically. */
-  /** Resolves to the file written and how many accounts it holds. */
-  exportHost(host: string, file: string, working?: (text: string) => void): Promise<{ path: string; users: number }>;
+  /**
+   * Writes the SQL of every record of `host` to `file`, atomically, for the layout `schema`
+   * (pg.sql's when undefined; a name not in SQL_SCHEMAS is refused before anything is read).
+   * Resolves to the file written and how many accounts it holds.
+   */
+  exportHost(host: string, file: string, working?: (text: string) => void, schema?: string): Promise<{ path: string; users: number }>;
 }
 
 export function createSqlExport(deps: FeatureDeps, features: Features): SqlExport {
@@ -445,13 +511,15 @@ export function createSqlExport(deps: FeatureDeps, features: Features): SqlExpor
   const { accounts } = features;
 
   return {
-    async exportHost(name, file, working = () => undefined) {
+    async exportHost(name, file, working = () => undefined, schemaName) {
+      const schema = sqlSchema(schemaName);
       const host = accounts.host(name);
       const path = resolve(file);
-      const from: Source = { store, host, working, users: await accounts.countUsers(host) };
+      const sh: Record<string, SqlValue> = schema === 'pg' ? {} : { server_host: host };
+      const from: Source = { store, host, working, users: await accounts.countUsers(host), schema, sh };
       await writeFileAtomicStream(path, async (write) => {
         const out = chunked(write);
-        await out.add(fileHeader(host));
+        await out.add(fileHeader(host, schema));
         for (const section of SECTIONS) {
           try {
             await writeSection(section, from, out.add);

@@ -17,6 +17,8 @@ export interface RunOptions {
   readonly caller?: Caller;
   /** Imports fail on what they would skip with a warning (`--strict`). */
   readonly strict?: boolean;
+  /** The ejabberd SQL layout export_odbc writes (`--sql-schema`). */
+  readonly sqlSchema?: string;
   /** Progress of a long command: a line to keep, what it is doing now, or its summary. */
   readonly send?: (text: string, kind?: ProgressKind) => void;
 }
@@ -75,6 +77,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
         summary,
         caller: options.caller,
         strict: options.strict,
+        sqlSchema: options.sqlSchema,
       });
       return execute(command, args, ctx);
     };
@@ -90,7 +93,7 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
       return inOrder(connection, () => gate.shared(() => state().store.sync()));
     }
     const command = lookup(registry, request.command);
-    const go = () => run(command, request.args, { bulk: request.bulk, strict: request.strict === true, send });
+    const go = () => run(command, request.args, { bulk: request.bulk, strict: request.strict === true, sqlSchema: request.sqlSchema, send });
     return passesGate(command) ? inOrder(connection, go) : go();
   }
 

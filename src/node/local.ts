@@ -22,6 +22,8 @@ export interface LocalOptions {
   readonly bulk?: boolean;
   /** Imports fail on what they would skip with a warning (`--strict`). */
   readonly strict?: boolean;
+  /** The ejabberd SQL layout export_odbc writes (`--sql-schema`). */
+  readonly sqlSchema?: string;
   /** Where long commands report their steps, and what they are doing now. */
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
@@ -70,6 +72,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       working: options.working,
       summary: options.summary,
       strict: options.strict,
+      sqlSchema: options.sqlSchema,
       extensions: fileExtensions,
     });
   }

@@ -18,6 +18,7 @@ async function ctl(...argv: string[]) {
 
 const HEADER = (host: string) =>
   `-- ejabberd SQL data of host ${host}, written by ctl export_odbc.\n` +
+  "-- Schema: pg, ejabberd's single-host schema, sql/pg.sql.\n" +
   "-- Load it into a database made with ejabberd's pg.sql: psql -v ON_ERROR_STOP=1 -1 -f FILE\n" +
   "SET standard_conforming_strings = on;\nSET client_encoding = 'UTF8';\n";
 
@@ -107,6 +108,54 @@ describe('export_odbc and export2odbc', () => {
     const file = join(home.dir, 'out.sql');
     expect(await home.ctl(['export_odbc', 'example.org', file])).toEqual(
       fails(1, `Error: Cannot export example.org to ${file}: a value for the last table contains a NUL character, which PostgreSQL text cannot hold\n`),
+    );
+    expect(() => readFileSync(file)).toThrow(/ENOENT/);
+  });
+
+  test('--sql-schema pg-new: every row and every WHERE carries server_host, as ejabberd with new_sql_schema writes and finds them', async () => {
+    await ctl('register', 'alice', 'example.org', 'pw');
+    await ctl('add_rosteritem', 'alice', 'example.org', 'bob', 'example.org', 'Bob', 'Friends', 'to');
+    await ctl('srg_create', 'team', 'example.org', 'Team', '', '');
+    await ctl('srg_user_add', 'alice', 'example.org', 'team', 'example.org');
+    const file = join(home.dir, 'out.sql');
+    expect(await home.ctl(['--sql-schema', 'pg-new', 'export_odbc', 'example.org', file])).toEqual(ok());
+    expect(readFileSync(file, 'utf8')).toBe(
+      '-- ejabberd SQL data of host example.org, written by ctl export_odbc.\n' +
+        "-- Schema: pg-new, ejabberd's multi-host schema, sql/pg.new.sql (new_sql_schema: true).\n" +
+        "-- Load it into a database made with ejabberd's pg.new.sql: psql -v ON_ERROR_STOP=1 -1 -f FILE\n" +
+        "SET standard_conforming_strings = on;\nSET client_encoding = 'UTF8';\n" +
+        '-- \n-- Mnesia table: passwd\n--\n' +
+        "DELETE FROM users WHERE username='alice' AND server_host='example.org';\n" +
+        "INSERT INTO users(username, server_host, password) VALUES ('alice', 'example.org', 'pw');\n" +
+        '-- \n-- Mnesia table: roster\n--\n' +
+        "DELETE FROM rosterusers WHERE username='alice' AND server_host='example.org' AND jid='bob@example.org';\n" +
+        "INSERT INTO rosterusers(username, server_host, jid, nick, subscription, ask, askmessage, server, subscribe, type) VALUES ('alice', 'example.org', 'bob@example.org', 'Bob', 'T', 'N', '', 'N', '', 'item');\n" +
+        "DELETE FROM rostergroups WHERE username='alice' AND server_host='example.org' AND jid='bob@example.org';\n" +
+        "INSERT INTO rostergroups(username, server_host, jid, grp) VALUES ('alice', 'example.org', 'bob@example.org', 'Friends');\n" +
+        '-- \n-- Mnesia table: sr_group\n--\n' +
+        "DELETE FROM sr_group WHERE name='team' AND server_host='example.org';\n" +
+        "INSERT INTO sr_group(name, server_host, opts) VALUES ('team', 'example.org', '[{name,<<\"Team\">>},{description,<<\"\">>},{displayed_groups,[]}]');\n" +
+        '-- \n-- Mnesia table: sr_user\n--\n' +
+        "DELETE FROM sr_user WHERE jid='alice@example.org' AND server_host='example.org' AND grp='team';\n" +
+        "INSERT INTO sr_user(jid, server_host, grp) VALUES ('alice@example.org', 'example.org', 'team');\n",
+    );
+  });
+
+  test('--sql-schema pg-25: a plain password is the users row of type 1; the header names the schema', async () => {
+    await ctl('register', 'alice', 'example.org', 'pw');
+    const file = join(home.dir, 'out.sql');
+    expect(await home.ctl(['export_odbc', 'example.org', file, '--sql-schema', 'pg-25'])).toEqual(ok());
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain("-- Schema: pg-25, ejabberd 25.03 or later's multi-host schema, sql/pg.new.sql with users.type (one row per stored hash).\n");
+    expect(text).toContain(
+      "DELETE FROM users WHERE username='alice' AND server_host='example.org';\nINSERT INTO users(username, server_host, type, password) VALUES ('alice', 'example.org', 1, 'pw');\n",
+    );
+  });
+
+  test('an unknown --sql-schema is a usage error naming the layouts, and no file is written', async () => {
+    const file = join(home.dir, 'out.sql');
+    expect(await home.ctl(['--sql-schema', 'mysql', 'export2odbc', 'localhost', file])).toEqual(
+      fails(2, "Error: --sql-schema must be one of pg, pg-new, pg-25, got 'mysql'\nUsage: ctl export2odbc host directory\n"),
     );
     expect(() => readFileSync(file)).toThrow(/ENOENT/);
   });

@@ -296,3 +296,56 @@ describe("export_odbc loaded into PostgreSQL with ejabberd's schema", () => {
     expect(await pg.rows(d, count)).toEqual(before);
   });
 });
+
+describe("--sql-schema pg-new loaded into ejabberd's installed pg.new.sql", () => {
+  test('every table export_odbc fills takes the rows, each under the host, and a second load replaces them', async () => {
+    const file = join(home.dir, 'example.org.pg-new.sql');
+    const r = await home.ctl(['--sql-schema', 'pg-new', 'export_odbc', 'example.org', file], { clock: () => NOW });
+    expect(r.status).toBe(0);
+    const d = `ejabberd${++db}`;
+    await pg.psql('postgres', `CREATE DATABASE ${d};`);
+    await pg.psql(d, readFileSync('/usr/share/ejabberd/sql/pg.new.sql', 'utf8'));
+    const tables = [
+      'users',
+      'last',
+      'rosterusers',
+      'rostergroups',
+      'spool',
+      'vcard',
+      'vcard_search',
+      'private_storage',
+      'privacy_list',
+      'privacy_default_list',
+      'sr_group',
+      'sr_user',
+      'muc_room',
+      'muc_registered',
+    ];
+    const count = `SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t}) ${t}`).join(', ')}, (SELECT count(*) FROM privacy_list_data) privacy_list_data`;
+    const hosts = tables.map((t) => `SELECT DISTINCT server_host FROM ${t}`).join(' UNION ');
+    await pg.psql(d, readFileSync(file, 'utf8'), { singleTransaction: true });
+    const before = await pg.rows(d, count);
+    expect(before).toEqual([
+      {
+        users: 3,
+        last: 1,
+        rosterusers: 4,
+        rostergroups: 3,
+        spool: 3,
+        vcard: 2,
+        vcard_search: 2,
+        private_storage: 1,
+        privacy_list: 1,
+        privacy_default_list: 1,
+        sr_group: 2,
+        sr_user: 2,
+        muc_room: 1,
+        muc_registered: 1,
+        privacy_list_data: 2,
+      },
+    ]);
+    expect(await pg.rows(d, hosts)).toEqual([{ server_host: 'example.org' }]);
+    await pg.psql(d, readFileSync(file, 'utf8'), { singleTransaction: true });
+    expect(await pg.rows(d, count)).toEqual(before);
+  });
+});

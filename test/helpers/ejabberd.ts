@@ -7,7 +7,8 @@
  *
  * With `sql`, it keeps every host's data in PostgreSQL (`default_db: sql`, `auth_method: sql`),
  * each host in a database of its own with its own password format, and caches nothing, so what
- * a test writes into those databases is what ejabberd answers.
+ * a test writes into those databases is what ejabberd answers. With `sql.newSchema`, the tables
+ * are pg.new.sql's (a server_host column in each).
  *
  * ejabberdctl run as root switches to the `ejabberd` user itself, so the directories belong to
  * that user. Starting takes seconds: share one server per test file.
@@ -52,6 +53,8 @@ export interface EjabberdOptions {
     readonly port: number;
     readonly user: string;
     readonly hosts: readonly { readonly host: string; readonly database: string; readonly passwordFormat: 'plain' | 'scram' }[];
+    /** ejabberd's `new_sql_schema: true`: the multi-host layout of pg.new.sql, where hosts may share a database. */
+    readonly newSchema?: boolean;
   };
 }
 
@@ -95,7 +98,7 @@ function sqlConfig(sql: NonNullable<EjabberdOptions['sql']>): string {
   const hostConfig = sql.hosts.map((h) => `  ${h.host}:\n    sql_database: ${h.database}\n    auth_password_format: ${h.passwordFormat}\n`).join('');
   return `default_db: sql
 auth_method: sql
-use_cache: false
+${sql.newSchema ? 'new_sql_schema: true\n' : ''}use_cache: false
 sql_type: pgsql
 sql_server: "127.0.0.1"
 sql_port: ${sql.port}

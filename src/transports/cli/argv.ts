@@ -20,6 +20,8 @@ export interface GlobalOptions {
   readonly verbose: boolean;
   /** Imports fail on what they would skip with a warning, before writing anything. */
   readonly strict: boolean;
+  /** The ejabberd SQL layout export_odbc and export2odbc write; the node checks the name. */
+  readonly sqlSchema?: string;
   /** A server's JSON API to run the command on (`--url`, else `CTL_URL`), instead of this home's node. */
   readonly url?: string;
   readonly tokenFile?: string;
@@ -130,6 +132,10 @@ export const GLOBAL_OPTIONS: readonly { flags: string; desc: string }[] = [
   { flags: '--debug', desc: 'show stack traces of internal errors' },
   { flags: '--verbose', desc: 'show the summaries of long commands on standard error, even when it is not a terminal' },
   { flags: '--strict', desc: 'import_piefxis: fail, before anything is written, when the file holds what would be skipped with a warning' },
+  {
+    flags: '--sql-schema <schema>',
+    desc: 'export_odbc, export2odbc: the ejabberd PostgreSQL layout to write: pg (pg.sql, the default), pg-new (pg.new.sql, new_sql_schema: true) or pg-25 (pg.new.sql of ejabberd 25.03 and later, with users.type)',
+  },
   {
     flags: '--url <url>',
     desc: "run the command on the JSON API at <url> (ejabberd's mod_http_api or a ctl node), e.g. http://127.0.0.1:5280/api (default: $CTL_URL)",
@@ -254,6 +260,7 @@ function toGlobals(o: Record<string, unknown>): GlobalOptions {
     debug: o.debug === true,
     verbose: o.verbose === true,
     strict: o.strict === true,
+    sqlSchema: o.sqlSchema as string | undefined,
     url: o.url as string | undefined,
     tokenFile: o.tokenFile as string | undefined,
     user: o.user as string | undefined,

@@ -23,6 +23,7 @@ export interface LocalRunnerOptions {
   readonly bulk?: boolean;
   /** Imports fail on what they would skip with a warning (`--strict`). */
   readonly strict?: boolean;
+  readonly sqlSchema?: string;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
@@ -142,9 +143,18 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
         bulk: options.bulk,
         debug: options.debug,
         strict: globals.strict,
+        sqlSchema: globals.sqlSchema,
         ...report,
       })
-    : app.localRunner({ home, registry: app.registry, lockTimeout: timeout, bulk: options.bulk, strict: globals.strict, ...report });
+    : app.localRunner({
+        home,
+        registry: app.registry,
+        lockTimeout: timeout,
+        bulk: options.bulk,
+        strict: globals.strict,
+        sqlSchema: globals.sqlSchema,
+        ...report,
+      });
   // A note for the person at a terminal, never in a script's stderr.
   const forPeople = io.stderr.isTTY === true;
   const noteIfNew = newHomeNote(io, home, forPeople && !client && options.readsStore === true && globals.format !== 'json');

@@ -3,7 +3,14 @@ import { CommandError, isErrorCode } from '../../lib/errors';
 import { createLineReader, type ProgressKind, type Reply, type RequestId } from './protocol';
 
 type Call =
-  | { readonly command: string; readonly args: Record<string, unknown>; readonly bulk?: boolean; readonly debug?: boolean; readonly strict?: boolean }
+  | {
+      readonly command: string;
+      readonly args: Record<string, unknown>;
+      readonly bulk?: boolean;
+      readonly debug?: boolean;
+      readonly strict?: boolean;
+      readonly sqlSchema?: string;
+    }
   | { readonly op: 'ping' | 'sync' };
 
 export interface ControlClient {

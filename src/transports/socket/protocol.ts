@@ -2,7 +2,8 @@
  * The control-socket protocol: newline-delimited JSON over a Unix socket. A client may send
  * many requests without waiting; every reply carries the id of its request.
  *
- *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true, "strict"?: true}
+ *   request   {"id": 1, "command": "register", "args": {"user": "alice", ...}, "bulk"?: true, "debug"?: true, "strict"?: true,
+ *             "sqlSchema"?: "pg-new"}
  *             {"id": 2, "op": "ping"}            the node answers {"id": 2, "ok": true, "result": "pong"}
  *             {"id": 3, "op": "sync"}            makes every write so far durable (end of a batch)
  *   progress  {"id": 1, "progress": "Waiting 60 seconds"}   zero or more, before the reply;
@@ -31,6 +32,7 @@ export type Request =
       readonly bulk?: boolean;
       readonly debug?: boolean;
       readonly strict?: boolean;
+      readonly sqlSchema?: string;
     }
   | { readonly id: RequestId; readonly op: 'ping' | 'sync' };
 
@@ -105,5 +107,6 @@ export function asRequest(frame: unknown): Request | string {
   // JSON can spell a lone surrogate, which UTF-8 cannot carry: "p\ud800" and "p\udfff" would be one password.
   const lone = loneSurrogateIn(f.args);
   if (lone !== undefined) return `the argument ${lone} holds a lone surrogate, which is not Unicode text`;
+  if (f.sqlSchema !== undefined && typeof f.sqlSchema !== 'string') return '"sqlSchema" must be a string';
   return f as Request;
 }

@@ -9,6 +9,8 @@ export interface RemoteOptions {
   readonly debug?: boolean;
   /** Imports fail on what they would skip with a warning (`--strict`). */
   readonly strict?: boolean;
+  /** The ejabberd SQL layout export_odbc writes (`--sql-schema`). */
+  readonly sqlSchema?: string;
   readonly progress?: (text: string) => void;
   readonly working?: (text: string) => void;
   readonly summary?: (text: string) => void;
@@ -27,8 +29,16 @@ export function createRemoteRunner(client: ControlClient, options: RemoteOptions
       const sent = { ...args };
       for (const name of command.paths ?? []) if (typeof sent[name] === 'string') sent[name] = resolve(cwd, sent[name] as string);
       return client
-        .call({ command: command.name, args: sent, bulk: options.bulk, debug: options.debug, ...(options.strict && { strict: true }) }, (text, kind) =>
-          (kind === 'working' ? options.working : kind === 'summary' ? options.summary : options.progress)?.(text),
+        .call(
+          {
+            command: command.name,
+            args: sent,
+            bulk: options.bulk,
+            debug: options.debug,
+            ...(options.strict && { strict: true }),
+            ...(options.sqlSchema !== undefined && { sqlSchema: options.sqlSchema }),
+          },
+          (text, kind) => (kind === 'working' ? options.working : kind === 'summary' ? options.summary : options.progress)?.(text),
         )
         .catch((err: unknown) => {
           if (!client.connected()) lossReported = true;
