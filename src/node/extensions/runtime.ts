@@ -491,11 +491,13 @@ function checkName(name: string): void {
 }
 
 /** The installed module a file belongs to: HOME/modules/NAME/... */
-function owningModule(modulesDir: string, file: string): string {
+function owningModule(modulesDir: string, given: string): string {
+  // Named absolute, as a caller in another directory sends it, whoever called.
+  const file = resolve(given);
   let path: string;
   let base: string;
   try {
-    path = realpathSync(resolve(file));
+    path = realpathSync(file);
   } catch {
     throw new CommandError('not_found', `${file}: no such file`);
   }

@@ -26,7 +26,9 @@ let cwd: string;
 const startDir = process.cwd();
 
 beforeAll(async () => {
-  [cli, http] = [await startHttpNode(), await startHttpNode()];
+  // Module management is refused over HTTP unless allowed; allowed, it must answer as ctl does.
+  const modules = 'ext_modules:\n  http_api: true\n';
+  [cli, http] = [await startHttpNode(modules), await startHttpNode(modules)];
   // delete_old_users would otherwise remove the administrator the HTTP side logs in as.
   const now = String(Math.floor(Date.now() / 1000));
   for (const node of [cli, http]) for (const u of ['admin', 'bob']) await runCli(['set_last', u, 'localhost', now, '', '--home', node.dir]);
