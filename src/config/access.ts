@@ -17,9 +17,11 @@
  * name, a list of them (all must match), or an inline definition (`allow: {user: [bob]}`, whose
  * matcher kinds must all match, any value of each).
  */
-import { isIP } from 'node:net';
 import { nameprep, nodeprep, type BareJid } from '../lib/jid';
-import { strictGlobToRegExp } from '../lib/glob';
+
+// Loaded when a configuration uses them: every call reads the configuration, few have IP or glob ACLs.
+const isIP = (address: string): number => (require('node:net') as typeof import('node:net')).isIP(address);
+const strictGlobToRegExp = (source: string): RegExp => (require('../lib/glob') as typeof import('../lib/glob')).strictGlobToRegExp(source);
 
 export type Matcher =
   /** `host` absent: the user on any served host. */

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import { allCommands } from '../../commands';
 import { createRegistry, type Registry } from '../core/registry';
 import type { CliApp } from '../transports/cli/main';
 import { createLocalRunner, type LocalOptions } from './local';
+import { commandRegistry } from './manifest';
 
 export type CliAppOptions = Pick<LocalOptions, 'clock' | 'openStore'>;
 
 /** The command line's view of the node: the registry and the ways to run its commands. */
 export function cliApp(options: CliAppOptions = {}): CliApp {
-  const registry = createRegistry(allCommands);
+  const registry = commandRegistry();
   return {
     registry,
     localRunner: (o) => createLocalRunner({ ...o, ...options }),

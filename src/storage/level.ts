@@ -2,7 +2,7 @@ import { readdirSync, readlinkSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Level } from 'level';
 import { CommandError } from '../lib/errors';
-import { recordArchives } from './archive';
+import type { recordArchives } from './archive';
 import { toJson } from './json';
 import { decodeKey, encodeKey, rangeBounds } from './keys';
 import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
@@ -151,7 +151,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       if (r === undefined) return;
       for await (const k of sub(table).keys(r)) yield decodeKey(k);
     },
-    archive: (name, options) => archives(name, options),
+    archive: (name, options) => archives()(name, options),
     async sync() {
       await db.put(SYNC_MARKER, String(Date.now()), { sync: true } as never);
     },
@@ -195,7 +195,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
         },
         async commit() {
           await batch.write({ sync: true });
-          archives.forget();
+          archived?.forget();
         },
         abort: () => batch.close(),
       };
@@ -205,7 +205,9 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     },
   };
   const update = lockedUpdate(store);
-  const archives = recordArchives(store);
+  // Archives (MAM, MUC history) are built on their first use: most commands never touch one.
+  let archived: ReturnType<typeof recordArchives> | undefined;
+  const archives = () => (archived ??= (require('./archive') as typeof import('./archive')).recordArchives(store));
   return store;
 }
 

@@ -1,4 +1,3 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { CommandError, fieldError } from '../../lib/errors';
 import { checkDays } from '../../lib/days';
 import { bareText, nameprep, nodeprep, type BareJid } from '../../lib/jid';
@@ -21,6 +20,9 @@ import {
 } from './secret';
 
 export type { ScramHash } from './secret';
+
+// Loaded on the first hash: a call that only looks an account up never needs it.
+const crypto = () => require('node:crypto') as typeof import('node:crypto');
 
 /** What the server side of a SCRAM exchange needs of an account (RFC 5802 §3). */
 export interface ScramCredentials {
@@ -104,12 +106,20 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
   const now = () => Math.floor(deps.clock() / 1000);
   const online = deps.isOnline ?? (() => false);
   // Salts for plain passwords: the same for an account each time it is asked, told nobody.
-  const plainSaltKey = randomBytes(32);
+  let saltKey: Buffer | undefined;
+  const plainSaltKey = () => (saltKey ??= crypto().randomBytes(32));
   let decoy: ScramSecret | undefined;
   const decoySecret = (): Secret =>
     config.authPasswordFormat === 'plain'
       ? { format: 'plain', password: '' }
-      : (decoy ??= { format: 'scram', hash: 'sha1', iterations: SCRAM_ITERATIONS, salt: randomBytes(16).toString('base64'), storedKey: '', serverKey: '' });
+      : (decoy ??= {
+          format: 'scram',
+          hash: 'sha1',
+          iterations: SCRAM_ITERATIONS,
+          salt: crypto().randomBytes(16).toString('base64'),
+          storedKey: '',
+          serverKey: '',
+        });
 
   function host(name: string, field = 'host'): string {
     const prepared = nameprep(name, field);
@@ -252,11 +262,11 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
       const rec = await read(jid);
       if (!rec || rec.banned) {
         // Plain passwords have their keys derived here, at a cost: an account that cannot log in pays it too, so the time tells no one which exist.
-        if (config.authPasswordFormat === 'plain') await deriveScramKeys('', hash, plainSaltKey.subarray(0, 16), SCRAM_ITERATIONS);
+        if (config.authPasswordFormat === 'plain') await deriveScramKeys('', hash, plainSaltKey().subarray(0, 16), SCRAM_ITERATIONS);
         return undefined;
       }
       if (rec.secret.format === 'plain') {
-        const salt = createHmac('sha256', plainSaltKey).update(`${hash}\0${jid.host}\0${jid.user}`).digest().subarray(0, 16);
+        const salt = crypto().createHmac('sha256', plainSaltKey()).update(`${hash}\0${jid.host}\0${jid.user}`).digest().subarray(0, 16);
         const keys = await deriveScramKeys(preparePassword(rec.secret.password), hash, salt, SCRAM_ITERATIONS);
         return { iterations: SCRAM_ITERATIONS, salt, ...keys };
       }
@@ -280,7 +290,7 @@ export function createAccounts(deps: FeatureDeps, owners: () => readonly UsersRo
           `The password of ${bareText(jid)} is stored as SCRAM, so its hash cannot be compared: check_password_hash needs auth_password_format: plain`,
         );
       }
-      const actual = createHash(algorithm).update(rec.secret.password).digest('hex');
+      const actual = crypto().createHash(algorithm).update(rec.secret.password).digest('hex');
       return !rec.banned && actual === hash.toLowerCase();
     },
 

@@ -1,10 +1,10 @@
-import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
-import { promisify } from 'node:util';
-import saslprep from '@mongodb-js/saslprep';
 import type { PasswordFormat } from '../../config/config';
 import { fieldError } from '../../lib/errors';
 
-const pbkdf2Async = promisify(pbkdf2);
+// Loaded on the first hash: a call that only looks an account up never needs it.
+const crypto = () => require('node:crypto') as typeof import('node:crypto');
+const pbkdf2Async = (password: string, salt: Buffer, iterations: number, bytes: number, digest: string) =>
+  new Promise<Buffer>((resolve, reject) => crypto().pbkdf2(password, salt, iterations, bytes, digest, (err, key) => (err ? reject(err) : resolve(key))));
 
 /** The hashes of the SCRAM mechanisms the server offers: SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677). */
 export type ScramHash = 'sha1' | 'sha256';
@@ -65,7 +65,8 @@ export function checkPasswordSize(password: string, field = 'password'): void {
  */
 export function preparePassword(password: string): string {
   try {
-    return saslprep(password);
+    // Loaded here: its tables cost start-up time, and most calls never prepare a password.
+    return (require('@mongodb-js/saslprep') as typeof import('@mongodb-js/saslprep'))(password);
   } catch {
     return password;
   }
@@ -74,15 +75,15 @@ export function preparePassword(password: string): string {
 /** StoredKey and ServerKey of a password (RFC 5802 §3); `password` is used as given. */
 export async function deriveScramKeys(password: string, hash: ScramHash, salt: Buffer, iterations: number): Promise<{ storedKey: Buffer; serverKey: Buffer }> {
   const salted = await pbkdf2Async(password, salt, iterations, SCRAM_KEY_BYTES[hash], hash);
-  const clientKey = createHmac(hash, salted).update('Client Key').digest();
+  const clientKey = crypto().createHmac(hash, salted).update('Client Key').digest();
   return {
-    storedKey: createHash(hash).update(clientKey).digest(),
-    serverKey: createHmac(hash, salted).update('Server Key').digest(),
+    storedKey: crypto().createHash(hash).update(clientKey).digest(),
+    serverKey: crypto().createHmac(hash, salted).update('Server Key').digest(),
   };
 }
 
 async function newKeys(password: string, hash: ScramHash): Promise<ScramKeys> {
-  const salt = randomBytes(16);
+  const salt = crypto().randomBytes(16);
   const { storedKey, serverKey } = await deriveScramKeys(password, hash, salt, SCRAM_ITERATIONS);
   return { iterations: SCRAM_ITERATIONS, salt: salt.toString('base64'), storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') };
 }
@@ -113,10 +114,10 @@ export async function verifySecret(secret: Secret, password: string): Promise<bo
 }
 
 function equal(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  return a.length === b.length && crypto().timingSafeEqual(a, b);
 }
 
 /** A password nobody knows: what a banned account is left with. */
 export function unusablePassword(): string {
-  return randomBytes(32).toString('base64');
+  return crypto().randomBytes(32).toString('base64');
 }

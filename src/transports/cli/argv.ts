@@ -1,4 +1,4 @@
-import { Command as Program, Option, type Command as Commander } from 'commander';
+import type { Command as Commander } from 'commander';
 import { CommandError } from '../../lib/errors';
 import type { Registry } from '../../core/registry';
 import type { Command } from '../../core/command';
@@ -167,13 +167,17 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
 /**
  * Parses argv the ejabberdctl way: global options are recognised anywhere on the line, every
  * other word is the command or one of its arguments (even when it starts with a dash), and
- * `change-password` means `change_password`.
+ * `change-password` means `change_password`. `plain: false` leaves even the common line to
+ * commander, which must read it alike.
  */
-export function parseArgv(given: readonly string[], registry: Registry): Invocation {
+export function parseArgv(given: readonly string[], registry: Registry, { plain = true }: { readonly plain?: boolean } = {}): Invocation {
   if (given[0] === COMPLETE) return { kind: 'complete', globals: toGlobals({}), words: given.slice(1) };
+  const quick = plain ? plainCommand(given, registry) : undefined;
+  if (quick) return quick;
   const argv = rewriteFlags(given);
   const stdinArg = prescan(argv, '--stdin');
   let invocation: Invocation | undefined;
+  const { Command: Program, Option } = require('commander') as typeof import('commander');
   const program: Commander = new Program('ctl')
     .exitOverride()
     .helpOption(false)
@@ -230,6 +234,48 @@ export function parseArgv(given: readonly string[], registry: Registry): Invocat
     }
   }
   return invocation;
+}
+
+/** The global options by flag, as commander names them in its options: `--token-file` is `tokenFile`. */
+const OPTION_KEYS: ReadonlyMap<string, { readonly key: string; readonly value: boolean }> = new Map(
+  GLOBAL_OPTIONS.flatMap(({ flags }) => {
+    const [flag, arg] = flags.split(' ');
+    if (!flag.startsWith('--') || REWRITTEN.has(flag)) return [];
+    const name = flag.startsWith('--no-') ? flag.slice('--no-'.length) : flag.slice(2);
+    return [[flag, { key: name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value: arg !== undefined }]];
+  }),
+);
+
+/**
+ * The common line, `[options] COMMAND [ARGS...]` with no word but the global options' starting
+ * with a dash, read without commander: loading it and declaring the line's grammar would cost
+ * every call start-up time. Anything else (help, builtins, `--opt=value`, `--stdin`, a word
+ * after the command that starts with a dash) is left to commander: undefined.
+ */
+function plainCommand(given: readonly string[], registry: Registry): Invocation | undefined {
+  const options: Record<string, unknown> = {};
+  const operands: string[] = [];
+  for (let i = 0; i < given.length; i++) {
+    const word = given[i];
+    if (!word.startsWith('-')) {
+      operands.push(word);
+      continue;
+    }
+    const option = OPTION_KEYS.get(word);
+    if (!option || option.key === 'stdin') return undefined;
+    if (!option.value) options[option.key] = word.startsWith('--no-') ? false : true;
+    else {
+      const value = given[i + 1];
+      if (value === undefined || value.startsWith('-')) return undefined;
+      options[option.key] = value;
+      i++;
+    }
+  }
+  const verb = operands[0];
+  if (verb === undefined || Object.hasOwn(UNSUPPORTED, verb) || BUILTINS.some((b) => b.name === verb)) return undefined;
+  const command = registry.get(verb.replace(/-/g, '_'));
+  if (!command || (verb !== command.name && verb !== command.name.replace(/_/g, '-'))) return undefined;
+  return { kind: 'command', globals: toGlobals(options), command, words: operands.slice(1) };
 }
 
 function unknownCommand(name: string, registry: Registry): CommandError {

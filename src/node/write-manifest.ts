@@ -1,0 +1,23 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { allCommands } from '../../commands';
+import { MANIFEST_FILE, type Manifest } from './manifest';
+
+/**
+ * `npm run build` ends with this: the file of commands/ that declares each command, so that one
+ * call of the command line loads that file alone instead of every declaration.
+ */
+const dir = join(__dirname, '../../commands');
+const known = new Set(allCommands);
+const files: Record<string, string> = {};
+for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'index.js')) {
+  const exported = Object.values(require(join(dir, file)) as Record<string, unknown>);
+  for (const value of exported) {
+    if (!Array.isArray(value)) continue;
+    for (const command of value as unknown[]) if (known.has(command as never)) files[(command as { name: string }).name] = file.slice(0, -'.js'.length);
+  }
+}
+const missing = allCommands.filter((c) => files[c.name] === undefined).map((c) => c.name);
+if (missing.length > 0) throw new Error(`no file of commands/ exports ${missing.join(', ')}`);
+const manifest: Manifest = { commands: files };
+writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest)}\n`);
