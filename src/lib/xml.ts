@@ -66,6 +66,20 @@ export function parseXml(text: string, what: string): Element {
 
 const STOP = new Error('stopped');
 
+/**
+ * Stored XML read from elsewhere (a dump, a backup), as its record's decoder checks it: the
+ * element, or why the text is none, e.g. `not XML (line 1, column 30: unclosed tag: FN)`.
+ */
+export function storedElement(text: string): Element | string {
+  try {
+    return parseXml(text, '');
+  } catch (err) {
+    const m = /^Malformed XML in (?: \(line (\d+), column (\d+)\))?: (.*)$/s.exec((err as Error).message);
+    if (!m) throw err;
+    return `not XML (${m[1] === undefined ? '' : `line ${m[1]}, column ${m[2]}: `}${m[3]})`;
+  }
+}
+
 function malformed(what: string, why: string): CommandError {
   const m = /^(\d+):(\d+): (.*)$/s.exec(why);
   const where = m ? ` (line ${m[1]}, column ${m[2]})` : '';

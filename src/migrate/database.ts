@@ -90,7 +90,7 @@ export function createDatabase(deps: FeatureDeps, _features: Features): Database
 
     async load(file, working = quiet) {
       const path = resolve(file);
-      return { path, records: await loadDump(store, path, working) };
+      return { path, records: await loadDump(store, path, { hosts: config.hosts, file: config.file }, working) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { lineText, readLines } from '../lib/lines';
 import type { BatchOp, Key, Store } from '../storage/types';
 import { bufferedWriter, checkReadable, throttle } from './backup-file';
 import { jsonTooDeep, MAX_JSON_DEPTH } from './json-depth';
-import { recordValueFault } from './record-value';
+import { recordValueFault, type ServedHosts } from './record-value';
 import { databaseTables, EXTENSION_TABLE } from './tables';
 
 /**
@@ -94,7 +94,7 @@ interface DumpRecord {
  * Reads a dump, checking every line; `each` gets the records in order. Blank lines are
  * skipped, so a dump edited by hand stays loadable.
  */
-async function readDump(path: string, each: (r: DumpRecord) => Promise<void> | void): Promise<number> {
+async function readDump(path: string, served: ServedHosts, each: (r: DumpRecord) => Promise<void> | void): Promise<number> {
   const bad = (why: string, line: number) => new CommandError('failed', `Invalid dump ${path} (line ${line}): ${why}`);
   let header = false;
   let records = 0;
@@ -106,7 +106,7 @@ async function readDump(path: string, each: (r: DumpRecord) => Promise<void> | v
       continue;
     }
     if (text.trim() === '') continue;
-    await each(parseDumpRecord(text, (why) => bad(why, line.number)));
+    await each(parseDumpRecord(text, served, (why) => bad(why, line.number)));
     records++;
   }
   if (!header) throw new CommandError('failed', `Invalid dump ${path}: the file is empty`);
@@ -127,7 +127,7 @@ function checkHeader(text: string, fail: (why: string) => CommandError): void {
   if (version !== DUMP_VERSION) throw fail(`format version ${JSON.stringify(version)} is not supported (this ctl reads version ${DUMP_VERSION})`);
 }
 
-function parseDumpRecord(text: string, fail: (why: string) => CommandError): DumpRecord {
+function parseDumpRecord(text: string, served: ServedHosts, fail: (why: string) => CommandError): DumpRecord {
   if (jsonTooDeep(text)) throw fail(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   let r: unknown;
   try {
@@ -146,21 +146,22 @@ function parseDumpRecord(text: string, fail: (why: string) => CommandError): Dum
   // JSON can spell a lone surrogate, which no stored key holds.
   if (!wellFormed(parts)) throw fail("the field 'key' must be well-formed Unicode text");
   if (value === undefined || value === null) throw fail("the field 'value' is missing or null");
-  const fault = recordValueFault(table, parts, value);
+  const fault = recordValueFault(table, parts, value, served);
   if (fault !== undefined) throw fail(fault);
   return { table, key: parts, value };
 }
 
 /**
  * Loads a dump, merging: records in the file overwrite the ones with the same key, others
- * stay. The whole file is checked before the first write; records are then written in atomic
- * batches, synced once at the end.
+ * stay. The whole file is checked before the first write, each record as the table's feature
+ * decodes it and only for the hosts `served`; records are then written in atomic batches,
+ * synced once at the end.
  */
-export async function loadDump(store: Store, path: string, working: (text: string) => void): Promise<number> {
+export async function loadDump(store: Store, path: string, served: ServedHosts, working: (text: string) => void): Promise<number> {
   await checkReadable(path, 'the dump');
   const tell = throttle(working);
   let checked = 0;
-  const expected = await readDump(path, () => {
+  const expected = await readDump(path, served, () => {
     checked++;
     tell(() => `Checked ${checked} records`);
   });
@@ -178,7 +179,7 @@ export async function loadDump(store: Store, path: string, working: (text: strin
   let storeError: unknown;
   let count: number;
   try {
-    count = await readDump(path, async (r) => {
+    count = await readDump(path, served, async (r) => {
       ops.push({ type: 'put', table: r.table, key: r.key, value: r.value });
       if (ops.length >= LOAD_BATCH) await flush().catch((err) => Promise.reject((storeError = err)));
     }).catch((err: Error) => Promise.reject(err === storeError ? err : changed(err.message)));

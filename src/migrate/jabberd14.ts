@@ -15,6 +15,7 @@ import { isReservedPrivateNamespace, privateOps } from '../features/private/reco
 import { normalGroups, NS_ROSTER, rosterItemOps, SUBSCRIPTIONS, type Ask, type RosterItem, type Subscription } from '../features/roster/records';
 import { NS_VCARD, vcardOps } from '../features/vcard/records';
 import { readInputText } from './input-text';
+import { recordValueFault } from './record-value';
 
 /**
  * jabberd14's spool: `<spool>/<server>/<user>.xml`, one `<xdb>` element per user whose
@@ -108,7 +109,7 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
     const text = await readInputText(path, 'the jabberd14 spool file', MAX_XML_BYTES);
     const now = deps.clock();
     const data = parseSpool(path, text, user, host, now);
-    await writeUser(jid, data, now);
+    await writeUser(path, jid, data, now);
     return {
       jid: id,
       file: path,
@@ -120,8 +121,12 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
     };
   }
 
-  /** Writes the new user, with everything it owns, in one atomic batch. */
-  async function writeUser(jid: BareJid, data: SpoolUser, now: number): Promise<void> {
+  /**
+   * Writes the new user, with everything it owns, in one atomic batch, once each record passes
+   * the checks a dump's would (a time past the year 9999): what a spool holds goes in with the
+   * limits of the commands, checked in the one place every file's records are.
+   */
+  async function writeUser(path: string, jid: BareJid, data: SpoolUser, now: number): Promise<void> {
     const account: AccountRecord = { secret: await makeSecret(data.password, config.authPasswordFormat), created: Math.floor(now / 1000) };
     const ops: BatchOp[] = accountOps(jid, account);
     if (data.last) ops.push(...lastOps(jid, data.last));
@@ -129,6 +134,11 @@ export function createJabberd14(deps: FeatureDeps, features: Features): Jabberd1
     if (data.vcard !== undefined) ops.push(...vcardOps(jid, { xml: data.vcard }));
     for (const [ns, xml] of data.private) ops.push(...privateOps(jid, ns, { xml }));
     if (data.offline.length > 0) ops.push(...(await replaceOfflineOps(store, jid, data.offline)));
+    const served = { hosts: config.hosts, file: config.file };
+    for (const op of ops) {
+      const fault = op.type === 'put' ? recordValueFault(op.table, op.key, op.value, served) : undefined;
+      if (fault !== undefined) throw invalid(path, fault);
+    }
     await store.batch(ops);
   }
 

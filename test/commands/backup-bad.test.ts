@@ -190,6 +190,16 @@ describe('a corrupt backup', () => {
         'the account mallory@localhost: created must be seconds since 1970',
       ],
       [
+        'a vCard that is not XML',
+        '["vcard","localhost\\u0000alice",{"xml":"<vCard xmlns=\\"vcard-temp\\"><FN>"}]',
+        'the vCard of alice@localhost: xml is not XML (line 1, column 30: unclosed tag: FN)',
+      ],
+      [
+        'a last activity past the year 9999',
+        '["last","localhost\\u0000alice",{"timestamp":253402300800,"status":""}]',
+        'the last activity of alice@localhost: timestamp must be seconds since 1970, at most 253402300799 (9999-12-31 23:59:59 UTC)',
+      ],
+      [
         'a lone surrogate in a value',
         '["last","localhost\\u0000alice",{"timestamp":1,"status":"\\ud800"}]',
         'the value holds a lone surrogate at status, which is not Unicode text',

@@ -76,6 +76,7 @@ export async function fillEveryTable(homeDir: string, ctl: Ctl, users: readonly 
       const jid = { host: 'localhost', user: u };
       await features.mam.archive(jid, 'chat', 'carol@example.org', '<message><body>hi</body></message>');
       await features.offline.store(jid, parseXml(expiring(`${u}@localhost`, 'expires'), 'a message'));
+      await features.tokens.create(jid, 30);
       await features.muc.registerNick('conference.localhost', jid, `${u} ☕`);
       await features.muc.saveRoom('conference.localhost', `${u}-room`, {
         options: { ...DEFAULT_ROOM_OPTIONS, persistent: true, title: `${u}'s "room"\twith tabs`, presence_broadcast: ['moderator'] },

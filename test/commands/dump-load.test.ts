@@ -86,6 +86,77 @@ test.each([
   expect(await everything(home.dir)).toEqual(before);
 });
 
+describe("each record is checked as its table's feature decodes it, with the limits of the commands", () => {
+  const roster = (subscription: string) => ({ name: 'Bob', subscription, ask: 'none', groups: ['Friends'] });
+  test.each([
+    [
+      'a last activity past the year 9999',
+      { table: 'last', key: ['localhost', 'zed'], value: { timestamp: 253402300800, status: 'gone' } },
+      'the last activity of zed@localhost: timestamp must be seconds since 1970, at most 253402300799 (9999-12-31 23:59:59 UTC)',
+    ],
+    [
+      'a roster item with an unknown subscription',
+      { table: 'roster', key: ['localhost', 'zed', 'bob@localhost'], value: roster('mutual') },
+      "the roster item bob@localhost of zed@localhost: subscription must be 'none', 'from', 'to', 'both'",
+    ],
+    [
+      'a vCard that is not XML',
+      { table: 'vcard', key: ['localhost', 'zed'], value: { xml: '<vCard xmlns="vcard-temp"><FN>Zed</vCard>' } },
+      'the vCard of zed@localhost: xml is not XML (line 1, column 41: unexpected close tag.)',
+    ],
+    [
+      'a vCard of another namespace',
+      { table: 'vcard', key: ['localhost', 'zed'], value: { xml: '<vCard><FN>Zed</FN></vCard>' } },
+      'the vCard of zed@localhost: xml must be a vCard in the namespace vcard-temp, not <vCard>',
+    ],
+    [
+      'a private element under another namespace than its own',
+      { table: 'private', key: ['localhost', 'zed', 'storage:bookmarks'], value: { xml: '<storage xmlns="storage:rosternotes"/>' } },
+      'the private element storage:bookmarks of zed@localhost: xml must be an element in the namespace storage:bookmarks',
+    ],
+    [
+      'an offline message that is not a message',
+      { table: 'offline', key: ['localhost', 'zed', '000001700000000-000000'], value: { from: 'a@b', to: 'zed@localhost', xml: '<iq/>', timestamp: 1 } },
+      'the offline message 000001700000000-000000 of zed@localhost: xml must be a <message/>, not <iq>',
+    ],
+    [
+      'an API token that expires past the year 9999',
+      { table: 'api_tokens', key: ['0'.repeat(64)], value: { jid: 'zed@localhost', created: 1, expires: 1e12 } },
+      `the API token ${'0'.repeat(64)}: expires must be seconds since 1970`,
+    ],
+    [
+      'a room with an option of the wrong type',
+      {
+        table: 'muc_room',
+        key: ['conference.localhost', 'tea'],
+        value: { options: { persistent: 'yes' }, affiliations: [], subject: '', subjectAuthor: '', createdAt: 1, lastActivity: 1 },
+      },
+      'the room tea@conference.localhost: options.persistent must be a valid value of the room option persistent',
+    ],
+    [
+      'a record of a host this node does not serve',
+      { table: 'last', key: ['example.net', 'zed'], value: { timestamp: 1, status: '' } },
+      `the last activity of zed@example.net: the host example.net is not served by this node: it serves localhost (hosts in ${'HOME'}/ctl.yml)`,
+    ],
+    ['a key of the wrong shape', { table: 'roster', key: ['localhost', 'zed'], value: roster('both') }, 'a key of table roster is [host, user, contact]'],
+  ])('%s is refused, naming the line, and nothing is written', async (_what, record, why) => {
+    writeFileSync(file(), `${HEADER}${GOOD}${JSON.stringify(record)}\n${GOOD}`);
+    await refused(`Invalid dump ${file()} (line 3): ${why.replace('HOME', home.dir)}`);
+  });
+
+  test('the same records, well formed, load', async () => {
+    const records = [
+      { table: 'last', key: ['localhost', 'zed'], value: { timestamp: 253402300799, status: 'gone' } },
+      { table: 'roster', key: ['localhost', 'zed', 'bob@localhost'], value: roster('both') },
+      { table: 'vcard', key: ['localhost', 'zed'], value: { xml: '<vCard xmlns="vcard-temp"><FN>Zed</FN></vCard>' } },
+    ];
+    writeFileSync(file(), HEADER + records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    expect((await home.ctl(['load', file()])).status).toBe(0);
+    expect(await home.ctl(['get_vcard', 'zed', 'localhost', 'FN'])).toEqual({ status: 0, stdout: 'Zed\n', stderr: '' });
+    expect((await home.ctl(['get_roster', 'zed', 'localhost'])).stdout).toBe('bob@localhost\tBob\tboth\tnone\tFriends\n');
+  });
+});
+
 test('a record cut short at the end of the file', async () => {
   writeFileSync(file(), `${HEADER}${GOOD}${GOOD.slice(0, 30)}`);
   const r = await home.ctl(['load', file()]);
@@ -99,7 +170,7 @@ test('a huge line is refused without being held in memory', async () => {
 });
 
 test('a bad line after many good ones still writes nothing', async () => {
-  const many = Array.from({ length: 2500 }, (_, i) => `{"table":"last","key":["localhost","u${i}"],"value":${i}}\n`).join('');
+  const many = Array.from({ length: 2500 }, (_, i) => `{"table":"last","key":["localhost","u${i}"],"value":{"timestamp":${i},"status":""}}\n`).join('');
   writeFileSync(file(), `${HEADER}${many}{"table":"nope","key":["a"],"value":1}\n`);
   const r = await home.ctl(['load', file()]);
   expect(r.stderr).toBe(`Error: Invalid dump ${file()} (line 2502): unknown table 'nope': the tables are ${TABLE_LIST}\n`);

@@ -155,11 +155,11 @@ describe('dump and load', () => {
       file,
       '{"format":"ctl-dump","version":1}\n\n   \n' +
         '{"table":"passwd","key":["localhost","zoe"],"value":{"secret":{"format":"plain","password":"z"},"created":1}}\n\n' +
-        '{ "value": 5, "key": ["localhost", "zoe"], "table": "last" }',
+        '{ "value": {"timestamp": 5, "status": ""}, "key": ["localhost", "zoe"], "table": "last" }',
     );
     expect(await ctl('load', file, '--verbose')).toEqual(summary(`Loaded 2 records from ${file}\n`));
     expect((await ctl('check_password', 'zoe', 'localhost', 'z')).status).toBe(0);
     const all = await everything(home.dir);
-    expect(all.last).toEqual([[lastKey({ host: 'localhost', user: 'zoe' }), '5']]);
+    expect(all.last).toEqual([[lastKey({ host: 'localhost', user: 'zoe' }), '{"timestamp":5,"status":""}']]);
   });
 });

@@ -123,6 +123,28 @@ describe('import_file', () => {
     expect(await ctl('check_password', 'bob', 'example.org', 'original')).toEqual(ok());
   });
 
+  test.each([
+    [
+      'a last activity past the year 9999',
+      "<query xmlns='jabber:iq:last' last='999999999999'>gone</query>",
+      'the last activity of zoe@example.org: timestamp must be seconds since 1970, at most 253402300799 (9999-12-31 23:59:59 UTC)',
+    ],
+    [
+      'an offline message stamped past what a time can hold',
+      "<foo xmlns='jabber:x:offline'><message to='zoe@example.org'><body>hi</body><delay xmlns='urn:xmpp:delay' stamp='+275760-09-13T00:00:00Z'/></message></foo>",
+      /^the offline message \d{15}-\d{6} of zoe@example\.org: timestamp must be ms since 1970$/,
+    ],
+  ])('%s is refused as a dump would refuse it, naming the file, and nothing is written', async (_what, element, why) => {
+    const path = join(spool, 'zoe.xml');
+    writeFileSync(path, `<xdb><password xmlns='jabber:iq:auth'>pw</password>${element}</xdb>`);
+    const r = await ctl('import_file', path);
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    const prefix = `Error: Invalid jabberd14 spool file ${path}: `;
+    expect(r.stderr.startsWith(prefix) && r.stderr.endsWith('\n')).toBe(true);
+    expect(r.stderr.slice(prefix.length, -1)).toMatch(why);
+    expect(await allKeys()).toEqual([]);
+  });
+
   test('the spool directory must be a configured host', async () => {
     const dir = join(home.dir, 'spool', 'jabber.example.net');
     mkdirSync(dir);

@@ -126,5 +126,9 @@ describe('records', () => {
     expect(decodePrivate({ xml: '<a/>' })).toEqual({ xml: '<a/>' });
     expect(() => decodePrivate({}, 'line 2')).toThrow('line 2: xml must be text');
     expect(() => decodePrivate(null)).toThrow('private storage: the record must be an object');
+    expect(() => decodePrivate({ xml: '<a>' })).toThrow('private storage: xml is not XML (line 1, column 3: unclosed tag: a)');
+    expect(decodePrivate({ xml: '<a xmlns="x:a"/>' }, 'here', 'x:a')).toEqual({ xml: '<a xmlns="x:a"/>' });
+    expect(() => decodePrivate({ xml: '<a xmlns="x:b"/>' }, 'here', 'x:a')).toThrow('here: xml must be an element in the namespace x:a');
+    expect(decodePrivate({ xml: '<p:a xmlns:p="x:a"/>' }, 'here', 'x:a')).toEqual({ xml: '<p:a xmlns:p="x:a"/>' });
   });
 });

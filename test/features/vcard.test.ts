@@ -159,8 +159,10 @@ describe('records', () => {
   });
 
   test('decodeVcard checks a record from elsewhere', () => {
-    expect(decodeVcard({ xml: '<vCard/>' })).toEqual({ xml: '<vCard/>' });
+    expect(decodeVcard({ xml: '<vCard xmlns="vcard-temp"/>' })).toEqual({ xml: '<vCard xmlns="vcard-temp"/>' });
     expect(() => decodeVcard({ xml: 1 }, 'line 3')).toThrow('line 3: xml must be text');
+    expect(() => decodeVcard({ xml: '<vCard xmlns="vcard-temp">' })).toThrow('vCard: xml is not XML (line 1, column 26: unclosed tag: vCard)');
+    expect(() => decodeVcard({ xml: '<vCard/>' })).toThrow('vCard: xml must be a vCard in the namespace vcard-temp, not <vCard>');
     expect(() => decodeVcard('x')).toThrow('vCard: the record must be an object');
   });
 });

@@ -41,7 +41,7 @@ export function decodeLast(value: unknown, where = 'last activity'): LastRecord 
   const v = value as Partial<Record<keyof LastRecord, unknown>> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   if (typeof v.timestamp !== 'number' || !Number.isInteger(v.timestamp) || v.timestamp < 0 || v.timestamp > 253_402_300_799)
-    throw new Error(`${where}: timestamp must be seconds since 1970`);
+    throw new Error(`${where}: timestamp must be seconds since 1970, at most 253402300799 (9999-12-31 23:59:59 UTC)`);
   if (typeof v.status !== 'string') throw new Error(`${where}: status must be text`);
   return v as LastRecord;
 }

@@ -72,6 +72,9 @@ export function decodeArchivedMessage(value: unknown, where = 'archived message'
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   if (!(ARCHIVE_TYPES as readonly unknown[]).includes(v.type)) throw new Error(`${where}: type must be 'chat' or 'groupchat'`);
   for (const f of ['with', 'xml'] as const) if (typeof v[f] !== 'string') throw new Error(`${where}: ${f} must be text`);
+  const el = (require('../../lib/xml') as typeof import('../../lib/xml')).storedElement(v.xml as string);
+  if (typeof el === 'string') throw new Error(`${where}: xml is ${el}`);
+  if (el.getName() !== 'message') throw new Error(`${where}: xml must be a <message/>, not <${el.getName()}>`);
   if (typeof v.timestamp !== 'number' || !Number.isInteger(v.timestamp) || v.timestamp < 0) throw new Error(`${where}: timestamp must be ms since 1970`);
   if (v.id !== undefined && typeof v.id !== 'string') throw new Error(`${where}: id must be text`);
   return v as StoredMessage;

@@ -1,6 +1,6 @@
 import { clone } from 'ltx';
 import type { BareJid } from '../../lib/jid';
-import { serialise, type Element } from '../../lib/xml';
+import { serialise, storedElement, type Element } from '../../lib/xml';
 import type { Archive, ArchiveEntry, BatchOp, Key, Store } from '../../storage/types';
 
 /** The archive of offline messages (XEP-0160): one queue per recipient, oldest first. */
@@ -134,9 +134,17 @@ export function decodeOfflineMessage(value: unknown, where = 'offline message'):
   const v = value as Partial<Record<keyof OfflineMessage, unknown>> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   for (const f of ['from', 'to', 'xml'] as const) if (typeof v[f] !== 'string') throw new Error(`${where}: ${f} must be text`);
+  checkMessageXml(v.xml as string, where);
   if (!isMs(v.timestamp)) throw new Error(`${where}: timestamp must be ms since 1970`);
   if (v.expires !== undefined && !isMs(v.expires)) throw new Error(`${where}: expires must be ms since 1970`);
   return v as OfflineMessage;
+}
+
+/** A stored message is what the recipient gets: a `<message/>`. */
+function checkMessageXml(xml: string, where: string): void {
+  const el = storedElement(xml);
+  if (typeof el === 'string') throw new Error(`${where}: xml is ${el}`);
+  if (el.getName() !== 'message') throw new Error(`${where}: xml must be a <message/>, not <${el.getName()}>`);
 }
 
 function isMs(v: unknown): boolean {

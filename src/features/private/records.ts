@@ -64,9 +64,14 @@ export async function usersRows(store: Store, jids: readonly BareJid[]): Promise
 }
 
 /** Checks a record that comes from elsewhere (a dump line, an import). */
-export function decodePrivate(value: unknown, where = 'private storage'): PrivateRecord {
+export function decodePrivate(value: unknown, where = 'private storage', namespace?: string): PrivateRecord {
   const v = value as Partial<Record<keyof PrivateRecord, unknown>> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   if (typeof v.xml !== 'string') throw new Error(`${where}: xml must be text`);
+  const el = (require('../../lib/xml') as typeof import('../../lib/xml')).storedElement(v.xml);
+  if (typeof el === 'string') throw new Error(`${where}: xml is ${el}`);
+  // Stored under its namespace: the element of another one would answer for the wrong query.
+  if (namespace !== undefined && el.getNS() !== namespace) throw new Error(`${where}: xml must be an element in the namespace ${namespace}`);
+  if (namespace !== undefined && isReservedPrivateNamespace(namespace)) throw new Error(`${where}: ${namespace} is reserved: private storage refuses it`);
   return v as PrivateRecord;
 }

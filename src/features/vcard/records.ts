@@ -38,5 +38,9 @@ export function decodeVcard(value: unknown, where = 'vCard'): VcardRecord {
   const v = value as Partial<Record<keyof VcardRecord, unknown>> | null;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${where}: the record must be an object`);
   if (typeof v.xml !== 'string') throw new Error(`${where}: xml must be text`);
+  // What the node serves and exports must read back as the vCard it is.
+  const card = (require('../../lib/xml') as typeof import('../../lib/xml')).storedElement(v.xml);
+  if (typeof card === 'string') throw new Error(`${where}: xml is ${card}`);
+  if (card.getNS() !== NS_VCARD) throw new Error(`${where}: xml must be a vCard in the namespace ${NS_VCARD}, not <${card.getName()}>`);
   return v as VcardRecord;
 }
