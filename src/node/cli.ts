@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createRegistry, type Registry } from '../core/registry';
 import type { CliApp } from '../transports/cli/main';
-import { createLocalRunner, type LocalOptions } from './local';
+import type { LocalOptions } from './local';
 import { commandRegistry } from './manifest';
 
 export type CliAppOptions = Pick<LocalOptions, 'clock' | 'openStore'>;
@@ -11,7 +11,8 @@ export function cliApp(options: CliAppOptions = {}): CliApp {
   const registry = commandRegistry();
   return {
     registry,
-    localRunner: (o) => createLocalRunner({ ...o, ...options }),
+    // Loaded when no node answers: a call forwarded to the node never reads the configuration.
+    localRunner: (o) => (require('./local') as typeof import('./local')).createLocalRunner({ ...o, ...options }),
     foreground: (home, echo) => {
       const { runNodeProcess } = require('./process') as typeof import('./process');
       return runNodeProcess({ home, registry, echo });

@@ -3,7 +3,6 @@ import type { Registry } from '../../core/registry';
 import type { CommandRunner } from '../../core/runner';
 import { CommandError } from '../../lib/errors';
 import { lookup } from '../../core/executor';
-import { loadConfig } from '../../config/config';
 import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
 import { parseArgv, prescanHome, type BuiltinName, type GlobalOptions } from './argv';
@@ -192,6 +191,7 @@ function mayHaveNode(socket: string): boolean {
 
 /** `--node NAME` is accepted for old scripts, but a home has exactly one node. */
 function checkNode(home: Home, name: string): void {
+  const { loadConfig } = require('../../config/config') as typeof import('../../config/config');
   const own = loadConfig(home.configFile).nodeName;
   const full = name.includes('@') ? name : `${name}@localhost`;
   if (full !== own) {
