@@ -27,6 +27,8 @@ test('imports, the SQL export and convert_to_yaml answer the same locally and th
     ['import_file', 'example.org/alice.xml'],
     ['export_odbc', 'example.org', 'out.sql'],
     ['export2odbc', 'nowhere.example', 'out2.sql'],
+    ['--sql-schema', 'pg-new', 'export_odbc', 'example.org', 'out-new.sql'],
+    ['export_odbc', 'example.org', 'out3.sql', '--sql-schema', 'pg-1'],
     ['convert_to_yaml', 'old.cfg', 'new.yml'],
   ];
   const cwd = process.cwd();
@@ -39,10 +41,10 @@ test('imports, the SQL export and convert_to_yaml answer the same locally and th
       process.chdir(cwd);
     }
     const sql = readFileSync(join(home.dir, 'out.sql'), 'utf8');
+    const sqlNew = readFileSync(join(home.dir, 'out-new.sql'), 'utf8');
     const yml = readFileSync(join(home.dir, 'new.yml'), 'utf8');
-    rmSync(join(home.dir, 'out.sql'));
-    rmSync(join(home.dir, 'new.yml'));
-    return { out, sql, yml };
+    for (const f of ['out.sql', 'out-new.sql', 'new.yml']) rmSync(join(home.dir, f));
+    return { out, sql, sqlNew, yml };
   };
   const local = await run();
   rmSync(join(home.dir, 'db'), { recursive: true });
@@ -55,7 +57,8 @@ test('imports, the SQL export and convert_to_yaml answer the same locally and th
     await node.stopped;
   }
   for (const [i, argv] of table.entries()) expect([argv, forwarded.out[i]]).toEqual([argv, local.out[i]]);
-  expect(local.out.map((r) => r.status)).toEqual([0, 1, 1, 0, 1, 0]);
+  expect(local.out.map((r) => r.status)).toEqual([0, 1, 1, 0, 1, 0, 2, 0]);
+  expect(local.out[6].stderr).toBe("Error: --sql-schema must be one of pg, pg-new, pg-25, got 'pg-1'\nUsage: ctl export_odbc host file\n");
   const spool = join(home.dir, 'example.org');
   expect(local.out[1].stderr).toBe(
     `Error: Imported 1 user from ${spool}, skipped 1 that already exists; 1 of 3 files failed:\n` +
@@ -68,6 +71,9 @@ test('imports, the SQL export and convert_to_yaml answer the same locally and th
   const unsalted = (sql: string) => sql.replace(/INSERT INTO users\(.*\n/g, '').replace(/stamp="20[12]\d-[^"]*"/g, 'stamp="now"');
   expect(unsalted(forwarded.sql)).toBe(unsalted(local.sql));
   expect(local.sql).toContain("INSERT INTO vcard(username, vcard) VALUES ('alice', ");
+  // The layout goes with the call to the node.
+  expect(unsalted(forwarded.sqlNew)).toBe(unsalted(local.sqlNew));
+  expect(forwarded.sqlNew).toContain("INSERT INTO vcard(username, server_host, vcard) VALUES ('alice', 'example.org', ");
   expect(forwarded.yml).toBe('# Converted from old.cfg by ctl convert_to_yaml.\n\nhosts:\n  - example.org\nloglevel: 4\n');
   expect(local.yml).toBe(forwarded.yml);
 });
