@@ -123,9 +123,12 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     logger.close();
     return e;
   };
-  const openStore = async () => {
+  const openStore = async (cfg = config) => {
+    if (cfg.sql) return (await import('./sql-store')).openSqlStore(cfg.sql, home);
     mkdirSync(home.dbDir, { recursive: true, mode: 0o700 });
-    return openLevelStore(home.dbDir, { lockTimeout: options.lockTimeout });
+    // Point reads on the event loop: a read of LevelDB's memtable or block cache takes microseconds,
+    // and its trip through the thread pool cost the loop more than the read itself.
+    return openLevelStore(home.dbDir, { lockTimeout: options.lockTimeout, syncReads: true });
   };
   let cookie: string;
   let store: Store;
@@ -257,7 +260,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       await stopXmpp();
       await exclusive(async () => {
         await store.close();
-        store = await openStore();
+        store = await openStore(next);
         // A restart is a start for install_fallback, as in ejabberd; a staged file that fails
         // is logged and kept (it stops the next start), the node serves what it had.
         await installFallback().catch((err: Error) => logger.error(err.message));

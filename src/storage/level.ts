@@ -17,6 +17,7 @@ interface Sub {
 /** The part of the root we use; classic-level's `sync` option is missing from the shared typings. */
 interface Root {
   get(key: string): Promise<string | undefined>;
+  getSync(key: string): string | undefined;
   getMany(keys: string[]): Promise<(string | undefined)[]>;
   put(key: string, value: string, options: { sync: boolean }): Promise<void>;
   del(key: string, options: { sync: boolean }): Promise<void>;
@@ -32,6 +33,16 @@ interface Batched<T> {
 interface Seekable extends Batched<string> {
   next(): Promise<string | undefined>;
   seek(target: string): void;
+}
+
+/** A record as the root stores it: its key and JSON text, or undefined to delete it. */
+type Entry = readonly [string, string | undefined];
+
+/** Batches written as one (see `grouped`). */
+interface Group {
+  readonly entries: Entry[];
+  sync: boolean;
+  done: Promise<void>;
 }
 
 /** What a chained batch takes; the shared typings do not know the `sync` option. */
@@ -53,6 +64,11 @@ export interface LevelOptions {
   readonly lockTimeout?: number;
   /** Whether writes wait for the disk unless told otherwise: true, except for bulk work. */
   readonly sync?: boolean;
+  /**
+   * Point reads on this thread, without the trip to the thread pool: for a process that serves
+   * nobody else while it waits, such as the command line without a node.
+   */
+  readonly syncReads?: boolean;
 }
 
 /** A key outside every table: rewriting it synchronously flushes the log for `sync()`. */
@@ -83,10 +99,10 @@ export async function openLevelStore(dir: string, options: LevelOptions = {}): P
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
-  return levelStore(db, dir, options.sync ?? true);
+  return levelStore(db, dir, options.sync ?? true, options.syncReads === true);
 }
 
-function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean): Store {
+function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean, syncReads: boolean): Store {
   const root = db as unknown as Root;
   const subs = new Map<string, Sub>();
   const sub = (table: string): Sub => {
@@ -111,10 +127,42 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
   const rootKey = (table: string, k: Key) => prefixOf(table) + encodeKey(k);
   const parse = (json: string | undefined) => (json === undefined ? undefined : JSON.parse(json));
 
+  /**
+   * Batches asked for in one turn of the event loop are written as one, in the order asked, at
+   * its end: a node runs many commands side by side, and each write costs the loop far more than
+   * its records. Each caller still waits for its own records to be written (synced if any of the
+   * group asked for it).
+   */
+  let group: Group | undefined;
+  const grouped = (entries: readonly Entry[], wantsSync: boolean): Promise<void> => {
+    let g = group;
+    if (!g) {
+      const fresh: Group = { entries: [], sync: false, done: Promise.resolve() };
+      fresh.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        if (group === fresh) group = undefined;
+        const batch = db.batch() as unknown as Chained;
+        for (const [k, json] of fresh.entries) {
+          if (json === undefined) batch.del(k);
+          else batch.put(k, json);
+        }
+        return batch.write({ sync: fresh.sync });
+      });
+      g = group = fresh;
+    }
+    g.entries.push(...entries);
+    if (wantsSync) g.sync = true;
+    return g.done;
+  };
+  /** Once the batches asked for so far are written (or have failed, which their callers hear). */
+  const written = async () => {
+    await group?.done.catch(() => undefined);
+  };
+
   const store: Store = {
     location: dir,
     async get<T>(table: string, k: Key) {
-      return parse(await root.get(rootKey(table, k))) as T | undefined;
+      const key = rootKey(table, k);
+      return parse(syncReads ? root.getSync(key) : await root.get(key)) as T | undefined;
     },
     async getMany<T>(table: string, ks: readonly Key[]) {
       if (ks.length === 0) return [];
@@ -128,17 +176,9 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     },
     async batch(ops: readonly BatchOp[], o?: WriteOptions) {
       if (ops.length === 0) return;
-      const batch = db.batch() as unknown as Chained;
-      try {
-        for (const op of ops) {
-          if (op.type === 'put') batch.put(rootKey(op.table, op.key), toJson(op.value));
-          else batch.del(rootKey(op.table, op.key));
-        }
-      } catch (err) {
-        await batch.close();
-        throw err;
-      }
-      await batch.write(sync(o));
+      // Made here, so that a record that cannot be stored fails this batch alone.
+      const entries = ops.map((op): Entry => [rootKey(op.table, op.key), op.type === 'put' ? toJson(op.value) : undefined]);
+      await grouped(entries, sync(o).sync);
     },
     update: (table, key, fn, options) => update(table, key, fn, options),
     async *entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]> {
@@ -153,9 +193,11 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     },
     archive: (name, options) => archives()(name, options),
     async sync() {
+      await written();
       await db.put(SYNC_MARKER, String(Date.now()), { sync: true } as never);
     },
     async snapshot(): Promise<StoreSnapshot> {
+      await written();
       const snapshot = db.snapshot();
       return {
         tables: () => tableNames(db, snapshot),
@@ -175,6 +217,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       };
     },
     async replaceAll(): Promise<Replacement> {
+      await written();
       // A chained batch is built in native memory and written in one atomic step; its
       // deletions come first, so a record both removed and added ends up added.
       const batch = db.batch() as unknown as Chained;
@@ -201,6 +244,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       };
     },
     async close() {
+      await written();
       await db.close();
     },
   };

@@ -35,8 +35,19 @@ export function createControlServer(handle: RequestHandler): ControlServer {
       ended = true;
       endWhenDone();
     });
+    // Replies of one turn of the event loop leave in one write: a batch has many on their way.
+    let corked = false;
     const send = (reply: Reply) => {
-      if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(reply)}\n`);
+      if (socket.destroyed || !socket.writable) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        setImmediate(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(`${JSON.stringify(reply)}\n`);
     };
     const fail = (id: Request['id'] | null, message: string) => send({ id, ok: false, error: { code: 'bad_argument', message } });
 
