@@ -132,6 +132,7 @@ export const accountsCommands = [
     needs: 'store',
     args: [f('user', binary), f('host', binary), f('password', binary)],
     result: f('res', restuple),
+    prepare: ({ password }, config) => (typeof password === 'string' ? accountsSupport().prepareSecret(password, config.authPasswordFormat) : undefined),
     handler: ({ user, host, password }, { services }) => accountsSupport().register(services.accounts, user, host, password),
   }),
   defineCommand({

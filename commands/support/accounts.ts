@@ -4,6 +4,8 @@ import { checkDays } from '../../src/lib/days';
 import { hashAlgorithm, type Accounts } from '../../src/features/accounts/accounts';
 import { checkPasswordSize } from '../../src/features/accounts/secret';
 
+export { prepareSecret } from '../../src/features/accounts/secret';
+
 /** The admin commands' side of accounts: raw arguments in, ejabberdctl's words out. */
 
 export async function register(accounts: Accounts, user: string, host: string, password: string): Promise<string> {

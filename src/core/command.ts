@@ -1,5 +1,6 @@
 import type { Field, FieldsValue, Value } from '../schema/types';
 import type { Context } from './context';
+import type { PasswordFormat } from '../config/config';
 
 /** Who may call a command, as in ejabberd: `user` commands act on the caller's own account. */
 export type Policy = 'admin' | 'user' | 'open' | 'restricted';
@@ -77,6 +78,14 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
   readonly argsExample?: readonly unknown[];
   readonly resultDesc?: string;
   readonly resultExample?: unknown;
+  /**
+   * Starts, before the command's turn, work its handler will ask for and that depends on its
+   * arguments alone (hashing a password): a runner that queues commands calls it a few commands
+   * ahead of this one's turn, with the arguments as given (not checked yet), and calls what it
+   * returns once the command is done. It changes nothing and never fails: a handler that finds nothing ready
+   * does the work itself.
+   */
+  readonly prepare?: (args: Readonly<Record<string, unknown>>, config: { readonly authPasswordFormat: PasswordFormat }) => (() => void) | undefined;
   /** Absent while the command is declared but not implemented yet. */
   readonly handler?: (args: HandlerArgs<A, P>, ctx: Context<S>) => Promise<Value<R['type']>> | Value<R['type']>;
 }

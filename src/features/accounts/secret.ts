@@ -88,12 +88,48 @@ async function newKeys(password: string, hash: ScramHash): Promise<ScramKeys> {
   return { iterations: SCRAM_ITERATIONS, salt: salt.toString('base64'), storedKey: storedKey.toString('base64'), serverKey: serverKey.toString('base64') };
 }
 
-/** A new secret for `password`: SCRAM keys for both hashes, derived side by side, or the password itself. */
-export async function makeSecret(password: string, format: PasswordFormat): Promise<Secret> {
-  if (format === 'plain') return { format, password };
+/** Secrets being made ahead of their use, by password (SCRAM only; see `prepareSecret`). */
+const ahead = new Map<string, Promise<Secret>[]>();
+
+/**
+ * Starts making a SCRAM secret for `password` on the thread pool, for a `makeSecret` of the same
+ * password to come: a batch of registrations keeps every core hashing while it writes in order.
+ * Returns what drops the secret if nobody took it; a plain password needs nothing made.
+ */
+export function prepareSecret(password: string, format: PasswordFormat): (() => void) | undefined {
+  if (format === 'plain') return undefined;
+  const made = newSecret(password);
+  made.catch(() => undefined); // a failure here is the handler's to meet, when it makes its own
+  const list = ahead.get(password) ?? [];
+  ahead.set(password, [...list, made]);
+  return () => {
+    const left = ahead.get(password)?.filter((p) => p !== made);
+    if (left === undefined) return;
+    if (left.length === 0) ahead.delete(password);
+    else ahead.set(password, left);
+  };
+}
+
+async function newSecret(password: string): Promise<ScramSecret> {
   const prepared = preparePassword(password);
   const [sha1, sha256] = await Promise.all([newKeys(prepared, 'sha1'), newKeys(prepared, 'sha256')]);
   return { format: 'scram', hash: 'sha1', ...sha1, sha256 };
+}
+
+/** A new secret for `password`: SCRAM keys for both hashes, derived side by side, or the password itself. */
+export async function makeSecret(password: string, format: PasswordFormat): Promise<Secret> {
+  if (format === 'plain') return { format, password };
+  const ready = ahead.get(password);
+  if (ready !== undefined) {
+    const made = ready.shift()!;
+    if (ready.length === 0) ahead.delete(password);
+    try {
+      return await made;
+    } catch {
+      // Made again below, where a failure is reported.
+    }
+  }
+  return newSecret(password);
 }
 
 /** The stored keys of one hash, if the secret has them. */

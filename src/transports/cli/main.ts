@@ -6,7 +6,7 @@ import { lookup } from '../../core/executor';
 import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
 import { parseArgv, prescanHome, type BuiltinName, type GlobalOptions } from './argv';
-import { asksForJson, defaultFormat, writeError, writeResult, type Io } from './output';
+import { asksForJson, defaultFormat, writeError, writeResult, type Io, type Out } from './output';
 import { newHomeNote } from './new-home';
 import { createSpinner } from './spinner';
 import { withStdinArg } from './stdin';
@@ -207,7 +207,59 @@ const BATCH_WINDOW = 64;
  * Lines are sent ahead of their results (runners run commands in the order they get them)
  * and the results are printed in line order.
  */
-async function runBatch(io: Io, globals: GlobalOptions, registry: Registry, runner: CommandRunner): Promise<number> {
+async function runBatch(given: Io, globals: GlobalOptions, registry: Registry, runner: CommandRunner): Promise<number> {
+  const { io, flush } = coalesced(given);
+  try {
+    return await batchLines(io, globals, registry, runner);
+  } finally {
+    flush();
+  }
+}
+
+/** How long a batch's output may be held, in ms, and how much of it. */
+const HOLD_MS = 20;
+const HOLD_BYTES = 64 * 1024;
+
+/**
+ * The streams of `io`, whose writes are held a few milliseconds (or until enough is held) and
+ * then written in order, each run of one stream's texts at once: a batch writes a result per
+ * line, and a write per line costs more than the line.
+ */
+function coalesced(io: Io): { readonly io: Io; readonly flush: () => void } {
+  const held: [Out, string][] = [];
+  let bytes = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    bytes = 0;
+    for (let i = 0; i < held.length;) {
+      const [out] = held[i];
+      let text = '';
+      for (; i < held.length && held[i][0] === out; i++) text += held[i][1];
+      out.write(text);
+    }
+    held.length = 0;
+  };
+  const wrap = (out: Out): Out => ({
+    write(text: string) {
+      held.push([out, text]);
+      bytes += text.length;
+      if (bytes >= HOLD_BYTES) flush();
+      else timer ??= setTimeout(flush, HOLD_MS);
+      return true;
+    },
+    get isTTY() {
+      return out.isTTY;
+    },
+    get columns() {
+      return out.columns;
+    },
+  });
+  return { io: { ...io, stdout: wrap(io.stdout), stderr: wrap(io.stderr) }, flush };
+}
+
+async function batchLines(io: Io, globals: GlobalOptions, registry: Registry, runner: CommandRunner): Promise<number> {
   const format = globals.format ?? defaultFormat(io);
   let failed = 0;
   let lineNo = 0;
