@@ -128,9 +128,12 @@ async function nodeTarget(bulk, cert) {
       `  - port: ${plainPort}`,
       '    ip: "127.0.0.1"',
       '    module: ejabberd_c2s',
+      // Every bench client connects from 127.0.0.1.
+      '    max_connections_per_ip: infinity',
       `  - port: ${tlsPort}`,
       '    ip: "127.0.0.1"',
       '    module: ejabberd_c2s',
+      '    max_connections_per_ip: infinity',
       '    tls: true',
       '',
     ].join('\n'),
