@@ -29,6 +29,18 @@ interface Batched<T> {
   close(): Promise<void>;
 }
 
+/**
+ * The items of an iterator, read a page at a time: one step of LevelDB's iterator per item costs
+ * several times the item. Pages start small, for a caller that wants the first few only.
+ */
+async function* pages<T>(it: Batched<T>): AsyncIterable<T> {
+  try {
+    for (let size = 16, page = await it.nextv(size); page.length > 0; page = await it.nextv((size = Math.min(size * 4, 1000)))) yield* page;
+  } finally {
+    await it.close();
+  }
+}
+
 /** The root's key iterator, which can jump ahead. */
 interface Seekable extends Batched<string> {
   next(): Promise<string | undefined>;
@@ -184,12 +196,12 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     async *entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]> {
       const r = levelRange(range);
       if (r === undefined) return;
-      for await (const [k, v] of sub(table).iterator(r)) yield [decodeKey(k), v as T];
+      for await (const [k, v] of pages(sub(table).iterator(r))) yield [decodeKey(k), v as T];
     },
     async *keys(table: string, range?: Range): AsyncIterable<Key> {
       const r = levelRange(range);
       if (r === undefined) return;
-      for await (const k of sub(table).keys(r)) yield decodeKey(k);
+      for await (const k of pages(sub(table).keys(r) as unknown as Batched<string>)) yield decodeKey(k);
     },
     archive: (name, options) => archives()(name, options),
     async sync() {
