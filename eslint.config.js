@@ -71,13 +71,13 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: 'ImportDeclaration[source.value=/storage\\/(level|memory)$/]', message: 'only the node picks a storage driver' },
+        { selector: 'ImportDeclaration[source.value=/storage\\/(level|memory|pg)$/]', message: 'only the node picks a storage driver' },
       ],
     },
   },
   layer(
     ['commands/**/*.ts'],
-    ['transports', 'storage/level', 'storage/memory'],
+    ['transports', 'storage/level', 'storage/memory', 'storage/pg'],
     'commands call the domain through their adapters, never a transport or a driver',
   ),
 );

@@ -6,6 +6,7 @@ import { AccessError, checkAclNames, parseAccessRules, parseAcl, parseTrustedPro
 import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener, type Listener } from './listen';
 import { checkMucHosts, defaultMucConfig, MucConfigError, parseMucModule, type MucConfig } from './muc';
 import { DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from '../lib/auth-limiter';
+import { parseSql, SQL_KEYS, type SqlConfig } from './sql';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -41,6 +42,8 @@ export interface Config {
   readonly extModules: ExtModulesConfig;
   /** `modules` as the file gives it: each module's options, by module name (extension modules read theirs). */
   readonly modules: Readonly<Record<string, unknown>>;
+  /** `default_db: sql` and the `sql_*` options: the PostgreSQL database the data lives in; undefined: the home's LevelDB. */
+  readonly sql?: SqlConfig;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -125,6 +128,8 @@ export function parseConfig(text: string, file: string): Config {
   };
   let listen: unknown;
   let mucRules: ReadonlyMap<string, AccessRule> = new Map();
+  const sqlValues = new Map<string, unknown>();
+  const sqlNodes = new Map<string, { range?: [number, number, number?] | null } | undefined>();
   for (const pair of doc.contents.items) {
     const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const node = pair.value as { range?: [number, number, number?] | null } | null;
@@ -223,9 +228,15 @@ export function parseConfig(text: string, file: string): Config {
         config.nodeName = value;
         break;
       default:
-        if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
+        if (SQL_KEYS.has(k)) {
+          sqlValues.set(k, value);
+          sqlNodes.set(k, node ?? where);
+        } else if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
     }
   }
+  const sql = parseSql(sqlValues, dirname(file));
+  if ('error' in sql) throw bad(sql.error, sqlNodes.get(sql.key));
+  if (sql.sql) config.sql = sql.sql;
   if (mucRules.size > 0) config.accessRules = new Map([...config.accessRules, ...mucRules]);
   access(() => checkAclNames(config));
   access(() => checkListenerRules(listen, config.accessRules));

@@ -53,6 +53,8 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
   const muc = mucChange(old.muc, next.muc);
   if (muc !== undefined) applied(muc);
 
+  // The database is opened again by a restart, which reads the file anew.
+  if (!same(old.sql, next.sql)) changes.push({ part: 'other', text: 'Not applied: default_db, sql_*: the database changes with ctl restart' });
   const later = [started.nodeName !== next.nodeName ? 'node_name' : '', started.socketGroup !== next.socketGroup ? 'ctl_socket_group' : ''].filter(Boolean);
   if (later.length > 0) {
     changes.push({

@@ -1,0 +1,197 @@
+/**
+ * The PostgreSQL driver against a real server: the conformance suite every driver passes, then
+ * homes that say `default_db: sql` in ctl.yml, with and without a node, and dumps carried
+ * between a LevelDB home and a PostgreSQL one. One server for the file.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { openPgStore, type PgOptions } from '../../src/storage/pg';
+import type { Store } from '../../src/storage/types';
+import { runStoreConformance } from '../storage/conformance';
+import { fails, ok, tempHome } from '../helpers/cli';
+import { ctlProcess, ensureBuilt, killNodes, trackNodes } from '../helpers/proc';
+import { startPostgres, type Postgres } from './sql-export-pg';
+
+jest.setTimeout(60_000);
+
+let pg: Postgres;
+let options: PgOptions;
+
+beforeAll(async () => {
+  pg = await startPostgres({ tcp: true });
+  await pg.psql('postgres', 'CREATE DATABASE conformance; CREATE DATABASE cli; CREATE DATABASE node; CREATE DATABASE moved;');
+  options = { host: '127.0.0.1', port: pg.port, database: 'conformance', user: 'postgres', poolSize: 4 };
+}, 120_000);
+
+afterAll(async () => {
+  await pg?.stop();
+});
+
+async function sql(text: string): Promise<void> {
+  const client = new Client({ ...options });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+// Each test starts from an empty table, as from a fresh store.
+runStoreConformance(
+  'pg',
+  async () => {
+    const store = await openPgStore(options);
+    await sql('TRUNCATE ctl_kv');
+    return store;
+  },
+  async (previous: Store) => {
+    await previous.close();
+    return openPgStore(options);
+  },
+);
+
+/** A home whose ctl.yml keeps its data in database `db`. */
+function pgHome(db: string, extra = '') {
+  const home = tempHome('ctl-pg-home-');
+  writeFileSync(
+    join(home.dir, 'ctl.yml'),
+    `default_db: sql\nsql_type: pgsql\nsql_server: 127.0.0.1\nsql_port: ${pg.port}\nsql_database: ${db}\nsql_username: postgres\n${extra}`,
+  );
+  return home;
+}
+
+/** The tables and record counts database `db` holds. */
+async function stored(db: string): Promise<Record<string, number>> {
+  const rows = await pg.rows<{ tbl: string; n: number }>(db, 'SELECT tbl, count(*)::int AS n FROM ctl_kv GROUP BY tbl ORDER BY tbl');
+  return Object.fromEntries(rows.map((r) => [r.tbl, r.n]));
+}
+
+const registered = (user: string) => ok(`User ${user}@localhost successfully registered\n`);
+const ROSTER = 'bob@localhost\tBob\tboth\tnone\tFriends\n';
+
+describe('a home with default_db: sql', () => {
+  test('commands without a node keep their data in PostgreSQL, none in the home', async () => {
+    const home = pgHome('cli', 'sql_password_file: pw.txt\n');
+    writeFileSync(join(home.dir, 'pw.txt'), 'unused with trust\n');
+    try {
+      expect(await home.ctl(['register', 'alice', 'localhost', 's3cret'])).toEqual(registered('alice'));
+      expect(await home.ctl(['check_password', 'alice', 'localhost', 's3cret'])).toEqual(ok());
+      expect((await home.ctl(['check_password', 'alice', 'localhost', 'wrong'])).status).toBe(1);
+      expect(await home.ctl(['registered_users', 'localhost'])).toEqual(ok('alice\n'));
+      expect(await home.ctl(['add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'Bob', 'Friends', 'both'])).toEqual(ok());
+      expect(await home.ctl(['get_roster', 'alice', 'localhost'])).toEqual(ok(ROSTER));
+      expect(await home.ctl(['set_vcard', 'alice', 'localhost', 'FN', 'Alice Ünïcødé'])).toEqual(ok());
+      expect(await home.ctl(['get_vcard', 'alice', 'localhost', 'FN'])).toEqual(ok('Alice Ünïcødé\n'));
+      expect(existsSync(join(home.dir, 'db'))).toBe(false);
+      const tables = await stored('cli');
+      expect(Object.keys(tables)).toEqual(expect.arrayContaining(['passwd', 'roster', 'vcard']));
+      await expect(pg.rows('cli', 'SELECT version FROM ctl_schema_version')).resolves.toEqual([{ version: 1 }]);
+    } finally {
+      home.cleanup();
+    }
+  });
+
+  test('a node started on it serves the same data, and what it writes is there after it stops', async () => {
+    ensureBuilt();
+    const home = pgHome('node');
+    const nodes = trackNodes(() => home.dir);
+    try {
+      const ctl = (...args: string[]) => ctlProcess(home.dir, args);
+      expect(await ctl('register', 'alice', 'localhost', 'pw')).toEqual(registered('alice'));
+      await nodes.startNode();
+      expect(await ctl('register', 'bob', 'localhost', 'pw2')).toEqual(registered('bob'));
+      expect(await ctl('registered_users', 'localhost')).toEqual(ok('alice\nbob\n'));
+      expect(await ctl('add_rosteritem', 'alice', 'localhost', 'bob', 'localhost', 'Bob', 'Friends', 'both')).toEqual(ok());
+      expect(await ctl('get_roster', 'alice', 'localhost')).toEqual(ok(ROSTER));
+      expect(await ctl('set_vcard', 'bob', 'localhost', 'FN', 'Bob B')).toEqual(ok());
+      expect(await ctl('get_vcard', 'bob', 'localhost', 'FN')).toEqual(ok('Bob B\n'));
+      expect(await ctl('stop')).toEqual(ok());
+      expect(await ctl('status')).toMatchObject({ status: 3 });
+      expect(await ctl('check_password', 'bob', 'localhost', 'pw2')).toEqual(ok());
+      expect(await ctl('get_roster', 'alice', 'localhost')).toEqual(ok(ROSTER));
+      expect(existsSync(join(home.dir, 'db'))).toBe(false);
+    } finally {
+      await killNodes(nodes.pids, home.dir);
+      home.cleanup();
+    }
+  });
+
+  test('dump from a LevelDB home, load into a PostgreSQL home, and back, carries every record', async () => {
+    const level = tempHome('ctl-level-home-');
+    const back = tempHome('ctl-level-back-');
+    const home = pgHome('moved');
+    const records = (file: string) => readFileSync(file, 'utf8').split('\n').slice(1);
+    try {
+      expect(await level.ctl(['register', 'carol', 'localhost', 'pw'])).toEqual(registered('carol'));
+      expect(await level.ctl(['register', 'dave', 'localhost', 'pw'])).toEqual(registered('dave'));
+      for (const argv of [
+        ['add_rosteritem', 'carol', 'localhost', 'dave', 'localhost', 'Dave', 'Team', 'to'],
+        ['set_vcard', 'carol', 'localhost', 'FN', 'Carol 😀'],
+        ['set_last', 'dave', 'localhost', '1700000000', 'gone'],
+        ['send_message', 'chat', 'dave@localhost', 'carol@localhost', '', 'offline hello'],
+      ]) {
+        expect(await level.ctl(argv)).toEqual(ok());
+      }
+      const first = join(level.dir, 'first.dump');
+      expect(await level.ctl(['dump', first])).toEqual(ok());
+      expect(records(first).filter((line) => /"table":"(passwd|roster|vcard|last|offline)/.test(line)).length).toBeGreaterThanOrEqual(6);
+      expect(await home.ctl(['load', first])).toEqual(ok());
+      expect(await home.ctl(['registered_users', 'localhost'])).toEqual(ok('carol\ndave\n'));
+      expect(await home.ctl(['get_vcard', 'carol', 'localhost', 'FN'])).toEqual(ok('Carol 😀\n'));
+      expect(await home.ctl(['get_offline_count', 'carol', 'localhost'])).toEqual(ok('1\n'));
+      const second = join(level.dir, 'second.dump');
+      expect(await home.ctl(['dump', second])).toEqual(ok());
+      expect(records(second)).toEqual(records(first));
+      expect(await back.ctl(['load', second])).toEqual(ok());
+      const third = join(level.dir, 'third.dump');
+      expect(await back.ctl(['dump', third])).toEqual(ok());
+      expect(records(third)).toEqual(records(first));
+      expect(await back.ctl(['check_password', 'carol', 'localhost', 'pw'])).toEqual(ok());
+    } finally {
+      for (const h of [level, back, home]) h.cleanup();
+    }
+  });
+
+  test('a server that does not answer is an error naming it, exit 3, without a stack trace', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const home = tempHome('ctl-pg-down-');
+    writeFileSync(join(home.dir, 'ctl.yml'), `default_db: sql\nsql_server: 127.0.0.1\nsql_port: ${port}\n`);
+    const refused = `Cannot use PostgreSQL at 127.0.0.1 port ${port}: connection refused (is the server running, and listening there?)`;
+    try {
+      expect(await home.ctl(['registered_users', 'localhost'])).toEqual(fails(3, `Error: ${refused}\n`));
+      ensureBuilt();
+      const start = await ctlProcess(home.dir, ['start', '--timeout', '30']);
+      // As for any start that fails: exit 1, with the line the node logged.
+      expect(start).toMatchObject({ status: 1, stdout: '' });
+      expect(start.stderr).toContain(refused);
+      expect(start.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      home.cleanup();
+    }
+  });
+
+  test('a database that does not exist, or a password file that cannot be read, is named', async () => {
+    const home = pgHome('nowhere');
+    const unreadable = pgHome('cli', 'sql_password_file: missing.txt\n');
+    try {
+      expect(await home.ctl(['registered_users', 'localhost'])).toEqual(
+        fails(3, `Error: Cannot use PostgreSQL at 127.0.0.1 port ${pg.port}: database 'nowhere' does not exist\n`),
+      );
+      const r = await unreadable.ctl(['registered_users', 'localhost']);
+      expect(r).toEqual(
+        fails(1, expect.stringMatching(new RegExp(`^Error: Cannot read sql_password_file ${unreadable.dir}/missing.txt: .+\n$`)) as unknown as string),
+      );
+    } finally {
+      home.cleanup();
+      unreadable.cleanup();
+    }
+  });
+});
