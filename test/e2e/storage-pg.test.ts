@@ -53,6 +53,19 @@ runStoreConformance(
   },
 );
 
+test('updates of one key from two stores on one database, as from two processes, all count', async () => {
+  const [a, b] = [await openPgStore(options), await openPgStore(options)];
+  try {
+    await sql('TRUNCATE ctl_kv');
+    const bump = (store: Store) => store.update<number>('t', ['counter'], async (n) => (await new Promise((r) => setImmediate(r)), (n ?? 0) + 1));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 === 0 ? a : b)));
+    await expect(a.get('t', ['counter'])).resolves.toBe(20);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 /** A home whose ctl.yml keeps its data in database `db`. */
 function pgHome(db: string, extra = '') {
   const home = tempHome('ctl-pg-home-');
@@ -150,6 +163,14 @@ describe('a home with default_db: sql', () => {
       expect(await back.ctl(['dump', third])).toEqual(ok());
       expect(records(third)).toEqual(records(first));
       expect(await back.ctl(['check_password', 'carol', 'localhost', 'pw'])).toEqual(ok());
+      // A backup of the PostgreSQL home restores it after a change.
+      const backup = join(level.dir, 'pg.backup');
+      expect(await home.ctl(['backup', backup])).toEqual(ok());
+      expect(await home.ctl(['unregister', 'dave', 'localhost'])).toEqual(ok());
+      expect(await home.ctl(['restore', backup])).toEqual(ok());
+      const fourth = join(level.dir, 'fourth.dump');
+      expect(await home.ctl(['dump', fourth])).toEqual(ok());
+      expect(records(fourth)).toEqual(records(first));
     } finally {
       for (const h of [level, back, home]) h.cleanup();
     }
