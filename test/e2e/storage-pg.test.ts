@@ -121,6 +121,14 @@ describe('a home with default_db: sql', () => {
       expect(await ctl('get_roster', 'alice', 'localhost')).toEqual(ok(ROSTER));
       expect(await ctl('set_vcard', 'bob', 'localhost', 'FN', 'Bob B')).toEqual(ok());
       expect(await ctl('get_vcard', 'bob', 'localhost', 'FN')).toEqual(ok('Bob B\n'));
+      // install_fallback stages a backup in the home; the restart puts it into PostgreSQL.
+      const backup = join(home.dir, 'node.backup');
+      expect(await ctl('backup', backup)).toEqual(ok());
+      expect(await ctl('install_fallback', backup)).toEqual(ok());
+      expect(await ctl('unregister', 'bob', 'localhost')).toEqual(ok());
+      expect(await ctl('registered_users', 'localhost')).toEqual(ok('alice\n'));
+      expect(await ctl('restart')).toEqual(ok());
+      expect(await ctl('registered_users', 'localhost')).toEqual(ok('alice\nbob\n'));
       expect(await ctl('stop')).toEqual(ok());
       expect(await ctl('status')).toMatchObject({ status: 3 });
       expect(await ctl('check_password', 'bob', 'localhost', 'pw2')).toEqual(ok());
