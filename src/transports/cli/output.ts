@@ -38,7 +38,16 @@ export function processIo(): Io & { readonly writeFailed: () => boolean } {
       if (stream === process.stdout) process.stderr.write(`Error: cannot write to ${name}: ${err.message}\n`);
     });
   }
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, writeFailed: () => failed };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Made when read: on a pipe it is a socket, which costs milliseconds, and most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    writeFailed: () => failed,
+  };
 }
 
 /** The format when none is asked for: what scripts expect on a pipe, a table for people. */
