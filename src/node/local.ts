@@ -53,7 +53,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
     options.openStore ??
     ((home: Home, o: { lockTimeout: number; sync: boolean }) => {
       const sql = getConfig().sql;
-      return sql ? (require('./sql-store') as typeof import('./sql-store')).openSqlStore(sql, home) : openLevel(home, o);
+      return sql ? (require('./sql-store') as typeof import('./sql-store')).openSqlStore(sql, home, o) : openLevel(home, o);
     });
 
   async function context(command: Command): Promise<Context> {

@@ -5,7 +5,8 @@ import { CommandError } from '../lib/errors';
 import type { Store } from '../storage/types';
 
 /** Opens the PostgreSQL database that ctl.yml names (`default_db: sql`). */
-export async function openSqlStore(sql: SqlConfig, home: Home): Promise<Store> {
+/** `sync: false` for bulk work: commits do not wait for the server's disk until `sync()`. */
+export async function openSqlStore(sql: SqlConfig, home: Home, options: { sync?: boolean } = {}): Promise<Store> {
   const password = sql.passwordFile === undefined ? sql.password : readPassword(sql.passwordFile);
   const { openPgStore } = await import('../storage/pg');
   return openPgStore({
@@ -15,6 +16,7 @@ export async function openSqlStore(sql: SqlConfig, home: Home): Promise<Store> {
     user: sql.username,
     password,
     poolSize: sql.poolSize,
+    sync: options.sync,
     // A staged fallback is kept in the home, as with LevelDB.
     location: home.dbDir,
   });

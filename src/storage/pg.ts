@@ -1,6 +1,6 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { CommandError } from '../lib/errors';
-import { createKeyedLock } from '../lib/keyed-lock';
+import { createKeyedLock, createSerial } from '../lib/keyed-lock';
 import type { recordArchives } from './archive';
 import { toJson } from './json';
 import { compareEncoded, decodeKey, encodeKey, rangeBounds, SEP } from './keys';
@@ -25,6 +25,11 @@ export interface PgOptions {
   readonly poolSize?: number;
   /** How long to wait for the server to answer a connection, in ms. */
   readonly connectTimeout?: number;
+  /**
+   * Whether a commit waits for the server's disk: true, except for bulk work, whose commits
+   * the server writes out a moment later unless `sync()` asks for them.
+   */
+  readonly sync?: boolean;
   /** Where files that go with the database are kept (a staged fallback): the home's database directory. */
   readonly location?: string;
 }
@@ -59,7 +64,10 @@ const BATCH_SQL = `WITH gone AS (
   )
   INSERT INTO ctl_kv (tbl, key, value) SELECT * FROM unnest($3::text[], $4::bytea[], $5::text[]) ${UPSERT}`;
 
-type Queryable = Pick<Pool, 'query'> | PoolClient;
+/** What runs a statement: the pool, or one connection. */
+interface Queryable {
+  query<R extends QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
 
 /** Opens the database, creating or upgrading its tables on first use. */
 export async function openPgStore(options: PgOptions): Promise<Store> {
@@ -75,6 +83,7 @@ export async function openPgStore(options: PgOptions): Promise<Store> {
     connectionTimeoutMillis: options.connectTimeout ?? 5000,
     idleTimeoutMillis: 30_000,
     allowExitOnIdle: true,
+    ...(options.sync === false && { options: '-c synchronous_commit=off' }),
   });
   // An idle connection that the server drops is not an error of anybody's: the next query reconnects.
   pool.on('error', () => undefined);
@@ -319,8 +328,15 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       for await (const [k] of rows(pool, table, range, false)) yield k;
     },
     archive: (name, o) => archives()(name, o),
-    // Every transaction is durable once committed (the server's synchronous_commit).
-    async sync() {},
+    async sync() {
+      if (options.sync !== false) return;
+      // A synchronous commit of a transaction that has an id waits for the log up to it, so
+      // for every commit before it.
+      await transaction(async (client) => {
+        await query('SET LOCAL synchronous_commit TO on', [], client);
+        await query('SELECT txid_current()', [], client);
+      });
+    },
     async snapshot(): Promise<StoreSnapshot> {
       let client: PoolClient;
       try {
@@ -335,12 +351,15 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
         client.release();
         throw fail(err);
       }
+      // One statement at a time on its connection, however many tables a reader goes through at once.
+      const serial = createSerial();
+      const one: Queryable = { query: (text, params) => serial.run(() => client.query(text, params)) };
       let released = false;
       const close = async () => {
         if (released) return;
         released = true;
         snapshots.delete(close);
-        await client.query('COMMIT').catch(() => undefined);
+        await one.query('COMMIT').catch(() => undefined);
         client.release();
       };
       snapshots.add(close);
@@ -357,13 +376,13 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
                SELECT (SELECT k.tbl FROM ctl_kv k WHERE k.tbl > t.tbl ORDER BY k.tbl LIMIT 1) FROM t WHERE t.tbl IS NOT NULL
              ) SELECT tbl FROM t WHERE tbl IS NOT NULL`,
             [],
-            client,
+            one,
           );
           return names.map((r) => r.tbl).sort(compareEncoded);
         },
         async *entriesJson(table: string, range?: Range): AsyncIterable<[Key, string]> {
           live();
-          yield* rows(client, table, range, true);
+          yield* rows(one, table, range, true);
         },
         close,
       };

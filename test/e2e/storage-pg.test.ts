@@ -66,6 +66,35 @@ test('updates of one key from two stores on one database, as from two processes,
   }
 });
 
+test('a store for bulk work keeps what it wrote once synced; a snapshot reads two tables at once', async () => {
+  const bulk = await openPgStore({ ...options, sync: false });
+  try {
+    await sql('TRUNCATE ctl_kv');
+    await bulk.batch(
+      Array.from({ length: 50 }, (_, i) => ({ type: 'put' as const, table: i % 2 ? 'odd' : 'even', key: ['h', String(i).padStart(2, '0')], value: i })),
+    );
+    await bulk.sync();
+  } finally {
+    await bulk.close();
+  }
+  const store = await openPgStore(options);
+  try {
+    const snap = await store.snapshot();
+    const read = async (table: string) => {
+      const out: number[] = [];
+      for await (const [, json] of snap.entriesJson(table)) out.push(JSON.parse(json) as number);
+      return out;
+    };
+    const [even, odd, tables] = await Promise.all([read('even'), read('odd'), snap.tables()]);
+    await snap.close();
+    expect(tables).toEqual(['even', 'odd']);
+    expect(even).toEqual(Array.from({ length: 25 }, (_, i) => 2 * i));
+    expect(odd).toEqual(Array.from({ length: 25 }, (_, i) => 2 * i + 1));
+  } finally {
+    await store.close();
+  }
+});
+
 /** A home whose ctl.yml keeps its data in database `db`. */
 function pgHome(db: string, extra = '') {
   const home = tempHome('ctl-pg-home-');
