@@ -252,4 +252,24 @@ describe('a home with default_db: sql', () => {
       unreadable.cleanup();
     }
   });
+
+  // Last: it stops the server.
+  test('a node whose server goes away answers each command with an error naming it, exit 3, and stays up', async () => {
+    ensureBuilt();
+    const home = pgHome('node');
+    const nodes = trackNodes(() => home.dir);
+    try {
+      await nodes.startNode();
+      expect(await home.ctl(['registered_users', 'localhost'])).toEqual(ok('alice\nbob\n'));
+      await pg.stop();
+      const r = await home.ctl(['registered_users', 'localhost']);
+      expect(r).toMatchObject({ status: 3, stdout: '' });
+      expect(r.stderr).toMatch(new RegExp(`^Error: Cannot use PostgreSQL at 127\\.0\\.0\\.1 port ${pg.port}: .+\n$`));
+      expect(await home.ctl(['status'])).toMatchObject({ status: 0 });
+      expect(await home.ctl(['stop'])).toEqual(ok());
+    } finally {
+      await killNodes(nodes.pids, home.dir);
+      home.cleanup();
+    }
+  });
 });
