@@ -52,6 +52,11 @@ const MIGRATIONS: readonly string[] = [
 /** The advisory lock that one migration at a time holds, whatever the process. */
 const MIGRATION_LOCK = 7_466_283_001;
 
+/** The server's code for a transaction it ended to break a deadlock. */
+const DEADLOCK = '40P01';
+
+const deadlocked = (err: unknown) => (err as { cause?: { code?: string } }).cause?.code === DEADLOCK;
+
 /** Rows per page of a scan, and per statement of a replacement. */
 const PAGE = 1000;
 const CHUNK = 5000;
@@ -245,9 +250,18 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
     const { rows } = await query<{ value: string }>(`SELECT value FROM ctl_kv WHERE tbl = $1 AND key = $2${lock}`, [table, keyBytes(k)], db);
     return rows[0]?.value;
   };
-  const batch = async (ops: readonly BatchOp[], db: Queryable = pool) => {
+  const batch = async (ops: readonly BatchOp[]) => {
     const params = batchParams(ops);
-    if (params) await query(BATCH_SQL, params, db);
+    if (!params) return;
+    // A batch the server gave up to break a deadlock wrote nothing: it goes again.
+    for (;;) {
+      try {
+        await query(BATCH_SQL, params);
+        return;
+      } catch (err) {
+        if (!deadlocked(err)) throw err;
+      }
+    }
   };
   /** Runs `fn` in a transaction on a connection of its own. */
   const transaction = async <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
@@ -288,6 +302,10 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
           if ((await getJson(table, k, client, ' FOR UPDATE')) !== seen) return false;
           await query(BATCH_SQL, params as unknown[], client);
           return true;
+        }).catch((err: unknown) => {
+          // Two updates whose `also` rows cross: the server gives up one of them, which goes again.
+          if (deadlocked(err)) return false;
+          throw err;
         });
         if (written) return next === null ? undefined : next;
       }
