@@ -173,6 +173,20 @@ describe('a home with default_db: sql', () => {
     }
   });
 
+  test('commands without a node run side by side on one database', async () => {
+    ensureBuilt();
+    const home = pgHome('cli');
+    try {
+      const users = Array.from({ length: 6 }, (_, i) => `side${i}`);
+      const results = await Promise.all(users.map((u) => ctlProcess(home.dir, ['register', u, 'localhost', 'pw'])));
+      expect(results).toEqual(users.map((u) => registered(u)));
+      const listed = (await home.ctl(['registered_users', 'localhost'])).stdout.split('\n');
+      expect(listed.filter((u) => u.startsWith('side'))).toEqual(users);
+    } finally {
+      home.cleanup();
+    }
+  });
+
   test('a node started on it serves the same data, and what it writes is there after it stops', async () => {
     ensureBuilt();
     const home = pgHome('node');
