@@ -153,7 +153,7 @@ function pgError(err: unknown, where: string, options: Pick<PgOptions, 'database
           ? `the server refused user '${options.user}': ${message}`
           : code === '3D000'
             ? `database '${options.database}' does not exist`
-            : /timeout/i.test(message)
+            : /connection timeout|timeout expired/i.test(message)
               ? `no answer within ${(options.connectTimeout ?? 5000) / 1000} s`
               : /^(ECONN|EPIPE|EHOST|ENET|ETIMEDOUT)|^57P0/.test(code) || /Connection terminated|not queryable/i.test(message)
                 ? message

@@ -103,6 +103,21 @@ test('updates and batches from two stores whose rows cross each other all succee
   }
 });
 
+test('a server that accepts the connection and never answers is an error naming it, in time', async () => {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  try {
+    const err = await openPgStore({ ...options, port, connectTimeout: 300 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'unavailable', message: `Cannot use PostgreSQL at 127.0.0.1 port ${port}: no answer within 0.3 s` });
+  } finally {
+    silent.close();
+  }
+});
+
 test('a store for bulk work keeps what it wrote once synced; a snapshot reads two tables at once', async () => {
   const bulk = await openPgStore({ ...options, sync: false });
   try {
