@@ -6,15 +6,13 @@
  * command whose crash is documented), the node still answers, and a refused request left the
  * database as it was. Callers authenticate with a valid bearer token: credentials are not fuzzed.
  */
-import { resolveHome } from '../../src/config/home';
 import { callerArgs } from '../../src/core/args';
 import { decodeUtf8 } from '../../src/lib/utf8';
 import { isScalar } from '../../src/schema/types';
+import type { ControlClient } from '../helpers/fuzz';
 import {
-  adminToken,
   argsFor,
   BAD_UTF8,
-  ControlClient,
   CRASHING,
   fuzzableCommands,
   jsonText,
@@ -26,13 +24,14 @@ import {
   rawHttp,
   requestHead,
   Rng,
-  seedStore,
   shown,
+  openFuzzNode,
+  closeFuzzNode,
   UnchangedCheck,
   type Json,
   type RawResponse,
 } from '../helpers/fuzz';
-import { startHttpNode, type HttpNode } from '../helpers/http-node';
+import type { HttpNode } from '../helpers/http-node';
 
 jest.setTimeout(240_000);
 
@@ -42,16 +41,8 @@ const INPUTS = 1200;
 let n: HttpNode;
 let client: ControlClient;
 let token: string;
-beforeAll(async () => {
-  n = await startHttpNode();
-  client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
-  await seedStore(client);
-  token = await adminToken(client);
-});
-afterAll(async () => {
-  client?.close();
-  await n?.stop();
-});
+beforeAll(async () => ({ n, client, token } = await openFuzzNode()));
+afterAll(() => closeFuzzNode({ n, client }));
 
 const commands = fuzzableCommands();
 const names = commands.map((c) => c.name);

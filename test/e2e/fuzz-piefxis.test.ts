@@ -8,9 +8,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveHome } from '../../src/config/home';
-import { badFrame, BAD_UTF8, ControlClient, mutateBytes, Rng, seedStore, shown, UnchangedCheck, type Frame } from '../helpers/fuzz';
-import { startHttpNode, type HttpNode } from '../helpers/http-node';
+import type { ControlClient } from '../helpers/fuzz';
+import { badFrame, BAD_UTF8, closeFuzzNode, mutateBytes, openFuzzNode, Rng, shown, UnchangedCheck, type Frame } from '../helpers/fuzz';
+import type { HttpNode } from '../helpers/http-node';
 
 jest.setTimeout(240_000);
 
@@ -19,15 +19,8 @@ const INPUTS = 500;
 
 let n: HttpNode;
 let client: ControlClient;
-beforeAll(async () => {
-  n = await startHttpNode();
-  client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
-  await seedStore(client);
-});
-afterAll(async () => {
-  client?.close();
-  await n?.stop();
-});
+beforeAll(async () => ({ n, client } = await openFuzzNode()));
+afterAll(() => closeFuzzNode({ n, client }));
 
 /** A valid document: users named after `tag`, so that each import has users of its own to write. */
 function document(tag: string, user = ''): string {

@@ -5,13 +5,12 @@
  * the database as it was, and a frame that is not UTF-8 or spells a lone surrogate in an
  * argument is refused, naming the argument.
  */
-import { resolveHome } from '../../src/config/home';
 import { decodeUtf8, loneSurrogateIn } from '../../src/lib/utf8';
+import type { ControlClient } from '../helpers/fuzz';
 import {
   argsFor,
   badFrame,
   BAD_UTF8,
-  ControlClient,
   depthOf,
   framesIn,
   fuzzableCommands,
@@ -22,12 +21,13 @@ import {
   randomName,
   Raw,
   Rng,
-  seedStore,
   shown,
+  openFuzzNode,
+  closeFuzzNode,
   UnchangedCheck,
   type Json,
 } from '../helpers/fuzz';
-import { startHttpNode, type HttpNode } from '../helpers/http-node';
+import type { HttpNode } from '../helpers/http-node';
 
 jest.setTimeout(240_000);
 
@@ -36,15 +36,8 @@ const INPUTS = 1500;
 
 let n: HttpNode;
 let client: ControlClient;
-beforeAll(async () => {
-  n = await startHttpNode();
-  client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
-  await seedStore(client);
-});
-afterAll(async () => {
-  client?.close();
-  await n?.stop();
-});
+beforeAll(async () => ({ n, client } = await openFuzzNode()));
+afterAll(() => closeFuzzNode({ n, client }));
 
 const commands = fuzzableCommands();
 const names = commands.map((c) => c.name);

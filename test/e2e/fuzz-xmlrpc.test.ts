@@ -6,14 +6,12 @@
  * call left the database as it was. Callers authenticate with a valid bearer token (in the
  * header, or in the auth struct): credentials are not fuzzed.
  */
-import { resolveHome } from '../../src/config/home';
 import { decodeUtf8 } from '../../src/lib/utf8';
 import { parseXml, type Element } from '../../src/lib/xml';
+import type { ControlClient } from '../helpers/fuzz';
 import {
-  adminToken,
   argsFor,
   BAD_UTF8,
-  ControlClient,
   CRASHING,
   fuzzableCommands,
   mutateBytes,
@@ -23,13 +21,14 @@ import {
   rawHttp,
   requestHead,
   Rng,
-  seedStore,
   shown,
+  openFuzzNode,
+  closeFuzzNode,
   UnchangedCheck,
   type Json,
   type RawResponse,
 } from '../helpers/fuzz';
-import { startHttpNode, type HttpNode } from '../helpers/http-node';
+import type { HttpNode } from '../helpers/http-node';
 
 jest.setTimeout(240_000);
 
@@ -39,16 +38,8 @@ const INPUTS = 1200;
 let n: HttpNode;
 let client: ControlClient;
 let token: string;
-beforeAll(async () => {
-  n = await startHttpNode();
-  client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
-  await seedStore(client);
-  token = await adminToken(client);
-});
-afterAll(async () => {
-  client?.close();
-  await n?.stop();
-});
+beforeAll(async () => ({ n, client, token } = await openFuzzNode()));
+afterAll(() => closeFuzzNode({ n, client }));
 
 const commands = fuzzableCommands();
 const names = commands.map((c) => c.name);

@@ -11,6 +11,8 @@ import { allCommands } from '../../commands';
 import { callerArgs } from '../../src/core/args';
 import type { Command } from '../../src/core/command';
 import type { Field, Type } from '../../src/schema/types';
+import { resolveHome } from '../../src/config/home';
+import { startHttpNode, type HttpNode } from './http-node';
 
 /** mulberry32: a tiny PRNG whose whole state is one 32-bit number. */
 export function mulberry32(seed: number): () => number {
@@ -428,6 +430,25 @@ export async function adminToken(client: ControlClient): Promise<string> {
   const reply = await client.call('api_token_create', { user: 'admin', host: 'localhost', days: 30 });
   if (reply.ok !== true || typeof reply.result !== 'string') throw new Error(`api_token_create failed: ${JSON.stringify(reply)}`);
   return reply.result;
+}
+
+/** What a fuzz test file runs against: a node with HTTP, a control connection to it, the seed data, an admin token. */
+export interface FuzzNode {
+  readonly n: HttpNode;
+  readonly client: ControlClient;
+  readonly token: string;
+}
+
+export async function openFuzzNode(): Promise<FuzzNode> {
+  const n = await startHttpNode();
+  const client = await ControlClient.open(resolveHome({ home: n.dir }).socket);
+  await seedStore(client);
+  return { n, client, token: await adminToken(client) };
+}
+
+export async function closeFuzzNode(node: Partial<FuzzNode>): Promise<void> {
+  node.client?.close();
+  await node.n?.stop();
 }
 
 export interface RawResponse {
