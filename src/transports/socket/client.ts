@@ -1,17 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { CommandError, isErrorCode } from '../../lib/errors';
-import { createLineReader, type ProgressKind, type Reply, type RequestId } from './protocol';
+import { createLineReader, type ProgressKind, type Reply, type Request, type RequestId } from './protocol';
 
-type Call =
-  | {
-      readonly command: string;
-      readonly args: Record<string, unknown>;
-      readonly bulk?: boolean;
-      readonly debug?: boolean;
-      readonly strict?: boolean;
-      readonly sqlSchema?: string;
-    }
-  | { readonly op: 'ping' | 'sync' };
+/** A request as the caller gives it: the client numbers it. */
+type Call = WithoutId<Request>;
+type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
 
 export interface ControlClient {
   /** Sends a request and resolves with its result; progress goes to `onProgress`. */
