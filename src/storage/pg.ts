@@ -263,14 +263,11 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       }
     }
   };
+  /** A connection of the pool, or the error that names the server. */
+  const connection = (): Promise<PoolClient> => pool.connect().catch((err: unknown) => Promise.reject(fail(err)));
   /** Runs `fn` in a transaction on a connection of its own. */
   const transaction = async <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
-    let client: PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw fail(err);
-    }
+    const client = await connection();
     try {
       await query('BEGIN', [], client);
       const result = await fn(client);
@@ -356,12 +353,7 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       });
     },
     async snapshot(): Promise<StoreSnapshot> {
-      let client: PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw fail(err);
-      }
+      const client = await connection();
       // The first statement of a repeatable-read transaction fixes what it sees: now.
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1');
