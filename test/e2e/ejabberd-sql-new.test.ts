@@ -12,7 +12,7 @@ import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
-import { startEjabberd, type Ejabberd } from '../helpers/ejabberd';
+import { rosterFields, startEjabberd, type Ejabberd } from '../helpers/ejabberd';
 import { startPostgres, type Postgres } from './sql-export-pg';
 
 const SCHEMA = readFileSync('/usr/share/ejabberd/sql/pg.new.sql', 'utf8');
@@ -87,19 +87,6 @@ afterAll(async () => {
   scramHome?.cleanup();
   plainHome?.cleanup();
 }, 60_000);
-
-/** get_roster lines without the pending-request field, which ejabberdctl 23.01 names otherwise, sorted. */
-const rosterFields = (text: string) =>
-  text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) =>
-      l
-        .split('\t')
-        .filter((_, i) => i !== 3)
-        .join('\t'),
-    )
-    .sort();
 
 describe('--sql-schema pg-new, served by ejabberd 23.01 with new_sql_schema: true', () => {
   beforeAll(async () => {

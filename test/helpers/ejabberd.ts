@@ -213,3 +213,20 @@ function logTail(logs: string): string {
     return '(no log)';
   }
 }
+
+/**
+ * get_roster lines without the pending-request field, sorted: ejabberdctl 23.01 prints it as
+ * 'undefined' or 'subscribe', ctl as none, in or out.
+ */
+export function rosterFields(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) =>
+      l
+        .split('\t')
+        .filter((_, i) => i !== 3)
+        .join('\t'),
+    )
+    .sort();
+}
