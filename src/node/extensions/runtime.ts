@@ -168,6 +168,25 @@ function createExtensions(deps: ExtensionsDeps, node?: NodeExtensionsDeps): Exte
     writeFileSync(join(installedDir(p.manifest.name), STATE_FILE), `${JSON.stringify(state)}\n`);
   }
 
+  /**
+   * Places the module's files and runs them (without a node, records what they declare); if
+   * that fails, the folder they replaced is back, since it is what runs. Resolves to that
+   * replaced folder, for the caller to remove.
+   */
+  async function putInPlace(p: Prepared, commands: readonly Command[]): Promise<string | undefined> {
+    const old = placeFiles(p);
+    const installed = { ...p, dir: installedDir(p.manifest.name) };
+    try {
+      if (node) await activate(installed);
+      else await writeState(installed, commands);
+    } catch (err) {
+      rmSync(installed.dir, { recursive: true, force: true });
+      if (old) renameSync(old, installed.dir);
+      throw err;
+    }
+    return old;
+  }
+
   /** Writes the module's files as its installed folder, in one rename; resolves to the folder it replaced, if any. */
   function placeFiles(p: Prepared): string | undefined {
     const name = p.manifest.name;
@@ -371,15 +390,7 @@ function createExtensions(deps: ExtensionsDeps, node?: NodeExtensionsDeps): Exte
           throw new CommandError('conflict', `The module ${name} is installed already (version ${have.version}): module_upgrade installs the sources' version`);
         const p = prepare(dir, name);
         const checked = await checkIsolated(p);
-        placeFiles(p);
-        const installed = { ...p, dir: installedDir(name) };
-        try {
-          if (node) await activate(installed);
-          else await writeState(installed, checked.commands);
-        } catch (err) {
-          rmSync(installedDir(name), { recursive: true, force: true });
-          throw failed(`${(err as Error).message}; it is not installed`);
-        }
+        await putInPlace(p, checked.commands).catch((err: Error) => Promise.reject(failed(`${err.message}; it is not installed`)));
         return { name, summary: p.manifest.summary, version: p.manifest.version };
       }),
     uninstall: (name) =>
@@ -397,17 +408,9 @@ function createExtensions(deps: ExtensionsDeps, node?: NodeExtensionsDeps): Exte
           throw failed(`The sources offer ${name} ${p.manifest.version}, and ${have.version} is installed: nothing newer to upgrade to`);
         }
         const checked = await checkIsolated(p);
-        const old = placeFiles(p);
-        const installed = { ...p, dir: installedDir(name) };
-        try {
-          if (node) await activate(installed);
-          else await writeState(installed, checked.commands);
-        } catch (err) {
-          // The old files go back where they were: they are what runs.
-          rmSync(installedDir(name), { recursive: true, force: true });
-          if (old) renameSync(old, installedDir(name));
-          throw failed(`${(err as Error).message}; ${name} ${have.version} stays installed`);
-        }
+        const old = await putInPlace(p, checked.commands).catch((err: Error) =>
+          Promise.reject(failed(`${err.message}; ${name} ${have.version} stays installed`)),
+        );
         if (old) rmSync(old, { recursive: true, force: true });
         return { from: have.version, to: p.manifest.version };
       }),
