@@ -1,5 +1,16 @@
 import { defineCommand } from './support/define';
 import { f, list, binary, atom, rescode } from '../src/schema/types';
+import type { ClusterControl, NodeControl } from '../src/core/context';
+import { CommandError } from '../src/lib/errors';
+
+/** The node's cluster; a node whose ctl.yml names no Redis is a cluster of one, which cannot change. */
+export function clustered(node: NodeControl): ClusterControl {
+  if (node.cluster) return node.cluster;
+  throw new CommandError(
+    'not_supported',
+    `${node.name} serves alone: a cluster keeps its sessions in Redis, so name it in ctl.yml (redis_server, redis_port, redis_db, redis_password_file), share one PostgreSQL database (default_db: sql), and restart the node`,
+  );
+}
 
 export const clusterCommands = [
   defineCommand({
@@ -11,6 +22,10 @@ export const clusterCommands = [
     needs: 'node',
     args: [f('node', binary)],
     result: f('res', rescode),
+    handler: async ({ node: other }, { node, progress }) => {
+      progress(await clustered(node).join(other));
+      return true;
+    },
   }),
   defineCommand({
     name: 'leave_cluster',
@@ -21,6 +36,10 @@ export const clusterCommands = [
     needs: 'node',
     args: [f('node', binary)],
     result: f('res', rescode),
+    handler: async ({ node: other }, { node, progress }) => {
+      progress(await clustered(node).leave(other));
+      return true;
+    },
   }),
   defineCommand({
     name: 'list_cluster',
@@ -32,6 +51,6 @@ export const clusterCommands = [
     needs: 'node',
     args: [],
     result: f('nodes', list(f('node', atom))),
-    handler: (_args, { node }) => [node.name],
+    handler: async (_args, { node }) => (node.cluster ? node.cluster.members() : [node.name]),
   }),
 ];

@@ -103,6 +103,11 @@ export const serverCommands = [
     needs: 'node',
     args: [f('node', string)],
     result: f('res', rescode),
+    handler: async ({ node: other }, { node, progress }) => {
+      const { clustered } = require('./cluster') as typeof import('./cluster');
+      progress(await clustered(node).remove(other));
+      return true;
+    },
   }),
   defineCommand({
     name: 'reopen_log',

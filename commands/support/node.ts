@@ -6,7 +6,8 @@ import { HOST_STATS, NODE_STATS } from './values';
 
 /** What `status` says, in ejabberdctl's words. */
 export function statusText(node: NodeControl): string {
-  return `The node ${node.name} is started with status: started\nctl ${node.version} is running in that node`;
+  const cluster = node.cluster ? `\n${node.cluster.status()}` : '';
+  return `The node ${node.name} is started with status: started\nctl ${node.version} is running in that node${cluster}`;
 }
 
 export function loglevelTuple(level: number) {
@@ -48,7 +49,7 @@ export async function statistic(running: NodeControl | undefined, accounts: Acco
     case 'onlineusers':
       return node.xmpp.onlineSessions(served);
     case 'onlineusersnode':
-      return node.xmpp.onlineSessions();
+      return node.xmpp.localSessions();
     case 'uptimeseconds':
       return node.uptimeSeconds();
     default:

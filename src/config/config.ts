@@ -7,6 +7,7 @@ import { implicitC2s, parseAdmins, parseCertfiles, parseListen, type C2sListener
 import { checkMucHosts, defaultMucConfig, MucConfigError, parseMucModule, type MucConfig } from './muc';
 import { DEFAULT_AUTH_FAILURE_LIMIT, type AuthFailureLimit } from '../lib/auth-limiter';
 import { parseSql, SQL_KEYS, type SqlConfig } from './sql';
+import { parseRedis, REDIS_KEYS, type RedisConfig } from './redis';
 
 export type PasswordFormat = 'scram' | 'plain';
 
@@ -44,6 +45,8 @@ export interface Config {
   readonly modules: Readonly<Record<string, unknown>>;
   /** `default_db: sql` and the `sql_*` options: the PostgreSQL database the data lives in; undefined: the home's LevelDB. */
   readonly sql?: SqlConfig;
+  /** `redis_server` and the `redis_*` options: the cluster's Redis; undefined: the node serves alone. */
+  readonly redis?: RedisConfig;
   /** The file the configuration came from, or would come from: named in error messages. */
   readonly file: string;
 }
@@ -129,6 +132,7 @@ export function parseConfig(text: string, file: string): Config {
   let listen: unknown;
   let mucRules: ReadonlyMap<string, AccessRule> = new Map();
   const sqlValues = new Map<string, unknown>();
+  const redisValues = new Map<string, unknown>();
   const sqlNodes = new Map<string, { range?: [number, number, number?] | null } | undefined>();
   for (const pair of doc.contents.items) {
     const k = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
@@ -228,8 +232,8 @@ export function parseConfig(text: string, file: string): Config {
         config.nodeName = value;
         break;
       default:
-        if (SQL_KEYS.has(k)) {
-          sqlValues.set(k, value);
+        if (SQL_KEYS.has(k) || REDIS_KEYS.has(k)) {
+          (SQL_KEYS.has(k) ? sqlValues : redisValues).set(k, value);
           sqlNodes.set(k, node ?? where);
         } else if (!RESERVED.has(k)) throw bad(`unknown option '${k}'`, where);
     }
@@ -237,6 +241,9 @@ export function parseConfig(text: string, file: string): Config {
   const sql = parseSql(sqlValues, dirname(file));
   if ('error' in sql) throw bad(sql.error, sqlNodes.get(sql.key));
   if (sql.sql) config.sql = sql.sql;
+  const redis = parseRedis(redisValues, dirname(file));
+  if ('error' in redis) throw bad(redis.error, sqlNodes.get(redis.key));
+  if (redis.redis) config.redis = redis.redis;
   if (mucRules.size > 0) config.accessRules = new Map([...config.accessRules, ...mucRules]);
   access(() => checkAclNames(config));
   access(() => checkListenerRules(listen, config.accessRules));

@@ -57,6 +57,8 @@ export interface NodeControl {
   readonly muc: MucControl;
   /** The extension modules the node runs. */
   readonly extensions: ExtensionControl;
+  /** The node's cluster, when ctl.yml names its Redis; absent, the node serves alone. */
+  readonly cluster?: ClusterControl;
   /** Server-to-server connections; this node has none yet. */
   s2sConnections(direction: 'incoming' | 'outgoing'): number;
   loglevel(): number;
@@ -73,6 +75,18 @@ export interface NodeControl {
   restart(): Promise<void>;
   /** Stops serving, closes the database; resolves once it is closed. */
   stop(): Promise<void>;
+}
+
+/** What the cluster commands ask of the node's cluster (src/cluster). */
+export interface ClusterControl {
+  /** The nodes alive in the cluster, this node first. */
+  members(): Promise<string[]>;
+  /** Resolves to what was done, in words. */
+  join(node: string): Promise<string>;
+  leave(node: string): Promise<string>;
+  remove(node: string): Promise<string>;
+  /** A line for `status`: the cluster, and whether its Redis answers. */
+  status(): string;
 }
 
 export interface ContextParts<S = unknown> {

@@ -42,4 +42,6 @@ export interface XmppControl {
   /** Closes every stream with `system-shutdown`. */
   shutdown(): void;
   onlineSessions(host?: string): number;
+  /** The sessions this node serves itself (in a cluster, onlineSessions counts every node's). */
+  localSessions(): number;
 }

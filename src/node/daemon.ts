@@ -10,6 +10,8 @@ import { createControlServer } from '../transports/socket/server';
 import { connectControl } from '../transports/socket/client';
 import { loadConfig } from '../config/config';
 import { readOrCreateCookie } from './cookie';
+import { clusterControl, createCluster } from './cluster-control';
+import type { ClusterLink } from '../xmpp/cluster-link';
 import { createDispatcher } from './dispatch';
 import type { Home } from '../config/home';
 import { createLogger } from './logger';
@@ -53,6 +55,7 @@ const NO_SESSIONS: XmppControl = {
   announce: () => 0,
   shutdown: () => undefined,
   onlineSessions: () => 0,
+  localSessions: () => 0,
 };
 
 const mucUnavailable = (): never => {
@@ -161,6 +164,9 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   // One count of failed logins for every listener, kept across reloads and restarts.
   const authGuard = createAuthGuard({ limit: () => config.authFailureLimit, warn: (line) => logger.warning(line) });
   let xmpp: XmppServer | undefined;
+  // The cluster outlives restarts, as the bus does: each new XMPP server links to it.
+  const cluster = config.redis ? await createCluster(config.redis, config, home, logger) : undefined;
+  let link: ClusterLink | undefined;
   // Extension modules add their commands to the node's registry while it serves.
   const registry = createExtensibleRegistry(options.registry);
   const extensions = createNodeExtensions({ homeDir: home.dir, config: () => config, registry, logger, store: () => store, xmpp: () => xmpp });
@@ -189,11 +195,18 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       authGuard,
     });
     extensions.attachXmpp();
+    if (cluster) {
+      const { linkCluster } = await import('../xmpp/cluster-link');
+      link = linkCluster({ remote: xmpp.remote, cluster, events, logger });
+      await cluster.attach(link.handlers);
+    }
   };
   const stopXmpp = async () => {
     const running = xmpp;
     xmpp = undefined;
     await running?.stop({ condition: 'system-shutdown' });
+    link?.close();
+    link = undefined;
   };
   const listenerHooks: ListenerHooks = {
     websocket: (server: Server, path: string, ip: string) => xmpp?.attachWebSocket(server, path, ip),
@@ -214,6 +227,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       return xmpp?.muc ?? NO_MUC;
     },
     extensions,
+    ...(cluster && { cluster: clusterControl(cluster, () => link) }),
     s2sConnections: () => 0,
     loglevel: () => logger.level(),
     setLoglevel(level) {
@@ -288,6 +302,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
         await stopListeners(http.values());
         // The streams end before the database closes: their last activity is stored.
         await stopXmpp();
+        await cluster?.stop();
         await extensions.stopAll();
         await exclusive(() => store.close());
         rmSync(home.socket, { force: true });
@@ -340,18 +355,22 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     // (or after one was removed from ctl.yml) run/ is the owner's alone again.
     if (socketGid !== undefined) chownSync(dirname(home.socket), -1, socketGid);
     chmodSync(dirname(home.socket), socketGid === undefined ? 0o700 : 0o710);
+    // `ctl start` returns once the socket answers: by then the pid file names the node.
+    writeFileSync(home.pidFile, `${process.pid}\n`);
     await plainly(startXmpp);
+    await cluster?.start();
     await extensions.loadInstalled();
     http = await plainly(() => startListeners(config, httpDeps, logger, listenerHooks));
-    writeFileSync(home.pidFile, `${process.pid}\n`);
   } catch (err) {
     // A node that could not finish starting must not linger half-started.
     server.server.close();
     await stopListeners(http.values());
     await stopXmpp();
+    await cluster?.stop();
     await extensions.stopAll();
     await store.close();
     rmSync(home.socket, { force: true });
+    rmSync(home.pidFile, { force: true });
     throw failed(err);
   }
   logger.info(`node ${config.nodeName} started (ctl ${options.version}, pid ${process.pid}, socket ${home.socket})`);

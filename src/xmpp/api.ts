@@ -28,6 +28,11 @@ export interface StreamInfo {
   send(stanza: Element): void;
   /** Sends a stream error, closes the stream, and (once closed) calls the hub's `unbind`. */
   close(error?: StreamError): void;
+  /**
+   * A copy of another node's session: writes the stanza there only if the session is available
+   * by then (its presence may be on its way here still).
+   */
+  offer?(stanza: Element): void;
 }
 
 /** One bound resource: what the hub and the session commands know of a client. */

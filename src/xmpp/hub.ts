@@ -10,7 +10,7 @@ import type { Config } from '../config/config';
 import type { XmppControl, SessionInfo } from '../core/sessions';
 import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
-import type { EventBus, Listener } from '../lib/events';
+import { createEventBus, type EventBus, type Listener } from '../lib/events';
 import { bareText, tryParseJid, parseJid, type BareJid, type Jid } from '../lib/jid';
 import type {
   ComponentHandler,
@@ -54,8 +54,12 @@ export interface HubApi extends ModuleApi {
   readonly sessions: Sessions;
   local(kind: 'message' | 'presence', handler: LocalHandler): void;
   closing(handler: (session: LiveSession) => void | Promise<void>): void;
-  /** Subscribes to a feature event for the life of the hub. */
-  listen<K extends keyof FeatureEvents>(event: K, listener: Listener<FeatureEvents[K]>): void;
+  /**
+   * Subscribes to a feature event for the life of the hub. `everywhere`: also when the change
+   * was made on another node of the cluster. What the node keeps of the data (a cache) listens
+   * so; what tells clients (a push) does not: the node that made the change tells every node's.
+   */
+  listen<K extends keyof FeatureEvents>(event: K, listener: Listener<FeatureEvents[K]>, everywhere?: boolean): void;
   fire<K extends keyof HubHooks>(name: K, ...args: Parameters<HubHooks[K]>): void | Promise<void>;
   /** Sends the error reply to `stanza` back to its sender, unless it is itself an error or a result. */
   bounce(stanza: Element, condition: string, text?: string): void | Promise<void>;
@@ -69,8 +73,43 @@ export function hubApi(api: ModuleApi): HubApi {
   return api as HubApi;
 }
 
+/** What the cluster's link hears of the local sessions, and the say it has in routing. */
+export interface SessionWatcher {
+  /** A local session was bound, or its client's last stanza may have changed what others know of it. */
+  changed(s: LiveSession): void;
+  closed(s: LiveSession): void;
+  /** A stanza for a component's domain (a room): true when another node is handed it. */
+  component(stanza: Element, domain: string): boolean | Promise<boolean>;
+  /** set_presence on another node's session. */
+  setPresence(s: LiveSession, presence: Element): Promise<boolean>;
+}
+
+/** What the cluster's link may do to the hub: copies of other nodes' sessions, and what they hand this node. */
+export interface HubRemote {
+  watch(watcher: SessionWatcher): void;
+  /** An id for a copy of another node's session, unique on this node. */
+  newId(): number;
+  /** Puts a copy of another node's session in the table (replacing an older copy of it). */
+  add(session: LiveSession): void;
+  /** Takes a copy out of the table, quietly: its own node speaks for it. */
+  drop(session: LiveSession): void;
+  /** A session of a dead node, already out of the table: its contacts get its unavailable, as if it had closed here. */
+  end(session: LiveSession): Promise<void>;
+  /** Closes a local session; false when there is none. */
+  kill(full: string, error: StreamError): boolean;
+  /** Writes a stanza to a local session's stream (`available`: if the session is); false when there is no such session any more. */
+  deliver(full: string, stanza: Element, available?: boolean): boolean;
+  /** A feature event another node emitted: the listeners that asked for `everywhere` hear it. */
+  event(name: string, payload: unknown): void;
+  route(stanza: Element): Promise<void>;
+  /** The local sessions, in bind order. */
+  local(): LiveSession[];
+  setPresence(full: string, presence: Element): Promise<boolean>;
+}
+
 export interface HubHandle {
   readonly hub: Hub;
+  readonly remote: HubRemote;
   readonly control: XmppControl;
   readonly sessions: SessionTable;
   /** The features each module registered for the server's disco#info. */
@@ -114,6 +153,8 @@ export function createHub(deps: HubDeps): HubHandle {
   const items = new Map<string, DiscoItem[]>();
   const itemProviders: ((host: string) => readonly DiscoItem[])[] = [];
   const components: { owns: (domain: string) => boolean; handler: ComponentHandler }[] = [];
+  const elsewhere = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
+  let watcher: SessionWatcher | undefined;
 
   const failed = (what: string) => (err: unknown) => logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
 
@@ -178,10 +219,18 @@ export function createHub(deps: HubDeps): HubHandle {
   function toComponent(stanza: Element, domain: string, sender: LiveSession | undefined): void | Promise<void> {
     const component = components.find((c) => c.owns(domain));
     if (!component) return bounce(stanza, 'remote-server-not-found');
+    if (watcher) {
+      const w = watcher;
+      return after(w.component(stanza, domain), (taken) => (taken ? undefined : toComponentHere(stanza, domain, component.handler, sender)));
+    }
+    return toComponentHere(stanza, domain, component.handler, sender);
+  }
+
+  function toComponentHere(stanza: Element, domain: string, handler: ComponentHandler, sender: LiveSession | undefined): void | Promise<void> {
     const from = sender?.jid ?? fromOf(stanza);
     if (!from) return;
     try {
-      const r = component.handler(stanza, from, sender);
+      const r = handler(stanza, from, sender);
       if (r instanceof Promise) return r.catch(failed(`stanza for ${domain}`));
     } catch (err) {
       failed(`stanza for ${domain}`)(err);
@@ -289,10 +338,15 @@ export function createHub(deps: HubDeps): HubHandle {
   function runItem(s: LiveSession, item: Element | QueuedTask): void | Promise<void> {
     try {
       const r = 'task' in item ? item.task() : fromClient(s, item);
-      if (r instanceof Promise) return r.catch(failed(`stanza of ${s.full}`));
+      if (r instanceof Promise) return r.then(() => changed(s), failed(`stanza of ${s.full}`));
+      changed(s);
     } catch (err) {
       failed(`stanza of ${s.full}`)(err);
     }
+  }
+
+  function changed(s: LiveSession): void {
+    if (watcher && !s.closed && s.node === undefined) watcher.changed(s);
   }
 
   function fromClient(s: LiveSession, stanza: Element): void | Promise<void> {
@@ -322,6 +376,7 @@ export function createHub(deps: HubDeps): HubHandle {
     const old = sessions.get({ ...stream.bare, resource: r });
     if (old) kill(old, { condition: 'conflict', text: 'Replaced by new connection' });
     const session = sessions.add(stream, r, deps.clock());
+    changed(session);
     const bound = fire('session-bound', session);
     if (bound instanceof Promise) bound.catch(failed('session-bound'));
     return session;
@@ -332,6 +387,9 @@ export function createHub(deps: HubDeps): HubHandle {
     if (s.closed) return;
     s.closed = true;
     sessions.remove(s);
+    // A copy leaves quietly: the node that serves the session tells its contacts.
+    if (s.node !== undefined) return;
+    watcher?.closed(s);
     enqueue(s, {
       task: async () => {
         for (const h of closingHandlers) await Promise.resolve(h(s)).catch(failed(`closing ${s.full}`));
@@ -393,8 +451,9 @@ export function createHub(deps: HubDeps): HubHandle {
     closing(handler) {
       closingHandlers.push(handler);
     },
-    listen(event, listener) {
+    listen(event, listener, everywhere) {
       unsubscribe.push(deps.events.on(event, listener));
+      if (everywhere) unsubscribe.push(elsewhere.on(event, listener));
     },
     fire,
     bounce,
@@ -481,6 +540,7 @@ export function createHub(deps: HubDeps): HubHandle {
     async setPresence(jid, presence) {
       const s = sessions.get(jid) as LiveSession | undefined;
       if (!s) return false;
+      if (s.node !== undefined) return watcher ? watcher.setPresence(s, presence) : false;
       await inTurn(s, () => fromClient(s, presence));
       return true;
     },
@@ -506,13 +566,64 @@ export function createHub(deps: HubDeps): HubHandle {
       return n;
     },
     shutdown() {
-      for (const s of sessions.all()) kill(s, { condition: 'system-shutdown' });
+      for (const s of localSessions()) kill(s, { condition: 'system-shutdown' });
     },
     onlineSessions: (host) => sessions.count(host),
+    localSessions: () => localSessions().length,
+  };
+
+  const localSessions = () => sessions.all().filter((s) => s.node === undefined);
+
+  const remote: HubRemote = {
+    watch(w) {
+      watcher = w;
+    },
+    newId: () => sessions.newId(),
+    add(session) {
+      const old = sessions.full.get(session.full);
+      if (old) {
+        old.closed = true;
+        sessions.remove(old);
+      }
+      sessions.insert(session);
+    },
+    drop(session) {
+      if (sessions.full.get(session.full) !== session) return;
+      session.closed = true;
+      sessions.remove(session);
+    },
+    async end(session) {
+      for (const h of closingHandlers) await Promise.resolve(h(session)).catch(failed(`closing ${session.full}`));
+      await fire('session-closed', session, { condition: 'remote-connection-failed' });
+    },
+    kill(full, error) {
+      const s = sessions.full.get(full);
+      if (!s || s.node !== undefined) return false;
+      kill(s, error);
+      return true;
+    },
+    deliver(full, stanza, available) {
+      const s = sessions.full.get(full);
+      if (!s || s.node !== undefined) return false;
+      if (!available || s.presence !== undefined) s.send(stanza);
+      return true;
+    },
+    event(name, payload) {
+      elsewhere.emit(name as keyof FeatureEvents, payload as never);
+    },
+    route: (stanza) => api.route(stanza),
+    local: localSessions,
+    async setPresence(full, presence) {
+      const s = sessions.full.get(full);
+      if (!s || s.node !== undefined) return false;
+      await inTurn(s, () => fromClient(s, presence));
+      return true;
+    },
   };
 
   return {
     hub,
+    remote,
     control,
     sessions,
     discoFeatures: api.discoFeatures,
@@ -540,7 +651,7 @@ export function sessionInfo(s: LiveSession, node: string, now: number): SessionI
     ip: s.ip,
     port: s.port,
     priority: priority === undefined || priority === null ? undefined : s.priority,
-    node,
+    node: s.node ?? node,
     uptimeSeconds: Math.max(0, Math.floor((now - s.startedAt) / 1000)),
     status: p === undefined || s.detached ? 'unavailable' : show && SHOWS.has(show) ? show : 'available',
     statusText: p?.getChildText('status') ?? '',

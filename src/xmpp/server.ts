@@ -22,7 +22,7 @@ import { clientState } from './c2s/client-state';
 import { streamManagement } from './c2s/stream-management';
 import { raiseOpenFilesLimit } from '../lib/open-files';
 import type { AuthGuard } from '../lib/auth-limiter';
-import { createHub, type HubHandle, type HubLogger } from './hub';
+import { createHub, type HubHandle, type HubLogger, type HubRemote } from './hub';
 import { blocking } from './modules/blocking';
 import { carbons } from './modules/carbons';
 import { disco } from './modules/disco';
@@ -83,6 +83,8 @@ export interface XmppServerDeps {
 
 export interface XmppServer {
   readonly control: XmppControl;
+  /** What a cluster's link uses: copies of other nodes' sessions, and what they hand this node. */
+  readonly remote: HubRemote;
   /** The MUC service, for the room commands. */
   readonly muc: MucControl;
   readonly sessions: SessionTable;
@@ -173,6 +175,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
   let stopping: Promise<void> | undefined;
   return {
     control: handle.control,
+    remote: handle.remote,
     muc: muc.control,
     sessions: handle.sessions,
     isOnline: (jid) => handle.sessions.ofUser(jid).length > 0,

@@ -28,6 +28,8 @@ export class LiveSession implements Session {
   inactive = false;
   detached = false;
   readonly directed = new Set<string>();
+  /** Another node of the cluster serves this session: this one is its copy, and `stream` reaches it over the bus. */
+  node: string | undefined = undefined;
   /** `user@host/resource`, the key of the full-JID table. */
   readonly full: string;
   /** Set once: the session left the table, and its stanzas are no longer taken. */
@@ -60,6 +62,10 @@ export class LiveSession implements Session {
 
   send(stanza: Element): void {
     this.stream.send(stanza);
+  }
+
+  offer(stanza: Element): void {
+    this.stream.offer?.(stanza);
   }
 
   close(error?: StreamError): void {
@@ -115,13 +121,24 @@ export class Sessions implements SessionTable {
   /** Adds a session for `resource` (not empty); the caller closes any session it replaces first. */
   add(stream: StreamInfo, resource: string, now: number): LiveSession {
     const jid: Jid = { user: stream.bare.user, host: stream.bare.host, resource };
-    const session = new LiveSession(stream, this.nextId++, jid, now);
+    const session = new LiveSession(stream, this.newId(), jid, now);
+    this.insert(session);
+    return session;
+  }
+
+  /** Ids are this node's: a copy of another node's session gets one too. */
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Puts a session made elsewhere in both tables (a copy of another node's session). */
+  insert(session: LiveSession): void {
+    const jid = session.jid;
     this.full.set(session.full, session);
     const key = bareText(jid);
     const entry = this.bare.get(key);
     if (entry) entry.sessions.push(session);
     else this.bare.set(key, { jid: { user: jid.user, host: jid.host, resource: '' }, sessions: [session] });
-    return session;
   }
 
   /** Takes the session out of both tables; false when it was not there. */

@@ -90,6 +90,7 @@ export function fakeXmpp(list: SessionInfo[]): FakeXmpp {
       list.splice(0);
     },
     onlineSessions: (host) => list.filter((s) => host === undefined || s.jid.host === host).length,
+    localSessions: () => list.length,
   };
 }
 

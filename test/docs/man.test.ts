@@ -19,7 +19,7 @@ test('the page has every section and every command', () => {
   }
   for (const c of allCommands) expect(page).toContain(`\n.B ${c.name.replace(/-/g, '\\-')}`);
   expect(page).toContain('.B register \\fIuser host password\\fR\nRegister a user\n');
-  expect(page).toContain('.B join_cluster \\fInode\\fR\nJoin this node into the cluster handled by Node (not implemented yet)\n');
+  expect(page).toContain('.B join_cluster \\fInode\\fR\nJoin this node into the cluster handled by Node\n');
   expect(page).toContain('.B \\-\\-no\\-timeout\nwait forever (same as \\-\\-timeout 0)\n');
   expect(page).toContain('.TP\n.B 3\nthe node is not reachable, or the database is held by another process\n');
 });

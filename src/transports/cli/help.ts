@@ -42,7 +42,7 @@ export function usageText(registry: Registry): string {
     `Commands of ctl itself (${BUILTINS.length}):`,
     ...BUILTINS.map((b) => listLine(' ', b.usage, b.desc)),
     '',
-    `Commands of the Administration API, by tag (${api} of ejabberd's and ${all.length - api - extension} of ctl's${modules}; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}):`,
+    `Commands of the Administration API, by tag (${api} of ejabberd's and ${all.length - api - extension} of ctl's${modules}${missing > 0 ? `; ${missing} not implemented yet, marked ${NOT_IMPLEMENTED_MARK}` : ''}):`,
   ];
   for (const [tag, commands] of registry.tags()) {
     out.push('', `  ${tag}`, ...commands.map(commandLine));

@@ -39,9 +39,16 @@ export const offline: XmppModule = (base) => {
     const s = session as LiveSession;
     return flush(s.bare, () => (s.closed || s.presence === undefined ? [] : [s]));
   });
-  api.listen('offline-message-stored', async ({ jid }) => {
-    if (topResources(api.sessions.ofUser(jid)).length > 0) await flush(jid, () => topResources(api.sessions.ofUser(jid)));
-  });
+  // In a cluster each node hands what was stored to its own sessions: the node that stored it may
+  // not know yet that the user has become available elsewhere.
+  const here = (jid: BareJid) => topResources(api.sessions.ofUser(jid).filter((s) => (s as LiveSession).node === undefined));
+  api.listen(
+    'offline-message-stored',
+    async ({ jid }) => {
+      if (here(jid).length > 0) await flush(jid, () => here(jid));
+    },
+    true,
+  );
 };
 
 async function flushOnce(api: HubApi, owner: BareJid, targets: () => LiveSession[]): Promise<void> {

@@ -78,9 +78,9 @@ function createRosterCache(api: HubApi): RosterCache {
   const dropHost = (host: string) => {
     for (const key of [...ready.keys(), ...pending.keys()]) if (key.endsWith(`@${host}`)) drop(key);
   };
-  api.listen('roster-item-changed', ({ owner }) => drop(bareText(owner)));
-  api.listen('account-registered', ({ jid }) => dropHost(jid.host));
-  api.listen('account-removed', ({ jid }) => dropHost(jid.host));
+  api.listen('roster-item-changed', ({ owner }) => drop(bareText(owner)), true);
+  api.listen('account-registered', ({ jid }) => dropHost(jid.host), true);
+  api.listen('account-removed', ({ jid }) => dropHost(jid.host), true);
 
   return {
     get(owner) {
@@ -207,7 +207,10 @@ async function inbound(api: HubApi, p: Element, to: Jid): Promise<void> {
     return;
   }
   if (type === 'error') return;
-  for (const s of available(api, to)) s.send(p);
+  for (const s of api.sessions.ofUser(to)) {
+    if (s.presence !== undefined) s.send(p);
+    else s.offer?.(p);
+  }
 }
 
 async function answerProbe(api: HubApi, p: Element, to: Jid): Promise<void> {

@@ -133,8 +133,14 @@ describe('errors carry a JSON body and the right status', () => {
     expect(await json('register', { user: 'bob', host: 'localhost', password: 'x' })).toEqual(error(409, 'conflict', 'User bob@localhost already registered'));
   });
 
-  test('501 for a command not implemented yet', async () => {
-    expect(await json('join_cluster', { node: 'other@host' })).toEqual(error(501, 'not_implemented', 'join_cluster is not implemented yet'));
+  test('501 for what this node does not support: clustering without a Redis in ctl.yml', async () => {
+    expect(await json('join_cluster', { node: 'other@host' })).toEqual(
+      error(
+        501,
+        'not_supported',
+        'ctl@localhost serves alone: a cluster keeps its sessions in Redis, so name it in ctl.yml (redis_server, redis_port, redis_db, redis_password_file), share one PostgreSQL database (default_db: sql), and restart the node',
+      ),
+    );
   });
 
   test('500 for a crashing handler, without a stack trace', async () => {

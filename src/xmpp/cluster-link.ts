@@ -1,0 +1,300 @@
+/**
+ * The XMPP server in a cluster. Every node keeps a copy of every other node's sessions in its
+ * own table, so routing, presence, carbons and the session commands work as on one node: what
+ * is sent to a copy goes over the bus to the node that serves it, which writes it to the
+ * client's stream. Rooms are served by the node that holds each one; stanzas for a room held
+ * elsewhere are handed to its holder. Whatever cannot be handed over (its node is gone) is
+ * routed again here, without that node's sessions: a message then goes to the user's other
+ * resources or to offline storage, never nowhere.
+ */
+import { parse as parseXml, type Element } from 'ltx';
+import type { BusMessage, Broadcast, Cluster, ClusterHandlers, SessionRecord } from '../cluster/cluster';
+import type { FeatureEvents } from '../features/events';
+import type { EventBus } from '../lib/events';
+import { bareText, parseJid } from '../lib/jid';
+import type { StreamInfo, XmppLogger } from './api';
+import type { HubRemote } from './hub';
+import { LiveSession } from './sessions';
+
+const FEATURE_EVENTS: readonly (keyof FeatureEvents)[] = [
+  'account-registered',
+  'account-removed',
+  'account-banned',
+  'password-changed',
+  'roster-item-changed',
+  'vcard-changed',
+  'offline-message-stored',
+];
+
+export interface ClusterLinkDeps {
+  readonly remote: HubRemote;
+  readonly cluster: Cluster;
+  readonly events: EventBus<FeatureEvents>;
+  readonly logger: XmppLogger;
+}
+
+export interface ClusterLink {
+  readonly handlers: ClusterHandlers;
+  localSessions(): number;
+  /** This node's clients go with system-shutdown, and it leaves its cluster; resolves to how many went. */
+  leave(by: string): Promise<number>;
+  /** Stops relaying this server's events (a restart brings a new server). */
+  close(): void;
+}
+
+/** What other nodes last heard of a local session: published again only when it changes. */
+interface Published {
+  presence: Element | undefined;
+  xml: string | undefined;
+  text: string;
+}
+
+export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
+  const { remote, cluster, logger } = deps;
+  const me = cluster.node;
+  /** The copies, by node. */
+  const copies = new Map<string, Map<string, LiveSession>>();
+  const rooms = new Map<string, string>();
+  const published = new WeakMap<LiveSession, Published>();
+
+  const parse = (xml: string): Element | undefined => {
+    try {
+      return parseXml(xml) as Element;
+    } catch {
+      logger.warning(`cluster: unreadable stanza on the bus: ${xml.slice(0, 200)}`);
+      return undefined;
+    }
+  };
+
+  function record(s: LiveSession): SessionRecord {
+    let p = published.get(s);
+    if (!p || p.presence !== s.presence) p = { presence: s.presence, xml: s.presence?.toString(), text: p?.text ?? '' };
+    published.set(s, p);
+    return {
+      full: s.full,
+      connection: s.connection,
+      ip: s.ip,
+      port: s.port,
+      startedAt: s.startedAt,
+      priority: s.priority,
+      ...(p.xml !== undefined && { presence: p.xml }),
+      interested: s.interested,
+      carbons: s.carbons,
+      detached: s.detached,
+      directed: [...s.directed],
+    };
+  }
+
+  /** A node that did not take what it was handed: its copies go, and the cluster checks whether it died. */
+  function unanswered(node: string): void {
+    dropNode(node);
+    void cluster.unanswered(node);
+  }
+
+  function handOver(node: string, m: BusMessage, fallback: () => void): void {
+    void cluster.send(node, m).then((ok) => {
+      if (ok) return;
+      unanswered(node);
+      fallback();
+    });
+  }
+
+  function streamTo(node: string, r: SessionRecord): StreamInfo {
+    const jid = parseJid(r.full);
+    return {
+      bare: { user: jid.user, host: jid.host },
+      connection: r.connection,
+      ip: r.ip,
+      port: r.port,
+      send(stanza) {
+        handOver(node, { t: 'deliver', to: r.full, xml: stanza.toString() }, () => void remote.route(stanza));
+      },
+      offer(stanza) {
+        void cluster.send(node, { t: 'deliver', to: r.full, xml: stanza.toString(), available: true });
+      },
+      close(error) {
+        void cluster.send(node, {
+          t: 'kick',
+          to: r.full,
+          condition: error?.condition ?? 'policy-violation',
+          ...(error?.text !== undefined && { text: error.text }),
+        });
+      },
+    };
+  }
+
+  /** A session as its record says, outside any table. */
+  function sessionOf(node: string, r: SessionRecord): LiveSession {
+    const s = new LiveSession(streamTo(node, r), remote.newId(), parseJid(r.full), r.startedAt);
+    s.node = node;
+    update(s, r);
+    return s;
+  }
+
+  function update(s: LiveSession, r: SessionRecord): void {
+    s.priority = r.priority;
+    s.presence = r.presence === undefined ? undefined : parse(r.presence);
+    s.interested = r.interested;
+    s.carbons = r.carbons;
+    s.detached = r.detached;
+    s.directed.clear();
+    for (const d of r.directed) s.directed.add(d);
+  }
+
+  function addCopy(node: string, r: SessionRecord): void {
+    const mine = copies.get(node) ?? new Map<string, LiveSession>();
+    copies.set(node, mine);
+    const known = mine.get(r.full);
+    if (known && !known.closed) return update(known, r);
+    const s = sessionOf(node, r);
+    remote.add(s);
+    mine.set(r.full, s);
+  }
+
+  function dropCopy(node: string, full: string): void {
+    const s = copies.get(node)?.get(full);
+    if (!s) return;
+    copies.get(node)?.delete(full);
+    remote.drop(s);
+  }
+
+  function dropNode(node: string): void {
+    for (const s of copies.get(node)?.values() ?? []) remote.drop(s);
+    copies.delete(node);
+    for (const [room, holder] of rooms) if (holder === node) rooms.delete(room);
+  }
+
+  const handlers: ClusterHandlers = {
+    message(m) {
+      switch (m.t) {
+        case 'deliver': {
+          const stanza = parse(m.xml);
+          if (!stanza) return;
+          if (m.available) return void remote.deliver(m.to, stanza, true);
+          // The session closed meanwhile: routed again, as a stanza for a session that is gone.
+          if (!remote.deliver(m.to, stanza)) void remote.route(stanza);
+          return;
+        }
+        case 'route': {
+          const stanza = parse(m.xml);
+          if (stanza) void remote.route(stanza);
+          return;
+        }
+        case 'kick':
+          remote.kill(m.to, { condition: m.condition, ...(m.text !== undefined && { text: m.text }) });
+          return;
+        case 'presence': {
+          const stanza = parse(m.xml);
+          if (stanza) void remote.setPresence(m.to, stanza);
+          return;
+        }
+        case 'leave':
+          leave(m.by).catch((err: Error) => logger.error(`cluster: leaving as ${m.by} asked failed: ${err.message}`));
+      }
+    },
+    broadcast(b: Broadcast) {
+      switch (b.t) {
+        case 'up':
+          // The same resource bound here since: the newer session wins, as on one node.
+          if (!remote.local().some((s) => s.full === b.s.full)) addCopy(b.node, b.s);
+          return;
+        case 'down':
+          return dropCopy(b.node, b.full);
+        case 'gone':
+          return dropNode(b.node);
+        case 'event':
+          return remote.event(b.name, b.payload);
+      }
+    },
+    async connected() {
+      await cluster.publishAll(remote.local().map(record));
+      const alive = new Set(await cluster.alive());
+      for (const node of [...copies.keys()]) if (!alive.has(node)) dropNode(node);
+      for (const node of alive) {
+        if (node === me) continue;
+        const records = await cluster.sessionsOf(node);
+        const fresh = new Set(records.map((r) => r.full));
+        for (const full of [...(copies.get(node)?.keys() ?? [])]) if (!fresh.has(full)) dropCopy(node, full);
+        for (const r of records) addCopy(node, r);
+      }
+    },
+    lost() {
+      for (const node of [...copies.keys()]) dropNode(node);
+      rooms.clear();
+    },
+    async purge(node, records) {
+      dropNode(node);
+      for (const r of records) await remote.end(sessionOf(node, r)).catch((err: Error) => logger.error(`cluster: ending ${r.full} of ${node}: ${err.message}`));
+    },
+  };
+
+  /** Asked by another member: this node's clients go with system-shutdown, and it leaves. */
+  async function leave(by: string): Promise<number> {
+    const n = remote.local().length;
+    for (const s of remote.local()) remote.kill(s.full, { condition: 'system-shutdown' });
+    const from = cluster.name;
+    await cluster.leave();
+    logger.info(`cluster: left cluster ${from} as ${by} asked; ${n} session(s) closed; this node now serves alone`);
+    return n;
+  }
+
+  remote.watch({
+    changed(s) {
+      const r = record(s);
+      const text = JSON.stringify(r);
+      const p = published.get(s);
+      if (p && p.text === text) return;
+      if (p) p.text = text;
+      cluster.sessionUp(r);
+    },
+    closed(s) {
+      cluster.sessionDown(s.full);
+    },
+    component(stanza) {
+      if (!cluster.connected) return false;
+      let to;
+      try {
+        to = parseJid(stanza.attrs.to as string);
+      } catch {
+        return false;
+      }
+      // The service itself (disco of the MUC domain, say) answers on every node.
+      if (to.user === '') return false;
+      const room = bareText(to);
+      const known = rooms.get(room);
+      if (known !== undefined) return handTo(known, room, stanza);
+      return cluster.holder(room).then(
+        (holder) => {
+          rooms.set(room, holder);
+          return handTo(holder, room, stanza);
+        },
+        () => false,
+      );
+    },
+    async setPresence(s, presence) {
+      if (s.node === undefined) return false;
+      return cluster.send(s.node, { t: 'presence', to: s.full, xml: presence.toString() });
+    },
+  });
+
+  /** False: this node holds the room. A holder that does not answer loses the room to this node. */
+  function handTo(holder: string, room: string, stanza: Element): boolean {
+    if (holder === me) return false;
+    handOver(holder, { t: 'route', xml: stanza.toString() }, () => {
+      rooms.set(room, me);
+      void remote.route(stanza);
+    });
+    return true;
+  }
+
+  const off = FEATURE_EVENTS.map((name) => deps.events.on(name, (payload) => cluster.event(name, payload)));
+
+  return {
+    handlers,
+    localSessions: () => remote.local().length,
+    leave,
+    close() {
+      for (const o of off.splice(0)) o();
+    },
+  };
+}
