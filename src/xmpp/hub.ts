@@ -183,6 +183,9 @@ export function createHub(deps: HubDeps): HubHandle {
   }
 
   function fire<K extends keyof HubHooks>(name: K, ...args: Parameters<HubHooks[K]>): void | Promise<void> {
+    // A session's presence is about to go out: the other nodes learn it first, or a contact who
+    // answers at once could find the session unavailable there.
+    if (name === 'presence-broadcast') changed(args[1] as LiveSession);
     const list = hooks[name];
     if (list.length === 0) return;
     const r = runHooks(list, args);
