@@ -55,6 +55,11 @@ export function configChanges(old: Config, next: Config, started: Pick<Config, '
 
   // The database is opened again by a restart, which reads the file anew.
   if (!same(old.sql, next.sql)) changes.push({ part: 'other', text: 'Not applied: default_db, sql_*: the database changes with ctl restart' });
+  if (!same(old.redis, next.redis))
+    changes.push({
+      part: 'other',
+      text: "Not applied: redis_*, cluster_lease: the cluster's Redis changes when the node starts again (ctl stop, then ctl start)",
+    });
   const later = [started.nodeName !== next.nodeName ? 'node_name' : '', started.socketGroup !== next.socketGroup ? 'ctl_socket_group' : ''].filter(Boolean);
   if (later.length > 0) {
     changes.push({

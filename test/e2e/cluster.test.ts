@@ -395,3 +395,34 @@ test('a node whose ctl.yml names no Redis serves alone, and the cluster commands
     home.cleanup();
   }
 });
+
+test('a node whose Redis does not answer at its start still starts, serves alone, and says why', async () => {
+  const home = tempHome('ctl-noredis-');
+  try {
+    const closed = await freePort();
+    writeFileSync(
+      join(home.dir, 'ctl.yml'),
+      `node_name: lone@localhost\nredis_server: 127.0.0.1\nredis_port: ${closed}\nlisten:\n  - {port: ${await freePort()}, ip: "127.0.0.1", module: ejabberd_c2s}\n`,
+    );
+    const tracker = trackNodes(() => home.dir);
+    await tracker.startNode();
+    try {
+      const status = await ctlProcess(home.dir, ['status']);
+      expect(status.status).toBe(0);
+      expect(status.stdout).toContain(`It is a node of cluster lone@localhost, but Redis at 127.0.0.1:${closed} is unreachable since `);
+      expect(await ctlProcess(home.dir, ['list_cluster'])).toEqual(okOut('lone@localhost\n'));
+      expect(await ctlProcess(home.dir, ['join_cluster', 'n1@localhost'])).toEqual({
+        status: 3,
+        stdout: '',
+        stderr: `Error: The cluster's Redis at 127.0.0.1:${closed} is unreachable: this node serves alone until it is back\n`,
+      });
+      expect(readFileSync(join(home.dir, 'log', 'ctl.log'), 'utf8')).toContain(
+        `cluster: Redis at 127.0.0.1:${closed} does not answer; serving this node's users alone until it does`,
+      );
+    } finally {
+      await killNodes(tracker.pids, home.dir);
+    }
+  } finally {
+    home.cleanup();
+  }
+});
