@@ -416,9 +416,13 @@ test('a node whose Redis does not answer at its start still starts, serves alone
         stdout: '',
         stderr: `Error: The cluster's Redis at 127.0.0.1:${closed} is unreachable: this node serves alone until it is back\n`,
       });
-      expect(readFileSync(join(home.dir, 'log', 'ctl.log'), 'utf8')).toContain(
-        `cluster: Redis at 127.0.0.1:${closed} does not answer; serving this node's users alone until it does`,
+      const said = `cluster: Redis at 127.0.0.1:${closed} does not answer; serving this node's users alone until it does`;
+      const log = await eventually(
+        async () => readFileSync(join(home.dir, 'log', 'ctl.log'), 'utf8'),
+        (text) => text.includes(said),
+        5000,
       );
+      expect(log).toContain(said);
     } finally {
       await killNodes(tracker.pids, home.dir);
     }
