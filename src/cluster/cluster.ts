@@ -547,10 +547,10 @@ function readPassword(file: string): string {
   }
 }
 
+/** Alive, and not a zombie: a node killed a moment ago may wait for its parent to reap it. */
 function processAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

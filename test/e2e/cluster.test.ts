@@ -100,7 +100,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of nodes) await killNodes(n.tracker.pids, n.home);
-  for (const h of homes) h.cleanup();
+  if (!process.env.KEEP_HOMES) for (const h of homes) h.cleanup();
   await redis?.stop();
   await pg?.stop();
 });
@@ -178,6 +178,9 @@ describe('clients on three nodes', () => {
           { as: 'a', wait: ['<body>hello room</body>', `from='${ROOM}/Cat'`], label: 'ann-hears' },
           { as: 'b', wait: ['<body>hello room</body>', `from='${ROOM}/Cat'`], label: 'ben-hears' },
           { as: 'c', wait: ['<body>hello room</body>', "id='g1'"], label: 'cat-echo' },
+          // A roster push reaches the user's resource on another node.
+          { as: 'b', iq: "<iq type='set' id='r1'><query xmlns='jabber:iq:roster'><item jid='zed@localhost' name='Zed'/></query></iq>", label: 'roster-set' },
+          { as: 'b2', wait: ["type='set'", "jid='zed@localhost'", "name='Zed'"], label: 'roster-push' },
           { checkpoint: 'together' },
           // Meanwhile commands on other nodes act on these sessions.
           { as: 'b', wait: ["from='ann@localhost/a'", '<show>away</show>', '<status>on a call</status>'], label: 'ann-away' },
@@ -185,7 +188,9 @@ describe('clients on three nodes', () => {
           { as: 'b', wait: ['<body>from the admin</body>'], label: 'admin-stanza' },
           { as: 'b2', wait_closed: true, label: 'kicked' },
           { checkpoint: 'commanded' },
-          // Meanwhile n3 is killed: cat goes offline on the others, in the room too.
+          // Meanwhile n3 is killed: what is sent to cat at once is stored, not lost; then cat goes
+          // offline on the others, in the room too.
+          { as: 'a', send: "<message to='cat@localhost' type='chat' id='away0'><body>right after the kill</body></message>" },
           { as: 'a', wait: ["from='cat@localhost/c'", "type='unavailable'"], label: 'cat-offline', timeout: 20 },
           { as: 'b', wait: ["from='cat@localhost/c'", "type='unavailable'"], label: 'cat-offline-b', timeout: 20 },
           { as: 'a', wait: [`from='${ROOM}/Cat'`, "type='unavailable'"], label: 'cat-leaves-room', timeout: 20 },
@@ -238,10 +243,16 @@ describe('clients on three nodes', () => {
     expect(gone).toEqual(okOut(lines('ann@localhost/a', 'ben@localhost/b')));
     // The bound: the lease, a sweep (a third of it), and the time to ask.
     expect(Date.now() - killed).toBeLessThan(LEASE_S * 1000 * 3 + 3000);
-    expect(await ctl(n2, ['connected_users'])).toEqual(okOut(lines('ann@localhost/a', 'ben@localhost/b')));
+    const elsewhere = await eventually(
+      () => ctl(n2, ['connected_users']),
+      (r) => !r.stdout.includes('cat@'),
+      20_000,
+    );
+    expect(elsewhere).toEqual(okOut(lines('ann@localhost/a', 'ben@localhost/b')));
+    expect(Date.now() - killed).toBeLessThan(LEASE_S * 1000 * 3 + 3000);
     await live.checkpoint('stored', 30_000);
     expect(await ctl(n1, ['list_cluster'])).toEqual(okOut(lines('n1@localhost', 'n2@localhost')));
-    expect(await ctl(n2, ['get_offline_count', 'cat', 'localhost'])).toEqual(okOut('2\n'));
+    expect(await ctl(n2, ['get_offline_count', 'cat', 'localhost'])).toEqual(okOut('3\n'));
     expect(n3.tracker.pids.size).toBeGreaterThan(0);
   });
 
@@ -259,6 +270,7 @@ describe('clients on three nodes', () => {
       {
         clients: { c: client('cat', N3, { resource: 'c' }) },
         steps: [
+          { as: 'c', wait: ['<body>right after the kill</body>'], label: 'at-once' },
           { as: 'c', wait: ['<body>while you were away</body>'], label: 'first' },
           { as: 'c', wait: ['<body>to your old resource</body>'], label: 'second' },
         ],
