@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { wholeOption } from './sql';
 
 /**
  * The Redis a cluster keeps its transient facts in: which nodes are alive, who is connected
@@ -31,15 +32,8 @@ export function parseRedis(values: ReadonlyMap<string, unknown>, base: string): 
       : fail(stray, `'${stray}' is used only with 'redis_server', the Redis of the cluster, which this file does not name`);
   }
   if (typeof server !== 'string' || server === '') return fail('redis_server', "'redis_server' must be the host name or address of the cluster's Redis");
-  const whole = (key: string, fallback: number, min: number, max: number): number | { key: string; error: string } => {
-    const v = values.get(key);
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      return fail(key, `'${key}' must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const port = whole('redis_port', 6379, 1, 65535);
-  const db = whole('redis_db', 0, 0, 15);
+  const port = wholeOption(values, 'redis_port', 6379, 1, 65535);
+  const db = wholeOption(values, 'redis_db', 0, 0, 15);
   if (typeof port === 'object') return port;
   if (typeof db === 'object') return db;
   const lease = values.get('cluster_lease') ?? 15;

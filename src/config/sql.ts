@@ -27,6 +27,21 @@ export const SQL_KEYS: ReadonlySet<string> = new Set([
   'sql_pool_size',
 ]);
 
+/** A whole-number option of `values` within min..max, its fallback when absent, or what is wrong with it. */
+export function wholeOption(
+  values: ReadonlyMap<string, unknown>,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number | { key: string; error: string } {
+  const v = values.get(key);
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    return { key, error: `'${key}' must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}` };
+  return v;
+}
+
 export type SqlParse = { readonly sql: SqlConfig | undefined } | { readonly error: string; readonly key: string };
 
 /**
@@ -49,13 +64,7 @@ export function parseSql(values: ReadonlyMap<string, unknown>, base: string): Sq
     if (typeof v !== 'string' || v === '') return fail(key, `'${key}' must be a non-empty string`);
     return v;
   };
-  const whole = (key: string, fallback: number, min: number, max: number): number | { key: string; error: string } => {
-    const v = values.get(key);
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      return fail(key, `'${key}' must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-    return v;
-  };
+  const whole = (key: string, fallback: number, min: number, max: number) => wholeOption(values, key, fallback, min, max);
   const type = values.get('sql_type') ?? 'pgsql';
   if (type !== 'pgsql') {
     return fail('sql_type', `'sql_type' must be pgsql: ctl keeps its data in PostgreSQL only${typeof type === 'string' ? ` (not ${type})` : ''}`);

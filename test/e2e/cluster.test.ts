@@ -7,10 +7,10 @@
  * serving its own users, and the cluster forms again when Redis is back.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
 import { ctlProcess, ensureBuilt, killNodes, trackNodes, waitGone, type ProcResult } from '../helpers/proc';
+import { freePort } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
 import { eventually, got, slixmppLive, type LivePeer, type PeerRun } from '../helpers/xmpp';
 import { startPostgres, type Postgres } from './sql-export-pg';
@@ -33,17 +33,6 @@ let pg: Postgres;
 let redis: TestRedis;
 const homes: ReturnType<typeof tempHome>[] = [];
 const nodes: TestNode[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const ctl = (n: TestNode, args: readonly string[]): Promise<ProcResult> => ctlProcess(n.home, args);
 const lines = (...xs: string[]) => xs.map((x) => `${x}\n`).join('');
