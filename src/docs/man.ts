@@ -53,7 +53,7 @@ export function renderMan(registry: Registry, options: readonly OptionDoc[], bui
   out.push(
     '.SS Commands of the Administration API',
     roff(
-      `${all.filter(isAdminApi).length} commands, and ${all.filter((c) => !isAdminApi(c)).length} of ctl's own (api_token_*); those not implemented yet answer so and exit 1. Run "ctl help COMMAND" for details.`,
+      `${all.filter(isAdminApi).length} commands, and ${all.filter((c) => !isAdminApi(c)).length} of ctl's own (api_token_*)${all.some((c) => !c.handler) ? '; those not implemented yet answer so and exit 1' : ''}. Run "ctl help COMMAND" for details.`,
     ),
   );
   for (const c of all) out.push(...commandEntry(c));

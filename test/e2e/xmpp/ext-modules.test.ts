@@ -89,7 +89,7 @@ describe('the example modules in a running node', () => {
       ),
     );
     const help = (await x.ctl(['help'])).stdout;
-    expect(help).toContain('and 2 of extension modules;');
+    expect(help).toContain('and 2 of extension modules):');
     expect(help).toMatch(/\n {4}motd_set host text +Set the message of the day of HOST, sent to its users as they log in \[module mod_motd\]\n/);
     expect((await x.ctl(['help', 'motd_get'])).stdout).toMatch(/^motd_get: Print the message of the day of HOST \[module mod_motd\]\n/);
 
