@@ -1,30 +1,37 @@
 /**
- * import_piefxis: two passes over the files. The first checks everything (hosts, users, every
- * element it imports) and writes nothing; the second writes whole users in atomic batches, the
- * offline messages of each just before. An account that already exists is skipped with all its
- * data, so re-running an interrupted import completes it. What this node cannot store is
- * skipped with a warning, found in the first pass: with `strict`, any warning stops the import
- * there, before anything is written.
+ * import_piefxis: one reading of the files, then the writing. The reading checks everything
+ * (hosts, users, every element it imports) and writes nothing to the database: the users it
+ * accepts are staged in a temporary file. The writing then takes whole users from there in
+ * large atomic batches, the offline messages of each with them. An account that already exists
+ * is skipped with all its data, so re-running an interrupted import completes it. What this
+ * node cannot store is skipped with a warning, found while reading: with `strict`, any warning
+ * stops the import there, before anything is written.
  */
-import { resolve } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { CommandError } from '../../lib/errors';
+import { fsReason } from '../../lib/files';
 import type { BareJid } from '../../lib/jid';
 import type { BatchOp } from '../../storage/types';
 import { accountOps, readAccounts, type AccountRecord } from '../../features/accounts/records';
-import { makeSecret, unusablePassword, type Secret } from '../../features/accounts/secret';
+import { makeSecret, unusablePassword, type ScramSecret, type Secret } from '../../features/accounts/secret';
 import type { FeatureDeps } from '../../features/deps';
-import { replaceOfflineOps } from '../../features/offline/records';
+import { replaceOfflineOps, type OfflineMessage } from '../../features/offline/records';
 import { privateOps } from '../../features/private/records';
-import { rosterItemOps } from '../../features/roster/records';
+import { rosterItemOps, type RosterItem } from '../../features/roster/records';
 import { vcardOps } from '../../features/vcard/records';
 import type { Report } from './export';
 import type { Where } from './format';
 import { readPiefxis } from './read';
 import { isSkipped, readUser, warningText, type ImportedUser, type Warning } from './user';
 
-/** Users written per batch: each batch is atomic and holds whole users. */
-const BATCH_USERS = 500;
-const BATCH_OPS = 20_000;
+/** Users staged and then written per batch: each batch is atomic and holds whole users. */
+const BLOCK_USERS = 2000;
+/** Records per batch, about: a batch holds whole users, so a large one may pass it. */
+const BLOCK_OPS = 10_000;
+/** Characters of staged text per batch, about. */
+const BLOCK_CHARS = 2 * 1024 ** 2;
 /** Skipped users named in the summary; the rest are counted. */
 const NAMED = 5;
 /** Warnings printed one by one; past this many they are counted. */
@@ -43,6 +50,100 @@ interface Totals {
   unusable: string[];
 }
 
+/** What the second pass needs of a checked user, as it is staged (JSON). */
+interface StagedUser {
+  readonly host: string;
+  readonly user: string;
+  readonly password?: string;
+  readonly scram?: ScramSecret;
+  readonly roster: readonly (readonly [string, RosterItem])[];
+  readonly vcard?: string;
+  readonly privates: readonly (readonly [string, string])[];
+  readonly offline: readonly OfflineMessage[];
+}
+
+const staged = (u: ImportedUser): StagedUser => ({
+  host: u.host,
+  user: u.user,
+  password: u.password,
+  scram: u.scram,
+  roster: [...u.roster],
+  vcard: u.vcard,
+  privates: [...u.privates],
+  offline: u.offline,
+});
+
+/**
+ * The checked users waiting for the second pass, in blocks of JSON text in a file of its own.
+ * The file is unlinked as soon as it is open (where the system allows it): nothing is left
+ * behind, even by a crash, and no other process can open it.
+ */
+class Staging {
+  private size = 0;
+  private path?: string;
+
+  private constructor(private readonly handle: fs.FileHandle) {}
+
+  static async open(): Promise<Staging> {
+    let dir: string;
+    try {
+      dir = await fs.mkdtemp(join(tmpdir(), 'ctl-piefxis-'));
+    } catch (err) {
+      throw stagingError(tmpdir(), err);
+    }
+    const path = join(dir, 'users');
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path, 'wx+', 0o600);
+    } catch (err) {
+      await fs.rm(dir, { recursive: true, force: true });
+      throw stagingError(dir, err);
+    }
+    const staging = new Staging(handle);
+    try {
+      await fs.rm(dir, { recursive: true });
+    } catch {
+      staging.path = dir;
+    }
+    return staging;
+  }
+
+  async write(users: readonly string[]): Promise<void> {
+    if (users.length === 0) return;
+    const body = Buffer.from(`[${users.join(',')}]`);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(body.length);
+    try {
+      await this.handle.writev([head, body], this.size);
+    } catch (err) {
+      throw stagingError(tmpdir(), err);
+    }
+    this.size += 4 + body.length;
+  }
+
+  /** The blocks, in the order written. */
+  async *read(): AsyncIterable<StagedUser[]> {
+    const head = Buffer.alloc(4);
+    for (let at = 0; at < this.size;) {
+      await this.handle.read(head, 0, 4, at);
+      const length = head.readUInt32LE(0);
+      const body = Buffer.allocUnsafe(length);
+      await this.handle.read(body, 0, length, at + 4);
+      at += 4 + length;
+      yield JSON.parse(body.toString()) as StagedUser[];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+    if (this.path !== undefined) await fs.rm(this.path, { recursive: true, force: true });
+  }
+}
+
+function stagingError(dir: string, err: unknown): CommandError {
+  return new CommandError('failed', `Cannot stage the import in a temporary file in ${dir}: ${fsReason(err)}`, { cause: err });
+}
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function named(ids: readonly string[]): string {
@@ -50,7 +151,7 @@ function named(ids: readonly string[]): string {
 }
 
 /** The secret to store: what the file gives, hashed as the configuration asks when it is plain. */
-async function secretOf(u: ImportedUser, format: 'plain' | 'scram', t: Totals): Promise<Secret> {
+async function secretOf(u: StagedUser, format: 'plain' | 'scram', t: Totals): Promise<Secret> {
   if (u.scram && (format === 'scram' || u.password === undefined)) {
     t.scram++;
     return u.scram;
@@ -64,16 +165,15 @@ async function secretOf(u: ImportedUser, format: 'plain' | 'scram', t: Totals): 
   return makeSecret(unusablePassword(), format);
 }
 
-const jidOf = (u: ImportedUser): BareJid => ({ host: u.host, user: u.user });
+const jidOf = (u: StagedUser): BareJid => ({ host: u.host, user: u.user });
 
-/** The records of a new user but its offline queue, for one atomic batch. */
-function userOps(u: ImportedUser, secret: Secret, created: number): BatchOp[] {
+/** Adds to `ops` the records of a new user but its offline queue. */
+function userOps(ops: BatchOp[], u: StagedUser, secret: Secret, created: number): void {
   const jid = jidOf(u);
-  const ops = accountOps(jid, { secret, created } satisfies AccountRecord);
+  ops.push(...accountOps(jid, { secret, created } satisfies AccountRecord));
   for (const [contact, item] of u.roster) ops.push(...rosterItemOps(jid, contact, item));
   if (u.vcard !== undefined) ops.push(...vcardOps(jid, { xml: u.vcard }));
   for (const [ns, xml] of u.privates) ops.push(...privateOps(jid, ns, { xml }));
-  return ops;
 }
 
 export interface ImportOptions {
@@ -88,86 +188,100 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
   const hosts = { hosts: config.hosts, configFile: config.file };
 
   // Pass 1: every user is read and checked; a user named twice is kept once, with a warning.
-  const firstSeen = new Map<string, Where>();
-  const ignored = new Map<string, number>();
-  let warnings = 0;
-  const warn = (w: Warning) => {
-    if (++warnings <= SHOWN_WARNINGS) report.progress(warningText(w));
-  };
-  let checked = 0;
-  const files = await readPiefxis(path, hosts, {
-    user(el) {
-      const u = readUser(el, now);
-      if (isSkipped(u)) return warn(u.skipped);
-      const id = `${u.user}@${u.host}`;
-      const first = firstSeen.get(id);
-      if (first) return warn({ where: u.where, user: id, element: '<user>', why: `${id} appears a second time (first in ${first.file}, line ${first.line})` });
-      firstSeen.set(id, u.where);
-      for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
-      for (const w of u.warnings) warn(w);
-      if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
-    },
-    ignored(label) {
-      ignored.set(label, (ignored.get(label) ?? 0) + 1);
-    },
-  });
-  firstSeen.clear();
-  if (warnings > SHOWN_WARNINGS) report.progress(`Warning: ${warnings - SHOWN_WARNINGS} more warnings not shown`);
-  if (warnings > 0 && options.strict) {
-    throw new CommandError(
-      'failed',
-      `${path} holds ${plural(warnings, 'element')} this node cannot store (${warnings === 1 ? 'the warning' : 'the warnings'} above): with --strict, nothing was imported`,
-      { details: { arg: 'file' } },
-    );
-  }
-
-  // Pass 2: the same reading, now writing.
-  const t: Totals = { users: 0, plain: 0, scram: 0, hashed: 0, rosterItems: 0, vcards: 0, privates: 0, offline: 0, skipped: [], unusable: [] };
-  const created = Math.floor(now / 1000);
-  let pending: ImportedUser[] = [];
-  let pendingOps = 0;
-  let done = 0;
-  const flush = async () => {
-    const batch = pending;
-    pending = [];
-    pendingOps = 0;
-    if (batch.length === 0) return;
-    const existing = await readAccounts(store, batch.map(jidOf));
-    const fresh = batch.filter((u, i) => {
-      if (existing[i] !== undefined) t.skipped.push(`${u.user}@${u.host}`);
-      return existing[i] === undefined;
+  // What is to be written is staged in a file, so the writing does not parse the XML again.
+  const staging = await Staging.open();
+  try {
+    const firstSeen = new Map<string, Where>();
+    const ignored = new Map<string, number>();
+    let warnings = 0;
+    const warn = (w: Warning) => {
+      if (++warnings <= SHOWN_WARNINGS) report.progress(warningText(w));
+    };
+    let checked = 0;
+    let block: string[] = [];
+    let blockChars = 0;
+    let blockOps = 0;
+    const stage = async () => {
+      const users = block;
+      block = [];
+      blockChars = 0;
+      blockOps = 0;
+      // With --strict a warning already dooms the import: the rest is only checked.
+      if (!(options.strict && warnings > 0)) await staging.write(users);
+    };
+    const files = await readPiefxis(path, hosts, {
+      async user(el) {
+        const u = readUser(el, now);
+        if (isSkipped(u)) return warn(u.skipped);
+        const id = `${u.user}@${u.host}`;
+        const first = firstSeen.get(id);
+        if (first)
+          return warn({ where: u.where, user: id, element: '<user>', why: `${id} appears a second time (first in ${first.file}, line ${first.line})` });
+        firstSeen.set(id, u.where);
+        for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
+        for (const w of u.warnings) warn(w);
+        if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
+        const json = JSON.stringify(staged(u));
+        block.push(json);
+        blockChars += json.length;
+        blockOps += 1 + u.roster.size + (u.vcard === undefined ? 0 : 1) + u.privates.size + 3 * u.offline.length;
+        if (block.length >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
+      },
+      ignored(label) {
+        ignored.set(label, (ignored.get(label) ?? 0) + 1);
+      },
     });
-    // PBKDF2 runs on libuv's thread pool: hashing a batch together uses all of it.
-    const secrets = await Promise.all(fresh.map((u) => secretOf(u, config.authPasswordFormat, t)));
-    const queues = await Promise.all(fresh.map((u) => (u.offline.length > 0 ? replaceOfflineOps(store, jidOf(u), u.offline) : [])));
-    await store.batch(fresh.flatMap((u, i) => [...userOps(u, secrets[i], created), ...queues[i]]));
-    for (const u of fresh) {
-      t.users++;
-      t.rosterItems += u.roster.size;
-      t.vcards += u.vcard === undefined ? 0 : 1;
-      t.privates += u.privates.size;
-      t.offline += u.offline.length;
+    await stage();
+    firstSeen.clear();
+    if (warnings > SHOWN_WARNINGS) report.progress(`Warning: ${warnings - SHOWN_WARNINGS} more warnings not shown`);
+    if (warnings > 0 && options.strict) {
+      throw new CommandError(
+        'failed',
+        `${path} holds ${plural(warnings, 'element')} this node cannot store (${warnings === 1 ? 'the warning' : 'the warnings'} above): with --strict, nothing was imported`,
+        { details: { arg: 'file' } },
+      );
     }
-    done += batch.length;
-    report.working(`Imported ${done} of ${checked} users`);
-  };
-  const written = new Set<string>();
-  await readPiefxis(path, hosts, {
-    async user(el) {
-      const u = readUser(el, now);
-      if (isSkipped(u)) return;
-      const id = `${u.user}@${u.host}`;
-      if (written.has(id)) return;
-      written.add(id);
-      pending.push(u);
-      pendingOps += 1 + u.roster.size + u.privates.size + 3 * u.offline.length;
-      if (pending.length >= BATCH_USERS || pendingOps >= BATCH_OPS) await flush();
-    },
-    ignored: () => undefined,
-  });
-  await flush();
-  summarise(report, path, files, t, ignored, warnings);
-  return true;
+
+    // Pass 2: the staged users, written in large batches. Each batch holds whole users and is
+    // atomic; the store syncs once, at the end. The next batch is made while one is written.
+    const t: Totals = { users: 0, plain: 0, scram: 0, hashed: 0, rosterItems: 0, vcards: 0, privates: 0, offline: 0, skipped: [], unusable: [] };
+    const created = Math.floor(now / 1000);
+    let done = 0;
+    let writing: Promise<void> | undefined;
+    for await (const batch of staging.read()) {
+      const existing = await readAccounts(store, batch.map(jidOf));
+      const fresh = batch.filter((u, i) => {
+        if (existing[i] !== undefined) t.skipped.push(`${u.user}@${u.host}`);
+        return existing[i] === undefined;
+      });
+      // PBKDF2 runs on libuv's thread pool: hashing a batch together uses all of it.
+      const secrets = await Promise.all(fresh.map((u) => secretOf(u, config.authPasswordFormat, t)));
+      const queues = await Promise.all(fresh.map((u) => (u.offline.length > 0 ? replaceOfflineOps(store, jidOf(u), u.offline) : [])));
+      const ops: BatchOp[] = [];
+      for (let i = 0; i < fresh.length; i++) {
+        const u = fresh[i];
+        userOps(ops, u, secrets[i], created);
+        for (const op of queues[i]) ops.push(op);
+        t.users++;
+        t.rosterItems += u.roster.length;
+        t.vcards += u.vcard === undefined ? 0 : 1;
+        t.privates += u.privates.length;
+        t.offline += u.offline.length;
+      }
+      await writing;
+      writing = store.batch(ops, { sync: false });
+      // Handled here, so that a failure waits for the await above (or below) instead of ending the process.
+      writing.catch(() => undefined);
+      done += batch.length;
+      report.working(`Imported ${done} of ${checked} users`);
+    }
+    await writing;
+    await store.sync();
+    summarise(report, path, files, t, ignored, warnings);
+    return true;
+  } finally {
+    await staging.close();
+  }
 }
 
 function summarise(report: Report, path: string, files: number, t: Totals, ignored: Map<string, number>, warnings: number): void {

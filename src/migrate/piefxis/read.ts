@@ -21,7 +21,8 @@ export const MAX_TOKEN_CHARS = 8 * 1024 ** 2;
 export const MAX_USER_CHARS = 64 * 1024 ** 2;
 /** At most this many files, the top one and those it includes. */
 export const MAX_FILES = 1_000_000;
-const CHUNK_BYTES = 256 * 1024;
+/** Small enough that the users of one chunk, held until it is parsed, die young. */
+const CHUNK_BYTES = 64 * 1024;
 
 /** Prefix → namespace, `''` for the default one. */
 export type Scope = Readonly<Record<string, string>>;
