@@ -286,13 +286,15 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
   // ejabberd (23.01 and since) keeps its keys and salt as base64 text and exports that text in
   // base64 again: a key that decodes to the base64 of a key of the right length is such a one.
   const inner = (v: string) => {
+    // Only a text as long as the base64 of a key can be one: most keys are decoded no further.
+    if (keyBytes === undefined || decodedLength(v) !== 4 * Math.ceil(keyBytes / 3)) return undefined;
     const text = Buffer.from(v, 'base64').toString('latin1');
     return BASE64.test(text) && keyBytes !== undefined && Buffer.from(text, 'base64').length === keyBytes ? text : undefined;
   };
   const twice = keyBytes !== undefined && inner(stored) !== undefined && inner(server) !== undefined;
   const once = (v: string) => (twice ? Buffer.from(v, 'base64').toString('latin1') : v);
   const key = (name: string, v: string) => {
-    const bytes = Buffer.from(v, 'base64').length;
+    const bytes = decodedLength(v);
     if (keyBytes !== undefined && bytes !== keyBytes) {
       throw invalid(at(el), `the <${name}> of ${id} is ${bytes} bytes long, but a ${keyBytes === 20 ? 'SCRAM-SHA-1' : 'SCRAM-SHA-256'} key is ${keyBytes}`);
     }
@@ -308,6 +310,11 @@ function readScram(el: Element, meta: (e: Element) => ElementInfo, at: (e: Eleme
     storedKey: key('stored-key', once(stored)),
     serverKey: key('server-key', once(server)),
   };
+}
+
+/** The bytes that a text `BASE64` accepts decodes to. */
+function decodedLength(v: string): number {
+  return (v.length / 4) * 3 - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0);
 }
 
 function rosterItem(item: Element, meta: (e: Element) => ElementInfo, at: (e: Element) => Where, noText: (e: Element) => void): [string, RosterItem] {
