@@ -156,7 +156,7 @@ async function bench({ quick }) {
     ['saxes parse of the host file alone (import baseline)', seconds(parse), `${mbps(bytes, parse)}`],
     [`store batches of the same ${users * 5} rows (import baseline)`, seconds(write), `${per(write)}`],
     [
-      'import_piefxis in-process (check pass + write pass)',
+      'import_piefxis in-process (one parse, staged, then written)',
       seconds(imported),
       `${mbps(bytes, imported)}, ${per(imported)}, ${ratio(imported, 2 * parse + write)} of 2 parses + write`,
     ],
