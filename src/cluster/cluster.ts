@@ -32,11 +32,22 @@ export interface SessionRecord {
   readonly directed: readonly string[];
 }
 
+/**
+ * A stanza handed over, numbered by its sender (`from`, `n`): the receiver acknowledges what it
+ * took, and what a node that died never acknowledged is routed again by its sender.
+ */
+export interface Handed {
+  readonly from?: string;
+  readonly n?: number;
+}
+
 /** What one node hands another on its bus. */
 export type BusMessage =
   /** `available`: only if the session is available by then. */
-  | { readonly t: 'deliver'; readonly to: string; readonly xml: string; readonly available?: true }
-  | { readonly t: 'route'; readonly xml: string }
+  | ({ readonly t: 'deliver'; readonly to: string; readonly xml: string; readonly available?: true } & Handed)
+  | ({ readonly t: 'route'; readonly xml: string } & Handed)
+  /** Everything `from` handed over up to `n` was taken. */
+  | { readonly t: 'ack'; readonly from: string; readonly n: number }
   | { readonly t: 'kick'; readonly to: string; readonly condition: string; readonly text?: string }
   | { readonly t: 'presence'; readonly to: string; readonly xml: string }
   | { readonly t: 'leave'; readonly by: string };

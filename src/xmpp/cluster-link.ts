@@ -8,7 +8,7 @@
  * resources or to offline storage, never nowhere.
  */
 import { parse as parseXml, type Element } from 'ltx';
-import type { BusMessage, Broadcast, Cluster, ClusterHandlers, SessionRecord } from '../cluster/cluster';
+import type { BusMessage, Broadcast, Cluster, ClusterHandlers, Handed, SessionRecord } from '../cluster/cluster';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus } from '../lib/events';
 import { bareText, parseJid } from '../lib/jid';
@@ -25,6 +25,9 @@ const FEATURE_EVENTS: readonly (keyof FeatureEvents)[] = [
   'vcard-changed',
   'offline-message-stored',
 ];
+
+/** How long a node gathers the numbers it took before it acknowledges them. */
+const ACK_DELAY_MS = 50;
 
 export interface ClusterLinkDeps {
   readonly remote: HubRemote;
@@ -91,12 +94,46 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     void cluster.unanswered(node);
   }
 
-  function handOver(node: string, m: BusMessage, fallback: () => void): void {
-    void cluster.send(node, m).then((ok) => {
-      if (ok) return;
-      unanswered(node);
-      fallback();
+  /** What was handed to each node and not acknowledged yet, in the order it was sent. */
+  const pending = new Map<string, { n: number; fallback: () => void }[]>();
+  let handed = 0;
+  /** The last number taken from each node, acknowledged a moment later, all at once. */
+  const taken = new Map<string, number>();
+  let acking: NodeJS.Timeout | undefined;
+
+  function handOver(node: string, m: Extract<BusMessage, { t: 'deliver' | 'route' }>, fallback: () => void): void {
+    const n = ++handed;
+    const list = pending.get(node) ?? [];
+    pending.set(node, list);
+    list.push({ n, fallback });
+    void cluster.send(node, { ...m, from: me, n }).then((ok) => {
+      if (!ok) unanswered(node);
     });
+  }
+
+  function took(m: Handed): void {
+    if (m.from === undefined || m.n === undefined) return;
+    taken.set(m.from, m.n);
+    acking ??= setTimeout(() => {
+      acking = undefined;
+      for (const [from, n] of taken) void cluster.send(from, { t: 'ack', from: me, n });
+      taken.clear();
+    }, ACK_DELAY_MS);
+  }
+
+  function acknowledged(node: string, n: number): void {
+    const list = pending.get(node);
+    if (!list) return;
+    let i = 0;
+    while (i < list.length && list[i].n <= n) i++;
+    list.splice(0, i);
+  }
+
+  /** A node is gone: what it never acknowledged is routed again, here, without its sessions. */
+  function reroute(node: string): void {
+    const list = pending.get(node);
+    pending.delete(node);
+    for (const p of list ?? []) p.fallback();
   }
 
   function streamTo(node: string, r: SessionRecord): StreamInfo {
@@ -162,12 +199,14 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     for (const s of copies.get(node)?.values() ?? []) remote.drop(s);
     copies.delete(node);
     for (const [room, holder] of rooms) if (holder === node) rooms.delete(room);
+    reroute(node);
   }
 
   const handlers: ClusterHandlers = {
     message(m) {
       switch (m.t) {
         case 'deliver': {
+          took(m);
           const stanza = parse(m.xml);
           if (!stanza) return;
           if (m.available) return void remote.deliver(m.to, stanza, true);
@@ -176,10 +215,13 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
           return;
         }
         case 'route': {
+          took(m);
           const stanza = parse(m.xml);
           if (stanza) void remote.route(stanza);
           return;
         }
+        case 'ack':
+          return acknowledged(m.from, m.n);
         case 'kick':
           remote.kill(m.to, { condition: m.condition, ...(m.text !== undefined && { text: m.text }) });
           return;
@@ -219,7 +261,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
       }
     },
     lost() {
-      for (const node of [...copies.keys()]) dropNode(node);
+      for (const node of new Set([...copies.keys(), ...pending.keys()])) dropNode(node);
       rooms.clear();
     },
     async purge(node, records) {
@@ -294,6 +336,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     localSessions: () => remote.local().length,
     leave,
     close() {
+      if (acking) clearTimeout(acking);
       for (const o of off.splice(0)) o();
     },
   };
