@@ -17,6 +17,10 @@ const BUDGETS = [
   { id: 'http.c4', row: 'HTTP check_account, keep-alive, c=4 (vs bare Node http)', on: 'ratio', min: 0.5 },
   { id: 'http.c16', row: 'HTTP check_account, keep-alive, c=16 (vs bare Node http)', on: 'ratio', min: 0.5 },
   { id: 'piefxis.import', row: 'ctl import_piefxis', on: 'rate', min: 20, unit: ' MB/s' },
+  { id: 'cluster.throughput', row: 'messages/s between clients on different nodes (vs one node)', on: 'ratio', min: 0.5 },
+  { id: 'cluster.p99', row: 'p99 latency between clients on different nodes (vs one node)', on: 'ratio', max: 3 },
+  // The lease (2 s in the bench), a sweep (a third of it), and the time to ask.
+  { id: 'cluster.cleanup', row: 'kill -9 of a node until its sessions are purged, lease 2 s', on: 'time', max: 4000, unit: ' ms' },
   {
     id: 'listing.100k',
     row: 'ctl registered_users, listing time per 100 000 users (vs iteration)',

@@ -4,7 +4,7 @@
  * `npm run bench`: the performance budgets of DESIGN.md §8, measured as ratios against a
  * baseline taken in the same run (these machines are noisy, so absolute times mean little).
  * Runs against the built `dist/`; `npm run bench` builds first. `--quick` makes smaller runs,
- * `--budgets` only the sections that have a budget (test/bench/budgets.js). Exits 1 when a
+ * `--budgets` only the sections that have a budget (test/bench/budgets.js), `--only WORD` those whose title holds WORD. Exits 1 when a
  * measure is over its budget.
  */
 const { pbkdf2Sync } = require('node:crypto');
@@ -20,10 +20,13 @@ const piefxis = require('./piefxis');
 const accounts = require('./accounts');
 const xmpp = require('./xmpp');
 const muc = require('./muc');
+const cluster = require('./cluster');
 const budgets = require('./budgets');
 
 const quick = process.argv.includes('--quick');
 const budgetsOnly = process.argv.includes('--budgets');
+/** `--only WORD`: the sections whose title holds WORD (any case). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.toLowerCase() : undefined;
 
 /** `node -e 0` with the node that runs `ctl`: the start-up every process pays. */
 const node = () => run(process.execPath, ['-e', '0']);
@@ -209,6 +212,7 @@ const SECTIONS = [
   ['Backup, restore, dump, load', () => backup.bench({ quick }), false],
   ['XEP-0227 export and import', () => piefxis.bench({ quick }), true],
   ['XMPP server under load (client swarm in its own process, bare Node relay as the baseline)', () => xmpp.bench({ quick }), false],
+  ['Clusters: two nodes on PostgreSQL and Redis (clients on one node as the baseline)', () => cluster.bench({ quick }), true],
   ['Multi-user chat (client swarm in its own process; 1:1 chat, ctl batch and an empty database as the baselines)', () => muc.bench({ quick }), false],
 ];
 
@@ -218,6 +222,7 @@ const SECTIONS = [
   try {
     for (const [title, section, budgeted] of SECTIONS) {
       if (budgetsOnly && !budgeted) continue;
+      if (only !== undefined && !title.toLowerCase().includes(only)) continue;
       try {
         print(title, await section());
       } catch (err) {
