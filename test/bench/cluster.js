@@ -10,20 +10,11 @@ const { chownSync, mkdtempSync, readFileSync, readdirSync, rmSync } = require('n
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { CTL, ctl, tempHome } = require('./lib');
-const { child, started } = require('./xmpp');
+const { child, freePort, started } = require('./xmpp');
 const budgets = require('./budgets');
 
 const LEASE_S = 2;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const net = require('node:net');
-  const server = net.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Debian's PostgreSQL as the `postgres` user when run as root (it refuses root), on TCP loopback. */
 async function startPostgres() {
@@ -63,6 +54,15 @@ async function startRedis() {
   return { port, stop: () => proc.kill('SIGKILL') };
 }
 
+/** Alive and not a zombie: a killed node may wait for a parent that never reaps it. */
+function alive(pid) {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 const pidOf = (home) => Number(readFileSync(join(home, 'run', 'ctl.pid'), 'utf8').trim());
 
 function startNode(home) {
@@ -71,14 +71,6 @@ function startNode(home) {
   const pid = pidOf(home);
   started.add(pid);
   return pid;
-}
-
-function alive(pid) {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 async function bench({ quick }) {

@@ -332,7 +332,7 @@ async function bench({ quick, relayOnly = false }) {
 
 const lost = (r) => (r.lost || r.errors ? `, ${r.lost} lost, ${r.errors} errors` : '');
 
-module.exports = { bench, bulkUsers, certificate, child, killAll, logins, nodeTarget, started };
+module.exports = { bench, bulkUsers, certificate, child, freePort, killAll, logins, nodeTarget, started };
 
 if (require.main === module) {
   const relayOnly = process.argv.includes('--relay-only');
