@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis as RedisClient } from 'ioredis';
 import type { RedisConfig } from '../config/redis';
 import { CommandError } from '../lib/errors';
+import { readPasswordFile } from '../lib/files';
 
 /** One session as the cluster knows it: enough for another node to route to it, list it and end it. */
 export interface SessionRecord {
@@ -152,7 +153,7 @@ export class Cluster {
   async start(): Promise<void> {
     const { default: Redis } = await import('ioredis');
     const { redis } = this.options;
-    const password = redis.passwordFile === undefined ? redis.password : readPassword(redis.passwordFile);
+    const password = redis.passwordFile === undefined ? redis.password : readPasswordFile('redis_password_file', redis.passwordFile);
     const common = {
       host: redis.server,
       port: redis.port,
@@ -546,15 +547,6 @@ function readClusterName(file: string): string | undefined {
     return typeof parsed.cluster === 'string' ? parsed.cluster : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function readPassword(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  } catch (err) {
-    const { fsReason } = require('../lib/files') as typeof import('../lib/files');
-    throw new CommandError('failed', `Cannot read redis_password_file ${file}: ${fsReason(err)}`, { cause: err });
   }
 }
 

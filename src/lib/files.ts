@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs, type Stats } from 'node:fs';
+import { constants, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CommandError } from './errors';
 
@@ -159,6 +159,15 @@ export function fsReason(err: unknown): string {
       return 'it is not a regular file';
     default:
       return e.message;
+  }
+}
+
+/** A password kept in a file (`option`, e.g. sql_password_file): its text without the line break an editor or `echo` leaves at its end. */
+export function readPasswordFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new CommandError('failed', `Cannot read ${option} ${file}: ${fsReason(err)}`, { cause: err });
   }
 }
 

@@ -47,9 +47,25 @@ export interface ClusterLink {
 
 /** What other nodes last heard of a local session: published again only when it changes. */
 interface Published {
-  presence: Element | undefined;
-  xml: string | undefined;
-  text: string;
+  readonly presence: Element | undefined;
+  readonly priority: number;
+  readonly interested: boolean;
+  readonly carbons: boolean;
+  readonly detached: boolean;
+  readonly directed: ReadonlySet<string>;
+}
+
+/** Checked after every stanza a client sends: compares fields, builds nothing. */
+function unchanged(p: Published, s: LiveSession): boolean {
+  return (
+    p.presence === s.presence &&
+    p.priority === s.priority &&
+    p.interested === s.interested &&
+    p.carbons === s.carbons &&
+    p.detached === s.detached &&
+    p.directed.size === s.directed.size &&
+    [...s.directed].every((d) => p.directed.has(d))
+  );
 }
 
 export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
@@ -69,10 +85,11 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     }
   };
 
+  /** The session's record, as it is now published. */
   function record(s: LiveSession): SessionRecord {
-    let p = published.get(s);
-    if (!p || p.presence !== s.presence) p = { presence: s.presence, xml: s.presence?.toString(), text: p?.text ?? '' };
-    published.set(s, p);
+    const { presence, priority, interested, carbons, detached } = s;
+    published.set(s, { presence, priority, interested, carbons, detached, directed: new Set(s.directed) });
+    const xml = presence?.toString();
     return {
       full: s.full,
       connection: s.connection,
@@ -80,7 +97,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
       port: s.port,
       startedAt: s.startedAt,
       priority: s.priority,
-      ...(p.xml !== undefined && { presence: p.xml }),
+      ...(xml !== undefined && { presence: xml }),
       interested: s.interested,
       carbons: s.carbons,
       detached: s.detached,
@@ -184,8 +201,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     const known = mine.get(r.full);
     if (known && !known.closed) return update(known, r);
     const s = sessionOf(node, r);
-    remote.add(s);
-    mine.set(r.full, s);
+    if (remote.add(s)) mine.set(r.full, s);
   }
 
   function dropCopy(node: string, full: string): void {
@@ -237,9 +253,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     broadcast(b: Broadcast) {
       switch (b.t) {
         case 'up':
-          // The same resource bound here since: the newer session wins, as on one node.
-          if (!remote.local().some((s) => s.full === b.s.full)) addCopy(b.node, b.s);
-          return;
+          return addCopy(b.node, b.s);
         case 'down':
           return dropCopy(b.node, b.full);
         case 'gone':
@@ -282,12 +296,9 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
 
   remote.watch({
     changed(s) {
-      const r = record(s);
-      const text = JSON.stringify(r);
       const p = published.get(s);
-      if (p && p.text === text) return;
-      if (p) p.text = text;
-      cluster.sessionUp(r);
+      if (p && unchanged(p, s)) return;
+      cluster.sessionUp(record(s));
     },
     closed(s) {
       cluster.sessionDown(s.full);

@@ -89,8 +89,11 @@ export interface HubRemote {
   watch(watcher: SessionWatcher): void;
   /** An id for a copy of another node's session, unique on this node. */
   newId(): number;
-  /** Puts a copy of another node's session in the table (replacing an older copy of it). */
-  add(session: LiveSession): void;
+  /**
+   * Puts a copy of another node's session in the table, replacing an older copy of it; false
+   * when this node serves that resource itself (bound here since: the newer session wins, as on one node).
+   */
+  add(session: LiveSession): boolean;
   /** Takes a copy out of the table, quietly: its own node speaks for it. */
   drop(session: LiveSession): void;
   /** A session of a dead node, already out of the table: its contacts get its unavailable, as if it had closed here. */
@@ -544,7 +547,7 @@ export function createHub(deps: HubDeps): HubHandle {
       const s = sessions.get(jid) as LiveSession | undefined;
       if (!s) return false;
       if (s.node !== undefined) return watcher ? watcher.setPresence(s, presence) : false;
-      await inTurn(s, () => fromClient(s, presence));
+      await presenceFrom(s, presence);
       return true;
     },
     sendToSession(jid, stanza) {
@@ -576,6 +579,8 @@ export function createHub(deps: HubDeps): HubHandle {
   };
 
   const localSessions = () => sessions.all().filter((s) => s.node === undefined);
+  /** The session broadcasts `presence` in its turn, as if its client had sent it (set_presence). */
+  const presenceFrom = (s: LiveSession, presence: Element) => inTurn(s, () => fromClient(s, presence));
 
   const remote: HubRemote = {
     watch(w) {
@@ -584,11 +589,13 @@ export function createHub(deps: HubDeps): HubHandle {
     newId: () => sessions.newId(),
     add(session) {
       const old = sessions.full.get(session.full);
+      if (old && old.node === undefined) return false;
       if (old) {
         old.closed = true;
         sessions.remove(old);
       }
       sessions.insert(session);
+      return true;
     },
     drop(session) {
       if (sessions.full.get(session.full) !== session) return;
@@ -619,7 +626,7 @@ export function createHub(deps: HubDeps): HubHandle {
     async setPresence(full, presence) {
       const s = sessions.full.get(full);
       if (!s || s.node !== undefined) return false;
-      await inTurn(s, () => fromClient(s, presence));
+      await presenceFrom(s, presence);
       return true;
     },
   };
