@@ -79,7 +79,7 @@ export interface SessionWatcher {
   changed(s: LiveSession): void;
   closed(s: LiveSession): void;
   /** A stanza for a component's domain (a room): true when another node is handed it. */
-  component(stanza: Element, domain: string): boolean | Promise<boolean>;
+  component(stanza: Element): boolean | Promise<boolean>;
   /** set_presence on another node's session. */
   setPresence(s: LiveSession, presence: Element): Promise<boolean>;
 }
@@ -227,7 +227,7 @@ export function createHub(deps: HubDeps): HubHandle {
     if (!component) return bounce(stanza, 'remote-server-not-found');
     if (watcher) {
       const w = watcher;
-      return after(w.component(stanza, domain), (taken) => (taken ? undefined : toComponentHere(stanza, domain, component.handler, sender)));
+      return after(w.component(stanza), (taken) => (taken ? undefined : toComponentHere(stanza, domain, component.handler, sender)));
     }
     return toComponentHere(stanza, domain, component.handler, sender);
   }
