@@ -52,15 +52,41 @@ export function archiveIdMs(id: string): number {
 export type RecordStore = Pick<Store, 'get' | 'getMany' | 'batch' | 'entries' | 'keys'>;
 
 /**
+ * The sequence numbers a process may hand out: those that are `slot` modulo `stride`, for as
+ * long as it holds the slot. Processes that write one database at once hold distinct slots of
+ * one stride, so the ids they hand out differ even for one owner in one ms.
+ */
+export interface WriterSlot {
+  readonly slot: number;
+  readonly stride: number;
+  /** False once the slot may be another process's: numbers are then taken under a new one. */
+  readonly held: boolean;
+}
+
+/** The slot to number under: the one held, or a new one taken if there is none. */
+export type Writer = () => Promise<WriterSlot>;
+
+/** The only writer of its database (LevelDB's lock, memory): every number is its own. */
+const SOLE: WriterSlot = { slot: 0, stride: 1, held: true };
+const sole: Writer = () => Promise.resolve(SOLE);
+
+/** The smallest sequence number above `floor` that the slot may hand out. */
+function above(floor: number, w: WriterSlot): number {
+  const n = floor + 1;
+  return n + ((((w.slot - n) % w.stride) + w.stride) % w.stride);
+}
+
+/**
  * `Store.archive` over `store`'s records. One per store: it keeps, per archive, the sequence
  * numbers it handed out, so that two handles on one archive never hand out one id twice; the
- * driver calls `forget` when a replacement of the whole database commits.
+ * driver calls `forget` when a replacement of the whole database commits. A driver whose
+ * database other processes write at the same time passes the `writer` that gives this one its slot.
  */
-export function recordArchives(store: RecordStore): Store['archive'] & { forget(): void } {
+export function recordArchives(store: RecordStore, writer: Writer = sole): Store['archive'] & { forget(): void } {
   const sequences = new Map<string, Sequence>();
   const archive = <T>(name: string, options: ArchiveOptions<T> = {}) => {
     let sequence = sequences.get(name);
-    if (!sequence) sequences.set(name, (sequence = createSequence(store, name)));
+    if (!sequence) sequences.set(name, (sequence = createSequence(store, name, writer)));
     return recordArchive<T>(store, name, sequence, options);
   };
   // Once the whole database is replaced (restore), the newest ids it knew are no longer the stored ones.
@@ -72,6 +98,8 @@ interface Sequence {
   (owner: Key, atMs: readonly number[]): Promise<string[]>;
   /** Ids up to `seq` in the ms of time key `t` are taken for `owner`. */
   reserve(owner: Key, t: string, seq: number): void;
+  /** The slot ids are numbered under. */
+  readonly writer: Writer;
 }
 
 /** How many recent ms the sequence remembers, so a clock that steps back a little reuses no id. */
@@ -97,8 +125,13 @@ const ID = /^(\d{15})-(\d{6})$/;
  * (a clock that stepped back) is numbered after what is stored in that ms, read then. One
  * count per ms serves every owner of the archive, so items archived in the same ms are
  * numbered in the order they came, whoever owns them.
+ *
+ * Under a writer slot of stride above 1, each number is the next the slot may hand out. The
+ * stored newest ids are read again after a new slot is taken: numbers of that slot may have
+ * been handed out by the process that held it before; the ms counts, which only raise the
+ * floor, stay, so ids stay increasing.
  */
-function createSequence(store: RecordStore, table: string): Sequence {
+function createSequence(store: RecordStore, table: string, writer: Writer): Sequence {
   const recent = new Map<string, number>();
   const newest = new Map<string, Place>();
   const remember = (t: string, seq: number) => {
@@ -121,7 +154,15 @@ function createSequence(store: RecordStore, table: string): Sequence {
   };
   const inMs = (owner: Key, t: string) => stored(owner, { gte: [...owner, `${t}-`], lt: [...owner, `${t}.`] });
 
-  const next = async (owner: Key, atMs: readonly number[]) => {
+  /** The slot `newest` was read under. */
+  let readUnder: WriterSlot | undefined;
+
+  const next = async (owner: Key, atMs: readonly number[]): Promise<string[]> => {
+    const w = await writer();
+    if (w !== readUnder) {
+      readUnder = w;
+      newest.clear();
+    }
     const name = owner.join('\u0000');
     if (!newest.has(name)) keep(name, await stored(owner, {}));
     // What this call knows even if many other owners push this one out of memory meanwhile.
@@ -131,11 +172,12 @@ function createSequence(store: RecordStore, table: string): Sequence {
       const t = timeKey(ms);
       const past = t < known.t ? await inMs(owner, t) : undefined;
       // Nothing awaits from here until the number is counted.
+      if (!w.held) return next(owner, atMs);
       const now = newest.get(name);
       if (now && later(now, known)) known = now;
       const here = past?.seq ?? (t === known.t ? known.seq : -1);
-      const seq = Math.max(here, recent.get(t) ?? -1) + 1;
-      if (seq > MAX_SEQ) throw new CommandError('failed', `More than ${MAX_SEQ + 1} items in one millisecond for ${owner.join(' ')} in ${table}`);
+      const seq = above(Math.max(here, recent.get(t) ?? -1), w);
+      if (seq > MAX_SEQ) throw tooMany(owner, table, w);
       remember(t, seq);
       keep(name, { t, seq });
       if (later({ t, seq }, known)) known = { t, seq };
@@ -144,12 +186,22 @@ function createSequence(store: RecordStore, table: string): Sequence {
     return ids;
   };
   return Object.assign(next, {
+    writer,
     reserve(owner: Key, t: string, seq: number) {
       remember(t, seq);
       const name = owner.join('\u0000');
       if (newest.has(name)) keep(name, { t, seq });
     },
   });
+}
+
+function tooMany(owner: Key, table: string, w: WriterSlot): CommandError {
+  const whose = owner.join(' ');
+  if (w.stride === 1) return new CommandError('failed', `More than ${MAX_SEQ + 1} items in one millisecond for ${whose} in ${table}`);
+  return new CommandError(
+    'failed',
+    `No archive id left in one millisecond for ${whose} in ${table}: each process that shares the database numbers every ${w.stride}th of its ${MAX_SEQ + 1} ids, and those of this one (writer slot ${w.slot}) are used up`,
+  );
 }
 
 function later(a: Place, b: Place): boolean {
@@ -290,13 +342,16 @@ function recordArchive<T>(store: RecordStore, name: string, sequence: Sequence, 
 
     async replaceOps(owner, entries) {
       checkOwner(owner);
+      entries.forEach(checkEntry);
+      // Taken before the owner's items are read: what the slot's previous holder wrote is among them.
+      const w = await sequence.writer();
       const { ops } = await ownerOps(owner);
       const ids: string[] = [];
       const seqs = new Map<string, number>();
       for (const entry of entries) {
-        checkEntry(entry);
         const t = timeKey(entry.atMs);
-        const seq = (seqs.get(t) ?? -1) + 1;
+        const seq = above(seqs.get(t) ?? -1, w);
+        if (seq > MAX_SEQ) throw tooMany(owner, name, w);
         seqs.set(t, seq);
         const id = archiveId(entry.atMs, seq);
         ids.push(id);

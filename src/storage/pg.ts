@@ -1,7 +1,7 @@
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { ClientConfig, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { CommandError } from '../lib/errors';
 import { createKeyedLock, createSerial } from '../lib/keyed-lock';
-import type { recordArchives } from './archive';
+import type { recordArchives, WriterSlot } from './archive';
 import { toJson } from './json';
 import { compareEncoded, decodeKey, encodeKey, rangeBounds, SEP } from './keys';
 import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, UpdateOptions, Updated } from './types';
@@ -52,6 +52,15 @@ const MIGRATIONS: readonly string[] = [
 /** The advisory lock that one migration at a time holds, whatever the process. */
 const MIGRATION_LOCK = 7_466_283_001;
 
+/**
+ * The advisory locks (ARCHIVE_WRITER_LOCK, slot) of the processes that number archive entries
+ * in the database, one slot of 0..ARCHIVE_WRITERS-1 each: a process numbers with the sequence
+ * numbers that are its slot modulo ARCHIVE_WRITERS, so that the nodes of a cluster and `ctl`
+ * commands run beside them never give two entries one id.
+ */
+export const ARCHIVE_WRITER_LOCK = 746_628_302;
+export const ARCHIVE_WRITERS = 100;
+
 /** The server's code for a transaction it ended to break a deadlock. */
 const DEADLOCK = '40P01';
 
@@ -79,16 +88,10 @@ export async function openPgStore(options: PgOptions): Promise<Store> {
   const { Pool } = require('pg') as typeof import('pg');
   const where = `PostgreSQL at ${options.host} port ${options.port}`;
   const pool = new Pool({
-    host: options.host,
-    port: options.port,
-    database: options.database,
-    user: options.user,
-    password: options.password ?? '',
+    ...connectionConfig(options),
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeout ?? 5000,
     idleTimeoutMillis: 30_000,
     allowExitOnIdle: true,
-    ...(options.sync === false && { options: '-c synchronous_commit=off' }),
   });
   // An idle connection that the server drops is not an error of anybody's: the next query reconnects.
   pool.on('error', () => undefined);
@@ -99,6 +102,18 @@ export async function openPgStore(options: PgOptions): Promise<Store> {
     throw pgError(err, where, options);
   }
   return pgStore(pool, where, options);
+}
+
+function connectionConfig(options: PgOptions): ClientConfig {
+  return {
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    user: options.user,
+    password: options.password ?? '',
+    connectionTimeoutMillis: options.connectTimeout ?? 5000,
+    ...(options.sync === false && { options: '-c synchronous_commit=off' }),
+  };
 }
 
 async function migrate(pool: Pool): Promise<void> {
@@ -312,6 +327,50 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
   const snapshots = new Set<() => Promise<void>>();
   let closing: Promise<void> | undefined;
 
+  // The archive writer slot is held on a connection of its own: the pool closes idle
+  // connections, and a session's advisory lock goes with its connection.
+  let slot: { slot: number; stride: number; held: boolean; release(): Promise<void> } | undefined;
+  let taking: Promise<WriterSlot> | undefined;
+  const closed = () => new CommandError('failed', `${where}: the store is closed`);
+  const takeSlot = async (): Promise<WriterSlot> => {
+    if (closing) throw closed();
+    const { Client: PgClient } = require('pg') as typeof import('pg');
+    const client = new PgClient({ ...connectionConfig(options), keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    // Once the connection is gone, so is the lock: the next id takes a slot again.
+    let ended: Promise<void> | undefined;
+    const lost = () => {
+      mine.held = false;
+      return (ended ??= client.end().catch(() => undefined));
+    };
+    const mine = { slot: -1, stride: ARCHIVE_WRITERS, held: false, release: lost };
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      for (let n = 0; n < ARCHIVE_WRITERS && !closing; n++) {
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [ARCHIVE_WRITER_LOCK, n]);
+        if (rows[0]?.ok) {
+          mine.slot = n;
+          mine.held = true;
+          return (slot = mine);
+        }
+      }
+    } catch (err) {
+      void lost();
+      throw fail(err);
+    }
+    void lost();
+    if (closing) throw closed();
+    throw new CommandError(
+      'failed',
+      `${where}: all ${ARCHIVE_WRITERS} archive writer slots are held by other processes on database ${options.database}, so this one cannot number offline messages or archive entries: stop some of them`,
+    );
+  };
+  const writer = (): Promise<WriterSlot> => {
+    if (slot?.held) return Promise.resolve(slot);
+    return (taking ??= takeSlot().finally(() => (taking = undefined)));
+  };
+
   const store: Store = {
     location: options.location,
     async get<T>(table: string, k: Key) {
@@ -441,6 +500,8 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
     close() {
       closing ??= (async () => {
         await Promise.all([...snapshots].map((close) => close()));
+        await taking?.catch(() => undefined);
+        await slot?.release();
         await pool.end();
       })();
       return closing;
@@ -448,6 +509,6 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
   };
   // Archives (MAM, MUC history) are built on their first use: most commands never touch one.
   let archived: ReturnType<typeof recordArchives> | undefined;
-  const archives = () => (archived ??= (require('./archive') as typeof import('./archive')).recordArchives(store));
+  const archives = () => (archived ??= (require('./archive') as typeof import('./archive')).recordArchives(store, writer));
   return store;
 }

@@ -203,8 +203,9 @@ export interface Archive<T> {
   appendOps(owner: Key, entries: readonly ArchiveEntry<T>[]): Promise<{ readonly ids: string[]; readonly ops: BatchOp[] }>;
   /**
    * The writes that replace all of the owner's items by `entries`, in their order, to join a
-   * larger atomic batch (an import writes a whole account at once). The ids count from 0 in
-   * each ms, as the owner's queue starts anew.
+   * larger atomic batch (an import writes a whole account at once). The ids count anew in
+   * each ms, as the owner's queue starts anew: from 0 where the store is its database's only
+   * writer, else from the first number its process may hand out.
    */
   replaceOps(owner: Key, entries: readonly ArchiveEntry<T>[]): Promise<{ readonly ids: string[]; readonly ops: BatchOp[] }>;
   find(owner: Key, query?: ArchiveQuery): AsyncIterable<ArchiveItem<T>>;

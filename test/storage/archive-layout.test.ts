@@ -97,6 +97,12 @@ describe.each(drivers)('archive layout: %s', (_name, open) => {
     await expect(offline().append(owner, { atMs: 1000, value: { xml: '<new/>', timestamp: 1000 } })).resolves.toBe('000000000001000-000005');
   });
 
+  test('replaceOps numbers the items of each ms from 0, one by one, as it always has', async () => {
+    const entry = (atMs: number) => ({ atMs, value: { xml: '<message/>', timestamp: atMs } });
+    const { ids } = await offline().replaceOps(owner, [entry(1000), entry(1000), entry(3000)]);
+    expect(ids).toEqual(['000000000001000-000000', '000000000001000-000001', '000000000003000-000000']);
+  });
+
   test('deleting such items removes their index rows, the expiry row found from the value', async () => {
     await store.batch([
       ...legacy('alice', '000000000001000-000000', 9000),
