@@ -223,9 +223,9 @@ export async function unusedRooms(muc: MucControl, service: string, days: number
 }
 
 /** get_user_rooms: the rooms where any resource of the user is an occupant. */
-export function userRooms(muc: MucControl, config: Config, user: string, host: string): string[] {
+export async function userRooms(muc: MucControl, config: Config, user: string, host: string): Promise<string[]> {
   const jid = { user: nodeprep(user, 'user'), host: servedHost(config, host) };
-  return muc.userRooms(jid).map(roomJid).sort(byText);
+  return (await muc.userRooms(jid)).map(roomJid).sort(byText);
 }
 
 /** muc_unregister_nick: the nick's registration goes on every service; a nick nobody registered is an error. */

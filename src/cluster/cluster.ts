@@ -51,7 +51,15 @@ export type BusMessage =
   | { readonly t: 'ack'; readonly from: string; readonly n: number }
   | { readonly t: 'kick'; readonly to: string; readonly condition: string; readonly text?: string }
   | { readonly t: 'presence'; readonly to: string; readonly xml: string }
-  | { readonly t: 'leave'; readonly by: string };
+  | { readonly t: 'leave'; readonly by: string }
+  /** A room command for the node that holds the room (or for every node, to list its rooms). */
+  | { readonly t: 'call'; readonly from: string; readonly id: number; readonly method: string; readonly args: readonly unknown[] }
+  | ({ readonly t: 'reply'; readonly id: number } & CallResult);
+
+/** What a call resolved to, or the command error it failed with. */
+export type CallResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly details?: Record<string, unknown> };
 
 /** What a node tells the whole cluster. */
 export type Broadcast =
@@ -398,6 +406,14 @@ export class Cluster {
     await this.cmd.set(key, me);
     await this.cmd.sadd(this.key('rooms', me), room);
     return me;
+  }
+
+  /** The live node that holds `room`, without claiming it; none when no live node does. */
+  async heldBy(room: string): Promise<string | undefined> {
+    if (!this.ready) return undefined;
+    const held = await this.cmd.get(this.key('room', room));
+    if (held === null || held === this.options.nodeName) return held ?? undefined;
+    return (await this.isAlive(held)) ? held : undefined;
   }
 
   // ---- membership ----

@@ -72,7 +72,7 @@ export interface MucControl {
   /** Rooms without occupants and without history. */
   emptyRooms(service: string | undefined): Promise<RoomSelection>;
   /** Rooms where the user (any resource) is an occupant. */
-  userRooms(jid: BareJid): RoomAddress[];
+  userRooms(jid: BareJid): Promise<RoomAddress[]>;
   /** XEP-0249 invitations from the room to each user; `password` and `reason` empty for none. */
   inviteDirect(room: RoomAddress, users: readonly Jid[], password: string, reason: string): Promise<void>;
   /** Drops the nick's registration on every service; resolves to how many were dropped. */

@@ -37,7 +37,7 @@ export interface XmppControl {
   sendToSession(jid: Jid, stanza: Element): boolean;
   /** Routes a stanza from `from` as if that entity had sent it. */
   route(stanza: Element): Promise<void>;
-  /** A headline message from the server to every session; resolves to how many got it. */
+  /** A headline message from the server to every session of this node; resolves to how many got it. */
   announce(text: string): number;
   /** Closes every stream with `system-shutdown`. */
   shutdown(): void;

@@ -78,7 +78,7 @@ const NO_MUC: MucControl = {
   rooms: async () => mucUnavailable(),
   unusedRooms: async () => mucUnavailable(),
   emptyRooms: async () => mucUnavailable(),
-  userRooms: mucUnavailable,
+  userRooms: async () => mucUnavailable(),
   inviteDirect: async () => mucUnavailable(),
   unregisterNick: async () => mucUnavailable(),
 };
@@ -167,6 +167,8 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   // The cluster outlives restarts, as the bus does: each new XMPP server links to it.
   const cluster = config.redis ? await createCluster(config.redis, config, home, logger) : undefined;
   let link: ClusterLink | undefined;
+  /** The room commands: in a cluster, each runs where its room is served. */
+  let rooms: MucControl | undefined;
   // Extension modules add their commands to the node's registry while it serves.
   const registry = createExtensibleRegistry(options.registry);
   const extensions = createNodeExtensions({ homeDir: home.dir, config: () => config, registry, logger, store: () => store, xmpp: () => xmpp });
@@ -197,7 +199,9 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     extensions.attachXmpp();
     if (cluster) {
       const { linkCluster } = await import('../xmpp/cluster-link');
+      const { clusterMuc } = await import('../xmpp/cluster-muc');
       link = linkCluster({ remote: xmpp.remote, cluster, events, logger });
+      rooms = clusterMuc(xmpp.muc, link);
       await cluster.attach(link.handlers);
     }
   };
@@ -207,6 +211,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     await running?.stop({ condition: 'system-shutdown' });
     link?.close();
     link = undefined;
+    rooms = undefined;
   };
   const listenerHooks: ListenerHooks = {
     websocket: (server: Server, path: string, ip: string) => xmpp?.attachWebSocket(server, path, ip),
@@ -224,7 +229,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       return xmpp?.control ?? NO_SESSIONS;
     },
     get muc() {
-      return xmpp?.muc ?? NO_MUC;
+      return rooms ?? xmpp?.muc ?? NO_MUC;
     },
     extensions,
     ...(cluster && { cluster: clusterControl(cluster, () => link) }),

@@ -8,7 +8,8 @@
  * resources or to offline storage, never nowhere.
  */
 import { parse as parseXml, type Element } from 'ltx';
-import type { BusMessage, Broadcast, Cluster, ClusterHandlers, Handed, SessionRecord } from '../cluster/cluster';
+import type { BusMessage, Broadcast, CallResult, Cluster, ClusterHandlers, Handed, SessionRecord } from '../cluster/cluster';
+import { CommandError, type ErrorCode } from '../lib/errors';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus } from '../lib/events';
 import { bareText, parseJid } from '../lib/jid';
@@ -29,6 +30,12 @@ const FEATURE_EVENTS: readonly (keyof FeatureEvents)[] = [
 /** How long a node gathers the numbers it took before it acknowledges them. */
 const ACK_DELAY_MS = 50;
 
+/** How long a call waits for the node it asked. */
+const CALL_TIMEOUT_MS = 10_000;
+
+/** What answers calls from other nodes: a method and its arguments, as they came over the bus. */
+export type Answer = (method: string, args: unknown[]) => Promise<unknown>;
+
 export interface ClusterLinkDeps {
   readonly remote: HubRemote;
   readonly cluster: Cluster;
@@ -43,6 +50,20 @@ export interface ClusterLink {
   leave(by: string): Promise<number>;
   /** Stops relaying this server's events (a restart brings a new server). */
   close(): void;
+  readonly node: string;
+  /** The other live members. */
+  others(): Promise<string[]>;
+  /** The node that holds the room; with `claim`, this node takes it when none does. */
+  roomNode(room: string, claim: boolean): Promise<string | undefined>;
+  /** Runs `method` on `node`, as that node's answer does; rejects as it failed there. */
+  call(node: string, method: string, args: readonly unknown[]): Promise<unknown>;
+  /** What this node answers other nodes' calls with. */
+  answer(fn: Answer): void;
+}
+
+/** A call that never reached its node: the node is gone. */
+export function unreached(err: unknown): boolean {
+  return err instanceof CommandError && err.details?.unreached === true;
 }
 
 /** What other nodes last heard of a local session: published again only when it changes. */
@@ -248,6 +269,11 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
         }
         case 'leave':
           leave(m.by).catch((err: Error) => logger.error(`cluster: leaving as ${m.by} asked failed: ${err.message}`));
+          return;
+        case 'call':
+          return void answerCall(m.from, m.id, m.method, m.args);
+        case 'reply':
+          return replied(m.id, m);
       }
     },
     broadcast(b: Broadcast) {
@@ -340,14 +366,78 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     return true;
   }
 
+  let answer: Answer = () => Promise.reject(new CommandError('unavailable', `${me} is starting: try again`));
+  const calls = new Map<number, { resolve(v: unknown): void; reject(err: unknown): void; timer: NodeJS.Timeout }>();
+  let called = 0;
+
+  function call(node: string, method: string, args: readonly unknown[]): Promise<unknown> {
+    const id = ++called;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        calls.delete(id);
+        reject(new CommandError('unavailable', `Node ${node} did not answer within ${CALL_TIMEOUT_MS / 1000} s`));
+      }, CALL_TIMEOUT_MS);
+      calls.set(id, { resolve, reject, timer });
+      void cluster.send(node, { t: 'call', from: me, id, method, args }).then((ok) => {
+        if (ok) return;
+        replied(id, { ok: false, code: 'unavailable', message: `Node ${node} does not answer`, details: { unreached: true } });
+        unanswered(node);
+      });
+    });
+  }
+
+  function replied(id: number, r: CallResult): void {
+    const c = calls.get(id);
+    if (!c) return;
+    calls.delete(id);
+    clearTimeout(c.timer);
+    if (r.ok) c.resolve(r.value);
+    else c.reject(new CommandError(r.code as ErrorCode, r.message, r.details === undefined ? {} : { details: r.details }));
+  }
+
+  async function answerCall(from: string, id: number, method: string, args: readonly unknown[]): Promise<void> {
+    let r: CallResult;
+    try {
+      // JSON has no undefined: an argument left out came as null.
+      r = {
+        ok: true,
+        value: await answer(
+          method,
+          args.map((a) => a ?? undefined),
+        ),
+      };
+    } catch (err) {
+      const e = err instanceof CommandError ? err : new CommandError('internal', (err as Error).message);
+      r = { ok: false, code: e.code, message: e.message, ...(e.details !== undefined && { details: e.details }) };
+    }
+    await cluster.send(from, { t: 'reply', id, ...r });
+  }
+
+  async function roomNode(room: string, claim: boolean): Promise<string | undefined> {
+    const known = rooms.get(room);
+    if (known !== undefined) return known;
+    if (!cluster.connected) return undefined;
+    const holder = claim ? await cluster.holder(room) : await cluster.heldBy(room);
+    if (holder !== undefined) rooms.set(room, holder);
+    return holder;
+  }
+
   const off = FEATURE_EVENTS.map((name) => deps.events.on(name, (payload) => cluster.event(name, payload)));
 
   return {
     handlers,
     localSessions: () => remote.local().length,
     leave,
+    node: me,
+    others: async () => (await cluster.alive().catch(() => [me])).filter((n) => n !== me),
+    roomNode,
+    call,
+    answer(fn) {
+      answer = fn;
+    },
     close() {
       if (acking) clearTimeout(acking);
+      for (const id of [...calls.keys()]) replied(id, { ok: false, code: 'unavailable', message: `${me} is restarting its XMPP server` });
       for (const o of off.splice(0)) o();
     },
   };

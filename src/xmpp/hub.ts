@@ -559,7 +559,8 @@ export function createHub(deps: HubDeps): HubHandle {
     route: (stanza) => api.route(stanza),
     announce(text) {
       let n = 0;
-      for (const s of sessions.all()) {
+      // stop_kindly stops this node: the users of other nodes stay.
+      for (const s of localSessions()) {
         const m = new Element('message', { type: 'headline', from: s.jid.host, to: s.full });
         m.c('body').t(text);
         try {

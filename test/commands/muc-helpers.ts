@@ -130,7 +130,7 @@ export function fakeMuc(): FakeMuc {
     rooms: async (service) => all(service),
     unusedRooms: async (service, days) => select(service, (r) => r.occupants.length === 0 && r.idleDays >= days),
     emptyRooms: async (service) => select(service, (r) => r.occupants.length === 0),
-    userRooms: (jid) => all().filter((r) => state.get(jidOf(r))!.occupants.some((o) => bareText(o.jid) === bareText(jid))),
+    userRooms: async (jid) => all().filter((r) => state.get(jidOf(r))!.occupants.some((o) => bareText(o.jid) === bareText(jid))),
     async inviteDirect(room, users, password, reason) {
       find(room);
       calls.push(`inviteDirect ${jidOf(room)} [${users.map(formatJid).join(' ')}] password=${password} reason=${reason}`);

@@ -12,7 +12,7 @@ import { tempHome } from '../helpers/cli';
 import { ctlProcess, ensureBuilt, killNodes, trackNodes, waitGone, type ProcResult } from '../helpers/proc';
 import { freePort } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
-import { eventually, got, slixmppLive, type LivePeer, type PeerRun } from '../helpers/xmpp';
+import { eventually, got, received, slixmppLive, type LivePeer, type PeerRun } from '../helpers/xmpp';
 import { startPostgres, type Postgres } from './sql-export-pg';
 
 jest.setTimeout(180_000);
@@ -208,6 +208,30 @@ describe('clients on three nodes', () => {
       ]);
     }
     const [n1, n2, n3] = nodes;
+    // The room commands of every node see the room where the node of its first occupant serves it.
+    expect(await ctl(n2, ['create_room', 'quiet', 'conference.localhost', 'localhost'])).toEqual(okOut(''));
+    const occupants = await ctl(n1, ['get_room_occupants', 'lounge', 'conference.localhost']);
+    expect(occupants.stdout.split('\n').map((l) => l.split('\t').slice(0, 2))).toEqual([
+      ['ann@localhost/a', 'Ann'],
+      ['ben@localhost/b', 'Ben'],
+      ['cat@localhost/c', 'Cat'],
+      [''],
+    ]);
+    const unused = await ctl(n1, ['rooms_unused_list', 'global', '0']);
+    expect(unused.stdout).toBe(lines('quiet@conference.localhost'));
+    for (const n of nodes) {
+      expect(await ctl(n, ['get_room_occupants', 'lounge', 'conference.localhost'])).toEqual(occupants);
+      expect(await ctl(n, ['get_room_occupants_number', 'lounge', 'conference.localhost'])).toEqual(okOut('3\n'));
+      expect(await ctl(n, ['muc_online_rooms', 'global'])).toEqual(okOut(lines(ROOM, 'quiet@conference.localhost')));
+      expect(await ctl(n, ['get_user_rooms', 'ben', 'localhost'])).toEqual(okOut(lines(ROOM)));
+      expect(await ctl(n, ['rooms_unused_list', 'global', '0'])).toEqual(unused);
+    }
+    const twice = await ctl(n3, ['create_room', 'quiet', 'conference.localhost', 'localhost']);
+    expect(twice).toEqual({ status: 1, stdout: '', stderr: 'Error: Room already exists: quiet@conference.localhost\n' });
+    expect(await ctl(n3, ['change_room_option', 'lounge', 'conference.localhost', 'title', 'The lounge'])).toEqual(okOut(''));
+    expect((await ctl(n2, ['get_room_options', 'lounge', 'conference.localhost'])).stdout).toContain('title\tThe lounge\n');
+    expect(await ctl(n1, ['destroy_room', 'quiet', 'conference.localhost'])).toEqual(okOut(''));
+    for (const n of nodes) expect(await ctl(n, ['muc_online_rooms', 'global'])).toEqual(okOut(lines(ROOM)));
     expect(await ctl(n3, ['set_presence', 'ann', 'localhost', 'a', 'available', 'away', 'on a call', '5'])).toEqual(okOut(''));
     const stanza = "<message from='admin@localhost' to='ben@localhost/b' type='chat'><body>from the admin</body></message>";
     expect(await ctl(n1, ['send_stanza_c2s', 'ben', 'localhost', 'b', stanza])).toEqual(okOut(''));
@@ -262,11 +286,17 @@ describe('clients on three nodes', () => {
           { as: 'c', wait: ['<body>right after the kill</body>'], label: 'at-once' },
           { as: 'c', wait: ['<body>while you were away</body>'], label: 'first' },
           { as: 'c', wait: ['<body>to your old resource</body>'], label: 'second' },
+          { checkpoint: 'got' },
+          { as: 'c', wait_closed: true, label: 'kicked' },
         ],
         timeout: 30,
       },
       { timeoutMs: 40_000 },
     );
+    await cat.checkpoint('got', 30_000);
+    // kick_user on another node than the user's.
+    expect(await ctl(nodes[N1], ['kick_user', 'cat', 'localhost'])).toEqual(okOut('1\n'));
+    cat.resume();
     const r = await finished(cat);
     expect(got(r, 'first')).toContain("from='ann@localhost/a'");
     expect(await ctl(nodes[N1], ['get_offline_count', 'cat', 'localhost'])).toEqual(okOut('0\n'));
@@ -321,7 +351,29 @@ test('remove_node forgets a node that is gone, and refuses one that runs or one 
   const unknown = await ctl(n1, ['remove_node', 'zz@localhost']);
   expect(unknown.status).not.toBe(0);
   expect(unknown.stderr).toBe('Error: No node named zz@localhost in cluster n1@localhost\n');
-  expect((await ctl(n3, ['stop'])).status).toBe(0);
+  // stop_kindly tells the users of its node, not those of the others.
+  const peers = slixmppLive(
+    'steps',
+    {
+      clients: { a: client('ann', N1), c: client('cat', N3) },
+      steps: [
+        { as: 'a', wait: ["from='cat@localhost/c'"], label: 'sees-cat' },
+        { checkpoint: 'on' },
+        { as: 'c', wait: ['<body>going down</body>'], label: 'told', timeout: 15 },
+        { as: 'c', wait_closed: true, label: 'closed' },
+        { as: 'a', wait: ["from='cat@localhost/c'", "type='unavailable'"], label: 'cat-gone' },
+      ],
+      timeout: 40,
+    },
+    { timeoutMs: 50_000 },
+  );
+  await peers.checkpoint('on', 20_000);
+  peers.resume();
+  const stopped = await ctl(n3, ['stop_kindly', '0', 'going down']);
+  expect(stopped).toEqual({ status: 0, stdout: '', stderr: expect.stringContaining('Sending announcement to connected users: going down... 1 sessions') });
+  const told = await finished(peers);
+  expect(received(told, 'c').filter((x) => x.includes('<body>going down</body>'))).toHaveLength(1);
+  expect(received(told, 'a').filter((x) => x.includes('going down'))).toEqual([]);
   await waitGone(n3.pid, 10_000);
   expect(await ctl(n1, ['remove_node', 'n3@localhost'])).toEqual({
     status: 0,

@@ -17,7 +17,8 @@ const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outca
 const DAY = 86_400_000;
 
 const jidOf = (room: RoomAddress) => `${room.name}@${room.service}`;
-const byAddress = (a: RoomAddress, b: RoomAddress) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+export const byAddress = (a: RoomAddress, b: RoomAddress) =>
+  a.service < b.service ? -1 : a.service > b.service ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
 /** A room name as a JID's node part, or an error that speaks of rooms. */
 export function roomName(name: string): string {
@@ -207,7 +208,7 @@ export function createMucControl(registry: Registry): MucControl {
       return { rooms: all.filter((r) => r.occupants === 0 && r.history === 0).map((r) => r.room), total: all.length };
     },
 
-    userRooms(jid: BareJid) {
+    async userRooms(jid: BareJid) {
       return registry
         .liveRooms()
         .filter((r) => r.hasUser(jid))

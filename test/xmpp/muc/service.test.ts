@@ -409,7 +409,7 @@ describe('persistence', () => {
     expect(seen).toContain('type="unavailable"');
     expect(await hub.service.control.occupants(ROOM('lobby'))).toHaveLength(1);
     expect(await hub.service.control.exists(ROOM('other'))).toBe(false);
-    expect(hub.service.control.userRooms({ user: 'bob', host: 'localhost' })).toEqual([]);
+    expect(await hub.service.control.userRooms({ user: 'bob', host: 'localhost' })).toEqual([]);
   });
 });
 
@@ -515,7 +515,7 @@ describe('MucControl', () => {
     ]);
     expect(await control.occupants(ROOM('old'))).toEqual([]);
     expect((await rejection(control.occupants(ROOM('ghost')))).code).toBe('not_found');
-    expect(control.userRooms({ user: 'alice', host: 'localhost' })).toEqual([ROOM('lobby')]);
+    expect(await control.userRooms({ user: 'alice', host: 'localhost' })).toEqual([ROOM('lobby')]);
     expect(await control.rooms('conference.localhost')).toEqual([ROOM('lobby'), ROOM('old')]);
     hub.at(START + 3 * 86_400_000);
     expect(await control.unusedRooms('conference.localhost', 2)).toEqual({ rooms: [ROOM('old')], total: 2 });
