@@ -133,6 +133,8 @@ export const accountsCommands = [
     args: [f('user', binary), f('host', binary), f('password', binary)],
     result: f('res', restuple),
     prepare: ({ password }, config) => (typeof password === 'string' ? accountsSupport().prepareSecret(password, config.authPasswordFormat) : undefined),
+    // It reads and writes that account's record alone: registrations of others run beside it.
+    scope: ({ user, host }) => accountsSupport().accountScope(user, host),
     handler: ({ user, host, password }, { services }) => accountsSupport().register(services.accounts, user, host, password),
   }),
   defineCommand({

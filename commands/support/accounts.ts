@@ -1,5 +1,5 @@
 import { naming, unlessNotFound } from '../../src/lib/errors';
-import { bareText } from '../../src/lib/jid';
+import { bareText, nameprep, nodeprep } from '../../src/lib/jid';
 import { checkDays } from '../../src/lib/days';
 import { hashAlgorithm, type Accounts } from '../../src/features/accounts/accounts';
 import { checkPasswordSize } from '../../src/features/accounts/secret';
@@ -7,6 +7,16 @@ import { checkPasswordSize } from '../../src/features/accounts/secret';
 export { prepareSecret } from '../../src/features/accounts/secret';
 
 /** The admin commands' side of accounts: raw arguments in, ejabberdctl's words out. */
+
+/** The account `user` and `host` name, as the commands that touch that account alone declare their scope; undefined for what names none. */
+export function accountScope(user: unknown, host: unknown): string | undefined {
+  if (typeof user !== 'string' || typeof host !== 'string') return undefined;
+  try {
+    return bareText({ user: nodeprep(user), host: nameprep(host) });
+  } catch {
+    return undefined;
+  }
+}
 
 export async function register(accounts: Accounts, user: string, host: string, password: string): Promise<string> {
   const jid = accounts.jid(user, host);

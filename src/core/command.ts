@@ -86,6 +86,13 @@ export interface CommandSpec<A extends readonly Field[] = readonly Field[], R ex
    * does the work itself.
    */
   readonly prepare?: (args: Readonly<Record<string, unknown>>, config: { readonly authPasswordFormat: PasswordFormat }) => (() => void) | undefined;
+  /**
+   * The one thing the command reads and writes, when its arguments name one (an account): a
+   * runner that keeps a caller's commands in order (`ctl batch`) may run commands of different
+   * scopes side by side, and runs a command without a scope after everything before it. Called
+   * with the arguments as given (not checked yet); undefined when they name nothing it can tell.
+   */
+  readonly scope?: (args: Readonly<Record<string, unknown>>) => string | undefined;
   /** Absent while the command is declared but not implemented yet. */
   readonly handler?: (args: HandlerArgs<A, P>, ctx: Context<S>) => Promise<Value<R['type']>> | Value<R['type']>;
 }
@@ -100,6 +107,15 @@ export function defineCommand<const A extends readonly Field[], const R extends 
   spec: CommandSpec<A, R, P, S>,
 ): Command {
   return spec as unknown as Command;
+}
+
+/** The command's scope; none (it runs after everything before it) when its declaration fails on these arguments. */
+export function scopeOf(command: Command, args: Readonly<Record<string, unknown>>): string | undefined {
+  try {
+    return command.scope?.(args);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A command of ejabberd's Administration API, as opposed to ctl's own additions. */

@@ -3,9 +3,9 @@ import { createContext, type NodeControl } from '../core/context';
 import { CommandError } from '../lib/errors';
 import { execute, lookup } from '../core/executor';
 import type { Registry } from '../core/registry';
-import type { Command } from '../core/command';
+import { scopeOf, type Command } from '../core/command';
 import type { Gate } from '../lib/gate';
-import { createSerial, type Serial } from '../lib/keyed-lock';
+import { createScopedSerial, type ScopedSerial } from '../lib/scoped-serial';
 import type { Store } from '../storage/types';
 import type { ProgressKind, Request } from '../transports/socket/protocol';
 import type { Config } from '../config/config';
@@ -32,6 +32,8 @@ export interface NodeState {
   readonly stopping: boolean;
 }
 
+const settled = () => undefined;
+
 /**
  * Work on the database waits at the gate, so that it sees the database before or after a
  * command that replaces it, never between: what the node does (sessions, rooms) reads it too.
@@ -46,13 +48,22 @@ function passesGate(command: Command): boolean {
  * Only a command that replaces the database (`exclusive`) runs alone, as do restarts and stops.
  */
 export function createDispatcher(registry: Registry, node: NodeControl, state: () => NodeState, gate: Gate, clock: () => number = Date.now) {
-  /** Each connection's database commands, so that its next one waits for those before it. */
-  const connections = new WeakMap<object, Serial>();
+  /**
+   * Each connection's database commands, so that its next one waits for those before it that
+   * touch what it touches (see `Command.scope`): a batch's registrations of different accounts
+   * run side by side, and their writes reach the database together. Their replies still leave
+   * in the order asked: a caller that loses the node has heard of a run of its first requests.
+   */
+  const connections = new WeakMap<object, { readonly serial: ScopedSerial; replied: Promise<unknown> }>();
 
-  function inOrder<T>(connection: object, fn: () => Promise<T>): Promise<T> {
-    let serial = connections.get(connection);
-    if (!serial) connections.set(connection, (serial = createSerial()));
-    return serial.run(fn);
+  function inOrder<T>(connection: object, scope: string | undefined, fn: () => Promise<T>): Promise<T> {
+    let c = connections.get(connection);
+    if (!c) connections.set(connection, (c = { serial: createScopedSerial(), replied: Promise.resolve() }));
+    const ran = c.serial.run(scope, fn);
+    ran.catch(settled); // its failure is the caller's, met through inTurn
+    const inTurn = c.replied.then(() => ran);
+    c.replied = inTurn.then(settled, settled);
+    return inTurn;
   }
 
   /** Runs a command for a caller (absent: the node's operator, with every right). */
@@ -90,11 +101,11 @@ export function createDispatcher(registry: Registry, node: NodeControl, state: (
   async function dispatch(request: Request, send: (text: string, kind?: ProgressKind) => void, connection: object): Promise<unknown> {
     if ('op' in request) {
       if (request.op === 'ping') return 'pong';
-      return inOrder(connection, () => gate.shared(() => state().store.sync()));
+      return inOrder(connection, undefined, () => gate.shared(() => state().store.sync()));
     }
     const command = lookup(registry, request.command);
     const go = () => run(command, request.args, { bulk: request.bulk, strict: request.strict === true, sqlSchema: request.sqlSchema, send });
-    return passesGate(command) ? inOrder(connection, go) : go();
+    return passesGate(command) ? inOrder(connection, scopeOf(command, request.args), go) : go();
   }
 
   return { dispatch, run };

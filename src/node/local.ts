@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import type { Command } from '../core/command';
+import { scopeOf, type Command } from '../core/command';
 import type { Services } from './services';
 import type { Store } from '../storage/types';
 import type { Home } from '../config/home';
@@ -10,7 +10,7 @@ import { execute } from '../core/executor';
 import type { Registry } from '../core/registry';
 import type { CommandRunner } from '../core/runner';
 import type { ExtensionControl } from '../core/extensions';
-import { createSerial } from '../lib/keyed-lock';
+import { createScopedSerial } from '../lib/scoped-serial';
 
 export interface LocalOptions {
   readonly home: Home;
@@ -40,7 +40,9 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   const clock = options.clock ?? Date.now;
   let config: Config | undefined;
   let store: Promise<Store> | undefined;
-  let services: Services | undefined;
+  // A promise, so that commands side by side open the database and build the services once.
+  let services: Promise<Services> | undefined;
+  let opened: Services | undefined;
 
   const getConfig = () => (config ??= loadConfig(options.home.configFile));
   let extensions: ExtensionControl | undefined;
@@ -56,23 +58,25 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       return sql ? (require('./sql-store') as typeof import('./sql-store')).openSqlStore(sql, home, o) : openLevel(home, o);
     });
 
+  async function openServices(cfg: Config): Promise<Services> {
+    store ??= openStore(options.home, { lockTimeout: options.lockTimeout, sync: !options.bulk });
+    const { createServices } = await import('./services');
+    const { featureDeps } = await import('../features/deps');
+    return (opened = createServices(featureDeps({ store: await store, config: cfg, clock })));
+  }
+
   async function context(command: Command): Promise<Context> {
     const cfg = getConfig();
     if (command.needs === 'node' && command.handler) {
       throw new CommandError('unavailable', `${command.name} needs a running node, and none is running on ${options.home.dir}: start it with 'ctl start'`);
     }
-    if (command.needs === 'store' && !services) {
-      store ??= openStore(options.home, { lockTimeout: options.lockTimeout, sync: !options.bulk });
-      const { createServices } = await import('./services');
-      const { featureDeps } = await import('../features/deps');
-      services = createServices(featureDeps({ store: await store, config: cfg, clock }));
-    }
+    if (command.needs === 'store') await (services ??= openServices(cfg));
     return createContext({
       command: command.name,
       config: cfg,
       registry: options.registry,
       clock,
-      services,
+      services: opened,
       progress: options.progress,
       working: options.working,
       summary: options.summary,
@@ -82,8 +86,10 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
     });
   }
 
-  // Commands run one after another, in the order they were asked for, as on a node.
-  const serial = createSerial();
+  // Commands run in the order they were asked for, as on a node: each after those before it
+  // that touch what it touches (see `Command.scope`), so that a batch's registrations of
+  // different accounts run side by side and their writes reach the database together.
+  const serial = createScopedSerial();
   // Work that waits for nothing but a command's arguments (hashing a password) starts a few
   // commands ahead of its turn, beside the one running: enough to keep the cores busy, few
   // enough that the thread pool, which the database's writes share, is not queued up with it.
@@ -104,7 +110,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
       const job: Queued = { command, args };
       queued.push(job);
       prepareAhead();
-      const ran = serial.run(async () => execute(command, args, await context(command)));
+      const ran = serial.run(scopeOf(command, args), async () => execute(command, args, await context(command)));
       const done = () => {
         job.release?.();
         queued.splice(queued.indexOf(job), 1);

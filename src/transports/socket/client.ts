@@ -121,6 +121,14 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
     failAll(lost);
   });
 
+  // Requests of one turn of the event loop leave in one write of one text: a batch sends many.
+  let held = '';
+  const flush = () => {
+    const text = held;
+    held = '';
+    if (text !== '' && !socket.destroyed) socket.write(text);
+  };
+
   return {
     call(request, onProgress) {
       if (lost) return Promise.reject(lost);
@@ -129,12 +137,14 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
         const p: Pending = { resolve, reject, onProgress };
         pending.set(id, p);
         arm(id, p);
-        socket.write(`${JSON.stringify({ id, ...request })}\n`);
+        if (held === '') setImmediate(flush);
+        held += `${JSON.stringify({ id, ...request })}\n`;
       });
     },
     connected: () => lost === undefined,
     close() {
       closing = true;
+      flush();
       socket.end();
     },
   };

@@ -18,16 +18,18 @@ export interface ControlServer {
 
 /** The node's side of the control socket: frames in, handler calls, replies out. */
 export function createControlServer(handle: RequestHandler): ControlServer {
-  const sockets = new Set<Socket>();
+  /** Each connection, with what writes the replies it holds. */
+  const sockets = new Map<Socket, () => void>();
   // A client may half-close once it has sent its requests (`printf ... | nc -U`): the replies
   // still go back, and the node ends its side when the last one is written.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
     const connection = {};
     let inFlight = 0;
     let ended = false;
     const endWhenDone = () => {
-      if (ended && inFlight === 0) socket.end();
+      if (!ended || inFlight !== 0) return;
+      flush();
+      socket.end();
     };
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -35,19 +37,19 @@ export function createControlServer(handle: RequestHandler): ControlServer {
       ended = true;
       endWhenDone();
     });
-    // Replies of one turn of the event loop leave in one write: a batch has many on their way.
-    let corked = false;
+    // Replies of one turn of the event loop leave in one write of one text: a batch has many
+    // on their way, and a corked socket still hands the kernel each of them as its own buffer.
+    let held = '';
+    const flush = () => {
+      const text = held;
+      held = '';
+      if (text !== '' && !socket.destroyed && socket.writable) socket.write(text);
+    };
+    sockets.set(socket, flush);
     const send = (reply: Reply) => {
       if (socket.destroyed || !socket.writable) return;
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(() => {
-          corked = false;
-          socket.uncork();
-        });
-      }
-      socket.write(`${JSON.stringify(reply)}\n`);
+      if (held === '') setImmediate(flush);
+      held += `${JSON.stringify(reply)}\n`;
     };
     const fail = (id: Request['id'] | null, message: string) => send({ id, ok: false, error: { code: 'bad_argument', message } });
 
@@ -101,7 +103,10 @@ export function createControlServer(handle: RequestHandler): ControlServer {
   return {
     server,
     closeConnections() {
-      for (const s of sockets) s.end();
+      for (const [s, flush] of sockets) {
+        flush();
+        s.end();
+      }
     },
     connectionCount: () => sockets.size,
   };
