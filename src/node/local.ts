@@ -91,11 +91,12 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   // different accounts run side by side and their writes reach the database together.
   const serial = createScopedSerial();
   // Work that waits for nothing but a command's arguments (hashing a password) starts a few
-  // commands ahead of its turn, beside the one running: enough to keep the cores busy, few
+  // commands ahead of their turn, beside those running: enough to keep the cores busy, few
   // enough that the thread pool, which the database's writes share, is not queued up with it.
-  const queued: Queued[] = [];
+  // A command that has begun does its own work: preparing it then would do it twice.
+  const waiting: Queued[] = [];
   const prepareAhead = () => {
-    for (const job of queued.slice(0, PREPARED_AHEAD + 1)) {
+    for (const job of waiting.slice(0, PREPARED_AHEAD)) {
       if (job.prepared) continue;
       job.prepared = true;
       try {
@@ -108,12 +109,15 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   return {
     run(command, args) {
       const job: Queued = { command, args };
-      queued.push(job);
+      waiting.push(job);
+      const ran = serial.run(scopeOf(command, args), async () => {
+        waiting.splice(waiting.indexOf(job), 1);
+        prepareAhead();
+        return execute(command, args, await context(command));
+      });
       prepareAhead();
-      const ran = serial.run(scopeOf(command, args), async () => execute(command, args, await context(command)));
       const done = () => {
         job.release?.();
-        queued.splice(queued.indexOf(job), 1);
         prepareAhead();
       };
       void ran.then(done, done);
@@ -131,7 +135,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   };
 }
 
-/** How many commands after the running one have their work prepared (see `Command.prepare`). */
+/** How many commands waiting for their turn have their work prepared (see `Command.prepare`). */
 const PREPARED_AHEAD = 2;
 
 interface Queued {
