@@ -29,7 +29,7 @@ export interface HttpContext {
 /** How HTTP and XML-RPC callers prove who they are: an account's password, or an API token. */
 export function createHttpDeps(ctx: HttpContext): HttpDeps {
   const callerOf = (jid: string): Caller => ({ jid, admin: ctx.current().config.admins.includes(jid) });
-  const attempt = (peer: Peer, mechanism: string, user: string): AuthAttempt => ({ ...peer, mechanism, user });
+  const attempt = (peer: Peer, mechanism: string, user: string): AuthAttempt => ({ address: peer.address, port: peer.port, via: peer.via, mechanism, user });
   /** Refuses an address that failed too often, before anything of its request is checked. */
   const admit = (a: AuthAttempt) => {
     const wait = ctx.guard.refused(a);
@@ -206,6 +206,14 @@ function boundListener(server: Server, logger: Logger): void {
   });
   server.on('request', (req, res) => {
     const socket = req.socket;
+    // Node's server clears the socket's timeout when a request comes after keep-alive's and sets
+    // keep-alive's again once no response is left to write: when that one is the shorter, it is
+    // ours too, and a request needs no timers of its own beyond clearing the first one.
+    const keepAlive = server.keepAliveTimeout;
+    if (keepAlive > 0 && (idle() === 0 || keepAlive <= idle())) {
+      if (socket.timeout !== 0) socket.setTimeout(0);
+      return;
+    }
     busy.set(socket, (busy.get(socket) ?? 0) + 1);
     socket.setTimeout(0);
     res.once('close', () => {

@@ -1,22 +1,18 @@
 'use strict';
 /**
- * Requests per second over HTTP with keep-alive, against 127.0.0.1 only and bounded in count:
- * `check_account` through the JSON API (bearer token and basic auth), and, as the baseline in
- * the same run, a bare Node HTTP server that answers `{}`.
+ * Requests per second of `check_account` over HTTP with keep-alive, against 127.0.0.1 only:
+ * through ctl's JSON API (bearer token and basic auth), through a real ejabberd's mod_http_api
+ * (Debian's package, started here; loopback may call check_account without credentials), and,
+ * as the baseline in the same run, a bare Node HTTP server that reads the same request and
+ * answers what ctl answers. Measured with wrk (5 s per concurrency); without wrk, with a Node
+ * client in this process, which says so.
  */
 const http = require('node:http');
-const { writeFileSync } = require('node:fs');
-const { join } = require('node:path');
-const { ctl, tempHome } = require('./lib');
+const { ctl, runAlone, tempHome } = require('./lib');
+const { freePort } = require('./xmpp');
+const { startEjabberd } = require('./ejabberd');
+const wrk = require('./wrk');
 const budgets = require('./budgets');
-
-async function freePort() {
-  const server = http.createServer();
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** `total` POSTs spread over `concurrency` keep-alive connections; requests per second. */
 async function load(port, path, headers, body, concurrency, total) {
@@ -44,8 +40,25 @@ async function load(port, path, headers, body, concurrency, total) {
   return total / s;
 }
 
+/** One POST; its status and body, to check that a server answers what the bench expects. */
+function once(port, path, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function bench({ quick }) {
+  const seconds = quick ? 1 : 5;
   const total = quick ? 500 : 3000;
+  const measure = wrk.available()
+    ? (port, path, headers, body, c, scale = 1) => wrk.wrk(port, path, headers, body, c, seconds)
+    : (port, path, headers, body, c, scale = 1) => load(port, path, headers, body, c, Math.ceil(total * scale));
   const port = await freePort();
   const home = tempHome(
     `acl:\n  admin:\n    user: ["admin@localhost"]\nlisten:\n  - port: ${port}\n    ip: "127.0.0.1"\n    module: ejabberd_http\n    request_handlers:\n      /api: mod_http_api\n`,
@@ -53,34 +66,63 @@ async function bench({ quick }) {
   ctl(home, ['register', 'admin', 'localhost', 'secret']);
   const token = ctl(home, ['api_token_create', 'admin', 'localhost', '0']).stdout.trim();
   ctl(home, ['start']);
-  const bare = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
-  });
-  await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+  const path = '/api/check_account';
+  const body = JSON.stringify({ user: 'admin', host: 'localhost' });
+  const json = { 'Content-Type': 'application/json' };
+  const bearer = { ...json, Authorization: `Bearer ${token}` };
+  const basic = { ...json, Authorization: `Basic ${Buffer.from('admin@localhost:secret').toString('base64')}` };
+  let bare;
+  let ejabberd;
   const rows = [];
   try {
-    const body = JSON.stringify({ user: 'admin', host: 'localhost' });
-    const bearer = { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` };
-    const basic = { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from('admin@localhost:secret').toString('base64')}` };
+    const answer = await once(port, path, bearer, body);
+    if (answer.status !== 200) throw new Error(`ctl answered check_account with ${answer.status}: ${answer.body}`);
+    bare = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(answer.body));
+    });
+    await new Promise((r) => bare.listen(0, '127.0.0.1', r));
+    try {
+      ejabberd = await startEjabberd();
+    } catch (err) {
+      rows.push(['ejabberd could not start: no comparison with it', '-', String(err.message).split('\n')[0]]);
+    }
+    if (ejabberd) {
+      const e = await once(ejabberd.port, path, json, body);
+      if (e.status !== 200 || e.body.trim() !== answer.body.trim()) throw new Error(`ejabberd answered check_account with ${e.status}: ${e.body}`);
+    }
+    rows.push([
+      wrk.available() ? `client: wrk, ${seconds} s per measure, at most 2 threads` : 'client: Node http in this process (wrk is not installed)',
+      '',
+      '',
+    ]);
     for (const c of [1, 4, 16]) {
-      const base = await load(bare.address().port, '/', {}, body, c, total);
-      const withToken = await load(port, '/api/check_account', bearer, body, c, total);
-      const withPassword = await load(port, '/api/check_account', basic, body, c, Math.min(total, quick ? 200 : 1000));
+      const base = await measure(bare.address().port, '/', json, body, c);
+      const withToken = await measure(port, path, bearer, body, c);
+      const withPassword = await measure(port, path, basic, body, c, 1 / 3);
+      const theirs = ejabberd ? await measure(ejabberd.port, path, json, body, c) : undefined;
       budgets.record(`http.c${c}`, { value: `${withToken.toFixed(0)} req/s`, ratio: withToken / base });
+      if (theirs) budgets.record(`http.ejabberd.c${c}`, { value: `${withToken.toFixed(0)} req/s`, ratio: withToken / theirs });
+      const vs = (x) => `${(x / base).toFixed(2)}x${theirs ? `, ${(x / theirs).toFixed(2)}x ejabberd` : ''}`;
       rows.push([`bare Node HTTP server, concurrency ${c} (baseline)`, `${base.toFixed(0)} req/s`, '1.00x']);
-      rows.push([`check_account, bearer token, concurrency ${c}`, `${withToken.toFixed(0)} req/s`, `${(withToken / base).toFixed(2)}x`]);
-      rows.push([
-        `check_account, basic auth (SCRAM check each time), concurrency ${c}`,
-        `${withPassword.toFixed(0)} req/s`,
-        `${(withPassword / base).toFixed(2)}x`,
-      ]);
+      rows.push([`ctl check_account, bearer token, concurrency ${c}`, `${withToken.toFixed(0)} req/s`, vs(withToken)]);
+      rows.push([`ctl check_account, basic auth (SCRAM check each time), concurrency ${c}`, `${withPassword.toFixed(0)} req/s`, vs(withPassword)]);
+      if (theirs) {
+        rows.push([
+          `ejabberd ${ejabberd.version} check_account, no credentials (loopback), concurrency ${c}`,
+          `${theirs.toFixed(0)} req/s`,
+          `${(theirs / base).toFixed(2)}x`,
+        ]);
+      }
     }
   } finally {
-    bare.close();
+    bare?.close();
+    await ejabberd?.stop();
     ctl(home, ['stop']);
   }
   return rows;
 }
 
 module.exports = { bench };
+
+if (require.main === module) runAlone('HTTP JSON API (keep-alive, 127.0.0.1)', bench);

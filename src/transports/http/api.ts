@@ -48,6 +48,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, name:
 
 /** The command name of the path, percent-decoded; a malformed encoding is the client's error. */
 function decodePath(name: string, url: string): string {
+  if (!name.includes('%')) return name;
   try {
     return decodeURIComponent(name);
   } catch {
@@ -69,6 +70,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 async function bodyArgs(req: IncomingMessage): Promise<Record<string, unknown>> {
   const body = await readText(req);
   if (body.trim() === '') return {};
@@ -81,7 +84,8 @@ async function bodyArgs(req: IncomingMessage): Promise<Record<string, unknown>> 
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CommandError('bad_argument', 'The request body must be a JSON object of named arguments');
   }
-  const lone = loneSurrogateIn(parsed);
+  // The body is UTF-8, so a lone surrogate can only come from a \u escape of one.
+  const lone = SURROGATE_ESCAPE.test(body) ? loneSurrogateIn(parsed) : undefined;
   if (lone !== undefined) throw new CommandError('bad_argument', `The request body holds a lone surrogate in ${lone}, which is not Unicode text`);
   return parsed as Record<string, unknown>;
 }

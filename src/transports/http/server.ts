@@ -11,10 +11,12 @@ import { mediaType, type HttpDeps } from './common';
  * With `tls`, it speaks HTTPS with that key and certificate.
  */
 export function createHttpServer(listener: Listener, deps: HttpDeps, tls?: { key: string; cert: string }): Server {
-  const routes = [...listener.handlers.entries()].sort(([a], [b]) => b.length - a.length);
+  const routes = [...listener.handlers.entries()].sort(([a], [b]) => b.length - a.length).map(([prefix, handler]) => [prefix, handler, `${prefix}/`] as const);
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const route = routes.find(([prefix]) => prefix === '/' || path === prefix || path.startsWith(`${prefix}/`));
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
+    const route = routes.find(([prefix, , under]) => prefix === '/' || path === prefix || path.startsWith(under));
     if (!route) {
       res
         .writeHead(404, { 'Content-Type': 'application/json' })
