@@ -11,7 +11,7 @@ const http = require('node:http');
 const { randomBytes } = require('node:crypto');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { freePort } = require('./xmpp');
+const { freePort, started } = require('./xmpp');
 
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 
@@ -104,13 +104,16 @@ async function startEjabberd() {
       for (let i = 0; i < 150 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
+    started.delete(pid);
     rmSync(dir, { recursive: true, force: true });
   }
   try {
-    const started = ctl(['start']);
-    if (started.status !== 0) throw new Error(`ejabberdctl start: ${started.stdout}${started.stderr}`);
+    const up = ctl(['start']);
+    if (up.status !== 0) throw new Error(`ejabberdctl start: ${up.stdout}${up.stderr}`);
     if (!(await answers(port, 60_000))) throw new Error(`ejabberd did not answer on port ${port}`);
     pid = Number(readFileSync(pidFile, 'utf8').trim());
+    // An interrupted run kills what the XMPP bench started: this server too.
+    started.add(pid);
     const reg = ctl(['register', 'admin', 'localhost', 'secret']);
     if (reg.status !== 0) throw new Error(`ejabberdctl register: ${reg.stdout}${reg.stderr}`);
     return { version: version() ?? '?', port, stop };
