@@ -1,14 +1,37 @@
 /**
- * `ctl batch` of SCRAM registrations hashes lines ahead of their turn: results, failures and
- * their line numbers stay those of running the lines one by one, and every account gets the
- * password of its own line, however many lines share one.
+ * `ctl batch` of SCRAM registrations hashes several lines at once, without a node and through
+ * one: results, failures and their line numbers stay those of running the lines one by one, and
+ * every account gets the password of its own line, however many lines share one.
  */
+import { allCommands } from '../../commands';
+import { createRegistry } from '../../src/core/registry';
+import { startNode } from '../../src/node/daemon';
+import { resolveHome } from '../../src/config/home';
 import { tempHome } from '../helpers/cli';
 
-const home = tempHome();
-afterAll(home.cleanup);
+const homes: ReturnType<typeof tempHome>[] = [];
+afterAll(() => homes.forEach((h) => h.cleanup()));
 
-test('registrations sharing passwords, with failing lines between them', async () => {
+/** Runs `check` on a fresh home, with a node running there when `withNode`. */
+async function inHome(withNode: boolean, check: (home: ReturnType<typeof tempHome>) => Promise<void>): Promise<void> {
+  const home = tempHome();
+  homes.push(home);
+  if (!withNode) return check(home);
+  const node = await startNode({ home: resolveHome({ home: home.dir }), registry: createRegistry(allCommands), version: '9.9.9', lockTimeout: 5000 });
+  try {
+    await check(home);
+  } finally {
+    await node.control.stop();
+    await node.stopped;
+  }
+}
+
+test.each([
+  ['without a node', false],
+  ['through a node', true],
+])('registrations sharing passwords, with failing lines between them, %s', (_, withNode) => inHome(withNode, (home) => registrations(home)));
+
+async function registrations(home: ReturnType<typeof tempHome>): Promise<void> {
   const lines = [
     'register ann localhost same',
     'register bob localhost same',
@@ -37,4 +60,4 @@ test('registrations sharing passwords, with failing lines between them', async (
   ] as const) {
     expect((await home.ctl(['check_password', user, 'localhost', password])).status).toBe(status);
   }
-});
+}
