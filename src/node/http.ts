@@ -183,6 +183,9 @@ async function openListener(
  * accepted; one with no request under way for idle_timeout is closed. WebSocket streams, once
  * upgraded, are XMPP's: they count towards the bounds but never time out here.
  */
+/** How much longer than keep-alive's advertised timeout Node's server waits for a next request (ms). */
+const KEEP_ALIVE_SLACK = 1000;
+
 function boundListener(server: Server, logger: Logger): void {
   const settings = () => configured.get(server)!;
   const where = () => `HTTP listener on ${settings().ip} port ${settings().port}`;
@@ -207,10 +210,12 @@ function boundListener(server: Server, logger: Logger): void {
   server.on('request', (req, res) => {
     const socket = req.socket;
     // Node's server clears the socket's timeout when a request comes after keep-alive's and sets
-    // keep-alive's again once no response is left to write: when that one is the shorter, it is
-    // ours too, and a request needs no timers of its own beyond clearing the first one.
+    // keep-alive's again (plus up to a second of slack) once no response is left to write: when
+    // that one is the shorter, it is ours too, and a request needs no timers of its own beyond
+    // clearing the one set at connection.
     const keepAlive = server.keepAliveTimeout;
-    if (keepAlive > 0 && (idle() === 0 || keepAlive <= idle())) {
+    const ours = idle();
+    if (keepAlive > 0 && (ours === 0 || keepAlive + KEEP_ALIVE_SLACK <= ours)) {
       if (socket.timeout !== 0) socket.setTimeout(0);
       return;
     }

@@ -2,14 +2,15 @@
  * What a client sees of the JSON API's connections: keep-alive and pipelined requests are
  * answered in order on one connection, a body is read whole however it is split, a client that
  * leaves halfway through its body leaves the node serving, and only a lone surrogate among
- * JSON's escapes is refused.
+ * JSON's escapes is refused. The listener's idle_timeout is longer than keep-alive's, which
+ * then closes a connection left idle between requests.
  */
 import { connect, type Socket } from 'node:net';
 import { startHttpNode, type HttpNode } from '../../helpers/http-node';
 
 jest.setTimeout(60_000);
 let n: HttpNode;
-beforeAll(async () => (n = await startHttpNode()));
+beforeAll(async () => (n = await startHttpNode('    idle_timeout: 20\n')));
 afterAll(() => n.stop());
 
 const AUTH = `Basic ${Buffer.from('admin@localhost:secret').toString('base64')}`;
@@ -117,4 +118,15 @@ test('escapes that are not lone surrogates are taken as JSON means them: a pair,
   const lone = '{"user":"escapes2","host":"localhost","password":"\\ude00\\ud83d"}';
   const refused = await fetch(`${n.url}/api/register`, { method: 'POST', headers: { Authorization: AUTH, 'Content-Type': 'application/json' }, body: lone });
   expect([refused.status, await refused.text()]).toEqual([400, expect.stringContaining('lone surrogate in password')]);
+});
+
+test('a connection left idle after a request is closed once keep-alive times out, well before idle_timeout', async () => {
+  const c = await open();
+  c.socket.write(request('/api/echo_string', '{"thisstring":"x"}'));
+  await until(() => responses(c.received()).length === 1);
+  const answered = Date.now();
+  await c.closed;
+  // Node's keep-alive is 5 s, and it waits up to a second more.
+  expect(Date.now() - answered).toBeGreaterThanOrEqual(4500);
+  expect(Date.now() - answered).toBeLessThan(9000);
 });
