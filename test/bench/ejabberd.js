@@ -75,7 +75,7 @@ async function answers(port, ms) {
   return false;
 }
 
-/** Starts ejabberd with admin@localhost (`secret`); `{ version, port, stop() }`, or undefined when it is not installed. */
+/** Starts ejabberd with admin@localhost (`secret`); `{ version, port, pid, stop() }`, or undefined when it is not installed. */
 async function startEjabberd() {
   if (!existsSync(EJABBERDCTL)) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-ejabberd-'));
@@ -116,7 +116,7 @@ async function startEjabberd() {
     started.add(pid);
     const reg = ctl(['register', 'admin', 'localhost', 'secret']);
     if (reg.status !== 0) throw new Error(`ejabberdctl register: ${reg.stdout}${reg.stderr}`);
-    return { version: version() ?? '?', port, stop };
+    return { version: version() ?? '?', port, pid, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -16,8 +16,8 @@ const available = () => existsSync(WRK);
 const lua = (s) => JSON.stringify(s); // a JSON string of ASCII is a valid Lua string literal
 
 /**
- * `seconds` of POSTs of `body` to `path` over `concurrency` connections (at most two threads);
- * requests per second. Fails when any answer is not 2xx/3xx or a socket failed.
+ * `seconds` of POSTs of `body` to `path` over `concurrency` connections (at most two threads):
+ * requests per second, and how many were answered. Fails when any answer is not 2xx/3xx or a socket failed.
  */
 async function wrk(port, path, headers, body, concurrency, seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'ctl-bench-wrk-'));
@@ -38,8 +38,9 @@ async function wrk(port, path, headers, body, concurrency, seconds) {
     const errors = /Socket errors: (.*)/.exec(out);
     if (errors && /[1-9]/.test(errors[1])) throw new Error(`wrk: socket errors (${errors[1]}):\n${out}`);
     const rate = /Requests\/sec:\s+([\d.]+)/.exec(out);
-    if (!rate) throw new Error(`wrk printed no rate:\n${out}`);
-    return Number(rate[1]);
+    const requests = /(\d+) requests in/.exec(out);
+    if (!rate || !requests) throw new Error(`wrk printed no rate:\n${out}`);
+    return { rate: Number(rate[1]), requests: Number(requests[1]) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
