@@ -93,8 +93,11 @@ export function bufferedWriter(write: (chunk: Buffer) => Promise<void>, hash?: H
 }
 
 export interface ReadOptions {
-  /** Called for every record, in file order, once its line is checked. */
-  readonly record?: (table: string, key: Key, json: string) => void;
+  /**
+   * Called for every record, in file order, once its line is checked; the next line is read
+   * once a promise it returns resolves, so that a writer slower than the file holds it back.
+   */
+  readonly record?: (table: string, key: Key, json: string) => unknown;
   /** Called with every line before it is checked (to copy the file while reading it). */
   readonly line?: (line: Line) => Promise<void> | void;
   readonly working?: (text: string) => void;
@@ -134,7 +137,8 @@ export async function readBackup(path: string, options: ReadOptions = {}): Promi
     const { table, key, json } = parseRecord(text, (why) => bad(why, line.number));
     counts[table] = (counts[table] ?? 0) + 1;
     records++;
-    options.record?.(table, key, json);
+    const held = options.record?.(table, key, json);
+    if (held instanceof Promise) await held;
     tell(() => `Read ${records} records of ${path}`);
   }
   if (!header) throw bad('the file is empty');

@@ -63,7 +63,12 @@ export async function writeBackup(store: Store, path: string, node: string, now:
   return records;
 }
 
-/** Replaces the contents of `store` with a backup, all at once, or changes nothing. */
+/**
+ * Replaces the contents of `store` with a backup, all at once, or changes nothing. Records go
+ * to the store as they are read, which writes them aside; whether they become the contents is
+ * only known at the end line's checksum, so the commit waits for it and a fault anywhere
+ * aborts. Memory is the store's batches, whatever the size of the backup.
+ */
 export async function restoreBackup(store: Store, path: string, working: (text: string) => void = () => undefined): Promise<BackupSummary> {
   await checkReadable(path, 'the backup');
   const replacement: Replacement = await store.replaceAll();

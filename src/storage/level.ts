@@ -4,7 +4,7 @@ import { Level } from 'level';
 import { CommandError } from '../lib/errors';
 import type { recordArchives } from './archive';
 import { toJson } from './json';
-import { decodeKey, encodeKey, rangeBounds } from './keys';
+import { compareEncoded, decodeKey, encodeKey, rangeBounds } from './keys';
 import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 import { lockedUpdate } from './update';
 
@@ -87,6 +87,33 @@ export interface LevelOptions {
 const SYNC_MARKER = 'sync-marker';
 
 /**
+ * A replacement (a restore) writes its records under this prefix, before the root key each
+ * will have: outside every table, so that no read of a table and no list of tables sees them.
+ */
+const STAGED = 'staged';
+const STAGED_KEYS = { gte: STAGED, lt: 'staged"' };
+/**
+ * Says where a replacement stands, so that opening the database finishes what a crash
+ * interrupted: `staging` (the staged records, if any, are not the contents: they go) or
+ * `switching` (they are: they replace the tables' records). Absent: no replacement.
+ */
+const REPLACE_MARKER = 'replace-marker';
+const STAGING = 'staging';
+const SWITCHING = 'switching';
+/** A replacement's writes go in batches of about this many bytes: its memory, whatever its size. */
+const BATCH_BYTES = 1 << 20;
+
+type Op = { readonly type: 'put'; readonly key: string; readonly value: string } | { readonly type: 'del'; readonly key: string };
+
+/**
+ * Writes operations as one batch, unsynced. Bulk copies use this rather than a chained batch:
+ * a chained batch's native buffer is only freed when the collector finds its small wrapper,
+ * which a copy that makes little garbage rarely runs, so megabytes of them pile up.
+ */
+const writeOps = (db: Level<string, unknown>, ops: readonly Op[]): Promise<void> =>
+  ops.length === 0 ? Promise.resolve() : db.batch(ops as never, { sync: false } as never);
+
+/**
  * Opens the LevelDB database at `dir`. LevelDB admits one process at a time, so while another
  * process holds it we retry with a bounded back-off instead of failing at once.
  */
@@ -111,7 +138,106 @@ export async function openLevelStore(dir: string, options: LevelOptions = {}): P
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+  try {
+    await finishReplacement(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw new CommandError('failed', `Cannot finish the restore that was interrupted in the database ${dir}: ${describe(err)}`, { cause: err });
+  }
   return levelStore(db, dir, options.sync ?? true, options.syncReads === true);
+}
+
+/**
+ * Completes a replacement that a crash (or a close) interrupted, before anyone reads: one
+ * point read when there is none. Switching is redone from its start, which is safe as long as
+ * the marker stands, since the staged records stay until the marker says they are spent; so
+ * a crash during this too leaves the next open to do it again.
+ */
+async function finishReplacement(db: Level<string, unknown>): Promise<void> {
+  const root = db as unknown as Root;
+  const state = await root.get(REPLACE_MARKER);
+  if (state === undefined) return;
+  if (state === SWITCHING) {
+    // Which records were there before the replacement is not known any more: every record
+    // goes that the backup does not have, even one written while it was prepared (the
+    // contract allows both).
+    await removeUnstaged(db);
+    await copyStaged(db);
+    await root.put(REPLACE_MARKER, STAGING, { sync: true });
+  }
+  await clearRange(db, STAGED_KEYS);
+  await root.del(REPLACE_MARKER, { sync: false });
+}
+
+/** Removes the keys of a root range: LevelDB does it in small batches of its own, unsynced. */
+async function clearRange(db: Level<string, unknown>, range: { gte: string; lt: string }): Promise<void> {
+  await db.clear(range);
+}
+
+/**
+ * Removes the tables' records (as `snapshot` saw them) that no staged record replaces: the
+ * others are rewritten anyway, and a restore over the same data then writes no deletion.
+ * Both are read in key order, the staged keys being the tables' keys behind one prefix.
+ */
+async function removeUnstaged(db: Level<string, unknown>, snapshot?: unknown): Promise<void> {
+  const live = db.keys({ ...TABLE_KEYS, ...(snapshot !== undefined && { snapshot }) } as never) as unknown as Batched<string>;
+  const staged = db.keys({ gte: `${STAGED}!`, lt: `${STAGED}"` } as never) as unknown as Batched<string>;
+  try {
+    let page: string[] = [];
+    let at = 0;
+    let more = true;
+    for (let keys = await live.nextv(1000); keys.length > 0; keys = await live.nextv(1000)) {
+      const ops: Op[] = [];
+      for (const k of keys) {
+        const wanted = STAGED + k;
+        for (;;) {
+          if (at === page.length) {
+            if (!more) break;
+            page = await staged.nextv(1000);
+            at = 0;
+            more = page.length > 0;
+            if (!more) break;
+          }
+          if (compareEncoded(page[at], wanted) >= 0) break;
+          at++;
+        }
+        if (at === page.length || page[at] !== wanted) ops.push({ type: 'del', key: k });
+      }
+      await writeOps(db, ops);
+    }
+  } finally {
+    await live.close();
+    await staged.close();
+  }
+}
+
+/** Writes every staged record under its own key, in batches of about BATCH_BYTES, unsynced. */
+async function copyStaged(db: Level<string, unknown>): Promise<void> {
+  const it = db.iterator({ ...STAGED_KEYS, highWaterMarkBytes: 1 << 20 } as never) as unknown as Batched<[string, string]>;
+  try {
+    let ops: Op[] = [];
+    let size = 0;
+    // One batch is written while the next is read.
+    let writing = Promise.resolve();
+    for (let page = await it.nextv(1000); page.length > 0; page = await it.nextv(1000)) {
+      for (const [k, json] of page) {
+        ops.push({ type: 'put', key: k.slice(STAGED.length), value: json });
+        size += k.length + json.length;
+      }
+      if (size >= BATCH_BYTES) {
+        await writing;
+        writing = writeOps(db, ops);
+        // Heard by the next wait, after a read that may take a while.
+        writing.catch(() => undefined);
+        ops = [];
+        size = 0;
+      }
+    }
+    await writing;
+    await writeOps(db, ops);
+  } finally {
+    await it.close();
+  }
 }
 
 function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean, syncReads: boolean): Store {
@@ -170,45 +296,66 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
     await group?.done.catch(() => undefined);
   };
 
+  /**
+   * While a committed replacement is put in place, reads and writes wait for it: the tables
+   * hold a mix until it ends. Iterators opened before it read their own snapshot, the old
+   * records. When putting it in place fails, they fail from then on: only reopening the
+   * database finishes it (see `finishReplacement`).
+   */
+  let switching: Promise<void> | undefined;
+  /** Whether a replacement is being prepared: the staged records have one place, so one at a time. */
+  let replacing = false;
+  /** What closing the store does to the replacement being prepared, if any. */
+  let leave: (() => Promise<void>) | undefined;
+
   const store: Store = {
     location: dir,
     async get<T>(table: string, k: Key) {
+      if (switching) await switching;
       const key = rootKey(table, k);
       return parse(syncReads ? root.getSync(key) : await root.get(key)) as T | undefined;
     },
     async getMany<T>(table: string, ks: readonly Key[]) {
       if (ks.length === 0) return [];
+      if (switching) await switching;
       return (await root.getMany(ks.map((k) => rootKey(table, k)))).map(parse) as (T | undefined)[];
     },
     async put(table: string, k: Key, value: unknown, o?: WriteOptions) {
+      if (switching) await switching;
       await root.put(rootKey(table, k), toJson(value), sync(o));
     },
     async del(table: string, k: Key, o?: WriteOptions) {
+      if (switching) await switching;
       await root.del(rootKey(table, k), sync(o));
     },
     async batch(ops: readonly BatchOp[], o?: WriteOptions) {
       if (ops.length === 0) return;
       // Made here, so that a record that cannot be stored fails this batch alone.
       const entries = ops.map((op): Entry => [rootKey(op.table, op.key), op.type === 'put' ? toJson(op.value) : undefined]);
+      if (switching) await switching;
       await grouped(entries, sync(o).sync);
     },
     update: (table, key, fn, options) => update(table, key, fn, options),
     async *entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]> {
       const r = levelRange(range);
       if (r === undefined) return;
+      if (switching) await switching;
       for await (const [k, v] of pages(sub(table).iterator(r))) yield [decodeKey(k), v as T];
     },
     async *keys(table: string, range?: Range): AsyncIterable<Key> {
       const r = levelRange(range);
       if (r === undefined) return;
+      if (switching) await switching;
       for await (const k of pages(sub(table).keys(r) as unknown as Batched<string>)) yield decodeKey(k);
     },
     archive: (name, options) => archives()(name, options),
     async sync() {
+      if (switching) await switching;
       await written();
       await db.put(SYNC_MARKER, String(Date.now()), { sync: true } as never);
     },
     async snapshot(): Promise<StoreSnapshot> {
+      if (switching) await switching;
       await written();
       const snapshot = db.snapshot();
       return {
@@ -229,33 +376,146 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       };
     },
     async replaceAll(): Promise<Replacement> {
-      await written();
-      // A chained batch is built in native memory and written in one atomic step; its
-      // deletions come first, so a record both removed and added ends up added.
-      const batch = db.batch() as unknown as Chained;
-      const it = db.keys(TABLE_KEYS) as unknown as Batched<string>;
+      if (switching) await switching;
+      if (replacing) throw new CommandError('failed', `Another restore of the database ${dir} is under way: wait for it to end`);
+      replacing = true;
+      // The records to remove at the commit are the ones there now.
+      let before: { close(): Promise<void> } | undefined;
       try {
-        for (let page = await it.nextv(1000); page.length > 0; page = await it.nextv(1000)) {
-          for (const k of page) batch.del(k);
-        }
+        await written();
+        // A replacement that could not clean up after itself left its records.
+        if ((await root.get(REPLACE_MARKER)) === STAGING) await clearRange(db, STAGED_KEYS);
+        // Written before any staged record, so that a crash from here on leaves the marker
+        // to say they go: LevelDB's log keeps writes in their order.
+        await root.put(REPLACE_MARKER, STAGING, { sync: false });
+        before = db.snapshot() as unknown as { close(): Promise<void> };
       } catch (err) {
-        await batch.close();
+        replacing = false;
         throw err;
-      } finally {
-        await it.close();
       }
+      let batch: Op[] = [];
+      let size = 0;
+      /** The batch on its way, if any; it never rejects: its failure is kept in `failed`. */
+      let flight: Promise<void> = Promise.resolve();
+      let failed: unknown;
+      let finished = false;
+      /** Set once the commit point may have been reached: the staged records must stay then. */
+      let placing = false;
+      const unfinished = () => {
+        if (finished) throw new Error('replacement is already committed or aborted');
+      };
+      /** Writes the batch; resolves once the one before it is written, so that two at most are held. */
+      const send = (): Promise<void> => {
+        const ops = batch;
+        batch = [];
+        size = 0;
+        const previous = flight;
+        flight = previous.then(async () => {
+          try {
+            if (failed === undefined) await writeOps(db, ops);
+          } catch (err) {
+            failed ??= err;
+          }
+        });
+        return previous;
+      };
+      /** Waits for the writes on their way and lets go of what the replacement holds. */
+      let settled: Promise<void> | undefined;
+      const settle = () =>
+        (settled ??= (async () => {
+          finished = true;
+          await flight;
+          batch = [];
+          await before?.close().catch(() => undefined);
+          before = undefined;
+        })());
+      /** Removes the staged records, spent or unwanted; a failure leaves them to the next open. */
+      const clearStaged = async () => {
+        try {
+          await clearRange(db, STAGED_KEYS);
+          await root.del(REPLACE_MARKER, { sync: false });
+        } finally {
+          replacing = false;
+          if (leave === settle) leave = undefined;
+        }
+      };
+      let discarded: Promise<void> | undefined;
+      const discard = async () => {
+        await settle();
+        await (discarded ??= clearStaged());
+      };
+      // Closing the store leaves the staged records as a crash would, for the next open.
+      leave = settle;
+      // Putting the staged records in place rewrites every record once more, in batches,
+      // while readers wait (see `switching`): LevelDB cannot rename a set of keys in one step,
+      // and writing the new records straight into the tables would show them, or leave a
+      // mix after a crash, before the checksum at the end of the backup is known.
+      const putInPlace = async () => {
+        // The commit point: once this synced write is on disk, so is every staged record
+        // before it (LevelDB syncs its log in order), and an open finishes the switch.
+        await root.put(REPLACE_MARKER, SWITCHING, { sync: true });
+        await removeUnstaged(db, before);
+        await before?.close();
+        before = undefined;
+        await copyStaged(db);
+        // The records are in place: what is staged is spent.
+        await root.put(REPLACE_MARKER, STAGING, { sync: true });
+      };
       return {
         put(table: string, k: Key, json: string) {
-          batch.put(rootKey(table, k), json);
+          unfinished();
+          if (failed !== undefined) throw failed;
+          const key = STAGED + rootKey(table, k);
+          batch.push({ type: 'put', key, value: json });
+          size += key.length + json.length;
+          return size >= BATCH_BYTES ? send() : undefined;
         },
         async commit() {
-          await batch.write({ sync: true });
+          unfinished();
+          if (size > 0) void send();
+          finished = true;
+          await flight;
+          if (failed !== undefined) {
+            await discard().catch(() => undefined);
+            throw failed;
+          }
+          let release: () => void = () => undefined;
+          let fault: (err: unknown) => void = () => undefined;
+          const gate = new Promise<void>((resolve, reject) => {
+            release = resolve;
+            fault = reject;
+          });
+          gate.catch(() => undefined);
+          switching = gate;
+          placing = true;
+          try {
+            await written();
+            await putInPlace();
+          } catch (err) {
+            // Whether the marker reached the disk is not known: the staged records stay for
+            // the next open to decide, and this store serves nothing meanwhile.
+            const broken = new CommandError(
+              'failed',
+              `The restore of the database ${dir} could not be put in place (${describe(err)}): it is finished when the database is opened again`,
+              { cause: err },
+            );
+            fault(broken);
+            throw broken;
+          }
+          switching = undefined;
+          release();
           archived?.forget();
+          await settle();
+          await (discarded ??= clearStaged()).catch(() => undefined);
         },
-        abort: () => batch.close(),
+        async abort() {
+          if (!placing) await discard();
+        },
       };
     },
     async close() {
+      await switching?.catch(() => undefined);
+      await leave?.();
       await written();
       await db.close();
     },

@@ -69,6 +69,8 @@ const deadlocked = (err: unknown) => (err as { cause?: { code?: string } }).caus
 /** Rows per page of a scan, and per statement of a replacement. */
 const PAGE = 1000;
 const CHUNK = 5000;
+/** At most about this many bytes of records per statement of a replacement. */
+const CHUNK_BYTES = 4 << 20;
 
 const UPSERT = `ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value, seq = nextval('ctl_kv_seq')`;
 
@@ -457,44 +459,106 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       };
     },
     async replaceAll(): Promise<Replacement> {
-      // The records to remove are those written before now: each write takes a new number.
-      const { rows: marks } = await query<{ n: string }>("SELECT nextval('ctl_kv_seq') AS n", []);
-      const mark = marks[0].n;
-      const added = new Map<string, [string, string, string]>();
+      // One transaction, open from the start on a connection of its own (not the pool's, which
+      // may have a single connection that readers need meanwhile): the records go in as they
+      // come, a chunk at a time, and no other connection sees them before the commit. The
+      // server throws the transaction away on an abort, and on a crash of this process or of
+      // itself, so a crash leaves the old contents; the commit is one step of the server's.
+      if (closing) throw closed();
+      const { Client: PgClient } = require('pg') as typeof import('pg');
+      const client = new PgClient(connectionConfig(options));
+      client.on('error', () => undefined);
+      let mark: string;
+      try {
+        await client.connect();
+        await client.query('BEGIN');
+        // The records to remove are those written before now: each write takes a new number,
+        // and so do the records this transaction writes.
+        const { rows: marks } = await client.query<{ n: string }>("SELECT nextval('ctl_kv_seq') AS n");
+        mark = marks[0].n;
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw fail(err);
+      }
+      let chunk = new Map<string, [string, string, string]>();
+      let size = 0;
+      /** The chunk on its way, if any; it never rejects: its failure is kept in `failed`. */
+      let flight: Promise<void> = Promise.resolve();
+      let failed: unknown;
       let finished = false;
+      let ended: Promise<void> | undefined;
       const unfinished = () => {
         if (finished) throw new Error('replacement is already committed or aborted');
       };
+      const end = () => {
+        snapshots.delete(abort);
+        return (ended ??= client.end().catch(() => undefined));
+      };
+      /** Sends the chunk; resolves once the one before it is written, so that two at most are held. */
+      const send = (): Promise<void> => {
+        const records = [...chunk.values()];
+        chunk = new Map();
+        size = 0;
+        const before = flight;
+        flight = before.then(async () => {
+          if (failed !== undefined) return;
+          try {
+            await query(
+              `INSERT INTO ctl_kv (tbl, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ${UPSERT}`,
+              [records.map((r) => r[0]), records.map((r) => bytes(r[1])), records.map((r) => r[2])],
+              client,
+            );
+          } catch (err) {
+            failed = err;
+          }
+        });
+        return before;
+      };
+      /** Set by the commit: an abort then waits for it rather than cutting in. */
+      let committing: Promise<void> | undefined;
+      const abort = async () => {
+        if (committing) return committing.catch(() => undefined);
+        if (ended) return end();
+        finished = true;
+        await flight;
+        await client.query('ROLLBACK').catch(() => undefined);
+        await end();
+      };
+      // Closing the store ends an unfinished replacement as an abort would.
+      snapshots.add(abort);
       return {
         put(table: string, k: Key, json: string) {
           unfinished();
+          if (failed !== undefined) throw failed;
           const encoded = encodeKey(k);
+          // One statement may not write a key twice: the later record wins within a chunk,
+          // and over chunks the upsert does.
           const id = table + SEP + SEP + encoded;
-          added.delete(id);
-          added.set(id, [table, encoded, json]);
+          chunk.delete(id);
+          chunk.set(id, [table, encoded, json]);
+          size += table.length + encoded.length + json.length;
+          return chunk.size >= CHUNK || size >= CHUNK_BYTES ? send() : undefined;
         },
-        async commit() {
+        commit() {
           unfinished();
           finished = true;
-          const records = [...added.values()];
-          added.clear();
-          await transaction(async (client) => {
-            await query('DELETE FROM ctl_kv WHERE seq < $1', [mark], client);
-            for (let i = 0; i < records.length; i += CHUNK) {
-              const chunk = records.slice(i, i + CHUNK);
-              await query(
-                `INSERT INTO ctl_kv (tbl, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ${UPSERT}`,
-                [chunk.map((r) => r[0]), chunk.map((r) => bytes(r[1])), chunk.map((r) => r[2])],
-                client,
-              );
+          return (committing = (async () => {
+            try {
+              if (chunk.size > 0) void send();
+              await flight;
+              if (failed !== undefined) throw failed;
+              await query('DELETE FROM ctl_kv WHERE seq < $1', [mark], client);
+              await query('COMMIT', [], client);
+            } catch (err) {
+              await client.query('ROLLBACK').catch(() => undefined);
+              throw err;
+            } finally {
+              await end();
             }
-          });
-          archived?.forget();
+            archived?.forget();
+          })());
         },
-        async abort() {
-          finished = true;
-          added.clear();
-        },
+        abort,
       };
     },
     close() {

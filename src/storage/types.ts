@@ -63,19 +63,24 @@ export interface StoreSnapshot {
 }
 
 /**
- * New contents for the whole database, gathered while the database stays as it is, then put
+ * New contents for the whole database, written while the database stays as it is, then put
  * in place at once. `commit` removes the records that existed when the replacement began and
- * writes the added ones, in one atomic, synced step: a crash leaves either the old contents
- * or the new. Writes made by others while a replacement is prepared are not guaranteed to be
- * removed: callers keep other writers away (a node pauses its other work, a local `ctl` holds
- * the database lock).
+ * makes the added ones the contents, in one atomic, synced step: a crash leaves either the old
+ * contents or the new, and readers see the old ones until the commit. The added records are
+ * not held until then: the driver writes them aside as they come, so a replacement of any
+ * size takes a bounded amount of memory. Writes made by others while a replacement is
+ * prepared are not guaranteed to be removed: callers keep other writers away (a node pauses
+ * its other work, a local `ctl` holds the database lock).
  */
 export interface Replacement {
   /**
    * Adds a record. `json` is the value's JSON text, not `null`; the caller has checked it, the
-   * driver stores it as it is. A later record with the same table and key wins.
+   * driver stores it as it is. A later record with the same table and key wins. A bad key
+   * throws at once. When the driver has as much on its way as it takes, `put` returns a
+   * promise to wait for before the next record; it never rejects: a failed write is thrown by
+   * the next `put` or by `commit`.
    */
-  put(table: string, key: Key, json: string): void;
+  put(table: string, key: Key, json: string): Promise<void> | void;
   commit(): Promise<void>;
   /** Drops what was added; the database keeps its contents. */
   abort(): Promise<void>;

@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { openPgStore, type PgOptions } from '../../src/storage/pg';
 import type { Store } from '../../src/storage/types';
 import { runStoreConformance } from '../storage/conformance';
+import { runRestoreChecks } from '../migrate/restore-contract';
 import { fails, ok, tempHome } from '../helpers/cli';
 import { ctlProcess, ensureBuilt, killNodes, trackNodes } from '../helpers/proc';
 import { startPostgres, type Postgres } from './sql-export-pg';
@@ -56,6 +57,31 @@ runStoreConformance(
     return openPgStore(options);
   },
 );
+
+runRestoreChecks('pg', async () => {
+  const store = await openPgStore(options);
+  await sql('TRUNCATE ctl_kv');
+  return store;
+});
+
+test('a restore under way is seen by no other connection, even of a store whose pool has one connection', async () => {
+  await sql('TRUNCATE ctl_kv');
+  const writer = await openPgStore({ ...options, poolSize: 1 });
+  const reader = await openPgStore(options);
+  try {
+    await writer.put('passwd', ['h', 'old'], { pw: 'o' });
+    const r = await writer.replaceAll();
+    for (let i = 0; i < 300; i++) await r.put('notes', ['h', String(i)], JSON.stringify({ pad: 'x'.repeat(30_000) }));
+    await expect(reader.get('passwd', ['h', 'old'])).resolves.toEqual({ pw: 'o' });
+    await expect(writer.get('notes', ['h', '0'])).resolves.toBeUndefined();
+    await r.commit();
+    await expect(reader.get('passwd', ['h', 'old'])).resolves.toBeUndefined();
+    await expect(reader.get('notes', ['h', '299'])).resolves.toMatchObject({ pad: expect.any(String) });
+  } finally {
+    await writer.close();
+    await reader.close();
+  }
+});
 
 test('updates of one key from two stores on one database, as from two processes, all count', async () => {
   const [a, b] = [await openPgStore(options), await openPgStore(options)];

@@ -44,6 +44,10 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
     const putAll = async (table: string, ks: readonly Key[]) => {
       for (const k of ks) await store.put(table, k, { k });
     };
+    // Replacements larger than what drivers write at once (a few MB), so that some of it is
+    // written before the end.
+    const big = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(20_000) });
+    const BIG = 600;
 
     describe('single records', () => {
       test('get of a missing key resolves to undefined', async () => {
@@ -791,7 +795,7 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await other.close();
         await add(alice, 7000, 'before');
         const back = await store.replaceAll();
-        for (const [table, k, json] of saved) back.put(table, k, json);
+        for (const [table, k, json] of saved) await back.put(table, k, json);
         await back.commit();
         await add(alice, 7000, 'after');
         await expect(texts(alice)).resolves.toEqual(['one', 'two', 'three', 'after']);
@@ -1157,10 +1161,10 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await store.put('passwd', ['h', 'both'], { pw: 'before' });
         await store.put('vcard', ['h', 'old'], { xml: '<vCard/>' });
         const r = await store.replaceAll();
-        r.put('passwd', ['h', 'both'], '{"pw":"after"}');
-        r.put('roster', ['h', 'new', 'c'], '["both",{"n":"Ünïcødé"}]');
-        r.put('roster', ['h', 'new', 'c'], '["none"]');
-        r.put('last', ['h', 'new'], '7');
+        await r.put('passwd', ['h', 'both'], '{"pw":"after"}');
+        await r.put('roster', ['h', 'new', 'c'], '["both",{"n":"Ünïcødé"}]');
+        await r.put('roster', ['h', 'new', 'c'], '["none"]');
+        await r.put('last', ['h', 'new'], '7');
         await expect(store.get('passwd', ['h', 'both'])).resolves.toEqual({ pw: 'before' });
         await expect(collect(store.keys('roster'))).resolves.toEqual([]);
         await r.commit();
@@ -1177,7 +1181,7 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         for (let i = 0; i < 100; i++) await store.put('t', ['old', String(i)], i);
         const r = await store.replaceAll();
         const ks = Array.from({ length: 300 }, (_, i) => ['new', String((i * 101) % 300)]);
-        for (const k of ks) r.put('t', k, '1');
+        for (const k of ks) await r.put('t', k, '1');
         await r.commit();
         await expect(keysOf('t')).resolves.toEqual([...ks].sort(compareKeys));
       });
@@ -1185,8 +1189,8 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
       test('an aborted replacement leaves every record as it was', async () => {
         await store.put('passwd', ['h', 'a'], { pw: 'a' });
         const r = await store.replaceAll();
-        r.put('passwd', ['h', 'a'], '{"pw":"new"}');
-        r.put('last', ['h', 'a'], '1');
+        await r.put('passwd', ['h', 'a'], '{"pw":"new"}');
+        await r.put('last', ['h', 'a'], '1');
         await r.abort();
         await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'a'], { pw: 'a' }]]);
         await expect(collect(store.keys('last'))).resolves.toEqual([]);
@@ -1200,6 +1204,47 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await r.commit();
         await expect(collect(store.keys('passwd'))).resolves.toEqual([]);
         await expect(collect(store.entries('roster'))).resolves.toEqual([[['h', 'late', 'b'], 2]]);
+      });
+
+      test('while a large replacement is prepared, readers see the old records only; once committed, the new ones only', async () => {
+        await store.put('passwd', ['h', 'old'], { pw: 'o' });
+        await store.put('vcard', ['h', 'old'], { xml: '<vCard/>' });
+        const r = await store.replaceAll();
+        for (let i = 0; i < BIG; i++) await r.put('passwd', ['h', `new${String(i).padStart(4, '0')}`], big(i));
+        await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'old'], { pw: 'o' }]]);
+        await expect(store.get('passwd', ['h', 'new0000'])).resolves.toBeUndefined();
+        const snap = await store.snapshot();
+        await expect(snap.tables()).resolves.toEqual(['passwd', 'vcard']);
+        await expect(collect(snap.entriesJson('passwd'))).resolves.toEqual([[['h', 'old'], '{"pw":"o"}']]);
+        await snap.close();
+        await r.commit();
+        const ks = await keysOf('passwd');
+        expect(ks).toHaveLength(BIG);
+        expect(ks[0]).toEqual(['h', 'new0000']);
+        await expect(store.get<{ i: number }>('passwd', ['h', 'new0599'])).resolves.toMatchObject({ i: 599 });
+        await expect(keysOf('vcard')).resolves.toEqual([]);
+      });
+
+      test('an aborted large replacement leaves every record as it was, and the next one starts afresh', async () => {
+        await store.put('passwd', ['h', 'old'], { pw: 'o' });
+        const r = await store.replaceAll();
+        for (let i = 0; i < BIG; i++) await r.put('passwd', ['h', `new${i}`], big(i));
+        await r.abort();
+        await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'old'], { pw: 'o' }]]);
+        const again = await store.replaceAll();
+        await again.put('last', ['h', 'x'], '1');
+        await again.commit();
+        await expect(keysOf('passwd')).resolves.toEqual([]);
+        await expect(collect(store.entries('last'))).resolves.toEqual([[['h', 'x'], 1]]);
+      });
+
+      test('a record added twice far apart in a large replacement keeps the later value', async () => {
+        const r = await store.replaceAll();
+        await r.put('t', ['k'], '"first"');
+        for (let i = 0; i < BIG; i++) await r.put('t', ['p', String(i)], big(i));
+        await r.put('t', ['k'], '"second"');
+        await r.commit();
+        await expect(store.get('t', ['k'])).resolves.toBe('second');
       });
     });
 
@@ -1230,11 +1275,24 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
           ).resolves.toEqual([['both'], undefined]);
         });
 
+        test('a large replacement left unfinished by closing the store is gone after reopening', async () => {
+          await store.put('passwd', ['h', 'old'], 1);
+          const r = await store.replaceAll();
+          for (let i = 0; i < BIG; i++) await r.put('passwd', ['h', `new${i}`], big(i));
+          store = await reopen(store);
+          await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'old'], 1]]);
+          const snap = await store.snapshot();
+          await expect(snap.tables()).resolves.toEqual(['passwd']);
+          await snap.close();
+          await r.abort().catch(() => undefined);
+          await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'old'], 1]]);
+        });
+
         test('a committed replacement is what reopening finds', async () => {
           await store.put('passwd', ['h', 'old'], 1);
           const r = await store.replaceAll();
-          r.put('passwd', ['h', 'new'], '{"pw":"n"}');
-          r.put('srg', ['h', 'g'], '{"name":"G"}');
+          await r.put('passwd', ['h', 'new'], '{"pw":"n"}');
+          await r.put('srg', ['h', 'g'], '{"name":"G"}');
           await r.commit();
           store = await reopen(store);
           await expect(collect(store.entries('passwd'))).resolves.toEqual([[['h', 'new'], { pw: 'n' }]]);
