@@ -211,6 +211,7 @@ const SECTIONS = [
   ['Offline messages', () => messages.bench({ quick }), false],
   ['HTTP JSON API (keep-alive, 127.0.0.1)', () => httpApi.bench({ quick }), true],
   ['Backup, restore, dump, load', () => backup.bench({ quick }), false],
+  ['Restore of a large backup (peak memory)', () => require('./restore').bench({ quick }), true],
   ['XEP-0227 export and import', () => piefxis.bench({ quick }), true],
   ['XMPP server under load (client swarm in its own process, bare Node relay as the baseline)', () => xmpp.bench({ quick }), false],
   ['Clusters: two nodes on PostgreSQL and Redis (clients on one node as the baseline)', () => cluster.bench({ quick }), true],
