@@ -66,9 +66,10 @@ export interface StoreSnapshot {
  * New contents for the whole database, written while the database stays as it is, then put
  * in place at once. `commit` removes the records that existed when the replacement began and
  * makes the added ones the contents, in one atomic, synced step: a crash leaves either the old
- * contents or the new, and readers see the old ones until the commit. The added records are
- * not held until then: the driver writes them aside as they come, so a replacement of any
- * size takes a bounded amount of memory. Writes made by others while a replacement is
+ * contents or the new, and readers see the old ones until the commit. A driver that keeps
+ * its records on disk does not hold the added ones until then: it writes them aside as they
+ * come, so that a replacement of any size takes a bounded amount of memory (a restore of a
+ * backup larger than the memory). Writes made by others while a replacement is
  * prepared are not guaranteed to be removed: callers keep other writers away (a node pauses
  * its other work, a local `ctl` holds the database lock).
  */
