@@ -16,4 +16,6 @@ export interface FeatureEvents {
   'roster-item-changed': { readonly owner: BareJid; readonly contact: string; readonly item: RosterItem | undefined };
   'vcard-changed': { readonly jid: BareJid };
   'offline-message-stored': { readonly jid: BareJid; readonly id: string };
+  /** The SHA-256 (hex) of each token revoked; `hashes` absent: the database was replaced, any token may have gone. */
+  'api-tokens-revoked': { readonly hashes?: readonly string[] };
 }

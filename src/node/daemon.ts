@@ -200,7 +200,8 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     if (cluster) {
       const { linkCluster } = await import('../xmpp/cluster-link');
       const { clusterMuc } = await import('../xmpp/cluster-muc');
-      link = linkCluster({ remote: xmpp.remote, cluster, events, logger });
+      const { hearingOtherNodes } = await import('../features/tokens/cache');
+      link = linkCluster({ remote: hearingOtherNodes(events, xmpp.remote), cluster, events, logger });
       rooms = clusterMuc(xmpp.muc, link);
       await cluster.attach(link.handlers);
     }
@@ -334,6 +335,8 @@ async function start(options: NodeOptions): Promise<RunningNode> {
           return await fn();
         } finally {
           services = buildServices();
+          // The other nodes of a cluster share the database: what they verified is gone too.
+          events.emit('api-tokens-revoked', {});
         }
       }),
   };

@@ -25,6 +25,7 @@ const FEATURE_EVENTS: readonly (keyof FeatureEvents)[] = [
   'roster-item-changed',
   'vcard-changed',
   'offline-message-stored',
+  'api-tokens-revoked',
 ];
 
 /** How long a node gathers the numbers it took before it acknowledges them. */

@@ -9,6 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempHome } from '../helpers/cli';
+import { curl } from '../helpers/http-node';
+import { tokenHash } from '../../src/features/tokens/records';
 import { ctlProcess, ensureBuilt, killNodes, trackNodes, waitGone, type ProcResult } from '../helpers/proc';
 import { freePort } from '../helpers/ports';
 import { startRedis, type TestRedis } from '../helpers/redis';
@@ -25,6 +27,8 @@ interface TestNode {
   readonly name: string;
   readonly home: string;
   readonly port: number;
+  /** The JSON API's. */
+  readonly http: number;
   readonly tracker: ReturnType<typeof trackNodes>;
   pid: number;
 }
@@ -46,6 +50,7 @@ beforeAll(async () => {
     const home = tempHome('ctl-cluster-');
     homes.push(home);
     const port = await freePort();
+    const http = await freePort();
     writeFileSync(
       join(home.dir, 'ctl.yml'),
       [
@@ -61,10 +66,11 @@ beforeAll(async () => {
         `cluster_lease: ${LEASE_S}`,
         'listen:',
         `  - {port: ${port}, ip: "127.0.0.1", module: ejabberd_c2s, starttls: true}`,
+        `  - {port: ${http}, ip: "127.0.0.1", module: ejabberd_http, request_handlers: {"/api": mod_http_api}}`,
         '',
       ].join('\n'),
     );
-    nodes.push({ name, home: home.dir, port, tracker: trackNodes(() => home.dir), pid: 0 });
+    nodes.push({ name, home: home.dir, port, http, tracker: trackNodes(() => home.dir), pid: 0 });
   }
   const [n1] = nodes;
   for (const u of ['ann', 'ben', 'cat'])
@@ -137,6 +143,41 @@ test('join_cluster: the others join the first node, say what they did, and every
   expect(again).toEqual({ status: 1, stdout: '', stderr: 'Error: n3@localhost is already in cluster n1@localhost, with n1@localhost\n' });
   const status = await ctl(n2, ['status']);
   expect(status.stdout).toContain(`It is a node of cluster n1@localhost, whose Redis at 127.0.0.1:${redis.port} answers`);
+});
+
+test('a token revoked on one node, or whose account one node removes, is refused by the other nodes that verified it', async () => {
+  const [n1, n2, n3] = nodes;
+  expect((await ctl(n1, ['register', 'dee', 'localhost', 'pw'])).status).toBe(0);
+  const [revoked, kept] = await Promise.all([1, 2].map(async () => (await ctl(n1, ['api_token_create', 'dee', 'localhost', '0'])).stdout.trim()));
+  const call = async (n: TestNode, token: string) =>
+    (
+      await curl([
+        '-H',
+        `Authorization: Bearer ${token}`,
+        '-H',
+        'Content-Type: application/json',
+        '-X',
+        'POST',
+        '--data-binary',
+        '{}',
+        `http://127.0.0.1:${n.http}/api/get_offline_count`,
+      ])
+    ).status;
+  const refused = (n: TestNode, token: string) =>
+    eventually(
+      () => call(n, token),
+      (s) => s === 401,
+      2000,
+    );
+  for (const n of nodes) for (const t of [revoked, kept]) expect(await call(n, t)).toBe(200);
+  expect(await ctl(n1, ['api_token_revoke', tokenHash(revoked).slice(0, 12)])).toEqual(okOut(''));
+  expect(await call(n1, revoked)).toBe(401);
+  // The revocation reaches the other nodes over Redis, a moment after it is committed.
+  for (const n of [n2, n3]) expect(await refused(n, revoked)).toBe(401);
+  for (const n of nodes) expect(await call(n, kept)).toBe(200);
+  expect((await ctl(n3, ['unregister', 'dee', 'localhost'])).status).toBe(0);
+  expect(await call(n3, kept)).toBe(401);
+  for (const n of [n1, n2]) expect(await refused(n, kept)).toBe(401);
 });
 
 describe('clients on three nodes', () => {

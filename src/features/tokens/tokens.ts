@@ -5,6 +5,7 @@ import { checkDays } from '../../lib/days';
 import type { Accounts } from '../accounts/accounts';
 import { readAccount } from '../accounts/records';
 import { accountLockKey, type FeatureDeps } from '../deps';
+import { verifiedTokens } from './cache';
 import { allTokens, readToken, tokenHash, tokenOps, tokenOwner, tokenRemovalOps, type TokenRecord } from './records';
 
 /** How much of a token's hash names it in lists and revocations. */
@@ -36,8 +37,12 @@ export interface Tokens {
  * by their id (the start of their hash), checked on every HTTP or XML-RPC call.
  */
 export function createTokens(deps: FeatureDeps, accounts: Accounts): Tokens {
-  const { store } = deps;
+  const { store, events } = deps;
   const now = () => Math.floor(deps.clock() / 1000);
+  const verified = verifiedTokens(events);
+  // Features are built again after the database is replaced (restore, a restart that installs a
+  // fallback): nothing verified before may be trusted by the new ones.
+  verified.clear();
 
   return {
     async create(jid, days) {
@@ -69,20 +74,32 @@ export function createTokens(deps: FeatureDeps, accounts: Accounts): Tokens {
         throw fieldError('bad_argument', 'id', (name) => `Invalid token id '${id}' (${name}): ids are the ${TOKEN_ID_LENGTH} hex digits api_token_list shows`);
       }
       const ops = [];
+      const hashes: string[] = [];
       // Hex digits sort before `g`: this range holds exactly the hashes that start with the id.
-      for await (const [hash, rec] of allTokens(store, { gte: id, lt: `${id}g` })) ops.push(...tokenRemovalOps(hash, rec));
+      for await (const [hash, rec] of allTokens(store, { gte: id, lt: `${id}g` })) {
+        ops.push(...tokenRemovalOps(hash, rec));
+        hashes.push(hash);
+      }
       if (ops.length === 0) throw new CommandError('not_found', `No API token has the id ${id}`);
       await store.batch(ops);
+      // Heard by every instance over this bus, and relayed to the other nodes of a cluster.
+      events.emit('api-tokens-revoked', { hashes });
     },
 
     async verify(token) {
-      const rec = await readToken(store, tokenHash(token));
+      const hash = tokenHash(token);
+      const known = verified.get(hash, now());
+      if (known) return known;
+      const mark = verified.mark();
+      const rec = await readToken(store, hash);
       if (!rec || (rec.expires !== undefined && rec.expires <= now())) return undefined;
       const jid = tokenOwner(rec);
       // Tokens made before they were indexed by account may outlive it: the account must still be
       // the one the token was made for.
       const account = await readAccount(store, jid);
-      return account !== undefined && account.created <= rec.created ? jid : undefined;
+      if (account === undefined || account.created > rec.created) return undefined;
+      verified.remember(hash, jid, rec.expires, mark);
+      return jid;
     },
   };
 }

@@ -213,4 +213,32 @@ describe('authentication and permissions', () => {
     const bobToken = (await runCli(['api_token_create', 'bob', 'localhost', '0', '--home', n.dir])).stdout.trim();
     expect((await post('registered_users', { host: 'localhost' }, ['-H', `Authorization: Bearer ${bobToken}`])).status).toBe(403);
   });
+
+  test('a token that served calls is refused on the very next call once revoked, or once its account is removed', async () => {
+    const ids = async () =>
+      new Set(
+        (await runCli(['api_token_list', '--home', n.dir])).stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.slice(0, 12)),
+      );
+    const before = await ids();
+    const token = (await runCli(['api_token_create', 'admin', 'localhost', '1', '--home', n.dir])).stdout.trim();
+    const [id] = [...(await ids())].filter((i) => !before.has(i));
+    const auth = ['-H', `Authorization: Bearer ${token}`];
+    for (let i = 0; i < 3; i++) expect(await json('registered_users', { host: 'localhost' }, auth)).toEqual([200, ['admin', 'bob']]);
+    expect(await runCli(['api_token_revoke', id, '--home', n.dir])).toEqual({ status: 0, stdout: '', stderr: '' });
+    expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(401);
+
+    expect((await runCli(['register', 'carol', 'localhost', 'pw', '--home', n.dir])).status).toBe(0);
+    const carols = (await runCli(['api_token_create', 'carol', 'localhost', '0', '--home', n.dir])).stdout.trim();
+    const carol = ['-H', `Authorization: Bearer ${carols}`];
+    for (let i = 0; i < 3; i++) expect(await json('get_offline_count', {}, carol)).toEqual([200, { res: 0 }]);
+    expect((await runCli(['unregister', 'carol', 'localhost', '--home', n.dir])).status).toBe(0);
+    expect((await post('get_offline_count', {}, carol)).status).toBe(401);
+    // Registered again, carol is another account: what was made for the first one does not serve it.
+    expect((await runCli(['register', 'carol', 'localhost', 'pw', '--home', n.dir])).status).toBe(0);
+    expect((await post('get_offline_count', {}, carol)).status).toBe(401);
+    expect((await runCli(['unregister', 'carol', 'localhost', '--home', n.dir])).status).toBe(0);
+  });
 });
