@@ -241,4 +241,14 @@ describe('authentication and permissions', () => {
     expect((await post('get_offline_count', {}, carol)).status).toBe(401);
     expect((await runCli(['unregister', 'carol', 'localhost', '--home', n.dir])).status).toBe(0);
   });
+
+  test('a token that served calls is refused once restore puts back a database without it', async () => {
+    const backup = join(n.dir, 'before-token.backup');
+    expect((await runCli(['backup', backup, '--home', n.dir])).status).toBe(0);
+    const token = (await runCli(['api_token_create', 'admin', 'localhost', '0', '--home', n.dir])).stdout.trim();
+    const auth = ['-H', `Authorization: Bearer ${token}`];
+    for (let i = 0; i < 3; i++) expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(200);
+    expect((await runCli(['restore', backup, '--home', n.dir])).status).toBe(0);
+    expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(401);
+  });
 });
