@@ -153,6 +153,8 @@ export const mnesiaCommands = [
     module: 'ejabberd_admin',
     policy: 'restricted',
     needs: 'store',
+    // It overwrites records the features and the XMPP server keep in memory (accounts, rosters, tokens), as restore does.
+    exclusive: true,
     args: [f('file', string)],
     result: f('res', restuple),
     paths: ['file'],

@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli';
+import { runCli, tempHome } from '../../helpers/cli';
 import { curl, startHttpNode, type HttpNode } from '../../helpers/http-node';
 
 jest.setTimeout(60_000);
@@ -250,5 +250,25 @@ describe('authentication and permissions', () => {
     for (let i = 0; i < 3; i++) expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(200);
     expect((await runCli(['restore', backup, '--home', n.dir])).status).toBe(0);
     expect((await post('registered_users', { host: 'localhost' }, auth)).status).toBe(401);
+  });
+
+  test('a token is refused once load puts back its account as one registered after the token was made', async () => {
+    expect((await runCli(['register', 'dave', 'localhost', 'pw', '--home', n.dir])).status).toBe(0);
+    const token = (await runCli(['api_token_create', 'dave', 'localhost', '0', '--home', n.dir])).stdout.trim();
+    const dave = ['-H', `Authorization: Bearer ${token}`];
+    for (let i = 0; i < 3; i++) expect(await json('get_offline_count', {}, dave)).toEqual([200, { res: 0 }]);
+    // Another database's dave, registered a second later than the token was made.
+    await new Promise((r) => setTimeout(r, 1100));
+    const other = tempHome('ctl-load-');
+    try {
+      expect((await runCli(['register', 'dave', 'localhost', 'pw', '--home', other.dir])).status).toBe(0);
+      const dump = join(other.dir, 'dave.dump');
+      expect((await runCli(['dump', dump, '--home', other.dir])).status).toBe(0);
+      expect((await runCli(['load', dump, '--home', n.dir])).status).toBe(0);
+    } finally {
+      other.cleanup();
+    }
+    expect((await post('get_offline_count', {}, dave)).status).toBe(401);
+    expect((await runCli(['unregister', 'dave', 'localhost', '--home', n.dir])).status).toBe(0);
   });
 });
