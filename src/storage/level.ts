@@ -33,9 +33,15 @@ interface Batched<T> {
  * The items of an iterator, read a page at a time: one step of LevelDB's iterator per item costs
  * several times the item. Pages start small, for a caller that wants the first few only.
  */
-async function* pages<T>(it: Batched<T>): AsyncIterable<T> {
+async function* pages<T, U>(ready: () => Promise<unknown> | undefined, open: () => Batched<T> | undefined, as: (item: T) => U): AsyncIterable<U> {
+  const wait = ready();
+  if (wait) await wait;
+  const it = open();
+  if (!it) return;
   try {
-    for (let size = 16, page = await it.nextv(size); page.length > 0; page = await it.nextv((size = Math.min(size * 4, 1000)))) yield* page;
+    for (let size = 16, page = await it.nextv(size); page.length > 0; page = await it.nextv((size = Math.min(size * 4, 1000)))) {
+      for (const item of page) yield as(item);
+    }
   } finally {
     await it.close();
   }
@@ -250,6 +256,16 @@ async function copyStaged(db: Level<string, unknown>): Promise<void> {
 function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean, syncReads: boolean): Store {
   const root = db as unknown as Root;
   const subs = new Map<string, Sub>();
+  /** A range's items, once a switch under way is done; nothing for a range that holds nothing. */
+  const scan = <T, U>(range: Range | undefined, open: (r: Record<string, unknown>) => Batched<T>, as: (item: T) => U): AsyncIterable<U> =>
+    pages(
+      () => switching,
+      () => {
+        const r = levelRange(range);
+        return r === undefined ? undefined : open(r);
+      },
+      as,
+    );
   const sub = (table: string): Sub => {
     let s = subs.get(table);
     if (!s) subs.set(table, (s = db.sublevel(table, { valueEncoding: 'json' }) as unknown as Sub));
@@ -343,18 +359,15 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       await grouped(entries, sync(o).sync);
     },
     update: (table, key, fn, options) => update(table, key, fn, options),
-    async *entries<T>(table: string, range?: Range): AsyncIterable<[Key, T]> {
-      const r = levelRange(range);
-      if (r === undefined) return;
-      if (switching) await switching;
-      for await (const [k, v] of pages(sub(table).iterator(r))) yield [decodeKey(k), v as T];
-    },
-    async *keys(table: string, range?: Range): AsyncIterable<Key> {
-      const r = levelRange(range);
-      if (r === undefined) return;
-      if (switching) await switching;
-      for await (const k of pages(sub(table).keys(r) as unknown as Batched<string>)) yield decodeKey(k);
-    },
+    // Each returns the pages' own generator: a generator more per item would cost as much as the
+    // reading, in scans of a whole table.
+    entries: <T>(table: string, range?: Range): AsyncIterable<[Key, T]> =>
+      scan(
+        range,
+        (r) => sub(table).iterator(r),
+        ([k, v]: [string, unknown]) => [decodeKey(k), v as T],
+      ),
+    keys: (table: string, range?: Range): AsyncIterable<Key> => scan(range, (r) => sub(table).keys(r) as unknown as Batched<string>, decodeKey),
     archive: (name, options) => archives()(name, options),
     async sync() {
       if (switching) await switching;
