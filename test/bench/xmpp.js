@@ -128,12 +128,15 @@ async function nodeTarget(bulk, cert) {
       `  - port: ${plainPort}`,
       '    ip: "127.0.0.1"',
       '    module: ejabberd_c2s',
-      // Every bench client connects from 127.0.0.1.
+      // Every bench client connects from 127.0.0.1; the swarm may hold more streams than a
+      // quarter of the open-files limit, the default bound.
       '    max_connections_per_ip: infinity',
+      '    max_connections: infinity',
       `  - port: ${tlsPort}`,
       '    ip: "127.0.0.1"',
       '    module: ejabberd_c2s',
       '    max_connections_per_ip: infinity',
+      '    max_connections: infinity',
       '    tls: true',
       '',
     ].join('\n'),
