@@ -117,8 +117,14 @@ async function bench({ quick }) {
     };
     const measure = async () => {
       const flow = await client.request({ op: 'messages', pairs, seconds: quick ? 2 : 5, window: 50 });
-      await sleep(500);
-      const burst = await client.request({ op: 'burst', users: users.length, count: 20, spreadMs: 1000 });
+      // One burst's p99 is its tenth-worst delivery: one pause of the collector or the scheduler
+      // sets it. The round of median p99 stands for the placement.
+      const bursts = [];
+      for (let r = 0; r < (quick ? 3 : 5); r++) {
+        await sleep(500);
+        bursts.push(await client.request({ op: 'burst', users: users.length, count: 20, spreadMs: 1000 }));
+      }
+      const burst = [...bursts].sort((x, y) => x.p99 - y.p99)[bursts.length >> 1];
       await client.request({ op: 'closeAll' });
       await sleep(500);
       return { flow, burst };
@@ -157,9 +163,13 @@ async function bench({ quick }) {
         `${cross.flow.perSecond.toFixed(0)}/s${lost(cross.flow)}`,
         `${throughput.toFixed(2)}x`,
       ],
-      [`${users.length} users x 20 messages over 1 s, one node (baseline)`, `p50 ${one.burst.p50.toFixed(1)} ms, p99 ${one.burst.p99.toFixed(1)} ms`, '1.00x'],
       [
-        `${users.length} users x 20 messages over 1 s, across nodes`,
+        `${users.length} users x 20 messages over 1 s, one node, round of median p99 (baseline)`,
+        `p50 ${one.burst.p50.toFixed(1)} ms, p99 ${one.burst.p99.toFixed(1)} ms`,
+        '1.00x',
+      ],
+      [
+        `${users.length} users x 20 messages over 1 s, across nodes, round of median p99`,
         `p50 ${cross.burst.p50.toFixed(1)} ms, p99 ${cross.burst.p99.toFixed(1)} ms${lost(cross.burst)}`,
         `p99 ${p99.toFixed(2)}x`,
       ],
