@@ -168,6 +168,6 @@ async function bench({ quick }) {
   ];
 }
 
-module.exports = { bench };
+module.exports = { bench, rowsOf };
 
 if (require.main === module) runAlone('XEP-0227 export and import (PIEFXIS)', bench);

@@ -11,37 +11,19 @@ const { join } = require('node:path');
 const { CTL, ctl, dist, openServices, runAlone, tempHome } = require('./lib');
 const budgets = require('./budgets');
 
+const { rowsOf } = require('./piefxis');
+
 const HOST = 'localhost';
-const VCARD =
-  '<vCard xmlns="vcard-temp"><FN>User NUMBER</FN><N><FAMILY>Liddell</FAMILY><GIVEN>Alice</GIVEN></N><NICKNAME>ally</NICKNAME>' +
-  '<BDAY>1852-05-04</BDAY><URL>https://example.org/alice</URL><TITLE>Dreamer</TITLE></vCard>';
 
 const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
 
 /** Fills the home's database with `users` users (account, 3 contacts, a vCard: 5 records each). */
 async function fill(home, users) {
   const { makeSecret } = dist('src/features/accounts/secret');
-  const { accountOps } = dist('src/features/accounts/records');
-  const { rosterItemOps } = dist('src/features/roster/records');
-  const { vcardOps } = dist('src/features/vcard/records');
   const secret = await makeSecret('pw', 'scram');
-  const created = Math.floor(Date.now() / 1000);
   const { store } = await openServices(home);
   try {
-    let ops = [];
-    for (let u = 0; u < users; u++) {
-      const jid = { host: HOST, user: `user${String(u).padStart(6, '0')}` };
-      ops.push(...accountOps(jid, { secret, created }));
-      for (let c = 0; c < 3; c++) {
-        const contact = `user${String((u + c + 1) % users).padStart(6, '0')}@${HOST}`;
-        ops.push(...rosterItemOps(jid, contact, { name: `Friend ${c}`, subscription: 'both', ask: 'none', groups: ['Friends'] }));
-      }
-      ops.push(...vcardOps(jid, { xml: VCARD.replace('NUMBER', String(u)) }));
-      if (ops.length >= 10_000 || u === users - 1) {
-        await store.batch(ops);
-        ops = [];
-      }
-    }
+    for (const ops of rowsOf(users, secret)) await store.batch(ops);
     await store.sync();
   } finally {
     await store.close();
