@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { isUtf8 } from 'node:buffer';
 import { isIP } from 'node:net';
 import type { Caller } from '../../core/access';
 import { CommandError, type ErrorCode } from '../../lib/errors';
+import { decodeUtf8 } from '../../lib/utf8';
 import type { Registry } from '../../core/registry';
 import type { Command } from '../../core/command';
 
@@ -135,9 +135,9 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** The request body as text; bytes that are not UTF-8 are refused, never read as U+FFFD. */
 export async function readText(req: IncomingMessage): Promise<string> {
-  const body = await readBody(req);
-  if (!isUtf8(body)) throw new CommandError('bad_argument', 'The request body is not valid UTF-8');
-  return body.toString('utf8');
+  const text = decodeUtf8(await readBody(req));
+  if (text === undefined) throw new CommandError('bad_argument', 'The request body is not valid UTF-8');
+  return text;
 }
 
 /** The media type of a Content-Type header, lower case, without its parameters; '' when absent. */
