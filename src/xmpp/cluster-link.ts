@@ -341,13 +341,11 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
       // The service itself (disco of the MUC domain, say) answers on every node.
       if (to.user === '') return false;
       const room = bareText(to);
+      // A room already placed is handed over in this turn: this runs for every room stanza.
       const known = rooms.get(room);
       if (known !== undefined) return handTo(known, room, stanza);
-      return cluster.holder(room).then(
-        (holder) => {
-          rooms.set(room, holder);
-          return handTo(holder, room, stanza);
-        },
+      return roomNode(room, true).then(
+        (holder) => handTo(holder ?? me, room, stanza),
         () => false,
       );
     },
