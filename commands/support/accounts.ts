@@ -11,11 +11,8 @@ export { prepareSecret } from '../../src/features/accounts/secret';
 /** The account `user` and `host` name, as the commands that touch that account alone declare their scope; undefined for what names none. */
 export function accountScope(user: unknown, host: unknown): string | undefined {
   if (typeof user !== 'string' || typeof host !== 'string') return undefined;
-  try {
-    return bareText({ user: nodeprep(user), host: nameprep(host) });
-  } catch {
-    return undefined;
-  }
+  // A name that does not prep throws: scopeOf takes that for no scope, and the command refuses it.
+  return bareText({ user: nodeprep(user), host: nameprep(host) });
 }
 
 export async function register(accounts: Accounts, user: string, host: string, password: string): Promise<string> {

@@ -176,6 +176,9 @@ async function openListener(
   return server;
 }
 
+/** How much longer than keep-alive's advertised timeout Node's server waits for a next request (ms). */
+const KEEP_ALIVE_SLACK = 1000;
+
 /**
  * Bounds what one listener holds, so that a flood of connections cannot take the descriptors the
  * node needs (its database, its control socket): past max_connections, or
@@ -183,9 +186,6 @@ async function openListener(
  * accepted; one with no request under way for idle_timeout is closed. WebSocket streams, once
  * upgraded, are XMPP's: they count towards the bounds but never time out here.
  */
-/** How much longer than keep-alive's advertised timeout Node's server waits for a next request (ms). */
-const KEEP_ALIVE_SLACK = 1000;
-
 function boundListener(server: Server, logger: Logger): void {
   const settings = () => configured.get(server)!;
   const where = () => `HTTP listener on ${settings().ip} port ${settings().port}`;
