@@ -29,24 +29,6 @@ interface Batched<T> {
   close(): Promise<void>;
 }
 
-/**
- * The items of an iterator, read a page at a time: one step of LevelDB's iterator per item costs
- * several times the item. Pages start small, for a caller that wants the first few only.
- */
-async function* pages<T, U>(ready: () => Promise<unknown> | undefined, open: () => Batched<T> | undefined, as: (item: T) => U): AsyncIterable<U> {
-  const wait = ready();
-  if (wait) await wait;
-  const it = open();
-  if (!it) return;
-  try {
-    for (let size = 16, page = await it.nextv(size); page.length > 0; page = await it.nextv((size = Math.min(size * 4, 1000)))) {
-      for (const item of page) yield as(item);
-    }
-  } finally {
-    await it.close();
-  }
-}
-
 /** The root's key iterator, which can jump ahead. */
 interface Seekable extends Batched<string> {
   next(): Promise<string | undefined>;
@@ -97,7 +79,7 @@ const SYNC_MARKER = 'sync-marker';
  * will have: outside every table, so that no read of a table and no list of tables sees them.
  */
 const STAGED = 'staged';
-const STAGED_KEYS = { gte: STAGED, lt: 'staged"' };
+const STAGED_KEYS = { gte: STAGED + TABLE_KEYS.gte, lt: STAGED + TABLE_KEYS.lt };
 /**
  * Says where a replacement stands, so that opening the database finishes what a crash
  * interrupted: `staging` (the staged records, if any, are not the contents: they go) or
@@ -170,21 +152,27 @@ async function finishReplacement(db: Level<string, unknown>): Promise<void> {
   const root = db as unknown as Root;
   const state = await root.get(REPLACE_MARKER);
   if (state === undefined) return;
-  if (state === SWITCHING) {
-    // Which records were there before the replacement is not known any more: every record
-    // goes that the backup does not have, even one written while it was prepared (the
-    // contract allows both).
-    await removeUnstaged(db);
-    await copyStaged(db);
-    await root.put(REPLACE_MARKER, STAGING, { sync: true });
-  }
-  await clearRange(db, STAGED_KEYS);
-  await root.del(REPLACE_MARKER, { sync: false });
+  // Which records were there before the replacement is not known any more: every record goes
+  // that the backup does not have, even one written while it was prepared (the contract allows both).
+  if (state === SWITCHING) await placeStaged(db);
+  await dropStaged(db);
 }
 
-/** Removes the keys of a root range: LevelDB does it in small batches of its own, unsynced. */
-async function clearRange(db: Level<string, unknown>, range: { gte: string; lt: string }): Promise<void> {
-  await db.clear(range);
+/**
+ * Puts the staged records in place of the tables' records (as `snapshot` saw them; it is let
+ * go once read), then marks them spent.
+ */
+async function placeStaged(db: Level<string, unknown>, snapshot?: { close(): Promise<void> }): Promise<void> {
+  await removeUnstaged(db, snapshot);
+  await snapshot?.close();
+  await copyStaged(db);
+  await (db as unknown as Root).put(REPLACE_MARKER, STAGING, { sync: true });
+}
+
+/** Removes the staged records and the marker: LevelDB clears in small batches of its own, unsynced. */
+async function dropStaged(db: Level<string, unknown>): Promise<void> {
+  await db.clear(STAGED_KEYS);
+  await (db as unknown as Root).del(REPLACE_MARKER, { sync: false });
 }
 
 /**
@@ -194,7 +182,7 @@ async function clearRange(db: Level<string, unknown>, range: { gte: string; lt: 
  */
 async function removeUnstaged(db: Level<string, unknown>, snapshot?: unknown): Promise<void> {
   const live = db.keys({ ...TABLE_KEYS, ...(snapshot !== undefined && { snapshot }) } as never) as unknown as Batched<string>;
-  const staged = db.keys({ gte: `${STAGED}!`, lt: `${STAGED}"` } as never) as unknown as Batched<string>;
+  const staged = db.keys(STAGED_KEYS as never) as unknown as Batched<string>;
   try {
     let page: string[] = [];
     let at = 0;
@@ -256,16 +244,24 @@ async function copyStaged(db: Level<string, unknown>): Promise<void> {
 function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: boolean, syncReads: boolean): Store {
   const root = db as unknown as Root;
   const subs = new Map<string, Sub>();
-  /** A range's items, once a switch under way is done; nothing for a range that holds nothing. */
-  const scan = <T, U>(range: Range | undefined, open: (r: Record<string, unknown>) => Batched<T>, as: (item: T) => U): AsyncIterable<U> =>
-    pages(
-      () => switching,
-      () => {
-        const r = levelRange(range);
-        return r === undefined ? undefined : open(r);
-      },
-      as,
-    );
+  /**
+   * A range's items, once a switch under way is done, read a page at a time: one step of
+   * LevelDB's iterator per item costs several times the item. Pages start small, for a caller
+   * that wants the first few only. The iterator opens on the first read.
+   */
+  async function* scan<T, U>(range: Range | undefined, open: (r: Record<string, unknown>) => Batched<T>, as: (item: T) => U): AsyncIterable<U> {
+    if (switching) await switching;
+    const r = levelRange(range);
+    if (r === undefined) return;
+    const it = open(r);
+    try {
+      for (let size = 16, page = await it.nextv(size); page.length > 0; page = await it.nextv((size = Math.min(size * 4, 1000)))) {
+        for (const item of page) yield as(item);
+      }
+    } finally {
+      await it.close();
+    }
+  }
   const sub = (table: string): Sub => {
     let s = subs.get(table);
     if (!s) subs.set(table, (s = db.sublevel(table, { valueEncoding: 'json' }) as unknown as Sub));
@@ -359,7 +355,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       await grouped(entries, sync(o).sync);
     },
     update: (table, key, fn, options) => update(table, key, fn, options),
-    // Each returns the pages' own generator: a generator more per item would cost as much as the
+    // Each returns scan's own generator: a generator more per item would cost as much as the
     // reading, in scans of a whole table.
     entries: <T>(table: string, range?: Range): AsyncIterable<[Key, T]> =>
       scan(
@@ -404,7 +400,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       try {
         await written();
         // A replacement that could not clean up after itself left its records.
-        if ((await root.get(REPLACE_MARKER)) === STAGING) await clearRange(db, STAGED_KEYS);
+        if ((await root.get(REPLACE_MARKER)) === STAGING) await db.clear(STAGED_KEYS);
         // Written before any staged record, so that a crash from here on leaves the marker
         // to say they go: LevelDB's log keeps writes in their order.
         await root.put(REPLACE_MARKER, STAGING, { sync: false });
@@ -418,9 +414,8 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       /** The batch on its way, if any; it never rejects: its failure is kept in `failed`. */
       let flight: Promise<void> = Promise.resolve();
       let failed: unknown;
+      /** Set once the commit began: from then on it cleans up, or the staged records must stay. */
       let finished = false;
-      /** Set once the commit point may have been reached: the staged records must stay then. */
-      let placing = false;
       const unfinished = () => {
         if (finished) throw new Error('replacement is already committed or aborted');
       };
@@ -452,8 +447,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       /** Removes the staged records, spent or unwanted; a failure leaves them to the next open. */
       const clearStaged = async () => {
         try {
-          await clearRange(db, STAGED_KEYS);
-          await root.del(REPLACE_MARKER, { sync: false });
+          await dropStaged(db);
         } finally {
           replacing = false;
           if (leave === settle) leave = undefined;
@@ -474,12 +468,8 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
         // The commit point: once this synced write is on disk, so is every staged record
         // before it (LevelDB syncs its log in order), and an open finishes the switch.
         await root.put(REPLACE_MARKER, SWITCHING, { sync: true });
-        await removeUnstaged(db, before);
-        await before?.close();
+        await placeStaged(db, before);
         before = undefined;
-        await copyStaged(db);
-        // The records are in place: what is staged is spent.
-        await root.put(REPLACE_MARKER, STAGING, { sync: true });
       };
       return {
         put(table: string, k: Key, json: string) {
@@ -499,37 +489,28 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
             await discard().catch(() => undefined);
             throw failed;
           }
-          let release: () => void = () => undefined;
-          let fault: (err: unknown) => void = () => undefined;
-          const gate = new Promise<void>((resolve, reject) => {
-            release = resolve;
-            fault = reject;
-          });
-          gate.catch(() => undefined);
-          switching = gate;
-          placing = true;
-          try {
+          const placed = (async () => {
             await written();
             await putInPlace();
-          } catch (err) {
+          })().catch((err: unknown) => {
             // Whether the marker reached the disk is not known: the staged records stay for
             // the next open to decide, and this store serves nothing meanwhile.
-            const broken = new CommandError(
+            throw new CommandError(
               'failed',
               `The restore of the database ${dir} could not be put in place (${describe(err)}): it is finished when the database is opened again`,
               { cause: err },
             );
-            fault(broken);
-            throw broken;
-          }
+          });
+          placed.catch(() => undefined);
+          switching = placed;
+          await placed;
           switching = undefined;
-          release();
           archived?.forget();
           await settle();
           await (discarded ??= clearStaged()).catch(() => undefined);
         },
         async abort() {
-          if (!placing) await discard();
+          if (!finished) await discard();
         },
       };
     },
