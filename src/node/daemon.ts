@@ -159,13 +159,17 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     throw failed(err);
   }
   // The bus and the locks outlive restarts: the XMPP server's subscriptions stay in place.
-  const events = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
+  const listenerFailed = (err: unknown, event: string) => logger.error(`${event} listener failed: ${(err as Error).message}`);
+  const events = createEventBus<FeatureEvents>(listenerFailed);
+  // What the other nodes of a cluster tell of their changes, as the cluster relays it.
+  const elsewhere = createEventBus<FeatureEvents>(listenerFailed);
   const locks = createKeyedLock();
   // One count of failed logins for every listener, kept across reloads and restarts.
   const authGuard = createAuthGuard({ limit: () => config.authFailureLimit, warn: (line) => logger.warning(line) });
   let xmpp: XmppServer | undefined;
   // The cluster outlives restarts, as the bus does: each new XMPP server links to it.
   const cluster = config.redis ? await createCluster(config.redis, config, home, logger) : undefined;
+  if (cluster) (await import('../features/tokens/cache')).hearOtherNodes(events, elsewhere);
   let link: ClusterLink | undefined;
   /** The room commands: in a cluster, each runs where its room is served. */
   let rooms: MucControl | undefined;
@@ -187,6 +191,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
   const startXmpp = async () => {
     const { startXmppServer } = await import('../xmpp/server');
     xmpp = await startXmppServer({
+      elsewhere,
       config: () => config,
       home: home.dir,
       features: () => services.synced,
@@ -200,8 +205,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     if (cluster) {
       const { linkCluster } = await import('../xmpp/cluster-link');
       const { clusterMuc } = await import('../xmpp/cluster-muc');
-      const { hearingOtherNodes } = await import('../features/tokens/cache');
-      link = linkCluster({ remote: hearingOtherNodes(events, xmpp.remote), cluster, events, logger });
+      link = linkCluster({ remote: xmpp.remote, cluster, events, elsewhere, logger });
       rooms = clusterMuc(xmpp.muc, link);
       await cluster.attach(link.handlers);
     }

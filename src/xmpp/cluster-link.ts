@@ -41,6 +41,8 @@ export interface ClusterLinkDeps {
   readonly remote: HubRemote;
   readonly cluster: Cluster;
   readonly events: EventBus<FeatureEvents>;
+  /** Where the other nodes' feature events are told on this node. */
+  readonly elsewhere: EventBus<FeatureEvents>;
   readonly logger: XmppLogger;
 }
 
@@ -286,7 +288,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
         case 'gone':
           return dropNode(b.node);
         case 'event':
-          return remote.event(b.name, b.payload);
+          return deps.elsewhere.emit(b.name as keyof FeatureEvents, b.payload as never);
       }
     },
     async connected() {

@@ -10,7 +10,7 @@ import type { Config } from '../config/config';
 import type { XmppControl, SessionInfo } from '../core/sessions';
 import type { Features } from '../features';
 import type { FeatureEvents } from '../features/events';
-import { createEventBus, type EventBus, type Listener } from '../lib/events';
+import type { EventBus, Listener } from '../lib/events';
 import { bareText, tryParseJid, parseJid, type BareJid, type Jid } from '../lib/jid';
 import type {
   ComponentHandler,
@@ -38,6 +38,8 @@ export interface HubDeps {
   readonly clock: () => number;
   readonly nodeName: string;
   readonly events: EventBus<FeatureEvents>;
+  /** The feature events of the cluster's other nodes, as the cluster relays them; none alone. */
+  readonly elsewhere?: EventBus<FeatureEvents>;
   readonly logger: HubLogger;
   readonly modules: readonly XmppModule[];
 }
@@ -102,8 +104,6 @@ export interface HubRemote {
   kill(full: string, error: StreamError): boolean;
   /** Writes a stanza to a local session's stream (`available`: if the session is); false when there is no such session any more. */
   deliver(full: string, stanza: Element, available?: boolean): boolean;
-  /** A feature event another node emitted: the listeners that asked for `everywhere` hear it. */
-  event(name: string, payload: unknown): void;
   route(stanza: Element): Promise<void>;
   /** The local sessions, in bind order. */
   local(): LiveSession[];
@@ -156,7 +156,6 @@ export function createHub(deps: HubDeps): HubHandle {
   const items = new Map<string, DiscoItem[]>();
   const itemProviders: ((host: string) => readonly DiscoItem[])[] = [];
   const components: { owns: (domain: string) => boolean; handler: ComponentHandler }[] = [];
-  const elsewhere = createEventBus<FeatureEvents>((err, event) => logger.error(`${event} listener failed: ${(err as Error).message}`));
   let watcher: SessionWatcher | undefined;
 
   const failed = (what: string) => (err: unknown) => logger.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -459,7 +458,7 @@ export function createHub(deps: HubDeps): HubHandle {
     },
     listen(event, listener, everywhere) {
       unsubscribe.push(deps.events.on(event, listener));
-      if (everywhere) unsubscribe.push(elsewhere.on(event, listener));
+      if (everywhere && deps.elsewhere) unsubscribe.push(deps.elsewhere.on(event, listener));
     },
     fire,
     bounce,
@@ -618,9 +617,6 @@ export function createHub(deps: HubDeps): HubHandle {
       if (!s || s.node !== undefined) return false;
       if (!available || s.presence !== undefined) s.send(stanza);
       return true;
-    },
-    event(name, payload) {
-      elsewhere.emit(name as keyof FeatureEvents, payload as never);
     },
     route: (stanza) => api.route(stanza),
     local: localSessions,

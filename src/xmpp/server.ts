@@ -71,6 +71,8 @@ export interface XmppServerDeps {
   readonly home: string;
   readonly features: () => Features;
   readonly events: EventBus<FeatureEvents>;
+  /** The feature events of the cluster's other nodes, as the cluster relays them. */
+  readonly elsewhere?: EventBus<FeatureEvents>;
   readonly logger: HubLogger;
   readonly nodeName: string;
   readonly clock?: () => number;
@@ -119,6 +121,7 @@ export async function startXmppServer(deps: XmppServerDeps): Promise<XmppServer>
     clock,
     nodeName: deps.nodeName,
     events: deps.events,
+    ...(deps.elsewhere && { elsewhere: deps.elsewhere }),
     logger,
     modules: [...MODULES, muc.module],
   });

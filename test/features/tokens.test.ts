@@ -11,7 +11,7 @@ import { PASSWD } from '../../src/features/accounts/records';
 import type { FeatureDeps } from '../../src/features/deps';
 import type { FeatureEvents } from '../../src/features/events';
 import { createEventBus } from '../../src/lib/events';
-import { hearingOtherNodes, VerifiedTokens } from '../../src/features/tokens/cache';
+import { hearOtherNodes, VerifiedTokens } from '../../src/features/tokens/cache';
 
 const alice: BareJid = { user: 'alice', host: 'localhost' };
 const bob: BareJid = { user: 'bob', host: 'localhost' };
@@ -189,19 +189,21 @@ describe('verified tokens are remembered, and forgotten as soon as they are no l
     const bobs = await synced.tokens.create(bob, 0);
     expect(await synced.tokens.verify(token)).toEqual(alice);
     expect(await synced.tokens.verify(bobs)).toEqual(bob);
+    const elsewhere = createEventBus<FeatureEvents>();
+    hearOtherNodes(deps.events, elsewhere);
     const handed: string[] = [];
-    const hub: { event(name: string, payload: unknown): void } = { event: (name) => void handed.push(name) };
-    const remote = hearingOtherNodes(deps.events, hub);
+    elsewhere.on('api-tokens-revoked', () => void handed.push('api-tokens-revoked'));
+    elsewhere.on('account-removed', () => void handed.push('account-removed'));
     // The other node deleted the records in the shared database, then relayed its events.
     const other = createTokens(
       { ...deps, events: createEventBus<FeatureEvents>() },
       createAccounts(deps, () => [usersRows]),
     );
     await other.revoke(idOf(token));
-    remote.event('api-tokens-revoked', { hashes: [tokenHash(token)] });
+    elsewhere.emit('api-tokens-revoked', { hashes: [tokenHash(token)] });
     expect(await synced.tokens.verify(token)).toBeUndefined();
     await createAccounts({ ...deps, events: createEventBus<FeatureEvents>() }, () => [usersRows]).remove(bob);
-    remote.event('account-removed', { jid: bob });
+    elsewhere.emit('account-removed', { jid: bob });
     expect(await synced.tokens.verify(bobs)).toBeUndefined();
     expect(handed).toEqual(['api-tokens-revoked', 'account-removed']);
   });

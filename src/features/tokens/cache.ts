@@ -102,32 +102,19 @@ const memories = new WeakMap<EventBus<FeatureEvents>, VerifiedTokens>();
 export function verifiedTokens(events: EventBus<FeatureEvents>): VerifiedTokens {
   let cache = memories.get(events);
   if (!cache) {
-    const created = (cache = new VerifiedTokens());
-    memories.set(events, created);
-    events.on('api-tokens-revoked', ({ hashes }) => (hashes === undefined ? created.clear() : created.forget(hashes)));
-    events.on('account-removed', ({ jid }) => created.forgetAccount(jid));
+    cache = new VerifiedTokens();
+    memories.set(events, cache);
+    forgetOn(events, cache);
   }
   return cache;
 }
 
-/**
- * Other nodes of a cluster hand their feature events to this node's XMPP server (`remote`), not
- * to its bus: the same `remote`, except that the tokens they revoke and the accounts they remove
- * also reach this node's memory of verified tokens.
- */
-export function hearingOtherNodes<R extends { event(name: string, payload: unknown): void }>(events: EventBus<FeatureEvents>, remote: R): R {
-  const cache = verifiedTokens(events);
-  return {
-    ...remote,
-    event(name: string, payload: unknown) {
-      if (name === 'api-tokens-revoked') {
-        const { hashes } = payload as FeatureEvents['api-tokens-revoked'];
-        if (hashes === undefined) cache.clear();
-        else cache.forget(hashes);
-      } else if (name === 'account-removed') {
-        cache.forgetAccount((payload as FeatureEvents['account-removed']).jid);
-      }
-      remote.event(name, payload);
-    },
-  };
+/** The tokens that the other nodes of a cluster revoke, and those of the accounts they remove, are forgotten here too. */
+export function hearOtherNodes(events: EventBus<FeatureEvents>, elsewhere: EventBus<FeatureEvents>): void {
+  forgetOn(elsewhere, verifiedTokens(events));
+}
+
+function forgetOn(bus: EventBus<FeatureEvents>, cache: VerifiedTokens): void {
+  bus.on('api-tokens-revoked', ({ hashes }) => (hashes === undefined ? cache.clear() : cache.forget(hashes)));
+  bus.on('account-removed', ({ jid }) => cache.forgetAccount(jid));
 }
