@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { CommandError, isErrorCode } from '../../lib/errors';
-import { createLineReader, type ProgressKind, type Reply, type Request, type RequestId } from './protocol';
+import { createLineReader, heldWriter, type ProgressKind, type Reply, type Request, type RequestId } from './protocol';
 
 /** A request as the caller gives it: the client numbers it. */
 type Call = WithoutId<Request>;
@@ -121,13 +121,7 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
     failAll(lost);
   });
 
-  // Requests of one turn of the event loop leave in one write of one text: a batch sends many.
-  let held = '';
-  const flush = () => {
-    const text = held;
-    held = '';
-    if (text !== '' && !socket.destroyed) socket.write(text);
-  };
+  const out = heldWriter(socket);
 
   return {
     call(request, onProgress) {
@@ -137,14 +131,13 @@ function createClient(socket: Socket, path: string, timeoutMs: number): ControlC
         const p: Pending = { resolve, reject, onProgress };
         pending.set(id, p);
         arm(id, p);
-        if (held === '') setImmediate(flush);
-        held += `${JSON.stringify({ id, ...request })}\n`;
+        out.write(JSON.stringify({ id, ...request }));
       });
     },
     connected: () => lost === undefined,
     close() {
       closing = true;
-      flush();
+      out.flush();
       socket.end();
     },
   };

@@ -18,6 +18,7 @@
  * with `"id": null`, and the connection goes on.
  */
 
+import type { Socket } from 'node:net';
 import type { ErrorCode } from '../../lib/errors';
 import { decodeUtf8, loneSurrogateIn } from '../../lib/utf8';
 
@@ -58,6 +59,27 @@ export type Reply =
  * a line is skipped, and `onOversized` is told once per line. A line that is not UTF-8 comes
  * with `utf8` false, its bad bytes read as U+FFFD, so that its id can still be read.
  */
+/**
+ * Lines for `socket`, held until the end of the event loop's turn and written as one text: a
+ * batch has many on their way, and a corked socket still hands the kernel each line as its own
+ * buffer. `flush` writes what is held at once (before the socket ends).
+ */
+export function heldWriter(socket: Pick<Socket, 'destroyed' | 'writable' | 'write'>): { write(line: string): void; flush(): void } {
+  let held = '';
+  const flush = () => {
+    const text = held;
+    held = '';
+    if (text !== '' && !socket.destroyed && socket.writable) socket.write(text);
+  };
+  return {
+    write(line) {
+      if (held === '') setImmediate(flush);
+      held += `${line}\n`;
+    },
+    flush,
+  };
+}
+
 export function createLineReader(onLine: (line: string, utf8: boolean) => void, onOversized: () => void, max = MAX_FRAME) {
   let chunks: Buffer[] = [];
   let size = 0;

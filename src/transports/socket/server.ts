@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { toCommandError } from '../../lib/errors';
-import { asRequest, createLineReader, HEARTBEAT, MAX_FRAME, type ProgressKind, type Reply, type Request } from './protocol';
+import { asRequest, createLineReader, heldWriter, HEARTBEAT, MAX_FRAME, type ProgressKind, type Reply, type Request } from './protocol';
 
 /**
  * What the node does with one request: its result, or a thrown error. `connection` is the same
@@ -24,11 +24,12 @@ export function createControlServer(handle: RequestHandler): ControlServer {
   // still go back, and the node ends its side when the last one is written.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const connection = {};
+    const out = heldWriter(socket);
     let inFlight = 0;
     let ended = false;
     const endWhenDone = () => {
       if (!ended || inFlight !== 0) return;
-      flush();
+      out.flush();
       socket.end();
     };
     socket.on('close', () => sockets.delete(socket));
@@ -37,19 +38,10 @@ export function createControlServer(handle: RequestHandler): ControlServer {
       ended = true;
       endWhenDone();
     });
-    // Replies of one turn of the event loop leave in one write of one text: a batch has many
-    // on their way, and a corked socket still hands the kernel each of them as its own buffer.
-    let held = '';
-    const flush = () => {
-      const text = held;
-      held = '';
-      if (text !== '' && !socket.destroyed && socket.writable) socket.write(text);
-    };
-    sockets.set(socket, flush);
+    sockets.set(socket, out.flush);
     const send = (reply: Reply) => {
       if (socket.destroyed || !socket.writable) return;
-      if (held === '') setImmediate(flush);
-      held += `${JSON.stringify(reply)}\n`;
+      out.write(JSON.stringify(reply));
     };
     const fail = (id: Request['id'] | null, message: string) => send({ id, ok: false, error: { code: 'bad_argument', message } });
 
