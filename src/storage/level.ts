@@ -7,6 +7,7 @@ import { toJson } from './json';
 import { compareEncoded, decodeKey, encodeKey, rangeBounds } from './keys';
 import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, WriteOptions } from './types';
 import { lockedUpdate } from './update';
+import { writeBehind } from './write-behind';
 
 /** The part of a sublevel we use. */
 interface Sub {
@@ -411,35 +412,24 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       }
       let batch: Op[] = [];
       let size = 0;
-      /** The batch on its way, if any; it never rejects: its failure is kept in `failed`. */
-      let flight: Promise<void> = Promise.resolve();
-      let failed: unknown;
+      const writes = writeBehind<Op[]>((ops) => writeOps(db, ops));
       /** Set once the commit began: from then on it cleans up, or the staged records must stay. */
       let finished = false;
       const unfinished = () => {
         if (finished) throw new Error('replacement is already committed or aborted');
       };
-      /** Writes the batch; resolves once the one before it is written, so that two at most are held. */
       const send = (): Promise<void> => {
         const ops = batch;
         batch = [];
         size = 0;
-        const previous = flight;
-        flight = previous.then(async () => {
-          try {
-            if (failed === undefined) await writeOps(db, ops);
-          } catch (err) {
-            failed ??= err;
-          }
-        });
-        return previous;
+        return writes.send(ops);
       };
       /** Waits for the writes on their way and lets go of what the replacement holds. */
       let settled: Promise<void> | undefined;
       const settle = () =>
         (settled ??= (async () => {
           finished = true;
-          await flight;
+          await writes.drain();
           batch = [];
           await before?.close().catch(() => undefined);
           before = undefined;
@@ -474,7 +464,7 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
       return {
         put(table: string, k: Key, json: string) {
           unfinished();
-          if (failed !== undefined) throw failed;
+          if (writes.failed !== undefined) throw writes.failed;
           const key = STAGED + rootKey(table, k);
           batch.push({ type: 'put', key, value: json });
           size += key.length + json.length;
@@ -484,10 +474,10 @@ function levelStore(db: Level<string, unknown>, dir: string, syncByDefault: bool
           unfinished();
           if (size > 0) void send();
           finished = true;
-          await flight;
-          if (failed !== undefined) {
+          await writes.drain();
+          if (writes.failed !== undefined) {
             await discard().catch(() => undefined);
-            throw failed;
+            throw writes.failed;
           }
           const placed = (async () => {
             await written();

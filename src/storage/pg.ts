@@ -3,6 +3,7 @@ import { CommandError } from '../lib/errors';
 import { createKeyedLock, createSerial } from '../lib/keyed-lock';
 import type { recordArchives, WriterSlot } from './archive';
 import { toJson } from './json';
+import { writeBehind } from './write-behind';
 import { compareEncoded, decodeKey, encodeKey, rangeBounds, SEP } from './keys';
 import type { BatchOp, Key, Range, Replacement, Store, StoreSnapshot, UpdateOptions, Updated } from './types';
 
@@ -482,9 +483,13 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       }
       let chunk = new Map<string, [string, string, string]>();
       let size = 0;
-      /** The chunk on its way, if any; it never rejects: its failure is kept in `failed`. */
-      let flight: Promise<void> = Promise.resolve();
-      let failed: unknown;
+      const writes = writeBehind<[string, string, string][]>((records) =>
+        query(
+          `INSERT INTO ctl_kv (tbl, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ${UPSERT}`,
+          [records.map((r) => r[0]), records.map((r) => bytes(r[1])), records.map((r) => r[2])],
+          client,
+        ).then(() => undefined),
+      );
       let finished = false;
       let ended: Promise<void> | undefined;
       const unfinished = () => {
@@ -494,25 +499,11 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
         snapshots.delete(abort);
         return (ended ??= client.end().catch(() => undefined));
       };
-      /** Sends the chunk; resolves once the one before it is written, so that two at most are held. */
       const send = (): Promise<void> => {
         const records = [...chunk.values()];
         chunk = new Map();
         size = 0;
-        const before = flight;
-        flight = before.then(async () => {
-          if (failed !== undefined) return;
-          try {
-            await query(
-              `INSERT INTO ctl_kv (tbl, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ${UPSERT}`,
-              [records.map((r) => r[0]), records.map((r) => bytes(r[1])), records.map((r) => r[2])],
-              client,
-            );
-          } catch (err) {
-            failed = err;
-          }
-        });
-        return before;
+        return writes.send(records);
       };
       /** Set by the commit: an abort then waits for it rather than cutting in. */
       let committing: Promise<void> | undefined;
@@ -520,7 +511,7 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
         if (committing) return committing.catch(() => undefined);
         if (ended) return end();
         finished = true;
-        await flight;
+        await writes.drain();
         await client.query('ROLLBACK').catch(() => undefined);
         await end();
       };
@@ -529,7 +520,7 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
       return {
         put(table: string, k: Key, json: string) {
           unfinished();
-          if (failed !== undefined) throw failed;
+          if (writes.failed !== undefined) throw writes.failed;
           const encoded = encodeKey(k);
           // One statement may not write a key twice: the later record wins within a chunk,
           // and over chunks the upsert does.
@@ -545,8 +536,8 @@ function pgStore(pool: Pool, where: string, options: PgOptions): Store {
           return (committing = (async () => {
             try {
               if (chunk.size > 0) void send();
-              await flight;
-              if (failed !== undefined) throw failed;
+              await writes.drain();
+              if (writes.failed !== undefined) throw writes.failed;
               await query('DELETE FROM ctl_kv WHERE seq < $1', [mark], client);
               await query('COMMIT', [], client);
             } catch (err) {
