@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommandError } from '../lib/errors';
 
@@ -25,7 +24,9 @@ export interface HomeOptions {
 /** `--home`, else `CTL_HOME`, else `$XDG_DATA_HOME/ctl`, else `~/.local/share/ctl`. */
 export function resolveHome(options: HomeOptions = {}): Home {
   const env = options.env ?? process.env;
-  const dir = resolve(options.home || env.CTL_HOME || join(env.XDG_DATA_HOME || join(env.HOME || homedir(), '.local', 'share'), 'ctl'));
+  // node:os is loaded only when nothing names the home: most calls give --home or CTL_HOME.
+  const userHome = () => env.HOME || (require('node:os') as typeof import('node:os')).homedir();
+  const dir = resolve(options.home || env.CTL_HOME || join(env.XDG_DATA_HOME || join(userHome(), '.local', 'share'), 'ctl'));
   const configFile = resolve(options.config || env.CTL_CONFIG || join(dir, 'ctl.yml'));
   const configFrom = configFile === join(dir, 'ctl.yml') ? undefined : options.config ? '--config' : 'CTL_CONFIG';
   return {

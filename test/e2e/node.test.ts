@@ -232,7 +232,7 @@ test('every result is identical whether the command ran locally or on the node',
   expect(local.filter((r) => r.status === 0)).toHaveLength(10);
 });
 
-test('a forwarded call loads neither the storage layer nor zod', async () => {
+test('a forwarded call loads neither the storage layer, zod, the executor nor what only a terminal needs', async () => {
   await ctl(['register', 'alice', 'localhost', 'pw']);
   const modules = (extra: string[]) =>
     new Promise<string[]>((resolve) => {
@@ -242,10 +242,16 @@ test('a forwarded call loads neither the storage layer nor zod', async () => {
       child.on('exit', () => resolve(JSON.parse(readFileSync(out, 'utf8'))));
     });
   const heavy = (loaded: string[]) => loaded.filter((m) => /classic-level|abstract-level|[\\/]storage[\\/]level\.js|[\\/]zod[\\/]/.test(m));
-  // Without a node the same call opens the database, so the check can tell the two apart.
-  expect(heavy(await modules(['check_account', 'alice', 'localhost'])).length).toBeGreaterThan(0);
+  const localOnly = (loaded: string[]) => loaded.filter((m) => /[\\/](core[\\/]executor|schema[\\/]conforms|cli[\\/](spinner|stdin|new-home))\.js$/.test(m));
+  // Without a node the same call opens the database and runs the command, so the checks can tell the two apart.
+  const local = await modules(['check_account', 'alice', 'localhost']);
+  expect(heavy(local).length).toBeGreaterThan(0);
+  expect(localOnly(local).length).toBeGreaterThan(0);
   await ctl(['start']);
-  expect(heavy(await modules(['check_account', 'alice', 'localhost']))).toEqual([]);
+  const forwarded = await modules(['check_account', 'alice', 'localhost']);
+  expect(heavy(forwarded)).toEqual([]);
+  // The node checks the arguments; progress, prompts and the new-home note are for calls in this process.
+  expect(localOnly(forwarded)).toEqual([]);
 });
 
 test("a relative file argument names a file in the caller's directory, also through the node", async () => {

@@ -2,14 +2,11 @@ import { statSync } from 'node:fs';
 import type { Registry } from '../../core/registry';
 import type { CommandRunner } from '../../core/runner';
 import { CommandError } from '../../lib/errors';
-import { lookup } from '../../core/executor';
 import { checkConfigFile, resolveHome, type Home } from '../../config/home';
 import type { Command } from '../../core/command';
 import { parseArgv, prescanHome, type BuiltinName, type GlobalOptions } from './argv';
 import { asksForJson, defaultFormat, writeError, writeResult, type Io, type Out } from './output';
-import { newHomeNote } from './new-home';
-import { createSpinner } from './spinner';
-import { withStdinArg } from './stdin';
+import type { Spinner } from './spinner';
 import { wordsToArgs } from './words';
 
 /** What a command runner in this process is made from. */
@@ -59,7 +56,8 @@ export async function main(argv: readonly string[], io: Io, given: CliApp): Prom
     // A --config naming no file is that option's error, not a misuse of the command: no usage line.
     if (remote().remoteUrl(inv.globals, io.env) === undefined) homeOf(inv.globals, io.env);
     command = inv.command;
-    const args = wordsToArgs(inv.command, await withStdinArg(io, inv.command, inv.words, inv.globals.stdin));
+    const words = inv.globals.stdin === undefined ? inv.words : await stdinArg().withStdinArg(io, inv.command, inv.words, inv.globals.stdin);
+    const args = wordsToArgs(inv.command, words);
     const c = inv.command;
     const value = await withRunner(io, inv.globals, app, { debug, readsStore: c.needs === 'store' }, (runner) => runner.run(c, args));
     return writeResult(io, inv.command, value, inv.globals.format ?? defaultFormat(io));
@@ -104,8 +102,9 @@ async function builtin(name: BuiltinName, topic: string | undefined, io: Io, glo
   }
 }
 
-// Help, completion and batch reading are loaded only when asked for: every other call would pay for them.
+// Loaded only when asked for: every other call would pay for them.
 const help = () => require('./help') as typeof import('./help');
+const stdinArg = () => require('./stdin') as typeof import('./stdin');
 const completion = () => require('./completion') as typeof import('./completion');
 const remote = () => require('./remote') as typeof import('./remote');
 
@@ -133,8 +132,10 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
   }
   const home = homeOf(globals, io.env);
   const timeout = globals.timeout * 1000;
-  const spinner = createSpinner(io, { verbose: globals.verbose });
-  const report = { progress: spinner.line, working: spinner.working, summary: spinner.summary };
+  // Made on the first report: most commands have none to give.
+  let spinner: Spinner | undefined;
+  const spin = () => (spinner ??= (require('./spinner') as typeof import('./spinner')).createSpinner(io, { verbose: globals.verbose }));
+  const report = { progress: (t: string) => spin().line(t), working: (t: string) => spin().working(t), summary: (t: string) => spin().summary(t) };
   const socket = mayHaveNode(home.socket) ? (require('../socket/client') as typeof import('../socket/client')) : undefined;
   const client = await socket?.connectControl(home.socket, timeout);
   const runner = client
@@ -156,11 +157,14 @@ async function withRunner<T>(io: Io, globals: GlobalOptions, app: CliApp, option
       });
   // A note for the person at a terminal, never in a script's stderr.
   const forPeople = io.stderr.isTTY === true;
-  const noteIfNew = newHomeNote(io, home, forPeople && !client && options.readsStore === true && globals.format !== 'json');
+  const noteIfNew =
+    forPeople && !client && options.readsStore === true && globals.format !== 'json'
+      ? (require('./new-home') as typeof import('./new-home')).newHomeNote(io, home)
+      : () => undefined;
   try {
     return await run(runner);
   } finally {
-    spinner.stop();
+    spinner?.stop();
     noteIfNew();
     await runner.close();
   }
@@ -265,6 +269,7 @@ async function batchLines(io: Io, globals: GlobalOptions, registry: Registry, ru
   let lineNo = 0;
   const { createInterface } = require('node:readline') as typeof import('node:readline');
   const { shellWords } = require('./shell-words') as typeof import('./shell-words');
+  const { lookup } = require('../../core/executor') as typeof import('../../core/executor');
 
   /** Runs one line; resolves to what prints its outcome. */
   async function job(n: number, line: string): Promise<() => void> {

@@ -25,8 +25,8 @@ export function holdsNoData(home: Home): boolean {
  * cron job without `CTL_HOME`). A command that wrote (`register`, `load`) began the home and
  * is not noted. Stdout and the exit status stay what they are.
  */
-export function newHomeNote(io: Io, home: Home, enabled: boolean): () => void {
-  if (!enabled || !holdsNoData(home)) return () => undefined;
+export function newHomeNote(io: Io, home: Home): () => void {
+  if (!holdsNoData(home)) return () => undefined;
   return () => {
     if (existsSync(join(home.dbDir, 'CURRENT')) && holdsNoData(home)) io.stderr.write(`Note: ${home.dir} holds no data yet (a new home)\n`);
   };

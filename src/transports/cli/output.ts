@@ -1,7 +1,6 @@
 import type { Command } from '../../core/command';
 import { Reshaped } from '../../core/runner';
 import { columns, escape, renderText, rows } from '../../schema/text';
-import { toJson } from '../../schema/json';
 import { EXIT_STATUS, toCommandError } from '../../lib/errors';
 import type { Format } from './argv';
 import type { Field } from '../../schema/types';
@@ -66,7 +65,10 @@ export function writeResult(io: Io, command: Command, answer: unknown, format: F
   const status = result.type.kind === 'rescode' && value !== true ? 1 : 0;
   let text: string;
   // The HTTP API answers 0/1 for a rescode; a program reading ctl's JSON gets a plain boolean.
-  if (format === 'json') text = JSON.stringify(result.type.kind === 'rescode' ? value === true : toJson(result, value));
+  if (format === 'json')
+    text = JSON.stringify(
+      result.type.kind === 'rescode' ? value === true : (require('../../schema/json') as typeof import('../../schema/json')).toJson(result, value),
+    );
   else if (format === 'text' || result.type.kind === 'rescode' || result.type.kind === 'restuple') text = renderText(result, value);
   else if (format === 'tsv') text = [columns(result).map(escape), ...rows(result, value)].map((r) => r.join('\t')).join('\n');
   else text = isStructured(result) ? table(io, columns(result), rows(result, value)) : renderText(result, value);

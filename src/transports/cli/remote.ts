@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { CommandError } from '../../lib/errors';
 import type { GlobalOptions } from './argv';
 import type { Io } from './output';
-import { readSecret } from './stdin';
 
 /** The server to run commands on: `--url`, else `CTL_URL`; undefined runs them on this home's node. */
 export function remoteUrl(globals: GlobalOptions, env: NodeJS.ProcessEnv): string | undefined {
@@ -48,7 +47,7 @@ async function prompt(user: string, io: Io, options: CredentialOptions): Promise
   if (!tty && options.stdinTaken) {
     throw new CommandError('bad_argument', `--user ${user}: standard input is taken by the commands, so give the password with --password-file FILE`);
   }
-  return readSecret(io, `Password for ${user}`, `the password of --user ${user}`);
+  return (require('./stdin') as typeof import('./stdin')).readSecret(io, `Password for ${user}`, `the password of --user ${user}`);
 }
 
 /** The first line of a secret's file, without its line end; an empty secret is refused. */
