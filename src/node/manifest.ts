@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '../core/command';
 import { createRegistry, type Registry } from '../core/registry';
+import { commandFiles } from '../../commands/files';
 
 /** Written by `npm run build` beside the built commands/ (src/node/write-manifest.ts). */
 export const MANIFEST_FILE = 'manifest.json';
@@ -17,20 +18,17 @@ export interface Manifest {
  * (the sources run by ts-jest, a build by tsc alone), or when it names a file that does not
  * declare the command, every declaration is loaded: the manifest only ever saves time.
  */
-export function commandRegistry({
-  commandsDir = join(__dirname, '../../commands'),
-  manifest: file = join(commandsDir, MANIFEST_FILE),
-}: { readonly commandsDir?: string; readonly manifest?: string } = {}): Registry {
+export function commandRegistry({ manifest: file = join(__dirname, '../../commands', MANIFEST_FILE) }: { readonly manifest?: string } = {}): Registry {
   let all: Registry | undefined;
-  const full = (): Registry => (all ??= createRegistry((require(join(commandsDir, 'index')) as typeof import('../../commands')).allCommands));
+  const full = (): Registry => (all ??= createRegistry((require('../../commands') as typeof import('../../commands')).allCommands));
   const manifest = readManifest(file);
   if (!manifest) return full();
   const get = (name: string): Command | undefined => {
     if (all) return all.get(name);
     const file = Object.hasOwn(manifest.commands, name) ? manifest.commands[name] : undefined;
-    if (file === undefined) return full().get(name);
-    const exported = Object.values(require(join(commandsDir, file)) as Record<string, unknown>);
-    for (const value of exported) {
+    const load = file !== undefined && Object.hasOwn(commandFiles, file) ? commandFiles[file] : undefined;
+    if (load === undefined) return full().get(name);
+    for (const value of Object.values(load())) {
       if (Array.isArray(value)) for (const c of value as Command[]) if (c?.name === name) return c;
     }
     return full().get(name);

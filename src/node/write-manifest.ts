@@ -1,6 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allCommands } from '../../commands';
+import { commandFiles } from '../../commands/files';
 import { MANIFEST_FILE, type Manifest } from './manifest';
 
 /**
@@ -8,13 +9,16 @@ import { MANIFEST_FILE, type Manifest } from './manifest';
  * call of the command line loads that file alone instead of every declaration.
  */
 const dir = join(__dirname, '../../commands');
+const unlisted = readdirSync(dir).filter(
+  (f) => f.endsWith('.js') && f !== 'index.js' && f !== 'files.js' && !Object.hasOwn(commandFiles, f.slice(0, -'.js'.length)),
+);
+if (unlisted.length > 0) throw new Error(`commands/files.ts does not list ${unlisted.join(', ')}`);
 const known = new Set(allCommands);
 const files: Record<string, string> = {};
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'index.js')) {
-  const exported = Object.values(require(join(dir, file)) as Record<string, unknown>);
-  for (const value of exported) {
+for (const [file, load] of Object.entries(commandFiles)) {
+  for (const value of Object.values(load())) {
     if (!Array.isArray(value)) continue;
-    for (const command of value as unknown[]) if (known.has(command as never)) files[(command as { name: string }).name] = file.slice(0, -'.js'.length);
+    for (const command of value as unknown[]) if (known.has(command as never)) files[(command as { name: string }).name] = file;
   }
 }
 const missing = allCommands.filter((c) => files[c.name] === undefined).map((c) => c.name);

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { allCommands } from '../../commands';
 import { createRegistry } from '../../src/core/registry';
 import { parseArgv, type Invocation } from '../../src/transports/cli/argv';
@@ -60,12 +60,11 @@ describe('the registry of the command line', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ctl-manifest-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
-  const commandsDir = resolve(__dirname, '../../commands');
 
   test('a manifest naming the file of each command gives the same commands as the full list', () => {
     const manifest = join(dir, MANIFEST_FILE);
     writeFileSync(manifest, JSON.stringify({ commands: { check_account: 'accounts', get_vcard: 'vcard' } }));
-    const lazy = commandRegistry({ commandsDir, manifest });
+    const lazy = commandRegistry({ manifest });
     expect(lazy.get('check_account')).toBe(registry.get('check_account'));
     expect(lazy.get('get_vcard')).toBe(registry.get('get_vcard'));
     // A name the manifest does not know (a newer command, a module's) is looked up in every file.
@@ -78,13 +77,13 @@ describe('the registry of the command line', () => {
   test('a stale manifest, naming the wrong file, still finds the command', () => {
     const manifest = join(dir, MANIFEST_FILE);
     writeFileSync(manifest, JSON.stringify({ commands: { check_account: 'vcard' } }));
-    expect(commandRegistry({ commandsDir, manifest }).get('check_account')).toBe(registry.get('check_account'));
+    expect(commandRegistry({ manifest }).get('check_account')).toBe(registry.get('check_account'));
   });
 
   test('without a readable manifest every command is there', () => {
     writeFileSync(join(dir, MANIFEST_FILE), '{not json');
     for (const manifest of [join(dir, MANIFEST_FILE), join(dir, 'missing.json')]) {
-      const r = commandRegistry({ commandsDir, manifest });
+      const r = commandRegistry({ manifest });
       expect(r.list()).toHaveLength(registry.list().length);
       expect(r.get('check_account')).toBe(registry.get('check_account'));
     }
