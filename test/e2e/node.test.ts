@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { cleanEnv, ctlProcess, ensureBuilt, launcher, type ProcResult } from '../helpers/proc';
+import { cleanEnv, ctlProcess, ensureBuilt, launcher, root, type ProcResult } from '../helpers/proc';
 
 jest.setTimeout(120_000);
 beforeAll(ensureBuilt);
@@ -232,15 +232,20 @@ test('every result is identical whether the command ran locally or on the node',
   expect(local.filter((r) => r.status === 0)).toHaveLength(10);
 });
 
+/** The modules `bin/ctl ARGS` loads (the keys of require.cache when it exits), run from `code` instead of the launcher. */
+const loadedBy = (code: string, args: string[]) =>
+  new Promise<string[]>((resolve) => {
+    const out = join(home, 'modules.json');
+    const hook = `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))))`;
+    const child = spawn(process.execPath, ['-e', `${hook}; ${code}`, launcher, ...args, '--home', home], { env: cleanEnv() });
+    child.on('exit', () => resolve(JSON.parse(readFileSync(out, 'utf8'))));
+  });
+const built = (path: string) => JSON.stringify(join(root, 'dist', path));
+
 test('a forwarded call loads neither the storage layer, zod, the executor nor what only a terminal needs', async () => {
   await ctl(['register', 'alice', 'localhost', 'pw']);
-  const modules = (extra: string[]) =>
-    new Promise<string[]>((resolve) => {
-      const out = join(home, 'modules.json');
-      const hook = `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))))`;
-      const child = spawn(process.execPath, ['-e', `${hook}; require(${JSON.stringify(launcher)})`, launcher, ...extra, '--home', home], { env: cleanEnv() });
-      child.on('exit', () => resolve(JSON.parse(readFileSync(out, 'utf8'))));
-    });
+  // From the modules, as a build without the bundle runs: the bundle runs its parts on the same terms, when first required.
+  const modules = (args: string[]) => loadedBy(`require(${built('src/node/launch.js')}).launch(process.argv.slice(2))`, args);
   const heavy = (loaded: string[]) => loaded.filter((m) => /classic-level|abstract-level|[\\/]storage[\\/]level\.js|[\\/]zod[\\/]/.test(m));
   const localOnly = (loaded: string[]) => loaded.filter((m) => /[\\/](core[\\/]executor|schema[\\/]conforms|cli[\\/](spinner|stdin|new-home))\.js$/.test(m));
   // Without a node the same call opens the database and runs the command, so the checks can tell the two apart.
@@ -252,6 +257,20 @@ test('a forwarded call loads neither the storage layer, zod, the executor nor wh
   expect(heavy(forwarded)).toEqual([]);
   // The node checks the arguments; progress, prompts and the new-home note are for calls in this process.
   expect(localOnly(forwarded)).toEqual([]);
+});
+
+test('bin/ctl runs the command line from its bundle, whose code cache this Node accepts', async () => {
+  const loaded = await loadedBy(`require(${JSON.stringify(launcher)})`, ['check_account', 'alice', 'localhost']);
+  // The bundle is compiled by the launcher, not required: of dist/, the launcher is the one module loaded.
+  expect(loaded.filter((m) => m.startsWith(join(root, 'dist')))).toEqual([join(root, 'dist', 'src', 'node', 'launcher.js')]);
+  const child = spawn(process.execPath, [
+    '-e',
+    `process.stdout.write(String(require(${built('src/node/launcher.js')}).loadBundle().script.cachedDataRejected))`,
+  ]);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await once(child, 'exit');
+  expect(out).toBe('false');
 });
 
 test("a relative file argument names a file in the caller's directory, also through the node", async () => {

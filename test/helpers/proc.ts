@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 
 export const root = resolve(__dirname, '..', '..');
 export const launcher = join(root, 'bin', 'ctl');
-const built = join(root, 'dist', 'src', 'transports', 'cli', 'main.js');
+// The build's last output: the code cache of the command line's bundle.
+const built = join(root, 'dist', 'src', 'node', 'cli-bundle.cache');
 
 function newestSource(dir: string): number {
   let newest = 0;

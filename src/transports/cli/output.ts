@@ -117,7 +117,7 @@ function table(io: Io, head: string[], body: string[][]): string {
   const paint = painter(io, io.stdout);
   const header = lines
     .slice(1, headerEnd)
-    .map((line) => (paint ? line.replace(/(?<=│ )[^│]*?(?= *│)/g, (cell) => (cell === '' ? '' : paint.cyan(cell))) : line));
+    .map((line) => (paint ? line.replace(/(?<=\u2502 )[^\u2502]*?(?= *\u2502)/g, (cell) => (cell === '' ? '' : paint.cyan(cell))) : line));
   // No rules between rows: they are told apart by their lines, as in a listing.
   return [lines[0], ...header, ...lines.slice(headerEnd).filter((line, i) => i === 0 || !line.startsWith('├'))].join('\n');
 }
