@@ -148,12 +148,14 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     throw failed(err);
   }
   // A backup staged by install_fallback replaces the database before anyone is served.
-  const installFallback = async () => {
+  const installFallback = async (): Promise<boolean> => {
     const installed = await (await import('../migrate/backup')).applyFallback(store, home.dbDir);
     if (installed) logger.info(installed);
+    return installed !== undefined;
   };
+  let fallbackInstalled: boolean;
   try {
-    await installFallback();
+    fallbackInstalled = await installFallback();
   } catch (err) {
     await store.close();
     throw failed(err);
@@ -282,17 +284,19 @@ async function start(options: NodeOptions): Promise<RunningNode> {
       await stopListeners(http.values());
       http = new Map();
       await stopXmpp();
+      let installed = false;
       await exclusive(async () => {
         await store.close();
         store = await openStore(next);
         // A restart is a start for install_fallback, as in ejabberd; a staged file that fails
         // is logged and kept (it stops the next start), the node serves what it had.
-        await installFallback().catch((err: Error) => logger.error(err.message));
+        installed = await installFallback().catch((err: Error) => (logger.error(err.message), false));
       });
       config = next;
       services = buildServices();
       try {
         await plainly(startXmpp);
+        if (installed) databaseReplaced();
         http = await plainly(() => startListeners(config, httpDeps, logger, listenerHooks));
       } catch (err) {
         // The database and the control socket are back; what could not listen is said, and logged.
@@ -329,6 +333,13 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     },
   };
 
+  /**
+   * The database was replaced (restore, a fallback installed): the tokens this node and, as the
+   * cluster relays it, the other nodes verified may be gone. After a start or a restart, said
+   * once the cluster link is up.
+   */
+  const databaseReplaced = () => events.emit('api-tokens-revoked', {});
+
   // A command that replaced the database (restore) leaves the features' memories of it stale:
   // accounts known to exist, rosters and lists the XMPP server keeps for online users.
   const commandGate: Gate = {
@@ -339,8 +350,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
           return await fn();
         } finally {
           services = buildServices();
-          // The other nodes of a cluster share the database: what they verified is gone too.
-          events.emit('api-tokens-revoked', {});
+          databaseReplaced();
         }
       }),
   };
@@ -371,6 +381,7 @@ async function start(options: NodeOptions): Promise<RunningNode> {
     writeFileSync(home.pidFile, `${process.pid}\n`);
     await plainly(startXmpp);
     await cluster?.start();
+    if (fallbackInstalled) databaseReplaced();
     await extensions.loadInstalled();
     http = await plainly(() => startListeners(config, httpDeps, logger, listenerHooks));
   } catch (err) {

@@ -180,6 +180,43 @@ test('a token revoked on one node, or whose account one node removes, is refused
   for (const n of [n1, n2]) expect(await refused(n, kept)).toBe(401);
 });
 
+test('a fallback installed at a restart of one node: the other nodes refuse the tokens it removed', async () => {
+  const [n1, n2, n3] = nodes;
+  expect((await ctl(n1, ['register', 'erin', 'localhost', 'pw'])).status).toBe(0);
+  const backup = join(n1.home, 'before-token.backup');
+  expect(await ctl(n1, ['backup', backup])).toEqual(okOut(''));
+  const token = (await ctl(n1, ['api_token_create', 'erin', 'localhost', '0'])).stdout.trim();
+  const call = async (n: TestNode) =>
+    (
+      await curl([
+        '-H',
+        `Authorization: Bearer ${token}`,
+        '-H',
+        'Content-Type: application/json',
+        '-X',
+        'POST',
+        '--data-binary',
+        '{}',
+        `http://127.0.0.1:${n.http}/api/get_offline_count`,
+      ])
+    ).status;
+  // Verified, and so remembered, by every node.
+  for (const n of nodes) expect(await call(n)).toBe(200);
+  expect(await ctl(n1, ['install_fallback', backup])).toEqual(okOut(''));
+  expect(await ctl(n1, ['restart'])).toEqual(okOut(''));
+  // The backup was made before the token: the shared database no longer holds it.
+  expect(await call(n1)).toBe(401);
+  for (const n of [n2, n3])
+    expect(
+      await eventually(
+        () => call(n),
+        (s) => s === 401,
+        2000,
+      ),
+    ).toBe(401);
+  expect((await ctl(n2, ['check_account', 'erin', 'localhost'])).status).toBe(0);
+});
+
 describe('clients on three nodes', () => {
   let live: LivePeer;
   let run: PeerRun;
