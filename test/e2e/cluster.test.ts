@@ -145,38 +145,42 @@ test('join_cluster: the others join the first node, say what they did, and every
   expect(status.stdout).toContain(`It is a node of cluster n1@localhost, whose Redis at 127.0.0.1:${redis.port} answers`);
 });
 
+/** The HTTP status of an API call to node `n` with a bearer token. */
+const withToken = async (n: TestNode, token: string) =>
+  (
+    await curl([
+      '-H',
+      `Authorization: Bearer ${token}`,
+      '-H',
+      'Content-Type: application/json',
+      '-X',
+      'POST',
+      '--data-binary',
+      '{}',
+      `http://127.0.0.1:${n.http}/api/get_offline_count`,
+    ])
+  ).status;
+
+/** 401 once node `n` refuses the token (as another node's change reaches it over Redis), else what it answers after 2 s. */
+const refused = (n: TestNode, token: string) =>
+  eventually(
+    () => withToken(n, token),
+    (s) => s === 401,
+    2000,
+  );
+
 test('a token revoked on one node, or whose account one node removes, is refused by the other nodes that verified it', async () => {
   const [n1, n2, n3] = nodes;
   expect((await ctl(n1, ['register', 'dee', 'localhost', 'pw'])).status).toBe(0);
   const [revoked, kept] = await Promise.all([1, 2].map(async () => (await ctl(n1, ['api_token_create', 'dee', 'localhost', '0'])).stdout.trim()));
-  const call = async (n: TestNode, token: string) =>
-    (
-      await curl([
-        '-H',
-        `Authorization: Bearer ${token}`,
-        '-H',
-        'Content-Type: application/json',
-        '-X',
-        'POST',
-        '--data-binary',
-        '{}',
-        `http://127.0.0.1:${n.http}/api/get_offline_count`,
-      ])
-    ).status;
-  const refused = (n: TestNode, token: string) =>
-    eventually(
-      () => call(n, token),
-      (s) => s === 401,
-      2000,
-    );
-  for (const n of nodes) for (const t of [revoked, kept]) expect(await call(n, t)).toBe(200);
+  for (const n of nodes) for (const t of [revoked, kept]) expect(await withToken(n, t)).toBe(200);
   expect(await ctl(n1, ['api_token_revoke', tokenHash(revoked).slice(0, 12)])).toEqual(okOut(''));
-  expect(await call(n1, revoked)).toBe(401);
+  expect(await withToken(n1, revoked)).toBe(401);
   // The revocation reaches the other nodes over Redis, a moment after it is committed.
   for (const n of [n2, n3]) expect(await refused(n, revoked)).toBe(401);
-  for (const n of nodes) expect(await call(n, kept)).toBe(200);
+  for (const n of nodes) expect(await withToken(n, kept)).toBe(200);
   expect((await ctl(n3, ['unregister', 'dee', 'localhost'])).status).toBe(0);
-  expect(await call(n3, kept)).toBe(401);
+  expect(await withToken(n3, kept)).toBe(401);
   for (const n of [n1, n2]) expect(await refused(n, kept)).toBe(401);
 });
 
@@ -186,34 +190,13 @@ test('a fallback installed at a restart of one node: the other nodes refuse the 
   const backup = join(n1.home, 'before-token.backup');
   expect(await ctl(n1, ['backup', backup])).toEqual(okOut(''));
   const token = (await ctl(n1, ['api_token_create', 'erin', 'localhost', '0'])).stdout.trim();
-  const call = async (n: TestNode) =>
-    (
-      await curl([
-        '-H',
-        `Authorization: Bearer ${token}`,
-        '-H',
-        'Content-Type: application/json',
-        '-X',
-        'POST',
-        '--data-binary',
-        '{}',
-        `http://127.0.0.1:${n.http}/api/get_offline_count`,
-      ])
-    ).status;
   // Verified, and so remembered, by every node.
-  for (const n of nodes) expect(await call(n)).toBe(200);
+  for (const n of nodes) expect(await withToken(n, token)).toBe(200);
   expect(await ctl(n1, ['install_fallback', backup])).toEqual(okOut(''));
   expect(await ctl(n1, ['restart'])).toEqual(okOut(''));
   // The backup was made before the token: the shared database no longer holds it.
-  expect(await call(n1)).toBe(401);
-  for (const n of [n2, n3])
-    expect(
-      await eventually(
-        () => call(n),
-        (s) => s === 401,
-        2000,
-      ),
-    ).toBe(401);
+  expect(await withToken(n1, token)).toBe(401);
+  for (const n of [n2, n3]) expect(await refused(n, token)).toBe(401);
   expect((await ctl(n2, ['check_account', 'erin', 'localhost'])).status).toBe(0);
 });
 
