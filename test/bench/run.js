@@ -108,21 +108,29 @@ function pbkdf2Rate(count) {
   return (count / Number(process.hrtime.bigint() - t0)) * 1e9;
 }
 
-async function batch(format, count, singles) {
+/**
+ * `rounds` batches, each on a fresh home, SCRAM ones with the one-core baseline measured beside
+ * each: the round with the median ratio is the one shown. A SCRAM batch takes about a second,
+ * which one pause of a shared machine can stretch.
+ */
+async function batch(format, count, singles, rounds = 1) {
   await new Promise(setImmediate); // a turn of the event loop first, where a signal is handled
-  const home = tempHome(`auth_password_format: ${format}\n`);
-  const { perSecond } = batchRate(home, count);
+  const measured = Array.from({ length: rounds }, () => {
+    const home = tempHome(`auth_password_format: ${format}\n`);
+    const { perSecond } = batchRate(home, count);
+    return { home, perSecond, core: format === 'plain' ? 1 : pbkdf2Rate(Math.min(count, 200)) };
+  });
+  const { home, perSecond, core } = [...measured].sort((a, b) => a.perSecond / a.core - b.perSecond / b.core)[Math.floor(rounds / 2)];
   const singleMs = median(Array.from({ length: singles }, (_, i) => ctl(home, ['register', `single${i}`, 'localhost', 'pw']).ms));
   const rows = [
     [
-      `ctl batch: ${count} registrations, ${format}`,
+      `ctl batch: ${count} registrations, ${format}${rounds > 1 ? ` (median of ${rounds} rounds)` : ''}`,
       `${perSecond.toFixed(0)} registrations/s`,
       `${((perSecond * singleMs) / 1000).toFixed(0)}x one process per registration (${(1000 / singleMs).toFixed(1)}/s)`,
     ],
   ];
   if (format === 'plain') budgets.record('batch.plain.local', { value: `${perSecond.toFixed(0)}/s`, rate: perSecond });
   else {
-    const core = pbkdf2Rate(Math.min(count, 200));
     budgets.record('batch.scram.local', { value: `${perSecond.toFixed(0)}/s`, ratio: perSecond / core });
     rows.push(['PBKDF2 of both SCRAM keys on one core (baseline)', `${core.toFixed(0)} registrations/s`, `batch: ${(perSecond / core).toFixed(2)}x`]);
   }
@@ -201,7 +209,7 @@ const SECTIONS = [
   ['Through a running node', forwarded, true],
   [
     'Batch throughput (no node)',
-    async () => [...(await batch('plain', quick ? 5000 : 20_000, quick ? 3 : 9)), ...(await batch('scram', quick ? 200 : 1000, quick ? 3 : 9))],
+    async () => [...(await batch('plain', quick ? 5000 : 20_000, quick ? 3 : 9)), ...(await batch('scram', quick ? 200 : 1000, quick ? 3 : 9, quick ? 1 : 5))],
     true,
   ],
   ['Listing at scale', () => manyUsers(quick ? 20_000 : 100_000), true],
