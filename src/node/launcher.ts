@@ -14,32 +14,48 @@ type Launch = typeof import('./launch');
  * file but never run, as it would never be loaded.
  */
 export const BUNDLE = join(__dirname, 'cli-bundle.js');
-export const BUNDLE_CACHE = join(__dirname, 'cli-bundle.cache');
+/** The code cache is V8's for one version of Node, and for no V8 flags. */
+export const BUNDLE_CACHE = join(__dirname, `cli-bundle-${process.version}.cache`);
 
-/** Runs the command line of `argv`: from the bundle when there is one, else from the modules. */
+/**
+ * Runs the command line of `argv`: from the bundle when its code cache fits this process, else
+ * from the modules. Compiled without its cache, the bundle would load slower than they do; a
+ * process given options of its own (NODE_OPTIONS, or node's command line) may have V8 flags
+ * the cache was not made with.
+ */
 export function launcher(argv: readonly string[]): Promise<void> {
-  return (loadBundle()?.exports ?? (require('./launch') as Launch)).launch(argv);
+  const plain = process.execArgv.length === 0 && !process.env.NODE_OPTIONS;
+  return ((plain ? loadBundle() : undefined)?.exports ?? (require('./launch') as Launch)).launch(argv);
 }
 
 /**
- * The bundle's exports, compiled with its code cache: undefined when there is no bundle (a build
- * by tsc alone). A cache that V8 refuses (another version of Node, other V8 flags) is ignored:
- * the bundle is compiled from its source, only slower.
+ * The bundle's exports, compiled with its code cache: undefined without the bundle or the cache
+ * (a build by tsc alone, another version of Node).
  */
-export function loadBundle(file = BUNDLE, cacheFile = BUNDLE_CACHE): { exports: Launch; script: Script } | undefined {
+export function loadBundle(file = BUNDLE, cacheFile = BUNDLE_CACHE): Compiled | undefined {
   let source: string;
+  let cachedData: Buffer;
   try {
+    cachedData = readFileSync(cacheFile);
     // ASCII, as write-bundle checks: read as Latin-1, the text needs no decoding.
     source = readFileSync(file, 'latin1');
   } catch {
     return undefined;
   }
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
-  }
+  return compileBundle(file, source, cachedData);
+}
+
+export interface Compiled {
+  readonly exports: Launch;
+  /** What V8 compiled: whether it took the cache, and the cache of what it compiled since. */
+  readonly script: Script;
+}
+
+/**
+ * Compiles and runs the bundle as Node runs a CommonJS module. A cache that V8 refuses even so
+ * is ignored: the bundle is compiled from its source, only slower.
+ */
+export function compileBundle(file: string, source: string, cachedData?: Buffer): Compiled {
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const run = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dir: string) => void;
   const module = { exports: {} };

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Plugin } from 'esbuild';
-import { BUNDLE, BUNDLE_CACHE, loadBundle } from './launcher';
+import { BUNDLE, BUNDLE_CACHE, compileBundle } from './launcher';
 
 /**
  * `npm run build` ends with this: the command line in one file (see `BUNDLE`), then V8's code
@@ -26,7 +26,8 @@ const nativeAddon: Plugin = {
 };
 
 async function writeBundle(): Promise<void> {
-  rmSync(BUNDLE_CACHE, { force: true });
+  // A cache left by another build, or another version of Node, is not this bundle's.
+  for (const f of readdirSync(dirname(BUNDLE))) if (/^cli-bundle-.*\.cache$/.test(f)) rmSync(join(dirname(BUNDLE), f));
   const { build } = await import('esbuild');
   await build({
     entryPoints: [join(__dirname, 'launch.js')],
@@ -46,7 +47,10 @@ async function writeBundle(): Promise<void> {
     throw new Error(
       `${BUNDLE} holds a character outside ASCII (U+${outside[0].codePointAt(0)!.toString(16).padStart(4, '0')}): write it as an escape in the source`,
     );
-  const r = spawnSync(process.execPath, [__filename, 'cache'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // With no V8 flags, as the launcher uses it.
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, [__filename, 'cache'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (r.status !== 0) throw new Error(`making the code cache of ${BUNDLE} failed (${r.status ?? r.signal})`);
 }
 
@@ -54,8 +58,7 @@ async function writeBundle(): Promise<void> {
 async function writeCache(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'ctl-bundle-'));
   try {
-    const bundle = loadBundle(BUNDLE, BUNDLE_CACHE);
-    if (!bundle) throw new Error(`no bundle at ${BUNDLE}`);
+    const bundle = compileBundle(BUNDLE, readFileSync(BUNDLE, 'latin1'));
     await bundle.exports.launch(['check_account', 'nobody', 'localhost', '--home', home]);
     if (process.exitCode !== 1) throw new Error(`check_account in an empty home exited ${process.exitCode}`);
     process.exitCode = 0;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 export const root = resolve(__dirname, '..', '..');
 export const launcher = join(root, 'bin', 'ctl');
 // The build's last output: the code cache of the command line's bundle.
-const built = join(root, 'dist', 'src', 'node', 'cli-bundle.cache');
+const built = join(root, 'dist', 'src', 'node', `cli-bundle-${process.version}.cache`);
 
 function newestSource(dir: string): number {
   let newest = 0;

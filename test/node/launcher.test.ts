@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { loadBundle } from '../../src/node/launcher';
+import { compileBundle, loadBundle } from '../../src/node/launcher';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'ctl-launcher-'))));
@@ -23,13 +23,15 @@ function bundle(tag: string): string {
 const cacheOf = (file: string, tag: string) =>
   new Script(`(function (exports, require, module, __filename, __dirname) {${SOURCE} // ${tag}\n})`, { filename: file }).createCachedData();
 
-test('no bundle: nothing is loaded, and the launcher runs the modules', () => {
-  expect(loadBundle(join(dir, 'missing.js'), join(dir, 'missing.cache'))).toBeUndefined();
+test('without the bundle or its code cache nothing is loaded: the launcher runs the modules, which load faster than the bundle compiled anew', () => {
+  writeFileSync(join(dir, 'some.cache'), Buffer.from('a cache'));
+  expect(loadBundle(join(dir, 'missing.js'), join(dir, 'some.cache'))).toBeUndefined();
+  expect(loadBundle(bundle('no cache'), join(dir, 'missing.cache'))).toBeUndefined();
 });
 
 test("the bundle's requires, __filename and __dirname are its own file's", () => {
   const file = bundle('paths');
-  const loaded = loadBundle(file, join(dir, 'no.cache'))!;
+  const loaded = compileBundle(file, readFileSync(file, 'latin1'));
   expect((loaded.exports.launch as unknown as () => string)()).toBe(`next-to-it ${file} ${dir}`);
 });
 
