@@ -91,9 +91,12 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
   // different accounts run side by side and their writes reach the database together.
   const serial = createScopedSerial();
   // Work that waits for nothing but a command's arguments (hashing a password) starts a few
-  // commands ahead of their turn, beside those running: enough to keep the cores busy, few
-  // enough that the thread pool, which the database's writes share, is not queued up with it.
-  // A command that has begun does its own work: preparing it then would do it twice.
+  // commands ahead of their turn, for commands that wait for one before them (a second
+  // registration of the same account, or a command with no scope): the cores stay busy meanwhile.
+  // Registrations of different accounts need none of it: they run side by side, as many as a
+  // batch has in flight, each hashing as it runs, and the database's writes wait behind those
+  // hashes in the thread pool. A command that has begun does its own work: preparing it then
+  // would do it twice.
   const waiting: Queued[] = [];
   const prepareAhead = () => {
     for (const job of waiting.slice(0, PREPARED_AHEAD)) {
