@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -30,12 +30,15 @@ export function launcher(argv: readonly string[]): Promise<void> {
 
 /**
  * The bundle's exports, compiled with its code cache: undefined without the bundle or the cache
- * (a build by tsc alone, another version of Node).
+ * (a build by tsc alone, another version of Node), or when the bundle is older than `modules`
+ * (this file by default): tsc writes every module anew, so a bundle older than them predates
+ * the last compile and would run code that has changed since.
  */
-export function loadBundle(file = BUNDLE, cacheFile = BUNDLE_CACHE): Compiled | undefined {
+export function loadBundle(file = BUNDLE, cacheFile = BUNDLE_CACHE, modules = __filename): Compiled | undefined {
   let source: string;
   let cachedData: Buffer;
   try {
+    if (statSync(file).mtimeMs < statSync(modules).mtimeMs) return undefined;
     cachedData = readFileSync(cacheFile);
     // ASCII, as write-bundle checks: read as Latin-1, the text needs no decoding.
     source = readFileSync(file, 'latin1');

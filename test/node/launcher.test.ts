@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -45,4 +45,16 @@ test('its code cache is used; a cache V8 refuses leaves the bundle running, comp
   const bad = loadBundle(file, join(dir, 'bad.cache'))!;
   expect(bad.script.cachedDataRejected).toBe(true);
   expect((bad.exports.launch as unknown as () => string)()).toBe(`next-to-it ${file} ${dir}`);
+});
+
+test('a bundle older than the modules is not run: tsc alone was run since the build', () => {
+  const file = bundle('stale');
+  writeFileSync(join(dir, 'stale.cache'), cacheOf(file, 'stale'));
+  const modules = join(dir, 'launcher.js');
+  writeFileSync(modules, '');
+  const ago = (s: number) => new Date(Date.now() - s * 1000);
+  utimesSync(modules, ago(60), ago(60));
+  expect(loadBundle(file, join(dir, 'stale.cache'), modules)).toBeDefined();
+  utimesSync(file, ago(120), ago(120));
+  expect(loadBundle(file, join(dir, 'stale.cache'), modules)).toBeUndefined();
 });
