@@ -7,11 +7,11 @@
  */
 const { execFileSync, spawnSync } = require('node:child_process');
 const { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
-const http = require('node:http');
 const { randomBytes } = require('node:crypto');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { freePort, started } = require('./xmpp');
+const { answersHttp } = require('../helpers/http-answers');
 
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 
@@ -57,24 +57,6 @@ const alive = (pid) => {
   }
 };
 
-async function answers(port, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/api/status', method: 'GET', timeout: 1000 }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
 /** Starts ejabberd with admin@localhost (`secret`); `{ version, port, pid, stop() }`, or undefined when it is not installed. */
 async function startEjabberd() {
   if (!existsSync(EJABBERDCTL)) return undefined;
@@ -110,7 +92,7 @@ async function startEjabberd() {
   try {
     const up = ctl(['start']);
     if (up.status !== 0) throw new Error(`ejabberdctl start: ${up.stdout}${up.stderr}`);
-    if (!(await answers(port, 60_000))) throw new Error(`ejabberd did not answer on port ${port}`);
+    if (!(await answersHttp(port, 60_000))) throw new Error(`ejabberd did not answer on port ${port}`);
     pid = Number(readFileSync(pidFile, 'utf8').trim());
     // An interrupted run kills what the XMPP bench started: this server too.
     started.add(pid);

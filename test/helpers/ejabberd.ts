@@ -15,12 +15,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './http-node';
 import { alive, waitGone, type ProcResult } from './proc';
+
+// Shared with the benchmarks, which are plain JavaScript.
+const { answersHttp } = require('./http-answers') as { answersHttp(port: number, ms: number): Promise<boolean> };
 
 export const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 
@@ -72,25 +74,6 @@ function run(cmd: string, args: readonly string[], options: { cwd?: string; env?
     child.on('error', (err) => done({ status: null, stdout, stderr: stderr + String(err) }));
     child.on('close', (status) => done({ status, stdout, stderr }));
   });
-}
-
-/** Resolves once something answers HTTP on the port, or false after `ms`. */
-async function answersHttp(port: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/status', method: 'GET', timeout: 1000 }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-      req.end();
-    });
-    if (ok) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
 }
 
 function sqlConfig(sql: NonNullable<EjabberdOptions['sql']>): string {
