@@ -14,15 +14,15 @@ const settled = () => undefined;
 export function createScopedSerial(): ScopedSerial {
   /** Settles when the last unscoped call and everything before it have. */
   let barrier: Promise<unknown> = Promise.resolve();
-  /** The last call of each scope since the barrier, settled (never rejected). */
+  /**
+   * The last call of each scope since the barrier, settled (never rejected), until it settles:
+   * each settles after the calls of its scope before it, so these are all that still run.
+   */
   const tails = new Map<string, Promise<unknown>>();
-  /** Every scoped call since the barrier that has not settled yet. */
-  const running = new Set<Promise<unknown>>();
   return {
     run<T>(scope: string | undefined, fn: () => Promise<T>): Promise<T> {
       if (scope === undefined) {
-        const before = running.size === 0 ? barrier : Promise.all([barrier, ...running]);
-        running.clear();
+        const before = tails.size === 0 ? barrier : Promise.all([barrier, ...tails.values()]);
         tails.clear();
         const result = before.then(fn);
         barrier = result.then(settled, settled);
@@ -31,9 +31,7 @@ export function createScopedSerial(): ScopedSerial {
       const result = (tails.get(scope) ?? barrier).then(fn);
       const tail = result.then(settled, settled);
       tails.set(scope, tail);
-      running.add(tail);
       void tail.then(() => {
-        running.delete(tail);
         if (tails.get(scope) === tail) tails.delete(scope);
       });
       return result;
