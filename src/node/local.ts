@@ -119,10 +119,7 @@ export function createLocalRunner(options: LocalOptions): CommandRunner {
         return execute(command, args, await context(command));
       });
       prepareAhead();
-      const done = () => {
-        job.release?.();
-        prepareAhead();
-      };
+      const done = () => job.release?.();
       void ran.then(done, done);
       return ran;
     },
