@@ -18,8 +18,7 @@ const SECRET_PROMPTS: Readonly<Record<string, string>> = { password: 'Password',
  * file with more lines after it give `pw`). Any other argument (an XML stanza, a text) is all
  * of standard input, one trailing newline dropped.
  */
-export async function withStdinArg(io: Io, command: Command, words: readonly string[], name: string | undefined): Promise<string[]> {
-  if (name === undefined) return [...words];
+export async function withStdinArg(io: Io, command: Command, words: readonly string[], name: string): Promise<string[]> {
   const index = callerArgs(command).findIndex((a) => a.name === name);
   const stdin = io.stdin as TerminalIn;
   const prompt = SECRET_PROMPTS[name];
