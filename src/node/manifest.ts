@@ -28,10 +28,7 @@ export function commandRegistry({ manifest: file = join(__dirname, '../../comman
     const file = Object.hasOwn(manifest.commands, name) ? manifest.commands[name] : undefined;
     const load = file !== undefined && Object.hasOwn(commandFiles, file) ? commandFiles[file] : undefined;
     if (load === undefined) return full().get(name);
-    for (const value of Object.values(load())) {
-      if (Array.isArray(value)) for (const c of value as Command[]) if (c?.name === name) return c;
-    }
-    return full().get(name);
+    return load().find((c) => c.name === name) ?? full().get(name);
   };
   return {
     get,
