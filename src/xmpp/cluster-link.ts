@@ -9,7 +9,7 @@
  */
 import { parse as parseXml, type Element } from 'ltx';
 import type { BusMessage, Broadcast, CallResult, Cluster, ClusterHandlers, Handed, SessionRecord } from '../cluster/cluster';
-import { CommandError, type ErrorCode } from '../lib/errors';
+import { CommandError, isErrorCode, toCommandError } from '../lib/errors';
 import type { FeatureEvents } from '../features/events';
 import type { EventBus } from '../lib/events';
 import { bareText, parseJid } from '../lib/jid';
@@ -81,15 +81,17 @@ interface Published {
 
 /** Checked after every stanza a client sends: compares fields, builds nothing. */
 function unchanged(p: Published, s: LiveSession): boolean {
-  return (
-    p.presence === s.presence &&
-    p.priority === s.priority &&
-    p.interested === s.interested &&
-    p.carbons === s.carbons &&
-    p.detached === s.detached &&
-    p.directed.size === s.directed.size &&
-    [...s.directed].every((d) => p.directed.has(d))
-  );
+  if (
+    p.presence !== s.presence ||
+    p.priority !== s.priority ||
+    p.interested !== s.interested ||
+    p.carbons !== s.carbons ||
+    p.detached !== s.detached ||
+    p.directed.size !== s.directed.size
+  )
+    return false;
+  for (const d of s.directed) if (!p.directed.has(d)) return false;
+  return true;
 }
 
 export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
@@ -393,7 +395,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
     calls.delete(id);
     clearTimeout(c.timer);
     if (r.ok) c.resolve(r.value);
-    else c.reject(new CommandError(r.code as ErrorCode, r.message, r.details === undefined ? {} : { details: r.details }));
+    else c.reject(new CommandError(isErrorCode(r.code) ? r.code : 'internal', r.message, r.details === undefined ? {} : { details: r.details }));
   }
 
   async function answerCall(from: string, id: number, method: string, args: readonly unknown[]): Promise<void> {
@@ -408,7 +410,7 @@ export function linkCluster(deps: ClusterLinkDeps): ClusterLink {
         ),
       };
     } catch (err) {
-      const e = err instanceof CommandError ? err : new CommandError('internal', (err as Error).message);
+      const e = toCommandError(err);
       r = { ok: false, code: e.code, message: e.message, ...(e.details !== undefined && { details: e.details }) };
     }
     await cluster.send(from, { t: 'reply', id, ...r });
