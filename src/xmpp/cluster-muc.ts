@@ -5,7 +5,7 @@
  * any node answers for it: this one.
  */
 import type { MucControl, RoomAddress, RoomSelection } from '../core/muc';
-import { byAddress, roomName } from './muc/service-control';
+import { byAddress, jidOf as keyOf, roomName } from './muc/service-control';
 import { unreached, type ClusterLink } from './cluster-link';
 
 /** What other nodes may ask of this node's rooms. */
@@ -28,8 +28,6 @@ const ANSWERED = new Set<string>([
 
 type Method = keyof MucControl;
 type Fn = (...args: unknown[]) => Promise<unknown>;
-
-const keyOf = (r: RoomAddress) => `${r.name}@${r.service}`;
 
 /** The room's JID as the cluster keys it; none for a name that is no room's. */
 function jidOf(room: RoomAddress): string | undefined {

@@ -16,7 +16,7 @@ const NS_CONFERENCE = 'jabber:x:conference';
 const AFFILIATIONS: readonly Affiliation[] = ['owner', 'admin', 'member', 'outcast', 'none'];
 const DAY = 86_400_000;
 
-const jidOf = (room: RoomAddress) => `${room.name}@${room.service}`;
+export const jidOf = (room: RoomAddress) => `${room.name}@${room.service}`;
 export const byAddress = (a: RoomAddress, b: RoomAddress) =>
   a.service < b.service ? -1 : a.service > b.service ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
