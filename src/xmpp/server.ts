@@ -230,7 +230,6 @@ function logOpenFiles(logger: HubLogger): void {
   else logger.info(`open files limit ${soft}${few}`);
 }
 
-/** Stops accepting clients on one listener; one already stopped is done at once. */
 /** Stops accepting: the port is released at once; the streams it accepted go on. */
 function stopListening(server: C2sServer): Promise<void> {
   // close's callback waits for every accepted stream to end: stop_kindly would wait for its users.

@@ -3,7 +3,7 @@ import { bareText, type BareJid } from '../../lib/jid';
 import type { FeatureEvents } from '../events';
 
 /** How many verified tokens a node remembers; the least recently used go first. */
-export const VERIFIED_TOKENS_LIMIT = 4096;
+const VERIFIED_TOKENS_LIMIT = 4096;
 
 interface Verified {
   readonly jid: BareJid;

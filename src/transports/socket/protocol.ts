@@ -55,11 +55,6 @@ export type Reply =
   | { readonly id: RequestId; readonly alive: true };
 
 /**
- * Splits a byte stream into lines, refusing any line longer than `max` bytes: the rest of such
- * a line is skipped, and `onOversized` is told once per line. A line that is not UTF-8 comes
- * with `utf8` false, its bad bytes read as U+FFFD, so that its id can still be read.
- */
-/**
  * Lines for `socket`, held until the end of the event loop's turn and written as one text: a
  * batch has many on their way, and a corked socket still hands the kernel each line as its own
  * buffer. `flush` writes what is held at once (before the socket ends).
@@ -80,6 +75,11 @@ export function heldWriter(socket: Pick<Socket, 'destroyed' | 'writable' | 'writ
   };
 }
 
+/**
+ * Splits a byte stream into lines, refusing any line longer than `max` bytes: the rest of such
+ * a line is skipped, and `onOversized` is told once per line. A line that is not UTF-8 comes
+ * with `utf8` false, its bad bytes read as U+FFFD, so that its id can still be read.
+ */
 export function createLineReader(onLine: (line: string, utf8: boolean) => void, onOversized: () => void, max = MAX_FRAME) {
   let chunks: Buffer[] = [];
   let size = 0;
