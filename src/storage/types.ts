@@ -93,7 +93,10 @@ export interface Store {
   /** A missing key resolves to `undefined`: the feature decides whether that is an error. */
   get<T>(table: string, key: Key): Promise<T | undefined>;
   getMany<T>(table: string, keys: readonly Key[]): Promise<(T | undefined)[]>;
-  /** `value` is any JSON value but `null`; null, undefined and what JSON cannot encode are refused. */
+  /**
+   * `value` is any JSON value but `null`, or its JSON text as a `JsonText`; null, undefined and
+   * what JSON cannot encode are refused.
+   */
   put(table: string, key: Key, value: unknown, options?: WriteOptions): Promise<void>;
   del(table: string, key: Key, options?: WriteOptions): Promise<void>;
   /** All operations apply together or not at all, whatever tables they touch. */

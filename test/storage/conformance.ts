@@ -5,6 +5,7 @@
  * `runStoreConformance` with a factory for a fresh, empty store. Only the contract is used
  * here, never how a driver lays its records out.
  */
+import { JsonText } from '../../src/storage/json';
 import type { ArchiveItem, BatchOp, Key, Range, Store, StoreSnapshot } from '../../src/storage/types';
 
 /** Closes `previous` and opens the same data again; only drivers that persist pass one. */
@@ -162,6 +163,22 @@ export function runStoreConformance(name: string, open: () => Promise<Store>, re
         await expect(store.get('last', ['h', 'alice'])).resolves.toBeUndefined();
         await expect(store.get('passwd', ['h', 'bob'])).resolves.toEqual({ pw: 'y' });
         await expect(store.get('roster', ['h', 'bob', 'carol'])).resolves.toEqual({ sub: 'both' });
+      });
+
+      test('stores a value given as its JSON text as that text, in a batch and alone', async () => {
+        await store.batch([{ type: 'put', table: 'vcard', key: ['h', 'bob'], value: new JsonText('{"xml":"<vCard/>","n":[1,"\\u0000"]}') }]);
+        await store.put('vcard', ['h', 'carol'], new JsonText('"text"'));
+        await expect(store.get('vcard', ['h', 'bob'])).resolves.toEqual({ xml: '<vCard/>', n: [1, '\u0000'] });
+        await expect(store.get('vcard', ['h', 'carol'])).resolves.toBe('text');
+        const snap = await store.snapshot();
+        try {
+          expect(await collect(snap.entriesJson('vcard'))).toEqual([
+            [['h', 'bob'], '{"xml":"<vCard/>","n":[1,"\\u0000"]}'],
+            [['h', 'carol'], '"text"'],
+          ]);
+        } finally {
+          await snap.close();
+        }
       });
 
       test('later operations on the same key win', async () => {

@@ -1,4 +1,5 @@
 import type { BareJid } from '../../lib/jid';
+import type { JsonText } from '../../storage/json';
 import type { BatchOp, Key, Store } from '../../storage/types';
 import { usersKeys } from '../accounts/records';
 
@@ -55,7 +56,7 @@ async function* entries(store: Store, prefix: Key): AsyncIterable<PrivateEntry> 
   }
 }
 
-export function privateOps(jid: BareJid, namespace: string, rec: PrivateRecord): BatchOp[] {
+export function privateOps(jid: BareJid, namespace: string, rec: PrivateRecord | JsonText<PrivateRecord>): BatchOp[] {
   return [{ type: 'put', table: PRIVATE, key: privateKey(jid, namespace), value: rec }];
 }
 

@@ -1,6 +1,7 @@
 import { fieldError } from '../../lib/errors';
 import { nameprep, nodeprep, type BareJid } from '../../lib/jid';
 import { checkXmlText } from '../../lib/xml';
+import type { JsonText } from '../../storage/json';
 import type { BatchOp, Key, Store } from '../../storage/types';
 import { usersKeys } from '../accounts/records';
 
@@ -94,7 +95,7 @@ function xmlText(text: string, what: string, field: string): void {
   }
 }
 
-export function rosterItemOps(owner: BareJid, contact: string, item: RosterItem): BatchOp[] {
+export function rosterItemOps(owner: BareJid, contact: string, item: RosterItem | JsonText<RosterItem>): BatchOp[] {
   return [{ type: 'put', table: ROSTER, key: rosterKey(owner, contact), value: item }];
 }
 

@@ -1,4 +1,5 @@
 import type { BareJid } from '../../lib/jid';
+import type { JsonText } from '../../storage/json';
 import type { BatchOp, Key, Store } from '../../storage/types';
 
 /** `[host, user]` → VcardRecord (vcard-temp, XEP-0054). */
@@ -25,7 +26,7 @@ export async function* hostVcards(store: Store, host: string): AsyncIterable<[Ba
   for await (const [k, rec] of store.entries<VcardRecord>(VCARD, { prefix: [host] })) yield [{ host: k[0], user: k[1] }, rec];
 }
 
-export function vcardOps(jid: BareJid, rec: VcardRecord): BatchOp[] {
+export function vcardOps(jid: BareJid, rec: VcardRecord | JsonText<VcardRecord>): BatchOp[] {
   return [{ type: 'put', table: VCARD, key: vcardKey(jid), value: rec }];
 }
 

@@ -13,14 +13,15 @@ import { join, resolve } from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { fsReason } from '../../lib/files';
 import type { BareJid } from '../../lib/jid';
+import { JsonText } from '../../storage/json';
 import type { BatchOp } from '../../storage/types';
 import { accountOps, readAccounts, type AccountRecord } from '../../features/accounts/records';
 import { makeSecret, unusablePassword, type ScramSecret, type Secret } from '../../features/accounts/secret';
 import type { FeatureDeps } from '../../features/deps';
 import { replaceOfflineOps, type OfflineMessage } from '../../features/offline/records';
-import { privateOps } from '../../features/private/records';
+import { privateOps, type PrivateRecord } from '../../features/private/records';
 import { rosterItemOps, type RosterItem } from '../../features/roster/records';
-import { vcardOps } from '../../features/vcard/records';
+import { vcardOps, type VcardRecord } from '../../features/vcard/records';
 import type { Report } from './export';
 import type { Where } from './format';
 import { readPiefxis } from './read';
@@ -50,31 +51,60 @@ interface Totals {
   unusable: string[];
 }
 
-/** What the second pass needs of a checked user, as it is staged (JSON). */
+/** What the second pass needs of a checked user: its records are JSON text already. */
 interface StagedUser {
   readonly host: string;
   readonly user: string;
   readonly password?: string;
   readonly scram?: ScramSecret;
-  readonly roster: readonly (readonly [string, RosterItem])[];
-  readonly vcard?: string;
-  readonly privates: readonly (readonly [string, string])[];
+  readonly roster: readonly (readonly [string, JsonText<RosterItem>])[];
+  readonly vcard?: JsonText<VcardRecord>;
+  readonly privates: readonly (readonly [string, JsonText<PrivateRecord>])[];
   readonly offline: readonly OfflineMessage[];
 }
 
-const staged = (u: ImportedUser): StagedUser => ({
-  host: u.host,
-  user: u.user,
-  password: u.password,
-  scram: u.scram,
-  roster: [...u.roster],
-  vcard: u.vcard,
-  privates: [...u.privates],
-  offline: u.offline,
-});
+// A staged user is text: fields joined by FIELD, users by USER, which JSON.stringify never
+// writes unescaped. The first field is the JSON of what is not a record, the others the JSON of
+// the records, written as they are: the second pass parses neither them nor their XML.
+const FIELD = '\u0001';
+const USER = '\u0002';
+
+type Head = [
+  host: string,
+  user: string,
+  password: string | null,
+  scram: ScramSecret | null,
+  contacts: readonly string[],
+  namespaces: readonly string[],
+  offline: readonly OfflineMessage[],
+];
+
+function stagedText(u: ImportedUser): string {
+  const head: Head = [u.host, u.user, u.password ?? null, u.scram ?? null, [...u.roster.keys()], [...u.privates.keys()], u.offline];
+  let text = JSON.stringify(head) + FIELD + (u.vcard === undefined ? '' : JSON.stringify({ xml: u.vcard } satisfies VcardRecord));
+  for (const item of u.roster.values()) text += FIELD + JSON.stringify(item);
+  for (const xml of u.privates.values()) text += FIELD + JSON.stringify({ xml } satisfies PrivateRecord);
+  return text;
+}
+
+function stagedUser(text: string): StagedUser {
+  const fields = text.split(FIELD);
+  const [host, user, password, scram, contacts, namespaces, offline] = JSON.parse(fields[0]) as Head;
+  const records = 2 + contacts.length;
+  return {
+    host,
+    user,
+    password: password ?? undefined,
+    scram: scram ?? undefined,
+    vcard: fields[1] === '' ? undefined : new JsonText(fields[1]),
+    roster: contacts.map((contact, i) => [contact, new JsonText(fields[2 + i])]),
+    privates: namespaces.map((ns, i) => [ns, new JsonText(fields[records + i])]),
+    offline,
+  };
+}
 
 /**
- * The checked users waiting for the second pass, in blocks of JSON text in a file of its own.
+ * The checked users waiting for the second pass, in blocks of staged text in a file of its own.
  * The file is unlinked as soon as it is open (where the system allows it): nothing is left
  * behind, even by a crash, and no other process can open it.
  */
@@ -110,7 +140,7 @@ class Staging {
 
   async write(users: readonly string[]): Promise<void> {
     if (users.length === 0) return;
-    const body = Buffer.from(`[${users.join(',')}]`);
+    const body = Buffer.from(users.join(USER));
     const head = Buffer.alloc(4);
     head.writeUInt32LE(body.length);
     try {
@@ -130,7 +160,7 @@ class Staging {
       const body = Buffer.allocUnsafe(length);
       await this.handle.read(body, 0, length, at + 4);
       at += 4 + length;
-      yield JSON.parse(body.toString()) as StagedUser[];
+      yield body.toString().split(USER).map(stagedUser);
     }
   }
 
@@ -172,8 +202,8 @@ function userOps(ops: BatchOp[], u: StagedUser, secret: Secret, created: number)
   const jid = jidOf(u);
   ops.push(...accountOps(jid, { secret, created } satisfies AccountRecord));
   for (const [contact, item] of u.roster) ops.push(...rosterItemOps(jid, contact, item));
-  if (u.vcard !== undefined) ops.push(...vcardOps(jid, { xml: u.vcard }));
-  for (const [ns, xml] of u.privates) ops.push(...privateOps(jid, ns, { xml }));
+  if (u.vcard !== undefined) ops.push(...vcardOps(jid, u.vcard));
+  for (const [ns, rec] of u.privates) ops.push(...privateOps(jid, ns, rec));
 }
 
 export interface ImportOptions {
@@ -221,9 +251,9 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
         for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
         for (const w of u.warnings) warn(w);
         if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
-        const json = JSON.stringify(staged(u));
-        block.push(json);
-        blockChars += json.length;
+        const text = stagedText(u);
+        block.push(text);
+        blockChars += text.length;
         blockOps += 1 + u.roster.size + (u.vcard === undefined ? 0 : 1) + u.privates.size + 3 * u.offline.length;
         if (block.length >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
       },
