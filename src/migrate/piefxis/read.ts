@@ -369,12 +369,19 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
     }
   };
 
+  // The next chunk is read while this one is parsed: a read waits for a thread of libuv's
+  // pool, which is slow to come when the other core is busy writing or collecting.
+  const buffers = [Buffer.alloc(CHUNK_BYTES), Buffer.alloc(CHUNK_BYTES)];
+  const ended = Promise.resolve({ bytesRead: 0 });
+  let reading: Promise<{ bytesRead: number }> = ended;
   try {
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    const buffer = Buffer.alloc(CHUNK_BYTES);
     let offset = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+    reading = handle.read(buffers[0], 0, CHUNK_BYTES, null);
+    for (let turn = 0; ; turn ^= 1) {
+      const buffer = buffers[turn];
+      const { bytesRead } = await reading;
+      reading = bytesRead > 0 ? handle.read(buffers[turn ^ 1], 0, CHUNK_BYTES, null) : ended;
       let text: string;
       try {
         text = decoder.decode(buffer.subarray(0, bytesRead), { stream: bytesRead > 0 });
@@ -397,6 +404,7 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
       if (bytesRead === 0) return;
     }
   } finally {
+    await reading.catch(() => undefined);
     await handle.close();
   }
 }
