@@ -31,7 +31,10 @@ const MAPPED_TO_NOTHING = /[\u034f\u1806\u180b-\u180d\ufe00-\ufe0f]/gu;
  * which lower-casing makes of a word's last Σ, is folded back.
  */
 function fold(s: string): string {
-  if (PRINTABLE_ASCII.test(s)) return s.toLowerCase();
+  // Always a new string: V8 cuts a parser's text into slices that keep the whole chunk they came
+  // from alive, and a name is kept (in a session, a cache, an import's list of users) long after
+  // its chunk. The Unicode path copies by itself; here, flattening `' ' + s` copies it.
+  if (PRINTABLE_ASCII.test(s)) return (' ' + s).slice(1).toLowerCase();
   return s
     .normalize('NFKC')
     .toUpperCase()
