@@ -1,15 +1,10 @@
 import { CommandError } from './errors';
+import { isPrintableAscii } from './utf8';
 
 /** Characters RFC 6122 nodeprep forbids in a local part, besides controls and spaces. */
 const FORBIDDEN_LOCAL = /[\s"&'/:<>@\u0000-\u001f\u007f]/u;
 const FORBIDDEN_DOMAIN = /[\s"&'/:<>@\\\u0000-\u001f\u007f]/u;
 const MAX_PART_BYTES = 1023;
-/**
- * What most names are written in. NFKC leaves it as it is, folding it is lower-casing it, and
- * it holds nothing invisible but the space: names in it skip the Unicode work, which a server
- * does for every JID of every stanza and an import for every JID of a file.
- */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * What no name may hold, though it may look like nothing or like something else: controls (C0,
@@ -30,11 +25,13 @@ const MAPPED_TO_NOTHING = /[\u034f\u1806\u180b-\u180d\ufe00-\ufe0f]/gu;
  * of Unicode 3.2 (the tests compare it with Python's stringprep tables), once final sigma,
  * which lower-casing makes of a word's last Σ, is folded back.
  */
-function fold(s: string): string {
+function fold(s: string, ascii = isPrintableAscii(s)): string {
+  // Printable ASCII, which most names are, skips the Unicode work a server does for every JID of
+  // every stanza: NFKC leaves it as it is, and folding it is lower-casing it.
   // Always a new string: V8 cuts a parser's text into slices that keep the whole chunk they came
   // from alive, and a name is kept (in a session, a cache, an import's list of users) long after
   // its chunk. The Unicode path copies by itself; here, flattening `' ' + s` copies it.
-  if (PRINTABLE_ASCII.test(s)) return (' ' + s).slice(1).toLowerCase();
+  if (ascii) return (' ' + s).slice(1).toLowerCase();
   return s
     .normalize('NFKC')
     .toUpperCase()
@@ -63,7 +60,8 @@ function checkLength(value: string, what: string, argName: string): void {
 
 /** Normalises a user name (JID local part) or says precisely why it is not one. */
 export function nodeprep(user: string, argName = 'user'): string {
-  const ascii = PRINTABLE_ASCII.test(user);
+  // Printable ASCII holds nothing invisible but the space, and nothing nodeprep maps to nothing.
+  const ascii = isPrintableAscii(user);
   const invisible = ascii ? undefined : invisibleCharacter(user.replace(/ /g, ''));
   if (invisible !== undefined) {
     throw new CommandError(
@@ -74,7 +72,7 @@ export function nodeprep(user: string, argName = 'user'): string {
       },
     );
   }
-  const u = fold(ascii ? user : user.replace(MAPPED_TO_NOTHING, ''));
+  const u = fold(ascii ? user : user.replace(MAPPED_TO_NOTHING, ''), ascii);
   checkLength(u, 'user name', argName);
   if (FORBIDDEN_LOCAL.test(u)) {
     throw new CommandError(

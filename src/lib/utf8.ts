@@ -8,6 +8,15 @@ import { isUtf8 } from 'node:buffer';
 
 export const REPLACEMENT_CHARACTER = '\ufffd';
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Whether `text` is all printable ASCII, U+0020 to U+007E: what most names and passwords are
+ * written in, and what Unicode normalisation and the preparation profiles leave as it is but for
+ * case, so that they can skip their Unicode work.
+ */
+export const isPrintableAscii = (text: string): boolean => PRINTABLE_ASCII.test(text);
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

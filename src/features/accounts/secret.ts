@@ -1,5 +1,6 @@
 import type { PasswordFormat } from '../../config/config';
 import { fieldError } from '../../lib/errors';
+import { isPrintableAscii } from '../../lib/utf8';
 
 // Loaded on the first hash: a call that only looks an account up never needs it.
 const crypto = () => require('node:crypto') as typeof import('node:crypto');
@@ -58,8 +59,6 @@ export function checkPasswordSize(password: string, field = 'password'): void {
   }
 }
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
 /**
  * The password as SCRAM clients hash it (RFC 5802 §2.2, SASLprep of RFC 4013), or as given when
  * SASLprep refuses it: an odd password still works where it is typed the same way (PLAIN, the
@@ -68,7 +67,7 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 export function preparePassword(password: string): string {
   // Printable ASCII is what SASLprep leaves as it is: it maps, removes and refuses only other
   // characters. Most passwords are such, and a batch prepares thousands of them.
-  if (PRINTABLE_ASCII.test(password)) return password;
+  if (isPrintableAscii(password)) return password;
   try {
     // Loaded here: its tables cost start-up time, and most calls never prepare a password.
     return (require('@mongodb-js/saslprep') as typeof import('@mongodb-js/saslprep'))(password);
