@@ -90,7 +90,7 @@ function stagedText(u: ImportedUser): string {
 function stagedUser(text: string): StagedUser {
   const fields = text.split(FIELD);
   const [host, user, password, scram, contacts, namespaces, offline] = JSON.parse(fields[0]) as Head;
-  const records = 2 + contacts.length;
+  const privatesAt = 2 + contacts.length;
   return {
     host,
     user,
@@ -98,7 +98,7 @@ function stagedUser(text: string): StagedUser {
     scram: scram ?? undefined,
     vcard: fields[1] === '' ? undefined : new JsonText(fields[1]),
     roster: contacts.map((contact, i) => [contact, new JsonText(fields[2 + i])]),
-    privates: namespaces.map((ns, i) => [ns, new JsonText(fields[records + i])]),
+    privates: namespaces.map((ns, i) => [ns, new JsonText(fields[privatesAt + i])]),
     offline,
   };
 }
