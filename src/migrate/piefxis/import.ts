@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { fsReason } from '../../lib/files';
+import { OutsideSubset } from '../../lib/xml-subset';
 import type { BareJid } from '../../lib/jid';
 import { JsonText } from '../../storage/json';
 import type { BatchOp } from '../../storage/types';
@@ -24,7 +25,7 @@ import { rosterItemOps, type RosterItem } from '../../features/roster/records';
 import { vcardOps, type VcardRecord } from '../../features/vcard/records';
 import type { Report } from './export';
 import type { Where } from './format';
-import { readPiefxis } from './read';
+import { readPiefxis, type Hosts, type Visitor } from './read';
 import { isSkipped, readUser, warningText, type ImportedUser, type Warning } from './user';
 
 /** Users staged and then written per batch: each batch is atomic and holds whole users. */
@@ -164,6 +165,16 @@ class Staging {
     }
   }
 
+  /** Forgets every block written. */
+  async clear(): Promise<void> {
+    try {
+      await this.handle.truncate(0);
+    } catch (err) {
+      throw stagingError(tmpdir(), err);
+    }
+    this.size = 0;
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
     if (this.path !== undefined) await fs.rm(this.path, { recursive: true, force: true });
@@ -211,58 +222,96 @@ export interface ImportOptions {
   readonly strict?: boolean;
 }
 
+interface Checked {
+  readonly files: number;
+  readonly users: number;
+  readonly ignored: Map<string, number>;
+  readonly warnings: number;
+}
+
+/**
+ * Reads and checks every user of `path`, staging those to write; a user named twice is kept
+ * once, with a warning. `shown` counts the warnings printed, by an earlier reading too: a
+ * reading again by saxes meets the same warnings first, and does not print them twice.
+ */
+async function check(
+  path: string,
+  hosts: Hosts,
+  now: number,
+  staging: Staging,
+  report: Report,
+  options: ImportOptions,
+  shown: { warnings: number },
+  quick: boolean,
+): Promise<Checked> {
+  const firstSeen = new Map<string, Where>();
+  const ignored = new Map<string, number>();
+  let warnings = 0;
+  const warn = (w: Warning) => {
+    if (++warnings <= SHOWN_WARNINGS && warnings > shown.warnings) {
+      report.progress(warningText(w));
+      shown.warnings = warnings;
+    }
+  };
+  let checked = 0;
+  let block: string[] = [];
+  let blockChars = 0;
+  let blockOps = 0;
+  const stage = async () => {
+    const users = block;
+    block = [];
+    blockChars = 0;
+    blockOps = 0;
+    // With --strict a warning already dooms the import: the rest is only checked.
+    if (!(options.strict && warnings > 0)) await staging.write(users);
+  };
+  const visitor: Visitor = {
+    async user(el) {
+      const u = readUser(el, now);
+      if (isSkipped(u)) return warn(u.skipped);
+      const id = `${u.user}@${u.host}`;
+      const first = firstSeen.get(id);
+      if (first) return warn({ where: u.where, user: id, element: '<user>', why: `${id} appears a second time (first in ${first.file}, line ${first.line})` });
+      firstSeen.set(id, u.where);
+      for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
+      for (const w of u.warnings) warn(w);
+      if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
+      const text = stagedText(u);
+      block.push(text);
+      blockChars += text.length;
+      blockOps += 1 + u.roster.size + (u.vcard === undefined ? 0 : 1) + u.privates.size + 3 * u.offline.length;
+      if (block.length >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
+    },
+    ignored(label) {
+      ignored.set(label, (ignored.get(label) ?? 0) + 1);
+    },
+  };
+  const files = await readPiefxis(path, hosts, visitor, quick);
+  await stage();
+  return { files, users: checked, ignored, warnings };
+}
+
 export async function importPiefxis(deps: FeatureDeps, file: string, report: Report, options: ImportOptions = {}): Promise<boolean> {
   const { store, config } = deps;
   const path = resolve(file);
   const now = deps.clock();
   const hosts = { hosts: config.hosts, configFile: config.file };
 
-  // Pass 1: every user is read and checked; a user named twice is kept once, with a warning.
-  // What is to be written is staged in a file, so the writing does not parse the XML again.
+  // Pass 1: every user is read and checked; what is to be written is staged in a file, so the
+  // writing does not parse the XML again. The quick parser reads what exports are made of; a
+  // file it does not vouch for is read again by saxes, which judges it with its own messages.
   const staging = await Staging.open();
   try {
-    const firstSeen = new Map<string, Where>();
-    const ignored = new Map<string, number>();
-    let warnings = 0;
-    const warn = (w: Warning) => {
-      if (++warnings <= SHOWN_WARNINGS) report.progress(warningText(w));
-    };
-    let checked = 0;
-    let block: string[] = [];
-    let blockChars = 0;
-    let blockOps = 0;
-    const stage = async () => {
-      const users = block;
-      block = [];
-      blockChars = 0;
-      blockOps = 0;
-      // With --strict a warning already dooms the import: the rest is only checked.
-      if (!(options.strict && warnings > 0)) await staging.write(users);
-    };
-    const files = await readPiefxis(path, hosts, {
-      async user(el) {
-        const u = readUser(el, now);
-        if (isSkipped(u)) return warn(u.skipped);
-        const id = `${u.user}@${u.host}`;
-        const first = firstSeen.get(id);
-        if (first)
-          return warn({ where: u.where, user: id, element: '<user>', why: `${id} appears a second time (first in ${first.file}, line ${first.line})` });
-        firstSeen.set(id, u.where);
-        for (const i of u.ignored) ignored.set(i.label, (ignored.get(i.label) ?? 0) + 1);
-        for (const w of u.warnings) warn(w);
-        if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
-        const text = stagedText(u);
-        block.push(text);
-        blockChars += text.length;
-        blockOps += 1 + u.roster.size + (u.vcard === undefined ? 0 : 1) + u.privates.size + 3 * u.offline.length;
-        if (block.length >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
-      },
-      ignored(label) {
-        ignored.set(label, (ignored.get(label) ?? 0) + 1);
-      },
-    });
-    await stage();
-    firstSeen.clear();
+    const shown = { warnings: 0 };
+    let read: Checked;
+    try {
+      read = await check(path, hosts, now, staging, report, options, shown, true);
+    } catch (err) {
+      if (!(err instanceof OutsideSubset)) throw err;
+      await staging.clear();
+      read = await check(path, hosts, now, staging, report, options, shown, false);
+    }
+    const { files, ignored, warnings } = read;
     if (warnings > SHOWN_WARNINGS) report.progress(`Warning: ${warnings - SHOWN_WARNINGS} more warnings not shown`);
     if (warnings > 0 && options.strict) {
       throw new CommandError(
@@ -303,7 +352,7 @@ export async function importPiefxis(deps: FeatureDeps, file: string, report: Rep
       // Handled here, so that a failure waits for the await above (or below) instead of ending the process.
       writing.catch(() => undefined);
       done += batch.length;
-      report.working(`Imported ${done} of ${checked} users`);
+      report.working(`Imported ${done} of ${read.users} users`);
     }
     await writing;
     await store.sync();

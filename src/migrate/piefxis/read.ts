@@ -6,12 +6,13 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { SaxesParser } from 'saxes';
 import { CommandError } from '../../lib/errors';
 import { nameprep } from '../../lib/jid';
 import { fsReason, openRegularFile } from '../../lib/files';
 import { invalid, isPie, NS_PIE, NS_XI, type Where } from './format';
 import { Element, MAX_XML_DEPTH } from '../../lib/xml';
+import { OutsideSubset, SubsetParser, type SubsetHandlers, type SubsetTag } from '../../lib/xml-subset';
 
 /** No file is read beyond this size. */
 export const MAX_FILE_BYTES = 4 * 1024 ** 3;
@@ -61,11 +62,31 @@ class Parser extends SaxesParser<{ xmlns: true; position: true }> {
   }
 }
 
+/** A saxes parser that gives its events to `on`, as the quick parser does. */
+function saxes(on: SubsetHandlers): Parser {
+  const parser = new Parser();
+  parser.on('xmldecl', on.xmldecl);
+  parser.on('opentagstart', on.opentagstart);
+  parser.on('opentag', (tag) => {
+    const attrs: Record<string, string> = {};
+    for (const name in tag.attributes) attrs[name] = tag.attributes[name].value;
+    on.opentag({ name: tag.name, local: tag.local, uri: tag.uri, ns: tag.ns, attrs });
+  });
+  parser.on('closetag', on.closetag);
+  parser.on('text', on.text);
+  parser.on('cdata', on.text);
+  parser.on('comment', on.comment);
+  parser.on('processinginstruction', on.comment);
+  return parser;
+}
+
 /** An element of a `<user>` tree that knows where it was and its namespace (a WeakMap costs the collector dearly). */
 class Located extends Element {
   readonly pie: ElementInfo;
   constructor(name: string, attrs: Record<string, string>, pie: ElementInfo) {
-    super(name, attrs);
+    super(name);
+    // The tag's own object, made for this element alone: ltx would copy it.
+    this.attrs = attrs;
     this.pie = pie;
   }
 }
@@ -122,6 +143,8 @@ type Item =
 interface Run {
   readonly hosts: Hosts;
   readonly visitor: Visitor;
+  /** Read with the quick parser, which throws `OutsideSubset` where saxes must judge. */
+  readonly quick: boolean;
   /** Real paths of the files read so far: a file is read once. */
   readonly seen: Set<string>;
 }
@@ -132,12 +155,6 @@ function malformed(file: string, message: string): CommandError {
   return new CommandError('failed', `Malformed XML in ${file}${where}: ${m ? m[3] : message}`, { details: { arg: 'file' } });
 }
 
-const plainAttrs = (tag: SaxesTagNS): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const name in tag.attributes) out[name] = tag.attributes[name].value;
-  return out;
-};
-
 function isEmpty(o: object): boolean {
   for (const _ in o) return false;
   return true;
@@ -145,9 +162,13 @@ function isEmpty(o: object): boolean {
 
 export const label = (local: string, uri: string): string => (uri === '' ? `<${local}>` : `<${local} xmlns='${uri}'>`);
 
-/** Reads `file` (a `<server-data>` document) and the files it includes, in document order. */
-export async function readPiefxis(file: string, hosts: Hosts, visitor: Visitor): Promise<number> {
-  const run: Run = { hosts, visitor, seen: new Set() };
+/**
+ * Reads `file` (a `<server-data>` document) and the files it includes, in document order.
+ * With `quick`, the files are read by the quick parser of the XML that exports are made of,
+ * which throws `OutsideSubset` at anything else: the caller then reads them again without it.
+ */
+export async function readPiefxis(file: string, hosts: Hosts, visitor: Visitor, quick = false): Promise<number> {
+  const run: Run = { hosts, visitor, quick, seen: new Set() };
   await scan(resolve(file), 'server-data', undefined, run);
   return run.seen.size;
 }
@@ -236,7 +257,6 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
   if (run.seen.size >= MAX_FILES) throw invalid(from ?? { file: path, line: 1 }, `more than ${MAX_FILES} files are included`);
   const handle = await openInput(path, from, real);
   run.seen.add(real ?? (await fs.realpath(path)));
-  const parser = new Parser();
   const stack: Frame[] = [];
   const queue: Item[] = [];
   let failure: Error | undefined;
@@ -257,28 +277,28 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
   };
 
   /** Opens a PIE element where the format expects one: `<server-data>`, `<host>` or `<user>`. */
-  function openPie(kind: Expect, tag: SaxesTagNS, scope: Scope, userHost: string | undefined): Frame {
+  function openPie(kind: Expect, tag: SubsetTag, scope: Scope, userHost: string | undefined): Frame {
     const where = here();
     if (kind === 'server-data') return { kind, name: tag.name, scope };
-    if (kind === 'host') return { kind, name: tag.name, scope, host: checkHost(tag.attributes.jid?.value, where, run.hosts) };
-    const el = new Located(tag.name, plainAttrs(tag), { line: where.line, uri: tag.uri, local: tag.local, scope });
+    if (kind === 'host') return { kind, name: tag.name, scope, host: checkHost(tag.attrs.jid, where, run.hosts) };
+    const el = new Located(tag.name, tag.attrs, { line: where.line, uri: tag.uri, local: tag.local, scope });
     userStart = parser.position;
     inUser = true;
     return { kind: 'tree', name: tag.name, scope, el, user: { host: userHost!, where } };
   }
 
-  function openChild(parent: Frame, tag: SaxesTagNS, scope: Scope): Frame {
+  function openChild(parent: Frame, tag: SubsetTag, scope: Scope): Frame {
     const where = here();
     if (parent.kind === 'skip') return { kind: 'skip', name: tag.name, scope };
     if (parent.kind === 'tree') {
-      const el = new Located(tag.name, plainAttrs(tag), { line: where.line, uri: tag.uri, local: tag.local, scope });
+      const el = new Located(tag.name, tag.attrs, { line: where.line, uri: tag.uri, local: tag.local, scope });
       parent.el.cnode(el);
       return { kind: 'tree', name: tag.name, scope, el };
     }
     if (parent.kind === 'include') throw invalid(where, `<${tag.name}> inside an <xi:include> is not supported (no fallbacks)`);
     const wanted: Expect = parent.kind === 'server-data' ? 'host' : 'user';
     if (tag.uri === NS_XI && tag.local === 'include') {
-      const { href, parse, xpointer } = plainAttrs(tag);
+      const { href, parse, xpointer } = tag.attrs;
       if (href === undefined) throw invalid(where, "the <xi:include> has no 'href' attribute");
       if (parse !== undefined && parse !== 'xml') throw invalid(where, `the <xi:include> has parse='${parse}': only XML files can be included`);
       if (xpointer !== undefined) throw invalid(where, 'the <xi:include> has an xpointer: only whole files can be included');
@@ -292,17 +312,15 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
     return { kind: 'skip', name: tag.name, scope };
   }
 
-  parser.on('error', (err) => fail(malformed(path, err.message)));
-  parser.on('doctype', () => fail(malformed(path, `${parser.line}:${parser.column}: a document type declaration is not allowed`)));
-  parser.on('xmldecl', (decl) => {
+  const xmldecl = (decl: { readonly encoding?: string }) => {
     if (decl.encoding !== undefined && !/^utf-?8$/i.test(decl.encoding))
       fail(malformed(path, `1:1: the encoding is ${decl.encoding}; only UTF-8 files can be read`));
-  });
-  parser.on('opentagstart', () => {
+  };
+  const opentagstart = () => {
     tagLine = parser.line;
     lastEvent = parser.position;
-  });
-  parser.on('opentag', (tag) => {
+  };
+  const opentag = (tag: SubsetTag) => {
     lastEvent = parser.position;
     endLine = parser.line;
     if (failure) throw failure;
@@ -323,10 +341,10 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
     } catch (err) {
       fail(err as Error);
     }
-    // Out of saxes' write(): parsing on would only cost time (the square of the depth, past the limit).
+    // Out of the parser's write(): parsing on would only cost time (the square of the depth, past the limit).
     if (failure) throw failure;
-  });
-  parser.on('closetag', () => {
+  };
+  const closetag = () => {
     lastEvent = parser.position;
     endLine = parser.line;
     const frame = stack.pop();
@@ -336,8 +354,8 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
       queue.push({ kind: 'user', user: { host: frame.user.host, el: frame.el, where: frame.user.where, info: INFO } });
     }
     if (frame.kind === 'include') queue.push({ kind: 'include', href: frame.href, where: frame.where, expect: frame.expect, host: frame.host });
-  });
-  const onText = (text: string) => {
+  };
+  const text = (text: string) => {
     lastEvent = parser.position;
     const top = stack[stack.length - 1];
     if (failure || !top || top.kind === 'skip') return;
@@ -349,14 +367,17 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
       fail(invalid({ file: path, line }, `text is not allowed in <${top.name}>`));
     }
   };
-  const onOther = () => {
+  const comment = () => {
     lastEvent = parser.position;
     endLine = parser.line;
   };
-  parser.on('comment', onOther);
-  parser.on('processinginstruction', onOther);
-  parser.on('text', onText);
-  parser.on('cdata', onText);
+  const parser = run.quick
+    ? new SubsetParser({ xmldecl, opentagstart, opentag, closetag, text, comment })
+    : saxes({ xmldecl, opentagstart, opentag, closetag, text, comment });
+  if (parser instanceof SaxesParser) {
+    parser.on('error', (err) => fail(malformed(path, err.message)));
+    parser.on('doctype', () => fail(malformed(path, `${parser.line}:${parser.column}: a document type declaration is not allowed`)));
+  }
 
   const drain = async () => {
     for (const item of queue.splice(0)) {
@@ -389,13 +410,15 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
         throw malformed(path, `the file is not valid UTF-8 (near byte ${offset + bytesRead})`);
       }
       if (bytesRead === 0) {
-        parser.write(text).close();
+        parser.write(text);
+        parser.close();
         if (!failure && !root) fail(malformed(path, 'no element'));
       } else {
         parser.write(text);
         offset += bytesRead;
         if (offset > MAX_FILE_BYTES) fail(malformed(path, `the file grew larger than ${MAX_FILE_BYTES} bytes while it was read`));
         if (parser.position - lastEvent > MAX_TOKEN_CHARS) {
+          if (!(parser instanceof SaxesParser)) throw new OutsideSubset('a long token');
           fail(malformed(path, `${parser.line}:${parser.column}: a tag, text or comment is longer than ${MAX_TOKEN_CHARS} characters`));
         }
       }
