@@ -111,6 +111,22 @@ describe('import_piefxis: what the XML says, whatever its spelling', () => {
     expect(d.offline_by_expiry).toEqual({ '001700000060000|capulet.com|juliet|001700000000000-000000': 1 });
   });
 
+  test('a user whose data is larger than a staging block goes in whole, with the users around it', async () => {
+    // Four private elements of about 1 MB each (the most each may be): 4 million characters
+    // staged for romeo, with some that take more than one byte.
+    const text = `é✓${'x'.repeat(1_000_000)}`;
+    const payload = (i: number) => `<p${i} xmlns='urn:big:${i}'>${text}</p${i}>`;
+    const { file, result } = await load(`<server-data xmlns='urn:xmpp:pie:0'><host jid='montague.net'>
+  <user name='abram' password='a'/>
+  <user name='romeo' password='r'><query xmlns='jabber:iq:private'>${payload(1)}${payload(2)}${payload(3)}${payload(4)}</query></user>
+  <user name='balthasar' password='b'/>
+</host></server-data>`);
+    expect(result).toEqual(ok(summary(file, 3, 0, 0, 4, 0)));
+    const d = await dump(home.dir);
+    expect(Object.keys(d.passwd).sort()).toEqual(['montague.net|abram', 'montague.net|balthasar', 'montague.net|romeo']);
+    for (const i of [1, 2, 3, 4]) expect(d.private[`montague.net|romeo|urn:big:${i}`]).toEqual({ xml: `<p${i} xmlns="urn:big:${i}">${text}</p${i}>` });
+  });
+
   test('the namespace of the drafts before XEP-0227 1.0 is read too', async () => {
     const { file, result } = await load(`<server-data xmlns='http://www.xmpp.org/extensions/xep-0227.html#ns'>
   <host jid='montague.net'><user name='romeo' password='iLuvJuLi3T'/></host>

@@ -34,6 +34,8 @@ const BLOCK_USERS = 2000;
 const BLOCK_OPS = 10_000;
 /** Characters of staged text per batch, about. */
 const BLOCK_CHARS = 2 * 1024 ** 2;
+/** The buffer a block is made in: room for BLOCK_CHARS characters and the user that passes it. */
+const BLOCK_BYTES = 4 + 4 * BLOCK_CHARS;
 /** Skipped users named in the summary; the rest are counted. */
 const NAMED = 5;
 /** Warnings printed one by one; past this many they are counted. */
@@ -69,6 +71,7 @@ interface StagedUser {
 // the records, written as they are: the second pass parses neither them nor their XML.
 const FIELD = '\u0001';
 const USER = '\u0002';
+const USER_BYTE = 0x02;
 
 type Head = [
   host: string,
@@ -112,6 +115,10 @@ function stagedUser(text: string): StagedUser {
 class Staging {
   private size = 0;
   private path?: string;
+  /** The block being made: its length, then its users' text. */
+  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private used = 4;
+  private users = 0;
 
   private constructor(private readonly handle: fs.FileHandle) {}
 
@@ -139,17 +146,39 @@ class Staging {
     return staging;
   }
 
-  async write(users: readonly string[]): Promise<void> {
-    if (users.length === 0) return;
-    const body = Buffer.from(users.join(USER));
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(body.length);
+  /**
+   * Adds a user's staged text to the block being made. The text goes into the block's buffer at
+   * once, outside the JavaScript heap: held as strings until the block is written, the users of a
+   * block would outlive the young generation and fill the old one.
+   */
+  add(text: string): void {
+    const need = this.used + 1 + 3 * text.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (need > this.block.length) {
+      const larger = Buffer.allocUnsafe(Math.max(need, 2 * this.block.length));
+      this.block.copy(larger, 0, 0, this.used);
+      this.block = larger;
+    }
+    if (this.users > 0) this.block[this.used++] = USER_BYTE;
+    this.used += this.block.write(text, this.used);
+    this.users++;
+  }
+
+  /** Writes the block made so far, unless `keep` is false: then it is dropped. */
+  async flush(keep = true): Promise<void> {
+    const users = this.users;
+    const length = this.used - 4;
+    this.users = 0;
+    this.used = 4;
+    if (users === 0 || !keep) return;
+    this.block.writeUInt32LE(length, 0);
     try {
-      await this.handle.writev([head, body], this.size);
+      await this.handle.write(this.block, 0, 4 + length, this.size);
     } catch (err) {
       throw stagingError(tmpdir(), err);
     }
-    this.size += 4 + body.length;
+    this.size += 4 + length;
+    // A block made larger for one large user is not kept for the next.
+    if (this.block.length > BLOCK_BYTES) this.block = Buffer.allocUnsafe(BLOCK_BYTES);
   }
 
   /** The blocks, in the order written. */
@@ -173,6 +202,8 @@ class Staging {
       throw stagingError(tmpdir(), err);
     }
     this.size = 0;
+    this.used = 4;
+    this.users = 0;
   }
 
   async close(): Promise<void> {
@@ -254,16 +285,15 @@ async function check(
     }
   };
   let checked = 0;
-  let block: string[] = [];
+  let blockUsers = 0;
   let blockChars = 0;
   let blockOps = 0;
   const stage = async () => {
-    const users = block;
-    block = [];
+    blockUsers = 0;
     blockChars = 0;
     blockOps = 0;
     // With --strict a warning already dooms the import: the rest is only checked.
-    if (!(options.strict && warnings > 0)) await staging.write(users);
+    await staging.flush(!(options.strict && warnings > 0));
   };
   const visitor: Visitor = {
     async user(el) {
@@ -277,10 +307,10 @@ async function check(
       for (const w of u.warnings) warn(w);
       if (++checked % 1000 === 0) report.working(`Checked ${checked} users`);
       const text = stagedText(u);
-      block.push(text);
+      staging.add(text);
       blockChars += text.length;
       blockOps += 1 + u.roster.size + (u.vcard === undefined ? 0 : 1) + u.privates.size + 3 * u.offline.length;
-      if (block.length >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
+      if (++blockUsers >= BLOCK_USERS || blockOps >= BLOCK_OPS || blockChars >= BLOCK_CHARS) await stage();
     },
     ignored(label) {
       ignored.set(label, (ignored.get(label) ?? 0) + 1);
