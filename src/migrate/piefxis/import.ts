@@ -28,12 +28,15 @@ import type { Where } from './format';
 import { readPiefxis, type Hosts, type Visitor } from './read';
 import { isSkipped, readUser, warningText, type ImportedUser, type Warning } from './user';
 
-/** Users staged and then written per batch: each batch is atomic and holds whole users. */
-const BLOCK_USERS = 2000;
+/**
+ * Users staged and then written per batch: each batch is atomic and holds whole users. Small
+ * enough that what the second pass makes of a block (users, records, keys) dies young.
+ */
+const BLOCK_USERS = 500;
 /** Records per batch, about: a batch holds whole users, so a large one may pass it. */
-const BLOCK_OPS = 10_000;
+const BLOCK_OPS = 2500;
 /** Characters of staged text per batch, about. */
-const BLOCK_CHARS = 2 * 1024 ** 2;
+const BLOCK_CHARS = 512 * 1024;
 /** The buffer a block is made in: room for BLOCK_CHARS characters and the user that passes it. */
 const BLOCK_BYTES = 4 + 4 * BLOCK_CHARS;
 /** Skipped users named in the summary; the rest are counted. */
