@@ -140,8 +140,10 @@ export class SubsetParser {
   }
 
   close(): void {
+    // What is left is text, or a token cut short. saxes refuses an unfinished document before it
+    // gives the text at its end: so is it left here.
+    if (this.open.length > 0 || !this.sawRoot) throw new OutsideSubset('an incomplete document');
     this.parse(true);
-    if (this.at < this.text.length || this.open.length > 0 || !this.sawRoot) throw new OutsideSubset('an incomplete document');
   }
 
   /** Sets `line` to the line of the character before `end` (saxes counts a character as it reads it). */
