@@ -70,8 +70,11 @@ const BAD_TEXT = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|\]\]>/;
 const BAD_VALUE = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF<]/;
 const BAD_COMMENT = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|--/;
 const SPACES = /^[ \t\n]*$/;
-/** Past this many characters waiting for their end, a token is saxes' to judge (it has a limit of its own). */
-const MAX_PENDING = 1024 * 1024;
+/**
+ * Past this many characters waiting for their end, a token is saxes' to judge (it has a limit
+ * of its own). Room for any text this node stores, a vCard's photo among them (1 MiB at most).
+ */
+const MAX_PENDING = 2 * 1024 * 1024;
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x09;
 const isChar = (n: number) =>
@@ -113,6 +116,8 @@ export class SubsetParser {
   private counted = 0;
   /** Where the event being handled ends, or the end of the text between writes. */
   private event = 0;
+  /** No '<' before here: text waiting for its end is not searched again from its start. */
+  private searched = 0;
   private readonly open: Open[] = [];
   /** Some markup has been read: spaces are text from here on. */
   private begun = false;
@@ -133,6 +138,7 @@ export class SubsetParser {
     this.base += this.at;
     this.counted -= this.at;
     this.event -= this.at;
+    this.searched = Math.max(0, this.searched - this.at);
     this.at = 0;
     this.parse(false);
     this.event = this.text.length;
@@ -159,9 +165,10 @@ export class SubsetParser {
   private parse(final: boolean): void {
     const { text } = this;
     for (;;) {
-      const lt = text.indexOf('<', this.at);
+      const lt = text.indexOf('<', Math.max(this.at, this.searched));
       if (lt < 0) {
         // Text runs to the end of what is here: it is handed on when its end is known.
+        this.searched = text.length;
         if (final) this.chars(text.length);
         return;
       }
