@@ -1,4 +1,5 @@
 import type { BareJid } from '../../lib/jid';
+import type { JsonText } from '../../storage/json';
 import { ownersRows } from '../../storage/owners';
 import type { BatchOp, Key, Store } from '../../storage/types';
 import { MAX_SCRAM_ITERATIONS, type Secret } from './secret';
@@ -29,7 +30,7 @@ export function readAccounts(store: Store, jids: readonly BareJid[]): Promise<(A
   return store.getMany<AccountRecord>(PASSWD, jids.map(accountKey));
 }
 
-export function accountOps(jid: BareJid, rec: AccountRecord): BatchOp[] {
+export function accountOps(jid: BareJid, rec: AccountRecord | JsonText<AccountRecord>): BatchOp[] {
   return [{ type: 'put', table: PASSWD, key: accountKey(jid), value: rec }];
 }
 

@@ -62,7 +62,7 @@ interface StagedUser {
   readonly host: string;
   readonly user: string;
   readonly password?: string;
-  readonly scram?: ScramSecret;
+  readonly scram?: JsonText<ScramSecret>;
   readonly roster: readonly (readonly [string, JsonText<RosterItem>])[];
   readonly vcard?: JsonText<VcardRecord>;
   readonly privates: readonly (readonly [string, JsonText<PrivateRecord>])[];
@@ -71,7 +71,8 @@ interface StagedUser {
 
 // A staged user is text: fields joined by FIELD, users by USER, which JSON.stringify never
 // writes unescaped. The first field is the JSON of what is not a record, the others the JSON of
-// the records, written as they are: the second pass parses neither them nor their XML.
+// the records and of the SCRAM secret, written as they are: the second pass parses neither them
+// nor their XML.
 const FIELD = '\u0001';
 const USER = '\u0002';
 const USER_BYTE = 0x02;
@@ -80,15 +81,16 @@ type Head = [
   host: string,
   user: string,
   password: string | null,
-  scram: ScramSecret | null,
   contacts: readonly string[],
   namespaces: readonly string[],
   offline: readonly OfflineMessage[],
 ];
 
+/** The fields: the head, the SCRAM secret (or nothing), the vCard (or nothing), the roster items, the private elements. */
 function stagedText(u: ImportedUser): string {
-  const head: Head = [u.host, u.user, u.password ?? null, u.scram ?? null, [...u.roster.keys()], [...u.privates.keys()], u.offline];
-  let text = JSON.stringify(head) + FIELD + (u.vcard === undefined ? '' : JSON.stringify({ xml: u.vcard } satisfies VcardRecord));
+  const head: Head = [u.host, u.user, u.password ?? null, [...u.roster.keys()], [...u.privates.keys()], u.offline];
+  let text = JSON.stringify(head) + FIELD + (u.scram === undefined ? '' : JSON.stringify(u.scram));
+  text += FIELD + (u.vcard === undefined ? '' : JSON.stringify({ xml: u.vcard } satisfies VcardRecord));
   for (const item of u.roster.values()) text += FIELD + JSON.stringify(item);
   for (const xml of u.privates.values()) text += FIELD + JSON.stringify({ xml } satisfies PrivateRecord);
   return text;
@@ -96,15 +98,15 @@ function stagedText(u: ImportedUser): string {
 
 function stagedUser(text: string): StagedUser {
   const fields = text.split(FIELD);
-  const [host, user, password, scram, contacts, namespaces, offline] = JSON.parse(fields[0]) as Head;
-  const privatesAt = 2 + contacts.length;
+  const [host, user, password, contacts, namespaces, offline] = JSON.parse(fields[0]) as Head;
+  const privatesAt = 3 + contacts.length;
   return {
     host,
     user,
     password: password ?? undefined,
-    scram: scram ?? undefined,
-    vcard: fields[1] === '' ? undefined : new JsonText(fields[1]),
-    roster: contacts.map((contact, i) => [contact, new JsonText(fields[2 + i])]),
+    scram: fields[1] === '' ? undefined : new JsonText(fields[1]),
+    vcard: fields[2] === '' ? undefined : new JsonText(fields[2]),
+    roster: contacts.map((contact, i) => [contact, new JsonText(fields[3 + i])]),
     privates: namespaces.map((ns, i) => [ns, new JsonText(fields[privatesAt + i])]),
     offline,
   };
@@ -226,7 +228,7 @@ function named(ids: readonly string[]): string {
 }
 
 /** The secret to store: what the file gives, hashed as the configuration asks when it is plain. */
-async function secretOf(u: StagedUser, format: 'plain' | 'scram', t: Totals): Promise<Secret> {
+async function secretOf(u: StagedUser, format: 'plain' | 'scram', t: Totals): Promise<Secret | JsonText<ScramSecret>> {
   if (u.scram && (format === 'scram' || u.password === undefined)) {
     t.scram++;
     return u.scram;
@@ -243,9 +245,12 @@ async function secretOf(u: StagedUser, format: 'plain' | 'scram', t: Totals): Pr
 const jidOf = (u: StagedUser): BareJid => ({ host: u.host, user: u.user });
 
 /** Adds to `ops` the records of a new user but its offline queue. */
-function userOps(ops: BatchOp[], u: StagedUser, secret: Secret, created: number): void {
+function userOps(ops: BatchOp[], u: StagedUser, secret: Secret | JsonText<ScramSecret>, created: number): void {
   const jid = jidOf(u);
-  ops.push(...accountOps(jid, { secret, created } satisfies AccountRecord));
+  // A secret staged as JSON goes into the record's JSON as it is, in the order JSON.stringify gives.
+  const account =
+    secret instanceof JsonText ? new JsonText<AccountRecord>(`{"secret":${secret.json},"created":${created}}`) : ({ secret, created } satisfies AccountRecord);
+  ops.push(...accountOps(jid, account));
   for (const [contact, item] of u.roster) ops.push(...rosterItemOps(jid, contact, item));
   if (u.vcard !== undefined) ops.push(...vcardOps(jid, u.vcard));
   for (const [ns, rec] of u.privates) ops.push(...privateOps(jid, ns, rec));
