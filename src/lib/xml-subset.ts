@@ -51,14 +51,16 @@ const isNameChar = (c: number) => c < 128 && NAME_CHARS[c] !== 0;
  * followed by more of the name in the next chunk: the end of the text is returned then.
  */
 function nameEnd(text: string, from: number): number {
-  if (!isNameStart(text.charCodeAt(from))) return from;
+  // Never past the end: one charCodeAt out of range makes V8 give up inlining it at that place.
+  const n = text.length;
+  if (from >= n || !isNameStart(text.charCodeAt(from))) return from;
   let i = from + 1;
-  while (isNameChar(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) !== 0x3a) return i;
-  if (i + 1 === text.length) return text.length;
+  while (i < n && isNameChar(text.charCodeAt(i))) i++;
+  if (i >= n || text.charCodeAt(i) !== 0x3a) return i;
+  if (i + 1 === n) return n;
   if (!isNameStart(text.charCodeAt(i + 1))) return i;
   i += 2;
-  while (isNameChar(text.charCodeAt(i))) i++;
+  while (i < n && isNameChar(text.charCodeAt(i))) i++;
   return i;
 }
 const DECL =
@@ -83,12 +85,6 @@ const isChar = (n: number) =>
 /** A tag's end is not in the text yet. */
 const MORE = -1;
 
-interface Open {
-  readonly name: string;
-  /** The namespaces in scope, the predefined `xml` included. */
-  readonly scope: Binding;
-}
-
 /** The namespaces in scope, innermost first: a short list, as documents declare few. */
 interface Binding {
   readonly prefix: string;
@@ -111,14 +107,17 @@ export class SubsetParser {
   private text = '';
   /** Where `text` starts in the document. */
   private base = 0;
-  /** `text` up to here is parsed; lines are counted up to `counted`. */
+  /** `text` up to here is parsed. */
   private at = 0;
-  private counted = 0;
+  /** The next newline not counted in `line` yet, or -1 when `text` has none. */
+  private newline = -1;
   /** Where the event being handled ends, or the end of the text between writes. */
   private event = 0;
   /** No '<' before here: text waiting for its end is not searched again from its start. */
   private searched = 0;
-  private readonly open: Open[] = [];
+  /** The names of the open elements, and beside them the namespaces in scope in each. */
+  private readonly open: string[] = [];
+  private readonly scopes: Binding[] = [];
   /** Some markup has been read: spaces are text from here on. */
   private begun = false;
   private sawRoot = false;
@@ -134,9 +133,11 @@ export class SubsetParser {
   write(chunk: string): void {
     if (chunk.indexOf('\r') >= 0) throw new OutsideSubset('a carriage return');
     this.lineTo(this.at); // the lines of what is dropped are counted before it goes
+    const tail = this.text.length - this.at;
     this.text = this.at === 0 ? this.text + chunk : this.text.slice(this.at) + chunk;
     this.base += this.at;
-    this.counted -= this.at;
+    // The newline to count next: the one already found, or the first of the new chunk.
+    this.newline = this.newline >= 0 ? this.newline - this.at : this.text.indexOf('\n', tail);
     this.event -= this.at;
     this.searched = Math.max(0, this.searched - this.at);
     this.at = 0;
@@ -154,12 +155,10 @@ export class SubsetParser {
 
   /** Sets `line` to the line of the character before `end` (saxes counts a character as it reads it). */
   private lineTo(end: number): void {
-    const { text } = this;
-    for (let nl = text.indexOf('\n', this.counted); nl >= 0 && nl < end; nl = text.indexOf('\n', nl + 1)) {
+    while (this.newline >= 0 && this.newline < end) {
       this.line++;
-      this.counted = nl + 1;
+      this.newline = this.text.indexOf('\n', this.newline + 1);
     }
-    if (this.counted < end) this.counted = end;
   }
 
   private parse(final: boolean): void {
@@ -197,7 +196,7 @@ export class SubsetParser {
   /** The markup starting at `lt`: the index past it, or MORE. */
   private markup(lt: number, final: boolean): number {
     const { text } = this;
-    const next = text.charCodeAt(lt + 1);
+    const next = lt + 1 < text.length ? text.charCodeAt(lt + 1) : -1;
     if (next === 0x2f) return this.closeTag(lt, final);
     if (next === 0x21) return this.comment(lt, final);
     if (next === 0x3f) return this.declaration(lt, final);
@@ -241,14 +240,15 @@ export class SubsetParser {
     const gt = text.indexOf('>', lt);
     if (gt < 0) return this.need(final);
     const top = this.open[this.open.length - 1];
-    const end = lt + 2 + (top?.name.length ?? 0);
-    if (!top || !text.startsWith(top.name, lt + 2) || isNameChar(text.charCodeAt(end)) || text.charCodeAt(end) === 0x3a) {
+    const end = lt + 2 + (top?.length ?? 0);
+    if (top === undefined || !text.startsWith(top, lt + 2) || isNameChar(text.charCodeAt(end)) || text.charCodeAt(end) === 0x3a) {
       throw new OutsideSubset('a close tag that does not match');
     }
     for (let i = end; i < gt; i++) if (!isSpace(text.charCodeAt(i))) throw new OutsideSubset('a malformed close tag');
     this.lineTo(gt + 1);
     this.event = gt + 1;
     this.open.pop();
+    this.scopes.pop();
     this.on.closetag();
     if (this.open.length === 0) this.closedRoot = true;
     return gt + 1;
@@ -263,7 +263,6 @@ export class SubsetParser {
     // saxes reports the start of a tag once it has read the character after the name.
     const startEnd = i + 1;
     const attrs: Record<string, string> = {};
-    const names: string[] = [];
     let ns: Record<string, string> | undefined;
     let prefixed = 0;
     for (;;) {
@@ -290,8 +289,7 @@ export class SubsetParser {
       if (close < 0) return this.need(final);
       const value = attributeValue(text.slice(i + 1, close));
       i = close + 1;
-      if (attr === PROTO || names.includes(attr)) throw new OutsideSubset('a repeated attribute, or one named __proto__');
-      names.push(attr);
+      if (attr === PROTO || Object.hasOwn(attrs, attr)) throw new OutsideSubset('a repeated attribute, or one named __proto__');
       attrs[attr] = value;
       if (attr === 'xmlns' || attr.startsWith('xmlns:')) {
         const prefix = attr === 'xmlns' ? '' : attr.slice(6);
@@ -309,8 +307,7 @@ export class SubsetParser {
       i++;
     }
     if (this.open.length === 0 && this.closedRoot) throw new OutsideSubset('a second root');
-    const parent = this.open[this.open.length - 1];
-    let scope = parent?.scope ?? ROOT_SCOPE;
+    let scope = this.scopes[this.scopes.length - 1] ?? ROOT_SCOPE;
     if (ns !== undefined) for (const prefix in ns) scope = { prefix, uri: ns[prefix], next: scope };
     const colon = name.indexOf(':');
     const prefix = colon < 0 ? '' : name.slice(0, colon);
@@ -328,7 +325,10 @@ export class SubsetParser {
     if (selfClosing) {
       this.on.closetag();
       if (this.open.length === 0) this.closedRoot = true;
-    } else this.open.push({ name, scope });
+    } else {
+      this.open.push(name);
+      this.scopes.push(scope);
+    }
     return i + 1;
   }
 }
