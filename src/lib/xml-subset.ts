@@ -121,7 +121,6 @@ export class SubsetParser {
   /** Some markup has been read: spaces are text from here on. */
   private begun = false;
   private sawRoot = false;
-  private closedRoot = false;
 
   constructor(private readonly on: SubsetHandlers) {}
 
@@ -250,7 +249,6 @@ export class SubsetParser {
     this.open.pop();
     this.scopes.pop();
     this.on.closetag();
-    if (this.open.length === 0) this.closedRoot = true;
     return gt + 1;
   }
 
@@ -306,14 +304,15 @@ export class SubsetParser {
       selfClosing = true;
       i++;
     }
-    if (this.open.length === 0 && this.closedRoot) throw new OutsideSubset('a second root');
+    // No element open after one was: the root is closed.
+    if (this.open.length === 0 && this.sawRoot) throw new OutsideSubset('a second root');
     let scope = this.scopes[this.scopes.length - 1] ?? ROOT_SCOPE;
     if (ns !== undefined) for (const prefix in ns) scope = { prefix, uri: ns[prefix], next: scope };
     const colon = name.indexOf(':');
     const prefix = colon < 0 ? '' : name.slice(0, colon);
     const uri = resolve(scope, prefix);
     if (colon >= 0 && (prefix === 'xml' || prefix === 'xmlns' || uri === undefined)) throw new OutsideSubset('an element prefix');
-    if (prefixed > 0) checkPrefixed(attrs, scope, prefixed);
+    if (prefixed > 0) checkPrefixed(attrs, scope);
 
     this.sawRoot = true;
     this.lineTo(startEnd);
@@ -322,10 +321,8 @@ export class SubsetParser {
     this.lineTo(i + 1);
     this.event = i + 1;
     this.on.opentag({ name, local: colon < 0 ? name : name.slice(colon + 1), uri: uri ?? '', ns: ns ?? NO_NS, attrs });
-    if (selfClosing) {
-      this.on.closetag();
-      if (this.open.length === 0) this.closedRoot = true;
-    } else {
+    if (selfClosing) this.on.closetag();
+    else {
       this.open.push(name);
       this.scopes.push(scope);
     }
@@ -334,7 +331,7 @@ export class SubsetParser {
 }
 
 /** Prefixed attributes must be bound, and two may not name the same attribute. */
-function checkPrefixed(attrs: Record<string, unknown>, scope: Binding, count: number): void {
+function checkPrefixed(attrs: Record<string, unknown>, scope: Binding): void {
   const seen = new Set<string>();
   for (const attr in attrs) {
     const colon = attr.indexOf(':');
@@ -342,7 +339,7 @@ function checkPrefixed(attrs: Record<string, unknown>, scope: Binding, count: nu
     const uri = resolve(scope, attr.slice(0, colon));
     if (uri === undefined) throw new OutsideSubset('an unbound attribute prefix');
     const key = `{${uri}}${attr.slice(colon + 1)}`;
-    if (count > 1 && seen.has(key)) throw new OutsideSubset('a repeated attribute');
+    if (seen.has(key)) throw new OutsideSubset('a repeated attribute');
     seen.add(key);
   }
 }

@@ -75,7 +75,7 @@ interface StagedUser {
 // nor their XML.
 const FIELD = '\u0001';
 const USER = '\u0002';
-const USER_BYTE = 0x02;
+const USER_BYTE = USER.charCodeAt(0);
 
 type Head = [
   host: string,

@@ -62,9 +62,11 @@ class Parser extends SaxesParser<{ xmlns: true; position: true }> {
   }
 }
 
-/** A saxes parser that gives its events to `on`, as the quick parser does. */
-function saxes(on: SubsetHandlers): Parser {
+/** A saxes parser that gives its events to `on`, as the quick parser does, and its errors to `failed`. */
+function saxes(on: SubsetHandlers, failed: (message: string) => void): Parser {
   const parser = new Parser();
+  parser.on('error', (err) => failed(err.message));
+  parser.on('doctype', () => failed(`${parser.line}:${parser.column}: a document type declaration is not allowed`));
   parser.on('xmldecl', on.xmldecl);
   parser.on('opentagstart', on.opentagstart);
   parser.on('opentag', (tag) => {
@@ -371,13 +373,8 @@ async function scan(path: string, expect: Expect, host: string | undefined, run:
     lastEvent = parser.position;
     endLine = parser.line;
   };
-  const parser = run.quick
-    ? new SubsetParser({ xmldecl, opentagstart, opentag, closetag, text, comment })
-    : saxes({ xmldecl, opentagstart, opentag, closetag, text, comment });
-  if (parser instanceof SaxesParser) {
-    parser.on('error', (err) => fail(malformed(path, err.message)));
-    parser.on('doctype', () => fail(malformed(path, `${parser.line}:${parser.column}: a document type declaration is not allowed`)));
-  }
+  const handlers: SubsetHandlers = { xmldecl, opentagstart, opentag, closetag, text, comment };
+  const parser = run.quick ? new SubsetParser(handlers) : saxes(handlers, (message) => fail(malformed(path, message)));
 
   const drain = async () => {
     for (const item of queue.splice(0)) {
